@@ -1,0 +1,14 @@
+/** Bundles the workflows once at build time, so workers start without bundling (part of `npm run build`). */
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+import { writeFileSync } from 'node:fs';
+import { WORKFLOW_BUNDLE_PATH, WORKFLOWS_PATH } from '../src/workers/worker';
+
+async function main(): Promise<void> {
+  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  writeFileSync(WORKFLOW_BUNDLE_PATH, code);
+}
+
+main().catch((err) => {
+  process.stderr.write(`bundling workflows failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

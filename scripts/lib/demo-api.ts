@@ -1,0 +1,84 @@
+/**
+ * A local stand-in for the WedSync AI service's operational endpoints (seed 002: /ai/health, /ai/metrics/daily,
+ * /ai/errors/recent), so the runbooks have a service to check on a laptop. Its numbers come from the demo
+ * database; availability is not measured here and is reported as the SLO value. Point WEDSYNC_* at the real
+ * service to use that instead.
+ */
+import { createServer, type Server } from 'node:http';
+import { Pool } from 'pg';
+
+export interface DemoApi {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startDemoApi(databaseUrl: string, port: number): Promise<DemoApi> {
+  const pool = new Pool({ connectionString: databaseUrl, max: 2 });
+  pool.on('error', () => undefined);
+
+  const accuracy = async () => {
+    const { rows } = await pool.query<{ rate: string | null }>(
+      `SELECT avg(CASE WHEN outcome = 'accepted' THEN 1.0 ELSE 0.0 END) AS rate
+         FROM ai_feedback WHERE created_at > now() - interval '24 hours'`,
+    );
+    return rows[0].rate === null ? undefined : Number(Number(rows[0].rate).toFixed(4));
+  };
+
+  const routes: Record<string, () => Promise<unknown>> = {
+    '/ai/health': async () => {
+      const started = performance.now();
+      const accuracyRate = await accuracy();
+      return {
+        status: 'healthy',
+        optimization_engine: 'operational',
+        recommendation_engine: 'operational',
+        crisis_manager: 'operational',
+        response_time_ms: Math.round(performance.now() - started),
+        accuracy_rate: accuracyRate,
+        availability: 0.9995,
+      };
+    },
+    '/ai/metrics/daily': async () => {
+      const { rows } = await pool.query<{ requests: string; failed: string; queued: string }>(
+        `SELECT count(*) AS requests,
+                count(*) FILTER (WHERE status = 'failed') AS failed,
+                count(*) FILTER (WHERE status = 'pending' AND created_at > now() - interval '1 hour') AS queued
+           FROM wedding_optimizations WHERE created_at > now() - interval '24 hours'`,
+      );
+      const requests = Number(rows[0].requests);
+      return {
+        requests,
+        response_time_ms: 250,
+        accuracy_rate: await accuracy(),
+        availability: 0.9995,
+        error_rate: requests === 0 ? 0 : Number((Number(rows[0].failed) / requests).toFixed(4)),
+        queue_length: Number(rows[0].queued),
+      };
+    },
+    '/ai/errors/recent': async () => ({ errors: [{ message: 'vendor availability API timeout', count: 3 }] }),
+  };
+
+  const server: Server = createServer((req, res) => {
+    const route = routes[(req.url ?? '').split('?')[0]];
+    if (req.method !== 'GET' || !route) {
+      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
+      return;
+    }
+    route().then(
+      (body) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body)),
+      (err: Error) =>
+        res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'down', error: err.message })),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,210 @@
+/**
+ * The local stack: Temporal dev server, PostgreSQL, Redis and MinIO on loopback, each with its state under
+ * .data/. A service whose endpoint the operator configured (TEMPORAL_ADDRESS, DATABASE_URL, REDIS_URL,
+ * S3_ENDPOINT) is not started: the configured one is used instead.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LOCAL_CREDENTIALS, LOCAL_PORTS } from '../../src/config';
+import { DATA_DIR, ensureDir } from './paths';
+import { forgetService, log, portOpen, run, runningPid, spawnService, stopPid, waitFor } from './processes';
+import { ensureDebianPackages, ensureMinio, ensureTemporalCli, POSTGRES_BIN } from './tools';
+
+export type ServiceName = 'temporal' | 'postgres' | 'redis' | 's3';
+/** Stop order: dependants first. */
+export const SERVICE_NAMES: ServiceName[] = ['temporal', 's3', 'redis', 'postgres'];
+
+export const POSTGRES_ADMIN = { user: 'postgres', password: 'aiops-admin-local' };
+
+interface Service {
+  /** Set when the operator points us at an existing server instead. */
+  external: () => string | undefined;
+  port: number;
+  install: () => void;
+  start: () => Promise<number>;
+  ready: () => Promise<boolean>;
+  stopSignal: NodeJS.Signals;
+  /** Signal only the leader; postgres shuts its children down itself. */
+  leaderOnly?: boolean;
+}
+
+/**
+ * PostgreSQL refuses to run as root. As root we run it in a user namespace whose uid maps back to ours, so it
+ * sees an unprivileged user yet owns .data/postgres wherever the checkout lives.
+ */
+function asPostgresUser(command: string, args: string[]): [string, string[]] {
+  if (process.getuid?.() !== 0) return [command, args];
+  return ['unshare', ['--user', '--map-user=1000', '--map-group=1000', '--', command, ...args]];
+}
+
+const services: Record<ServiceName, Service> = {
+  temporal: {
+    external: () => process.env.TEMPORAL_ADDRESS,
+    port: LOCAL_PORTS.temporal,
+    install: () => void ensureTemporalCli(),
+    async start() {
+      const dir = ensureDir(join(DATA_DIR, 'temporal'));
+      return spawnService('temporal', ensureTemporalCli(), [
+        'server', 'start-dev',
+        '--ip', '127.0.0.1',
+        '--port', String(LOCAL_PORTS.temporal),
+        '--ui-ip', '127.0.0.1',
+        '--ui-port', String(LOCAL_PORTS.temporalUi),
+        '--db-filename', join(dir, 'temporal.db'),
+        '--namespace', 'default',
+        '--log-level', 'warn',
+      ]);
+    },
+    ready: async () =>
+      (await portOpen(LOCAL_PORTS.temporal)) &&
+      fetch(`http://127.0.0.1:${LOCAL_PORTS.temporalUi}/`).then((r) => r.ok, () => false),
+    stopSignal: 'SIGTERM',
+  },
+  postgres: {
+    external: () => process.env.DATABASE_URL,
+    port: LOCAL_PORTS.postgres,
+    install: ensureDebianPackages,
+    async start() {
+      const dir = join(DATA_DIR, 'postgres');
+      if (!existsSync(join(dir, 'PG_VERSION'))) {
+        log('initialising the PostgreSQL data directory...');
+        ensureDir(dir);
+        const pwfile = join(DATA_DIR, 'run', 'pg-admin-password');
+        writeFileSync(pwfile, POSTGRES_ADMIN.password, { mode: 0o600 });
+        const [cmd, args] = asPostgresUser(join(POSTGRES_BIN, 'initdb'), [
+          '-D', dir, '-U', POSTGRES_ADMIN.user, `--pwfile=${pwfile}`,
+          '--auth-host=scram-sha-256', '--auth-local=scram-sha-256', '--encoding=UTF8', '--locale=C.UTF-8',
+        ]);
+        run(cmd, args);
+      }
+      const [cmd, args] = asPostgresUser(join(POSTGRES_BIN, 'postgres'), [
+        '-D', dir,
+        '-c', 'listen_addresses=127.0.0.1',
+        '-p', String(LOCAL_PORTS.postgres),
+        '-c', 'unix_socket_directories=',
+        '-c', 'max_connections=200',
+      ]);
+      return spawnService('postgres', cmd, args);
+    },
+    ready: () => portOpen(LOCAL_PORTS.postgres),
+    stopSignal: 'SIGINT', // fast shutdown: roll back open transactions, checkpoint, exit
+    leaderOnly: true,
+  },
+  redis: {
+    external: () => process.env.REDIS_URL,
+    port: LOCAL_PORTS.redis,
+    install: ensureDebianPackages,
+    async start() {
+      const dir = ensureDir(join(DATA_DIR, 'redis'));
+      return spawnService('redis', 'redis-server', [
+        '--bind', '127.0.0.1',
+        '--port', String(LOCAL_PORTS.redis),
+        '--dir', dir,
+        '--appendonly', 'yes',
+        '--daemonize', 'no',
+        '--protected-mode', 'yes',
+      ]);
+    },
+    ready: () => portOpen(LOCAL_PORTS.redis),
+    stopSignal: 'SIGTERM', // redis writes its append-only file and exits
+  },
+  s3: {
+    external: () => process.env.S3_ENDPOINT,
+    port: LOCAL_PORTS.s3,
+    install: () => void ensureMinio(),
+    async start() {
+      const dir = ensureDir(join(DATA_DIR, 's3'));
+      return spawnService('s3', ensureMinio(), ['server', dir, '--address', `127.0.0.1:${LOCAL_PORTS.s3}`, '--console-address', `127.0.0.1:${LOCAL_PORTS.s3 + 1}`, '--quiet'], {
+        env: {
+          ...process.env,
+          MINIO_ROOT_USER: LOCAL_CREDENTIALS.s3AccessKeyId,
+          MINIO_ROOT_PASSWORD: LOCAL_CREDENTIALS.s3SecretAccessKey,
+          MINIO_UPDATE: 'off',
+          MINIO_CALLHOME_ENABLE: 'off',
+        },
+      });
+    },
+    ready: () => fetch(`http://127.0.0.1:${LOCAL_PORTS.s3}/minio/health/live`).then((r) => r.ok, () => false),
+    stopSignal: 'SIGTERM',
+  },
+};
+
+export interface StackState {
+  /** Services this call started (and so the caller stops). */
+  started: ServiceName[];
+  /** Services already running from an earlier start, reused. */
+  reused: ServiceName[];
+  /** Services the operator configured elsewhere. */
+  external: ServiceName[];
+}
+
+/** Installs what is missing, then starts every local service not already running; waits until each answers. */
+export async function stackUp(): Promise<StackState> {
+  const state: StackState = { started: [], reused: [], external: [] };
+  const local = SERVICE_NAMES.filter((name) => {
+    if (services[name].external()) {
+      state.external.push(name);
+      return false;
+    }
+    return true;
+  });
+  const timeoutMs = 120_000;
+  if (process.env.AIOPS_STACK === 'compose') {
+    // docker compose runs the services on the same ports; wait for them instead of starting our own.
+    await Promise.all(local.map((name) => waitFor(name, services[name].ready, { timeoutMs })));
+    state.reused.push(...local);
+    return state;
+  }
+  for (const name of local) services[name].install();
+  await Promise.all(
+    local.map(async (name) => {
+      const svc = services[name];
+      const existing = runningPid(name);
+      if (existing !== undefined) {
+        await waitFor(name, svc.ready, { timeoutMs, pid: existing });
+        state.reused.push(name);
+        return;
+      }
+      if (await portOpen(svc.port)) {
+        throw new Error(
+          `port ${svc.port} on 127.0.0.1 is taken by a process this project did not start; stop it, or point ${envVarOf(name)} at it`,
+        );
+      }
+      const pid = await svc.start();
+      await waitFor(name, svc.ready, { timeoutMs, pid });
+      state.started.push(name);
+      log(`${name} is up on 127.0.0.1:${svc.port} (pid ${pid})`);
+    }),
+  );
+  return state;
+}
+
+function envVarOf(name: ServiceName): string {
+  return { temporal: 'TEMPORAL_ADDRESS', postgres: 'DATABASE_URL', redis: 'REDIS_URL', s3: 'S3_ENDPOINT' }[name];
+}
+
+/** Stops the named services (default: every one we have a pid file for), dependants first. */
+export async function stackDown(names: ServiceName[] = SERVICE_NAMES): Promise<void> {
+  for (const name of SERVICE_NAMES.filter((n) => names.includes(n))) {
+    const pid = runningPid(name);
+    if (pid === undefined) continue;
+    const svc = services[name];
+    await stopPid(pid, svc.stopSignal, 30_000, !svc.leaderOnly);
+    forgetService(name);
+    log(`${name} stopped`);
+  }
+}
+
+export async function stackStatus(): Promise<Record<ServiceName, string>> {
+  const out = {} as Record<ServiceName, string>;
+  for (const name of SERVICE_NAMES) {
+    const ext = services[name].external();
+    if (ext) {
+      out[name] = `external (${envVarOf(name)})`;
+      continue;
+    }
+    const pid = runningPid(name);
+    out[name] = pid === undefined ? 'stopped' : (await services[name].ready()) ? `running (pid ${pid})` : `starting (pid ${pid})`;
+  }
+  return out;
+}

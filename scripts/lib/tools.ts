@@ -1,0 +1,115 @@
+/**
+ * Installs the stack's tools on first use and reuses them after: Go builds and Maven classpaths are cached in
+ * the user cache directory by version, Debian packages are installed pinned. Every version is pinned here.
+ */
+import { chmodSync, existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CACHE_DIR, ensureDir, ROOT, TOOLS_BIN } from './paths';
+import { log, run, which } from './processes';
+
+/** The newest Temporal CLI release whose go.mod has no replace directive, which `go install` requires. */
+export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
+/** MinIO publishes no semver tags to the module proxy; this pseudo-version is the pinned build. */
+export const MINIO_MODULE = 'github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c';
+export const POSTGRES_MAJOR = 15;
+/** Debian bookworm's packages; the glob accepts its security updates of the same upstream release. */
+export const DEBIAN_PACKAGES = {
+  redis: ['redis-server=5:7.0.15-1~deb12u*', 'redis-tools=5:7.0.15-1~deb12u*'],
+  postgres: [`postgresql-${POSTGRES_MAJOR}=15.*`, `postgresql-client-${POSTGRES_MAJOR}=15.*`],
+};
+
+function linkIntoTools(name: string, target: string): string {
+  ensureDir(TOOLS_BIN);
+  const link = join(TOOLS_BIN, name);
+  rmSync(link, { force: true });
+  symlinkSync(target, link);
+  return link;
+}
+
+/** `go install` into a per-version folder of the user cache, once. */
+function goInstall(moduleAtVersion: string, binary: string): string {
+  const version = moduleAtVersion.split('@')[1];
+  const dir = join(CACHE_DIR, 'bin', `${binary}-${version}`);
+  const path = join(dir, binary);
+  if (!existsSync(path)) {
+    if (!which('go')) throw new Error(`${binary} is not installed and there is no Go toolchain to build it`);
+    log(`building ${moduleAtVersion} with go install (first run only; a few minutes)...`);
+    run('go', ['install', moduleAtVersion], {
+      env: { ...process.env, GOBIN: ensureDir(dir), CGO_ENABLED: '0' },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+  }
+  return path;
+}
+
+/** TEMPORAL_CLI_PATH, else a `temporal` on PATH, else our pinned build. */
+export function ensureTemporalCli(): string {
+  const fromEnv = process.env.TEMPORAL_CLI_PATH;
+  if (fromEnv) {
+    if (!existsSync(fromEnv)) throw new Error(`TEMPORAL_CLI_PATH: no file at ${fromEnv}`);
+    return fromEnv;
+  }
+  const onPath = which('temporal');
+  if (onPath && !onPath.startsWith(TOOLS_BIN)) return onPath;
+  return linkIntoTools('temporal', goInstall(TEMPORAL_CLI_MODULE, 'temporal'));
+}
+
+export function ensureMinio(): string {
+  const fromEnv = process.env.MINIO_PATH;
+  if (fromEnv) return fromEnv;
+  return linkIntoTools('minio', goInstall(MINIO_MODULE, 'minio'));
+}
+
+/**
+ * A wrapper script that runs the Temporal Java test server, for TestWorkflowEnvironment.createTimeSkipping as
+ * an existing-path executable. Maven resolves the classpath once into the user cache.
+ */
+export function ensureTimeSkippingServer(): string {
+  const pom = join(ROOT, 'tools', 'temporal-test-server', 'pom.xml');
+  const version = /<temporal\.version>([^<]+)</.exec(readFileSync(pom, 'utf8'))?.[1];
+  if (!version) throw new Error(`${pom} names no temporal.version`);
+  const classpathFile = join(ensureDir(join(CACHE_DIR, `temporal-test-server-${version}`)), 'classpath.txt');
+  const jarsPresent = () =>
+    existsSync(classpathFile) &&
+    readFileSync(classpathFile, 'utf8')
+      .trim()
+      .split(':')
+      .every((jar) => existsSync(jar));
+  if (!jarsPresent()) {
+    if (!which('mvn')) throw new Error('the Temporal test server needs Maven (mvn) to fetch it');
+    log(`fetching the Temporal Java test server ${version} with Maven (first run only)...`);
+    run('mvn', ['-B', '-q', '-f', pom, 'dependency:build-classpath', `-Dmdep.outputFile=${classpathFile}`], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+  }
+  const wrapper = join(ensureDir(TOOLS_BIN), 'temporal-test-server');
+  writeFileSync(
+    wrapper,
+    `#!/bin/sh\n# Usage: temporal-test-server <port> [--enable-time-skipping]\nexec java -cp "$(cat '${classpathFile}')" io.temporal.testserver.TestServer "$@"\n`,
+  );
+  chmodSync(wrapper, 0o755);
+  return wrapper;
+}
+
+export const POSTGRES_BIN = `/usr/lib/postgresql/${POSTGRES_MAJOR}/bin`;
+
+/** PostgreSQL and Redis servers from Debian's packages, installed when missing. */
+export function ensureDebianPackages(): void {
+  const missing: string[] = [];
+  if (!existsSync(join(POSTGRES_BIN, 'postgres'))) missing.push(...DEBIAN_PACKAGES.postgres);
+  if (!which('redis-server') || !which('redis-cli')) missing.push(...DEBIAN_PACKAGES.redis);
+  if (missing.length === 0) return;
+  const asRoot = process.getuid?.() === 0;
+  const prefix = asRoot ? [] : ['sudo', '-n'];
+  if (!asRoot && !which('sudo')) {
+    throw new Error(`missing Debian packages: ${missing.join(' ')}; install them as root with apt-get`);
+  }
+  log(`installing Debian packages: ${missing.join(' ')}`);
+  const apt = (args: string[]) =>
+    run(prefix[0] ?? 'apt-get', [...prefix.slice(1), ...(prefix.length ? ['apt-get'] : []), ...args], {
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+  apt(['update', '-q']);
+  apt(['install', '-y', '-q', '--no-install-recommends', ...missing]);
+}

@@ -1,0 +1,66 @@
+/**
+ * `npm test`: runs the whole suite against real components. Uses the stack of a running `npm start` when
+ * there is one; otherwise brings the same stack up for the run and stops it afterwards.
+ */
+import { spawn } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from './lib/paths';
+import { log } from './lib/processes';
+import { bringUp, runningSession, type Session } from './lib/session';
+import { ensureTemporalCli, ensureTimeSkippingServer } from './lib/tools';
+
+const HELP = `Usage: npm test [-- <file filter>]
+
+Builds, then runs every test under test/ with Node's test runner against real Temporal (dev server and
+time-skipping test server), PostgreSQL, Redis and MinIO. A filter keeps only test files whose path contains it.
+`;
+
+function testFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return testFiles(path);
+    return name.endsWith('.test.js') ? [path] : [];
+  });
+}
+
+async function main(): Promise<number> {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const filter = process.argv[2];
+  const files = testFiles(join(ROOT, 'dist', 'test')).filter((f) => !filter || f.includes(filter));
+  if (files.length === 0) throw new Error(`no test files${filter ? ` match "${filter}"` : ''}`);
+
+  const env = {
+    ...process.env,
+    TEMPORAL_CLI_PATH: ensureTemporalCli(),
+    AIOPS_TIME_SKIPPING_SERVER: ensureTimeSkippingServer(),
+  };
+  let session: Session | undefined;
+  if (runningSession()) {
+    log('using the stack of the running npm start');
+  } else {
+    log('no npm start running: bringing the stack up for this run');
+    session = await bringUp();
+  }
+  try {
+    const child = spawn(process.execPath, ['--test', '--test-reporter=spec', ...files], {
+      cwd: ROOT,
+      env,
+      stdio: 'inherit',
+    });
+    return await new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+  } finally {
+    await session?.stop();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`tests could not run: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

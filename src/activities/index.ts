@@ -1,0 +1,20 @@
+/** Spreads the per-system activity factories into the one object a worker registers. */
+import { createHttpActivities, type HttpDeps } from './http';
+import { createKubernetesActivities, type KubernetesDeps } from './kubernetes';
+import { createPostgresActivities, type PostgresDeps } from './postgres';
+import { createRedisActivities, type RedisDeps } from './redis';
+import { createS3Activities, type S3Deps } from './s3';
+
+export type ActivityDeps = HttpDeps & KubernetesDeps & PostgresDeps & RedisDeps & S3Deps;
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createHttpActivities(deps),
+    ...createKubernetesActivities(deps),
+    ...createPostgresActivities(deps),
+    ...createRedisActivities(deps),
+    ...createS3Activities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

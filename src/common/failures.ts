@@ -1,0 +1,24 @@
+/**
+ * The fixed set of failure types our activities and workflows raise. Operators filter on them in the UI,
+ * so they are part of the interface: add new ones here, never inline.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+
+export const FailureType = {
+  InvalidInput: 'InvalidInput',
+  NotAuthorized: 'NotAuthorized',
+  TargetNotFound: 'TargetNotFound',
+  UpstreamUnavailable: 'UpstreamUnavailable',
+  BadUpstreamResponse: 'BadUpstreamResponse',
+} as const;
+export type FailureType = (typeof FailureType)[keyof typeof FailureType];
+
+/** A failure that retrying cannot fix, naming the field at fault. */
+export function invalidInput(field: string, problem: string): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: FailureType.InvalidInput,
+    message: `${field}: ${problem}`,
+    nonRetryable: true,
+    details: [{ field }],
+  });
+}

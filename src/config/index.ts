@@ -1,0 +1,240 @@
+/**
+ * The one configuration module. Every endpoint, credential and target name is read here, from the
+ * environment and, optionally, a JSON file named by AIOPS_CONFIG_FILE whose keys are the same variable
+ * names. The environment wins over the file. A bad value stops the process with a message naming the
+ * variable, so an operator never has to guess which setting is wrong.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/** Ports of the local stack; docker-compose.yml publishes the same ones (a test holds them equal). */
+export const LOCAL_PORTS = {
+  temporal: 7233,
+  temporalUi: 8233,
+  postgres: 55432,
+  redis: 56379,
+  s3: 59000,
+  demoApi: 58080,
+} as const;
+
+/** Credentials of the local stack only; a real deployment sets its own through the environment. */
+export const LOCAL_CREDENTIALS = {
+  postgresUser: 'aiops',
+  postgresPassword: 'aiops-local',
+  postgresDatabase: 'aiops',
+  s3AccessKeyId: 'aiops',
+  s3SecretAccessKey: 'aiops-local-secret',
+} as const;
+
+const nonEmpty = z.string().trim().min(1, 'must not be empty');
+
+const url = (protocols: string[]) =>
+  nonEmpty.refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
+  );
+
+const hostPort = nonEmpty.regex(/^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/, 'must be host:port');
+
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+const positiveInt = z.coerce.number().int('must be a whole number').positive('must be greater than 0');
+
+const urlList = nonEmpty.transform((value, ctx) => {
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const item of items) {
+    if (!url(['http:', 'https:']).safeParse(item).success) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${item}" is not an http(s) URL` });
+    }
+  }
+  return items;
+});
+
+const k8sName = nonEmpty.regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a lowercase DNS label (a-z, 0-9, -)');
+const bucketName = nonEmpty.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name');
+
+const demoApiBase = `http://127.0.0.1:${LOCAL_PORTS.demoApi}`;
+
+/** Variable name → schema and default. Keys are the environment variable names operators set. */
+const schema = z.object({
+  TEMPORAL_ADDRESS: hostPort.default(`127.0.0.1:${LOCAL_PORTS.temporal}`),
+  TEMPORAL_NAMESPACE: nonEmpty.default('default'),
+  TEMPORAL_TASK_QUEUE: nonEmpty.default('aiops-runbooks'),
+  TEMPORAL_UI_URL: url(['http:', 'https:']).default(`http://127.0.0.1:${LOCAL_PORTS.temporalUi}`),
+
+  DATABASE_URL: url(['postgres:', 'postgresql:']).default(
+    `postgres://${LOCAL_CREDENTIALS.postgresUser}:${LOCAL_CREDENTIALS.postgresPassword}@127.0.0.1:${LOCAL_PORTS.postgres}/${LOCAL_CREDENTIALS.postgresDatabase}`,
+  ),
+  DATABASE_POOL_MAX: positiveInt.default(10),
+
+  REDIS_URL: url(['redis:', 'rediss:']).default(`redis://127.0.0.1:${LOCAL_PORTS.redis}/0`),
+
+  S3_ENDPOINT: url(['http:', 'https:']).default(`http://127.0.0.1:${LOCAL_PORTS.s3}`),
+  S3_REGION: nonEmpty.default('us-east-1'),
+  S3_ACCESS_KEY_ID: nonEmpty.default(LOCAL_CREDENTIALS.s3AccessKeyId),
+  S3_SECRET_ACCESS_KEY: nonEmpty.default(LOCAL_CREDENTIALS.s3SecretAccessKey),
+  S3_FORCE_PATH_STYLE: bool.default('true'),
+  S3_BUCKET_MODELS: bucketName.default('wedsync-ai-models'),
+  S3_BUCKET_BACKUPS: bucketName.default('wedsync-backups'),
+
+  KUBECONFIG: nonEmpty.optional(),
+  K8S_IN_CLUSTER: bool.default('false'),
+  K8S_AI_NAMESPACE: k8sName.default('ai-services'),
+
+  WEDSYNC_HEALTH_URLS: urlList.default(`${demoApiBase}/ai/health`),
+  WEDSYNC_METRICS_URL: url(['http:', 'https:']).default(`${demoApiBase}/ai/metrics/daily`),
+  WEDSYNC_ERRORS_URL: url(['http:', 'https:']).default(`${demoApiBase}/ai/errors/recent`),
+  WEDSYNC_API_TOKEN: nonEmpty.optional(),
+  HTTP_TIMEOUT_MS: positiveInt.default(5000),
+});
+
+type Raw = z.infer<typeof schema>;
+
+export interface AppConfig {
+  temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
+  postgres: { url: string; poolMax: number };
+  redis: { url: string };
+  s3: {
+    /** For AWS itself, the regional endpoint, e.g. https://s3.eu-west-1.amazonaws.com. */
+    endpoint: string;
+    region: string;
+    accessKeyId: string;
+    secretAccessKey: string;
+    forcePathStyle: boolean;
+    buckets: { models: string; backups: string };
+  };
+  kubernetes: {
+    /** Path of a kubeconfig file; absent with inCluster false means no cluster is configured. */
+    kubeconfig?: string;
+    inCluster: boolean;
+    aiNamespace: string;
+  };
+  wedsync: {
+    healthUrls: string[];
+    metricsUrl: string;
+    errorsUrl: string;
+    apiToken?: string;
+    timeoutMs: number;
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: { variable: string; message: string }[]) {
+    super(
+      `Invalid configuration:\n${problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n')}`,
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError([{ variable: 'AIOPS_CONFIG_FILE', message: `cannot read ${path}: ${(err as Error).message}` }]);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError([{ variable: 'AIOPS_CONFIG_FILE', message: `${path} is not valid JSON: ${(err as Error).message}` }]);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError([{ variable: 'AIOPS_CONFIG_FILE', message: `${path} must hold a JSON object of VARIABLE: value` }]);
+  }
+  const unknownKeys = Object.keys(parsed).filter((k) => !(k in schema.shape));
+  if (unknownKeys.length > 0) {
+    throw new ConfigError(
+      unknownKeys.map((k) => ({ variable: k, message: `unknown setting in ${path}` })),
+    );
+  }
+  return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, typeof v === 'string' ? v : String(v)]));
+}
+
+/** Reads and validates the configuration; throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const fromFile = env.AIOPS_CONFIG_FILE ? readConfigFile(env.AIOPS_CONFIG_FILE) : {};
+  const merged: Record<string, unknown> = { ...fromFile };
+  for (const key of Object.keys(schema.shape)) {
+    if (env[key] !== undefined) merged[key] = env[key];
+  }
+  const result = schema.safeParse(merged);
+  if (!result.success) {
+    // One line per variable: the first problem found is the one to fix.
+    const byVariable = new Map<string, string>();
+    for (const issue of result.error.issues) {
+      const variable = String(issue.path[0] ?? '?');
+      if (!byVariable.has(variable)) byVariable.set(variable, issue.message);
+    }
+    throw new ConfigError([...byVariable].map(([variable, message]) => ({ variable, message })));
+  }
+  return toAppConfig(result.data);
+}
+
+function toAppConfig(raw: Raw): AppConfig {
+  return {
+    temporal: {
+      address: raw.TEMPORAL_ADDRESS,
+      namespace: raw.TEMPORAL_NAMESPACE,
+      taskQueue: raw.TEMPORAL_TASK_QUEUE,
+      uiUrl: raw.TEMPORAL_UI_URL,
+    },
+    postgres: { url: raw.DATABASE_URL, poolMax: raw.DATABASE_POOL_MAX },
+    redis: { url: raw.REDIS_URL },
+    s3: {
+      endpoint: raw.S3_ENDPOINT,
+      region: raw.S3_REGION,
+      accessKeyId: raw.S3_ACCESS_KEY_ID,
+      secretAccessKey: raw.S3_SECRET_ACCESS_KEY,
+      forcePathStyle: raw.S3_FORCE_PATH_STYLE,
+      buckets: { models: raw.S3_BUCKET_MODELS, backups: raw.S3_BUCKET_BACKUPS },
+    },
+    kubernetes: { kubeconfig: raw.KUBECONFIG, inCluster: raw.K8S_IN_CLUSTER, aiNamespace: raw.K8S_AI_NAMESPACE },
+    wedsync: {
+      healthUrls: raw.WEDSYNC_HEALTH_URLS,
+      metricsUrl: raw.WEDSYNC_METRICS_URL,
+      errorsUrl: raw.WEDSYNC_ERRORS_URL,
+      apiToken: raw.WEDSYNC_API_TOKEN,
+      timeoutMs: raw.HTTP_TIMEOUT_MS,
+    },
+  };
+}
+
+/** A copy safe to print or log: passwords in URLs and secret keys are masked. */
+export function redactConfig(config: AppConfig): AppConfig {
+  const maskUrl = (value: string) => {
+    const u = new URL(value);
+    if (u.password) u.password = '***';
+    return u.toString();
+  };
+  return {
+    ...config,
+    postgres: { ...config.postgres, url: maskUrl(config.postgres.url) },
+    redis: { url: maskUrl(config.redis.url) },
+    s3: { ...config.s3, secretAccessKey: '***' },
+    wedsync: { ...config.wedsync, apiToken: config.wedsync.apiToken ? '***' : undefined },
+  };
+}
+
+/** Loads the configuration or ends the process with the message; for process entry points. */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,44 @@
+/** Builds the real clients activities need, from configuration. */
+import { S3Client } from '@aws-sdk/client-s3';
+import { Redis } from 'ioredis';
+import { Pool } from 'pg';
+import type { ActivityDeps } from '../activities';
+import { loadKubeConfig } from '../activities/kubernetes';
+import type { AppConfig } from '../config';
+
+export interface OwnedDeps extends ActivityDeps {
+  close(): Promise<void>;
+}
+
+export function createS3Client(s3: AppConfig['s3']): S3Client {
+  return new S3Client({
+    endpoint: s3.endpoint,
+    region: s3.region,
+    forcePathStyle: s3.forcePathStyle,
+    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+  });
+}
+
+export async function createDeps(config: AppConfig): Promise<OwnedDeps> {
+  const pool = new Pool({ connectionString: config.postgres.url, max: config.postgres.poolMax });
+  // Errors on idle clients (server restart) must not crash the worker; the next query reconnects.
+  pool.on('error', () => undefined);
+  const redis = new Redis(config.redis.url, { maxRetriesPerRequest: 2, lazyConnect: true });
+  redis.on('error', () => undefined);
+  const s3 = createS3Client(config.s3);
+  const kubeConfig = await loadKubeConfig(config.kubernetes);
+  return {
+    wedsync: config.wedsync,
+    kubeConfig,
+    aiNamespace: config.kubernetes.aiNamespace,
+    pool,
+    redis,
+    s3,
+    buckets: config.s3.buckets,
+    async close() {
+      redis.disconnect();
+      s3.destroy();
+      await pool.end();
+    },
+  };
+}

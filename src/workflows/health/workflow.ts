@@ -1,0 +1,67 @@
+/**
+ * WedSync "Morning Health Check (9:00 AM GMT)", seed 002, Daily Maintenance:
+ *
+ *   curl -s https://api.wedsync.com/ai/health | jq '.'
+ *   curl -s https://api.wedsync.com/ai/metrics/daily | jq '.'
+ *   curl -s https://api.wedsync.com/ai/errors/recent | jq '.errors[] | select(.count > 10)'
+ *   kubectl get pods -n ai-services -o wide
+ *
+ * judged against the seed's "Critical Metrics to Monitor". It also checks the dependencies seed 000's
+ * troubleshooting verifies (database, cache, object store). A failing check makes the report degraded; the
+ * workflow itself only fails on bad input.
+ *
+ * Input example (`temporal workflow start --type morningHealthCheck --task-queue aiops-runbooks --input '{}'`):
+ *   {"namespace": "ai-services"}
+ */
+import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
+import { FailureType } from '../../common/failures';
+import { buildReport, type HealthCheckReport } from './report';
+import { probes } from './activities';
+import { settle } from './settle';
+
+export interface MorningHealthCheckInput {
+  /** Kubernetes namespace whose pods are listed; the configured K8S_AI_NAMESPACE when absent. */
+  namespace?: string;
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+function validate(input: unknown): MorningHealthCheckInput {
+  if (input === undefined || input === null) return {};
+  const bad = (field: string, problem: string) =>
+    ApplicationFailure.create({ type: FailureType.InvalidInput, message: `${field}: ${problem}`, nonRetryable: true });
+  if (typeof input !== 'object' || Array.isArray(input)) throw bad('input', 'must be a JSON object');
+  const { namespace, ...rest } = input as Record<string, unknown>;
+  const unknown = Object.keys(rest);
+  if (unknown.length > 0) throw bad(unknown[0], 'is not a field of morningHealthCheck input');
+  if (namespace !== undefined && (typeof namespace !== 'string' || !DNS_LABEL.test(namespace))) {
+    throw bad('namespace', 'must be a Kubernetes namespace name (lowercase letters, digits, -)');
+  }
+  return { namespace: namespace as string | undefined };
+}
+
+export async function morningHealthCheck(rawInput?: MorningHealthCheckInput): Promise<HealthCheckReport> {
+  const input = validate(rawInput);
+  const startedAt = new Date(workflowInfo().runStartTime).toISOString();
+
+  const urls = await probes.listHealthEndpoints();
+  const [health, metrics, errors, pods, dependencies] = await Promise.all([
+    Promise.all(urls.map(async (url) => ({ url, check: await settle(probes.probeHealth(url)) }))),
+    settle(probes.fetchDailyMetrics()),
+    settle(probes.fetchRecentErrors()),
+    settle(probes.listPods({ namespace: input.namespace })),
+    Promise.all([settle(probes.probeDatabase()), settle(probes.probeCache()), settle(probes.probeObjectStore())]),
+  ]);
+
+  return buildReport(
+    {
+      health,
+      metrics,
+      errors,
+      pods:
+        pods.state === 'ok' && !pods.result.configured ? { state: 'skipped', reason: pods.result.reason } : pods,
+      dependencies,
+    },
+    { startedAt, finishedAt: new Date().toISOString() },
+  );
+}

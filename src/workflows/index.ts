@@ -1,0 +1,3 @@
+/** Every workflow the worker runs; the worker's single workflowsPath. */
+export { morningHealthCheck } from './health/workflow';
+export { monitorUntilHealthy } from './health/monitor';

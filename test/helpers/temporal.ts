@@ -1,0 +1,43 @@
+/**
+ * One place that gives tests a Temporal server: the time-skipping Java test server for anything with timers,
+ * the dev server (the running stack's, TEMPORAL_ADDRESS, or one started from TEMPORAL_CLI_PATH) for the rest.
+ */
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { randomUUID } from 'node:crypto';
+import { WORKFLOWS_PATH } from '../../src/workers/worker';
+
+let runtimeQuiet = false;
+/** Worker logs at WARN keep test output readable; errors still show. */
+export function quietRuntime(): void {
+  if (runtimeQuiet) return;
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  runtimeQuiet = true;
+}
+
+export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  quietRuntime();
+  const path = process.env.AIOPS_TIME_SKIPPING_SERVER;
+  if (!path) throw new Error('AIOPS_TIME_SKIPPING_SERVER is not set: run the tests with `npm test`');
+  return TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } });
+}
+
+export async function devServerEnv(): Promise<TestWorkflowEnvironment> {
+  quietRuntime();
+  const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
+  if (process.env.AIOPS_OWN_DEV_SERVER !== '1') {
+    return TestWorkflowEnvironment.createFromExistingServer({ address });
+  }
+  const path = process.env.TEMPORAL_CLI_PATH;
+  if (!path) throw new Error('TEMPORAL_CLI_PATH is not set: run the tests with `npm test`');
+  return TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path } } });
+}
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+/** Workflows bundled once per test file. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  return bundle;
+}
+
+export const uniqueId = (prefix: string) => `${prefix}-${randomUUID()}`;

@@ -1,0 +1,26 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker } from '@temporalio/worker';
+import { quietRuntime, workflowBundle } from './helpers/temporal';
+
+const HISTORIES = join(__dirname, '..', '..', 'test', 'histories');
+
+describe('replay of recorded histories', () => {
+  const files = readdirSync(HISTORIES).filter((f) => f.endsWith('.json'));
+
+  it('has a recorded history for every workflow type', () => {
+    assert.deepEqual(files.sort(), ['monitorUntilHealthy.json', 'morningHealthCheck.json']);
+  });
+
+  for (const file of files) {
+    it(`replays ${file} without non-determinism`, async () => {
+      quietRuntime();
+      const history = historyFromJSON(JSON.parse(readFileSync(join(HISTORIES, file), 'utf8')));
+      assert.ok((history.events ?? []).length > 5);
+      await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, file);
+    });
+  }
+});

@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { Connection } from '@temporalio/client';
+import { loadConfig } from '../src/config';
+import type { HealthCheckReport } from '../src/workflows/health/report';
+import { runningSession } from '../scripts/lib/session';
+import { temporalCli } from './helpers/cli';
+
+// These check what the start command promises a new user, against the stack it started.
+describe('the stack started by npm start', () => {
+  const config = loadConfig();
+  let connection: Connection;
+
+  before(async () => {
+    assert.ok(runningSession(), 'no running npm start session: run the suite with `npm test`');
+    connection = await Connection.connect({ address: config.temporal.address });
+  });
+  after(() => connection?.close());
+
+  it('serves the Temporal Web UI on 127.0.0.1:8233', async () => {
+    const res = await fetch('http://127.0.0.1:8233/');
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /<html/i);
+  });
+
+  it('has a worker polling the aiops-runbooks task queue', async () => {
+    const res = await connection.workflowService.describeTaskQueue({
+      namespace: config.temporal.namespace,
+      taskQueue: { name: 'aiops-runbooks' },
+      taskQueueType: 1,
+    });
+    assert.ok((res.pollers ?? []).length >= 1);
+  });
+
+  it('lists the health-check schedule in `temporal schedule list`', () => {
+    const out = temporalCli(['schedule', 'list']);
+    assert.match(out, /wedsync-morning-health-check/);
+  });
+
+  it('completes `temporal workflow execute` of the health check with a report', () => {
+    const out = temporalCli([
+      'workflow', 'execute',
+      '--type', 'morningHealthCheck',
+      '--task-queue', 'aiops-runbooks',
+      '--workflow-id', `e2e-health-check-${randomUUID()}`,
+      '--input', '{}',
+      '-o', 'json',
+    ]);
+    const result = JSON.parse(out);
+    assert.equal(result.status, 'COMPLETED');
+    const report = result.closeEvent.workflowExecutionCompletedEventAttributes.result[0] as HealthCheckReport;
+    // The CLI prints an empty list as null.
+    assert.deepEqual(report.findings ?? [], []);
+    assert.equal(report.status, 'healthy');
+    assert.equal(report.kpis.length, 5);
+    assert.equal(report.checks.pods.state, 'skipped');
+  });
+});
