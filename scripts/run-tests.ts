@@ -8,6 +8,9 @@ import { join } from 'node:path';
 import { ROOT } from './lib/paths';
 import { log } from './lib/processes';
 import { bringUp, runningSession, type Session } from './lib/session';
+import { POSTGRES_ADMIN } from './lib/stack';
+import { LOCAL_PORTS, loadConfig } from '../src/config';
+import { bootstrapDatabase } from '../src/db/bootstrap';
 import { ensureTemporalCli, ensureTimeSkippingServer } from './lib/tools';
 
 const HELP = `Usage: npm test [-- <file filter>]
@@ -33,7 +36,7 @@ async function main(): Promise<number> {
   const files = testFiles(join(ROOT, 'dist', 'test')).filter((f) => !filter || f.includes(filter));
   if (files.length === 0) throw new Error(`no test files${filter ? ` match "${filter}"` : ''}`);
 
-  const env = {
+  const env: NodeJS.ProcessEnv = {
     ...process.env,
     TEMPORAL_CLI_PATH: ensureTemporalCli(),
     AIOPS_TIME_SKIPPING_SERVER: ensureTimeSkippingServer(),
@@ -46,6 +49,16 @@ async function main(): Promise<number> {
     session = await bringUp();
   }
   try {
+    if (!process.env.DATABASE_URL) {
+      // Tests write crises, audit records and notifications: they get a database of their own on the same server.
+      const appUrl = new URL(loadConfig().postgres.url);
+      appUrl.pathname = '/aiops_test';
+      await bootstrapDatabase({
+        adminUrl: `postgres://${POSTGRES_ADMIN.user}:${POSTGRES_ADMIN.password}@127.0.0.1:${LOCAL_PORTS.postgres}/postgres`,
+        appUrl: appUrl.toString(),
+      });
+      env.DATABASE_URL = appUrl.toString();
+    }
     const child = spawn(process.execPath, ['--test', '--test-reporter=spec', ...files], {
       cwd: ROOT,
       env,

@@ -1,9 +1,25 @@
 /**
  * A local stand-in for the WedSync AI service's operational endpoints (seed 002: /ai/health, /ai/metrics/daily,
  * /ai/errors/recent), so the runbooks have a service to check on a laptop. Its numbers come from the demo
- * database; availability is not measured here and is reported as the SLO value. Point WEDSYNC_* at the real
- * service to use that instead.
+ * database; availability is not measured here and is reported as the SLO value. It also accepts the crisis
+ * protocol's calls and the Slack and PagerDuty notifications, writing each to a JSON-lines file so a person
+ * can see what the runbooks sent. Point WEDSYNC_*, SLACK_WEBHOOK_URL and PAGERDUTY_EVENTS_URL at the real
+ * services to use those instead.
  */
+
+/** POST endpoints the local stack stands in for; each call is appended to the received-calls file. */
+const POST_ROUTES = new Set([
+  '/alerts/emergency',
+  '/crisis/manual-mode/enable',
+  '/crisis/notify-couple',
+  '/crisis/emergency-planners/deploy',
+  '/crisis/vendor-network/activate',
+  '/crisis/executive-escalation',
+  '/crisis/communication/begin',
+  '/hooks/slack',
+  '/pagerduty/v2/enqueue',
+]);
+import { appendFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { Pool } from 'pg';
 
@@ -12,7 +28,7 @@ export interface DemoApi {
   close(): Promise<void>;
 }
 
-export async function startDemoApi(databaseUrl: string, port: number): Promise<DemoApi> {
+export async function startDemoApi(databaseUrl: string, port: number, receivedCallsFile: string): Promise<DemoApi> {
   const pool = new Pool({ connectionString: databaseUrl, max: 2 });
   pool.on('error', () => undefined);
 
@@ -59,7 +75,21 @@ export async function startDemoApi(databaseUrl: string, port: number): Promise<D
   };
 
   const server: Server = createServer((req, res) => {
-    const route = routes[(req.url ?? '').split('?')[0]];
+    const path = (req.url ?? '').split('?')[0];
+    if (req.method === 'POST' && POST_ROUTES.has(path)) {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks).toString();
+        appendFileSync(
+          receivedCallsFile,
+          `${JSON.stringify({ at: new Date().toISOString(), path, idempotencyKey: req.headers['idempotency-key'], body })}\n`,
+        );
+        res.writeHead(202, { 'content-type': 'application/json' }).end('{"status":"accepted"}');
+      });
+      return;
+    }
+    const route = routes[path];
     if (req.method !== 'GET' || !route) {
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
       return;

@@ -15,7 +15,7 @@ import { SCHEDULES } from '../../src/schedules/table';
 import { createS3Client } from '../../src/workers/deps';
 import { startDemoApi, type DemoApi } from './demo-api';
 import { ensureDir, ROOT, RUN_DIR } from './paths';
-import { isAlive, log, runningPid, spawnService, stopPid, waitFor, forgetService } from './processes';
+import { isAlive, log, logPath, runningPid, spawnService, stopPid, waitFor, forgetService } from './processes';
 import { POSTGRES_ADMIN, stackDown, stackUp, type StackState } from './stack';
 import { ensureTemporalCli } from './tools';
 
@@ -112,7 +112,7 @@ export async function bringUp(): Promise<Session> {
     await ensureBuckets(config);
 
     if (!process.env.WEDSYNC_HEALTH_URLS && !process.env.WEDSYNC_METRICS_URL && !process.env.WEDSYNC_ERRORS_URL) {
-      demoApi = await startDemoApi(config.postgres.url, LOCAL_PORTS.demoApi);
+      demoApi = await startDemoApi(config.postgres.url, LOCAL_PORTS.demoApi, logPath('demo-api-received'));
     }
 
     connection = await Connection.connect({ address: config.temporal.address });

@@ -4,6 +4,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType, invalidInput } from '../common/failures';
+import { expectObject, requestJson } from './http-client';
 import type { AppConfig } from '../config';
 import type { HealthProbe, DailyMetrics, RecentErrors } from '../workflows/health/types';
 
@@ -11,66 +12,13 @@ export interface HttpDeps {
   wedsync: AppConfig['wedsync'];
 }
 
-interface JsonResponse {
-  status: number;
-  latencyMs: number;
-  body: unknown;
-}
-
-/** GET a JSON document; HTTP and network failures become typed failures so the retry policy can tell them apart. */
-async function getJson(url: string, deps: HttpDeps): Promise<JsonResponse> {
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (deps.wedsync.apiToken) headers.authorization = `Bearer ${deps.wedsync.apiToken}`;
-  const started = performance.now();
-  let response: Response;
-  try {
-    response = await fetch(url, { headers, signal: AbortSignal.timeout(deps.wedsync.timeoutMs) });
-  } catch (err) {
-    const cause = (err as Error & { cause?: Error }).cause;
-    throw ApplicationFailure.create({
-      type: FailureType.UpstreamUnavailable,
-      message: `GET ${url} failed: ${cause?.message ?? (err as Error).message}`,
-    });
-  }
-  const latencyMs = Math.round(performance.now() - started);
-  const text = await response.text();
-  if (response.status === 401 || response.status === 403) {
-    throw ApplicationFailure.create({
-      type: FailureType.NotAuthorized,
-      message: `GET ${url} answered ${response.status}: check WEDSYNC_API_TOKEN`,
-      nonRetryable: true,
-    });
-  }
-  if (response.status === 404) {
-    throw ApplicationFailure.create({
-      type: FailureType.TargetNotFound,
-      message: `GET ${url} answered 404`,
-      nonRetryable: true,
-    });
-  }
-  let body: unknown = undefined;
-  try {
-    body = text ? JSON.parse(text) : undefined;
-  } catch {
-    // A non-JSON body is reported below together with the status.
-  }
-  if (response.status >= 500 || response.status === 429) {
-    // Health endpoints answer 503 with a JSON body when unhealthy; keep it so the report can show why.
-    if (body !== undefined) return { status: response.status, latencyMs, body };
-    throw ApplicationFailure.create({
-      type: FailureType.UpstreamUnavailable,
-      message: `GET ${url} answered ${response.status}`,
-    });
-  }
-  if (body === undefined || typeof body !== 'object' || body === null) {
-    throw ApplicationFailure.create({
-      type: FailureType.BadUpstreamResponse,
-      message: `GET ${url} answered ${response.status} without a JSON object`,
-      nonRetryable: true,
-    });
-  }
-  return { status: response.status, latencyMs, body };
-}
+const get = (url: string, deps: HttpDeps, keepErrorBodies = false) =>
+  requestJson(url, {
+    bearerToken: deps.wedsync.apiToken,
+    timeoutMs: deps.wedsync.timeoutMs,
+    credentialsSetting: 'WEDSYNC_API_TOKEN',
+    keepErrorBodies,
+  });
 
 const num = (value: unknown): number | undefined =>
   typeof value === 'number' && Number.isFinite(value) ? value : undefined;
@@ -89,8 +37,9 @@ export function createHttpActivities(deps: HttpDeps) {
         // Only configured endpoints may be probed, so a workflow input cannot point the worker anywhere else.
         throw invalidInput('url', `"${url}" is not one of WEDSYNC_HEALTH_URLS`);
       }
-      const { status, latencyMs, body } = await getJson(url, deps);
-      const doc = (body ?? {}) as Record<string, unknown>;
+      const res = await get(url, deps, true);
+      const { status, latencyMs } = res;
+      const doc = expectObject(url, res);
       return {
         url,
         httpStatus: status,
@@ -107,14 +56,7 @@ export function createHttpActivities(deps: HttpDeps) {
 
     /** The seed's `curl /ai/metrics/daily`: the 24-hour performance summary. */
     async fetchDailyMetrics(): Promise<DailyMetrics> {
-      const { body, status } = await getJson(deps.wedsync.metricsUrl, deps);
-      if (status >= 300) {
-        throw ApplicationFailure.create({
-          type: FailureType.UpstreamUnavailable,
-          message: `GET ${deps.wedsync.metricsUrl} answered ${status}`,
-        });
-      }
-      const doc = body as Record<string, unknown>;
+      const doc = expectObject(deps.wedsync.metricsUrl, await get(deps.wedsync.metricsUrl, deps));
       return {
         responseTimeMs: num(doc.response_time_ms ?? doc.avg_response_time_ms),
         accuracyRate: num(doc.accuracy_rate),
@@ -127,14 +69,7 @@ export function createHttpActivities(deps: HttpDeps) {
 
     /** The seed's `curl /ai/errors/recent | jq '.errors[] | select(.count > 10)'`, keeping every error and its count. */
     async fetchRecentErrors(): Promise<RecentErrors> {
-      const { body, status } = await getJson(deps.wedsync.errorsUrl, deps);
-      if (status >= 300) {
-        throw ApplicationFailure.create({
-          type: FailureType.UpstreamUnavailable,
-          message: `GET ${deps.wedsync.errorsUrl} answered ${status}`,
-        });
-      }
-      const list = (body as Record<string, unknown>).errors;
+      const list = expectObject(deps.wedsync.errorsUrl, await get(deps.wedsync.errorsUrl, deps)).errors;
       if (!Array.isArray(list)) {
         throw ApplicationFailure.create({
           type: FailureType.BadUpstreamResponse,

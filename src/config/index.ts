@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import type { BusinessHours } from './business-hours';
 
 /** Ports of the local stack; docker-compose.yml publishes the same ones (a test holds them equal). */
 export const LOCAL_PORTS = {
@@ -64,6 +65,97 @@ const bucketName = nonEmpty.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be
 
 const demoApiBase = `http://127.0.0.1:${LOCAL_PORTS.demoApi}`;
 
+const httpUrl = url(['http:', 'https:']);
+
+/** One person on the roster: who they are, which roles they hold, how to reach them. */
+const personSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'id must be lowercase letters, digits, . _ -'),
+    name: z.string().min(1),
+    roles: z.array(z.string().regex(/^[a-z0-9-]+$/, 'roles are lowercase words joined by -')).min(1),
+    /** Slack handle or channel to mention, e.g. @oncall or #ai-ops-alerts. */
+    slack: z.string().optional(),
+    /** Paged through PagerDuty when notified at page urgency. */
+    pagerduty: z.boolean().default(false),
+  })
+  .strict();
+
+const rosterSchema = nonEmpty.transform((value, ctx) => {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be a JSON array of people' });
+    return z.NEVER;
+  }
+  const result = z.array(personSchema).min(1, 'must name at least one person').safeParse(parsed);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `[${issue.path.join('.')}] ${issue.message}` });
+    return z.NEVER;
+  }
+  const ids = new Set<string>();
+  for (const p of result.data) {
+    if (ids.has(p.id)) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `person id "${p.id}" appears twice` });
+    ids.add(p.id);
+  }
+  return result.data;
+});
+
+/** The seeds' contacts as a demo roster for the local stack; a real team sets AIOPS_ROSTER. */
+const DEMO_ROSTER = [
+  { id: 'oncall', name: 'On-Call Engineer', roles: ['on-call'], slack: '@oncall', pagerduty: true },
+  { id: 'ai-lead', name: 'AI Team Lead', roles: ['ai-team-lead'], slack: '@ai-lead', pagerduty: true },
+  { id: 'devops', name: 'DevOps Team', roles: ['devops'], slack: '#devops' },
+  { id: 'security', name: 'Security Team', roles: ['security'], slack: '#security' },
+  { id: 'ai-ops', name: 'AI Operations Team', roles: ['ai-ops'], slack: '#ai-ops-alerts' },
+  { id: 'platform', name: 'Platform Engineering on-call', roles: ['platform-oncall'], pagerduty: true },
+  { id: 'cto', name: 'CTO', roles: ['cto', 'executive'], slack: '@cto' },
+  { id: 'wedding-support', name: 'Wedding Day Support Team', roles: ['wedding-day-support'], slack: '#wedding-day' },
+];
+
+const businessHours = nonEmpty.transform((value, ctx) => {
+  const m = /^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$/.exec(value);
+  if (!m) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be HH:MM-HH:MM, e.g. 09:00-17:00' });
+    return z.NEVER;
+  }
+  const start = Number(m[1]) * 60 + Number(m[2]);
+  const end = Number(m[3]) * 60 + Number(m[4]);
+  if (end <= start) ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'the end must be after the start' });
+  return { startMinute: start, endMinute: end };
+});
+
+const DAY_NAMES = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+const businessDays = nonEmpty.transform((value, ctx) => {
+  const days = value
+    .toLowerCase()
+    .split(',')
+    .map((d) => d.trim());
+  const out: number[] = [];
+  for (const d of days) {
+    const i = DAY_NAMES.indexOf(d.slice(0, 3));
+    if (i < 0 || d.length < 3) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${d}" is not a day name (mon, tue, ...)` });
+      return z.NEVER;
+    }
+    out.push(i);
+  }
+  return [...new Set(out)].sort();
+});
+
+const timeZone = nonEmpty.refine(
+  (tz) => {
+    try {
+      new Intl.DateTimeFormat('en-GB', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be an IANA time zone such as Europe/London' },
+);
+
 /** Variable name → schema and default. Keys are the environment variable names operators set. */
 const schema = z.object({
   TEMPORAL_ADDRESS: hostPort.default(`127.0.0.1:${LOCAL_PORTS.temporal}`),
@@ -95,6 +187,23 @@ const schema = z.object({
   WEDSYNC_ERRORS_URL: url(['http:', 'https:']).default(`${demoApiBase}/ai/errors/recent`),
   WEDSYNC_API_TOKEN: nonEmpty.optional(),
   HTTP_TIMEOUT_MS: positiveInt.default(5000),
+
+  WEDSYNC_EMERGENCY_ALERT_URL: httpUrl.default(`${demoApiBase}/alerts/emergency`),
+  WEDSYNC_MANUAL_MODE_URL: httpUrl.default(`${demoApiBase}/crisis/manual-mode/enable`),
+  WEDSYNC_COUPLE_NOTIFY_URL: httpUrl.default(`${demoApiBase}/crisis/notify-couple`),
+  WEDSYNC_EMERGENCY_PLANNERS_URL: httpUrl.default(`${demoApiBase}/crisis/emergency-planners/deploy`),
+  WEDSYNC_VENDOR_NETWORK_URL: httpUrl.default(`${demoApiBase}/crisis/vendor-network/activate`),
+  WEDSYNC_EXECUTIVE_ESCALATION_URL: httpUrl.default(`${demoApiBase}/crisis/executive-escalation`),
+  WEDSYNC_CRISIS_COMMS_URL: httpUrl.default(`${demoApiBase}/crisis/communication/begin`),
+
+  SLACK_WEBHOOK_URL: httpUrl.default(`${demoApiBase}/hooks/slack`),
+  PAGERDUTY_EVENTS_URL: httpUrl.default(`${demoApiBase}/pagerduty/v2/enqueue`),
+  PAGERDUTY_ROUTING_KEY: nonEmpty.default('local-routing-key'),
+
+  AIOPS_ROSTER: rosterSchema.default(JSON.stringify(DEMO_ROSTER)),
+  BUSINESS_HOURS: businessHours.default('09:00-17:00'),
+  BUSINESS_DAYS: businessDays.default('mon,tue,wed,thu,fri'),
+  BUSINESS_TIMEZONE: timeZone.default('Europe/London'),
 });
 
 type Raw = z.infer<typeof schema>;
@@ -124,8 +233,25 @@ export interface AppConfig {
     errorsUrl: string;
     apiToken?: string;
     timeoutMs: number;
+    /** seed 002 EMERGENCY PROTOCOL endpoints. */
+    crisis: {
+      emergencyAlertUrl: string;
+      manualModeUrl: string;
+      coupleNotifyUrl: string;
+      emergencyPlannersUrl: string;
+      vendorNetworkUrl: string;
+      executiveEscalationUrl: string;
+      crisisCommsUrl: string;
+    };
   };
+  notifications: { slackWebhookUrl: string; pagerdutyEventsUrl: string; pagerdutyRoutingKey: string };
+  roster: Person[];
+  businessHours: BusinessHours;
 }
+
+export type Person = z.infer<typeof personSchema>;
+
+export type { BusinessHours } from './business-hours';
 
 export class ConfigError extends Error {
   constructor(public readonly problems: { variable: string; message: string }[]) {
@@ -158,7 +284,10 @@ function readConfigFile(path: string): Record<string, unknown> {
       unknownKeys.map((k) => ({ variable: k, message: `unknown setting in ${path}` })),
     );
   }
-  return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, typeof v === 'string' ? v : String(v)]));
+  // Structured values (the roster) may be written as JSON in the file; they are parsed like the variable.
+  return Object.fromEntries(
+    Object.entries(parsed).map(([k, v]) => [k, typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v)]),
+  );
 }
 
 /** Reads and validates the configuration; throws ConfigError naming every bad variable. */
@@ -206,7 +335,23 @@ function toAppConfig(raw: Raw): AppConfig {
       errorsUrl: raw.WEDSYNC_ERRORS_URL,
       apiToken: raw.WEDSYNC_API_TOKEN,
       timeoutMs: raw.HTTP_TIMEOUT_MS,
+      crisis: {
+        emergencyAlertUrl: raw.WEDSYNC_EMERGENCY_ALERT_URL,
+        manualModeUrl: raw.WEDSYNC_MANUAL_MODE_URL,
+        coupleNotifyUrl: raw.WEDSYNC_COUPLE_NOTIFY_URL,
+        emergencyPlannersUrl: raw.WEDSYNC_EMERGENCY_PLANNERS_URL,
+        vendorNetworkUrl: raw.WEDSYNC_VENDOR_NETWORK_URL,
+        executiveEscalationUrl: raw.WEDSYNC_EXECUTIVE_ESCALATION_URL,
+        crisisCommsUrl: raw.WEDSYNC_CRISIS_COMMS_URL,
+      },
     },
+    notifications: {
+      slackWebhookUrl: raw.SLACK_WEBHOOK_URL,
+      pagerdutyEventsUrl: raw.PAGERDUTY_EVENTS_URL,
+      pagerdutyRoutingKey: raw.PAGERDUTY_ROUTING_KEY,
+    },
+    roster: raw.AIOPS_ROSTER,
+    businessHours: { ...raw.BUSINESS_HOURS, days: raw.BUSINESS_DAYS, timeZone: raw.BUSINESS_TIMEZONE },
   };
 }
 
@@ -223,6 +368,7 @@ export function redactConfig(config: AppConfig): AppConfig {
     redis: { url: maskUrl(config.redis.url) },
     s3: { ...config.s3, secretAccessKey: '***' },
     wedsync: { ...config.wedsync, apiToken: config.wedsync.apiToken ? '***' : undefined },
+    notifications: { ...config.notifications, slackWebhookUrl: '***', pagerdutyRoutingKey: '***' },
   };
 }
 

@@ -4,7 +4,7 @@
  * only the grants listed here.
  */
 import { Client } from 'pg';
-import { APP_TABLES, MIGRATIONS } from './migrations';
+import { APP_GRANTS, APP_SEQUENCES, MIGRATIONS } from './migrations';
 
 export interface BootstrapTarget {
   /** Administrator connection to the server's maintenance database (postgres). */
@@ -68,8 +68,12 @@ export async function bootstrapDatabase(target: BootstrapTarget): Promise<{ appl
     }
     await c.query(`GRANT CONNECT ON DATABASE ${ident(database)} TO ${ident(role)}`);
     await c.query(`GRANT USAGE ON SCHEMA public TO ${ident(role)}`);
-    for (const table of APP_TABLES) {
-      await c.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ${ident(table)} TO ${ident(role)}`);
+    for (const [table, privileges] of Object.entries(APP_GRANTS)) {
+      // REVOKE first so a privilege taken away in APP_GRANTS is taken away on existing databases too.
+      await c.query(`REVOKE ALL ON ${ident(table)} FROM ${ident(role)}`);
+      await c.query(`GRANT ${privileges} ON ${ident(table)} TO ${ident(role)}`);
+    }
+    for (const table of APP_SEQUENCES) {
       await c.query(`GRANT USAGE, SELECT ON SEQUENCE ${ident(`${table}_id_seq`)} TO ${ident(role)}`);
     }
     return { applied };

@@ -52,7 +52,51 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX idx_active_crises_status_created ON active_crises (status, created_at);
     `,
   },
+  {
+    id: '002_audit_log_and_crisis_notifications',
+    sql: `
+      -- Every decision, escalation and change a workflow makes. event_key makes a retried write a no-op.
+      CREATE TABLE audit_log (
+        id            bigserial PRIMARY KEY,
+        event_key     text        NOT NULL UNIQUE,
+        occurred_at   timestamptz NOT NULL,
+        recorded_at   timestamptz NOT NULL DEFAULT now(),
+        workflow_id   text        NOT NULL,
+        workflow_type text        NOT NULL,
+        run_id        text        NOT NULL,
+        step          text        NOT NULL,
+        actor         text        NOT NULL,
+        action        text        NOT NULL,
+        outcome       text        NOT NULL,
+        reason        text,
+        duration_ms   integer,
+        details       jsonb       NOT NULL DEFAULT '{}'::jsonb
+      );
+      CREATE INDEX idx_audit_log_workflow ON audit_log (workflow_id, occurred_at);
+      CREATE INDEX idx_audit_log_occurred_at ON audit_log (occurred_at);
+
+      -- One row per couple and crisis: what makes notifying a couple safe to retry.
+      CREATE TABLE crisis_notifications (
+        crisis_key       text        NOT NULL,
+        active_crisis_id bigint      NOT NULL,
+        status           text        NOT NULL CHECK (status IN ('sending', 'sent')),
+        attempts         integer     NOT NULL DEFAULT 0,
+        sent_at          timestamptz,
+        PRIMARY KEY (crisis_key, active_crisis_id)
+      );
+    `,
+  },
 ];
 
-/** Tables the worker's role reads and changes; everything else it is granted explicitly, per table. */
-export const APP_TABLES = ['wedding_optimizations', 'ai_recommendations', 'ai_feedback', 'active_crises'];
+/** Table → privileges of the worker's role. The audit log is append-only for it: no UPDATE, no DELETE. */
+export const APP_GRANTS: Record<string, string> = {
+  wedding_optimizations: 'SELECT, INSERT, UPDATE, DELETE',
+  ai_recommendations: 'SELECT, INSERT, UPDATE, DELETE',
+  ai_feedback: 'SELECT, INSERT, UPDATE, DELETE',
+  active_crises: 'SELECT, INSERT, UPDATE, DELETE',
+  audit_log: 'SELECT, INSERT',
+  crisis_notifications: 'SELECT, INSERT, UPDATE',
+};
+
+/** Tables with a bigserial id whose sequence the role needs for INSERT. */
+export const APP_SEQUENCES = ['wedding_optimizations', 'ai_recommendations', 'ai_feedback', 'active_crises', 'audit_log'];

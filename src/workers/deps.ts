@@ -35,6 +35,9 @@ export async function createDeps(config: AppConfig): Promise<OwnedDeps> {
     redis,
     s3,
     buckets: config.s3.buckets,
+    notifications: config.notifications,
+    roster: config.roster,
+    businessHours: config.businessHours,
     async close() {
       redis.disconnect();
       s3.destroy();

@@ -7,6 +7,8 @@ export interface ScriptedResponse {
   body?: unknown;
 }
 
+export type Responder = (request: RecordedRequest) => ScriptedResponse | Promise<ScriptedResponse>;
+
 export interface RecordedRequest {
   method: string;
   path: string;
@@ -16,10 +18,10 @@ export interface RecordedRequest {
 
 export class HttpReceiver {
   readonly requests: RecordedRequest[] = [];
-  private readonly routes = new Map<string, ScriptedResponse | (() => ScriptedResponse)>();
+  private readonly routes = new Map<string, ScriptedResponse | Responder>();
   private server?: Server;
 
-  route(path: string, response: ScriptedResponse | (() => ScriptedResponse)): this {
+  route(path: string, response: ScriptedResponse | Responder): this {
     this.routes.set(path, response);
     return this;
   }
@@ -39,11 +41,16 @@ export class HttpReceiver {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const path = (req.url ?? '').split('?')[0];
-        this.requests.push({ method: req.method ?? '', path, headers: req.headers, body: Buffer.concat(chunks).toString() });
+        const recorded = { method: req.method ?? '', path, headers: req.headers, body: Buffer.concat(chunks).toString() };
+        this.requests.push(recorded);
         const scripted = this.routes.get(path);
-        const response = typeof scripted === 'function' ? scripted() : scripted ?? { status: 404, body: { error: 'no route' } };
-        res.writeHead(response.status, { 'content-type': 'application/json' });
-        res.end(response.body === undefined ? '' : typeof response.body === 'string' ? response.body : JSON.stringify(response.body));
+        void Promise.resolve(
+          typeof scripted === 'function' ? scripted(recorded) : scripted ?? { status: 404, body: { error: 'no route' } },
+        ).then((response) => {
+          if (res.destroyed) return;
+          res.writeHead(response.status, { 'content-type': 'application/json' });
+          res.end(response.body === undefined ? '' : typeof response.body === 'string' ? response.body : JSON.stringify(response.body));
+        });
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
@@ -51,6 +58,7 @@ export class HttpReceiver {
   }
 
   async stop(): Promise<void> {
+    this.server?.closeAllConnections();
     await new Promise<void>((resolve) => this.server?.close(() => resolve()));
   }
 }

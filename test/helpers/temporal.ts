@@ -3,7 +3,7 @@
  * the dev server (the running stack's, TEMPORAL_ADDRESS, or one started from TEMPORAL_CLI_PATH) for the rest.
  */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import { WORKFLOWS_PATH } from '../../src/workers/worker';
 
@@ -41,3 +41,45 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
 }
 
 export const uniqueId = (prefix: string) => `${prefix}-${randomUUID()}`;
+
+/** Asserts that a client call fails and that the failure's cause (the workflow's own message) matches. */
+export async function rejectsWithCause(promise: Promise<unknown>, pattern: RegExp): Promise<void> {
+  let caught: unknown;
+  try {
+    await promise;
+  } catch (err) {
+    caught = err;
+  }
+  if (!caught) throw new Error(`expected a failure matching ${pattern}, but the call succeeded`);
+  const cause = (caught as { cause?: { message?: string } }).cause;
+  const message = cause?.message ?? String(caught);
+  if (!pattern.test(message)) throw new Error(`failure "${message}" does not match ${pattern}`);
+}
+
+export interface TimeSkippingHarness {
+  env: TestWorkflowEnvironment;
+  taskQueue: string;
+}
+
+/**
+ * A fresh time-skipping server and a running worker for one test. A server per test keeps one test's
+ * terminated workflows (and their in-flight activities) from holding another test's clock.
+ */
+export async function withTimeSkippingWorker(
+  activities: object,
+  fn: (harness: TimeSkippingHarness) => Promise<void>,
+): Promise<void> {
+  const env = await timeSkippingEnv();
+  const taskQueue = uniqueId('ts');
+  try {
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: await workflowBundle(),
+      activities,
+    });
+    await worker.runUntil(fn({ env, taskQueue }));
+  } finally {
+    await env.teardown();
+  }
+}

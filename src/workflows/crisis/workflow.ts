@@ -1,0 +1,272 @@
+/**
+ * WedSync wedding-day crisis protocol, seed 002 "Issue 4: Wedding Day Crisis Management Failure",
+ * EMERGENCY PROTOCOL:
+ *   Immediate Actions (0-5 minutes): 1. send emergency alert; 2. enable manual crisis management;
+ *   3. notify affected couples (SELECT wedding_id, couple_email, crisis_type FROM active_crises
+ *      WHERE status = 'ai_processing' AND created_at > NOW() - INTERVAL '1 hour').
+ *   Follow-up Actions (5-30 minutes): deploy emergency wedding planners; activate vendor emergency network;
+ *   escalate to executive team; begin crisis communication protocol.
+ * A stage that misses its deadline escalates along the "AI System Escalation Chain" and the protocol goes on.
+ * It ends when an authorised person resolves the crisis (gate "resolve").
+ *
+ * Start (the workflow ID must be wedding-crisis-<weddingId>-<crisisType>):
+ *   temporal workflow start --type weddingDayCrisis --task-queue aiops-runbooks \
+ *     --workflow-id wedding-crisis-wedding-17-vendor_cancellation \
+ *     --input '{"weddingId":"wedding-17","crisisType":"vendor_cancellation","description":"florist cancelled","reportedBy":"wedding-support"}'
+ */
+import {
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../../activities';
+import type { CrisisAction } from '../../activities/crisis';
+import { FailureType } from '../../common/failures';
+import { WEDSYNC_ESCALATION_CHAIN } from '../../common/roster';
+import { AuditTrail } from '../gates/audit-trail';
+import { Gatekeeper } from '../gates/gatekeeper';
+import {
+  CRISIS_TYPES,
+  crisisStatusQuery,
+  crisisWorkflowId,
+  type CrisisResult,
+  type CrisisStatus,
+  type CrisisType,
+  type StepState,
+  type WeddingDayCrisisInput,
+} from './messages';
+
+const MINUTE = 60_000;
+const STAGE1_DUE_MS = 5 * MINUTE;
+const STAGE2_DUE_MS = 30 * MINUTE;
+
+const FOLLOW_UP: { action: CrisisAction; label: string }[] = [
+  { action: 'emergency-planners', label: 'Deploy Emergency Wedding Planners' },
+  { action: 'vendor-network', label: 'Activate Vendor Emergency Network' },
+  { action: 'executive-escalation', label: 'Escalate to Executive Team' },
+  { action: 'crisis-communication', label: 'Begin Crisis Communication Protocol' },
+];
+
+const RESPONDERS = { roles: ['wedding-day-support', 'ai-ops', 'platform-oncall', 'cto'] };
+const RESOLVERS = { roles: ['wedding-day-support', 'ai-ops', 'cto'] };
+
+/** Crisis steps keep retrying until they succeed or the crisis is resolved: giving up is never the right call. */
+const urgent = proxyActivities<Activities>({
+  startToCloseTimeout: '15 seconds',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    nonRetryableErrorTypes: [FailureType.InvalidInput, FailureType.NotAuthorized, FailureType.TargetNotFound, FailureType.BadUpstreamResponse],
+  },
+});
+
+const { loadDirectory } = proxyActivities<Activities>({ startToCloseTimeout: '10 seconds' });
+
+function invalid(field: string, problem: string): ApplicationFailure {
+  return ApplicationFailure.create({ type: FailureType.InvalidInput, message: `${field}: ${problem}`, nonRetryable: true });
+}
+
+function validate(raw: unknown): WeddingDayCrisisInput {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw invalid('input', 'must be a JSON object');
+  const { weddingId, crisisType, description, reportedBy, ...rest } = raw as Record<string, unknown>;
+  const extra = Object.keys(rest);
+  if (extra.length) throw invalid(extra[0], 'is not a field of weddingDayCrisis input');
+  if (typeof weddingId !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(weddingId)) {
+    throw invalid('weddingId', 'must be 1-64 characters of A-Z a-z 0-9 _ -');
+  }
+  if (typeof crisisType !== 'string' || !(CRISIS_TYPES as readonly string[]).includes(crisisType)) {
+    throw invalid('crisisType', `must be one of ${CRISIS_TYPES.join(', ')}`);
+  }
+  if (description !== undefined && (typeof description !== 'string' || description.length > 2000)) {
+    throw invalid('description', 'must be a string of at most 2000 characters');
+  }
+  if (reportedBy !== undefined && (typeof reportedBy !== 'string' || !reportedBy)) throw invalid('reportedBy', 'must be a non-empty string');
+  return { weddingId, crisisType: crisisType as CrisisType, description: description as string | undefined, reportedBy: reportedBy as string | undefined };
+}
+
+export async function weddingDayCrisis(rawInput: WeddingDayCrisisInput): Promise<CrisisResult> {
+  const input = validate(rawInput);
+  const info = workflowInfo();
+  const expectedId = crisisWorkflowId(input);
+  if (info.workflowId !== expectedId) {
+    // The ID is what makes a second start for the same crisis be refused; any other ID would allow duplicates.
+    throw invalid('workflowId', `must be "${expectedId}" for this wedding and crisis type`);
+  }
+  const crisisKey = info.workflowId;
+  const audit = new AuditTrail();
+  const gates = new Gatekeeper(audit, crisisKey);
+  const startedMs = Date.now();
+  const iso = (ms = Date.now()) => new Date(ms).toISOString();
+
+  const state: Omit<CrisisStatus, 'gates' | 'elapsedMs'> = {
+    crisisKey,
+    weddingId: input.weddingId,
+    crisisType: input.crisisType,
+    stage: 'stage1',
+    startedAt: iso(startedMs),
+    stages: {
+      stage1: { dueBy: iso(startedMs + STAGE1_DUE_MS), missedDeadline: false },
+      stage2: { dueBy: iso(startedMs + STAGE2_DUE_MS), missedDeadline: false },
+    },
+    steps: Object.fromEntries(
+      ['emergency-alert', 'manual-mode', 'notify-couples', ...FOLLOW_UP.map((f) => f.action)].map((s) => [s, 'pending' as StepState]),
+    ),
+    couplesAffected: [],
+    couplesNotified: [],
+    escalationTier: 0,
+    timeline: [],
+  };
+  setHandler(crisisStatusQuery, () => ({ ...state, elapsedMs: Date.now() - startedMs, gates: gates.status() }));
+  const event = (text: string) => state.timeline.push({ at: iso(), event: text });
+
+  event(`crisis opened: ${input.crisisType} at ${input.weddingId}${input.description ? ` (${input.description})` : ''}`);
+  audit.record({
+    step: 'crisis',
+    actor: input.reportedBy ?? 'workflow',
+    action: 'opened',
+    outcome: 'open',
+    reason: input.description,
+    details: { weddingId: input.weddingId, crisisType: input.crisisType },
+  });
+  const directory = await loadDirectory();
+  gates.setRoster(directory.members);
+
+  const tell = async (tierIndex: number, why: string) => {
+    const tier = WEDSYNC_ESCALATION_CHAIN[Math.min(tierIndex, WEDSYNC_ESCALATION_CHAIN.length - 1)];
+    event(`${tierIndex === 0 ? 'alerted' : 'escalated to'} tier ${tierIndex + 1} (${tier.roles?.join(', ')}): ${why}`);
+    await gates.escalate({ name: 'crisis', prompt: `Wedding-day crisis ${crisisKey}: ${why}` }, tier, tierIndex + 1);
+  };
+  const escalate = async (why: string) => {
+    state.escalationTier = Math.min(state.escalationTier + 1, WEDSYNC_ESCALATION_CHAIN.length - 1);
+    await tell(state.escalationTier, why);
+  };
+
+  /** Runs one step, recording its state and duration; a failure escalates and lets the other steps go on. */
+  const step = async (name: string, work: () => Promise<void>) => {
+    const began = Date.now();
+    state.steps[name] = 'running';
+    try {
+      await work();
+      state.steps[name] = 'done';
+      event(`${name} done`);
+      audit.record({ step: name, actor: 'workflow', action: 'step', outcome: 'done', durationMs: Date.now() - began });
+    } catch (err) {
+      if (isCancellation(err)) {
+        state.steps[name] = 'cancelled';
+        throw err;
+      }
+      state.steps[name] = 'failed';
+      const message = (err as Error & { cause?: Error }).cause?.message ?? (err as Error).message;
+      event(`${name} failed: ${message}`);
+      audit.record({ step: name, actor: 'workflow', action: 'step', outcome: 'failed', reason: message, durationMs: Date.now() - began });
+      await escalate(`${name} failed: ${message}`);
+    }
+  };
+
+  /** Waits for a stage's work; if its deadline passes first, escalates once and keeps waiting. */
+  const stage = async (name: 'stage1' | 'stage2', dueMs: number, work: Promise<unknown>) => {
+    let finished = false;
+    work.then(
+      () => (finished = true),
+      () => (finished = true),
+    );
+    const remaining = startedMs + dueMs - Date.now();
+    if (remaining <= 0 || !(await condition(() => finished, remaining))) {
+      state.stages[name].missedDeadline = true;
+      audit.record({ step: name, actor: 'workflow', action: 'deadline', outcome: 'missed', reason: `due by ${state.stages[name].dueBy}` });
+      await escalate(`${name} missed its deadline (${state.stages[name].dueBy})`);
+    }
+    await work;
+    state.stages[name].completedAt = iso();
+    event(`${name} complete${state.stages[name].missedDeadline ? ' (late)' : ''}`);
+  };
+
+  const protocol = async () => {
+    await stage(
+      'stage1',
+      STAGE1_DUE_MS,
+      Promise.all([
+        step('emergency-alert', () => urgent.sendEmergencyAlert({ crisisKey, weddingId: input.weddingId, crisisType: input.crisisType })),
+        step('manual-mode', () => urgent.enableManualCrisisMode({ crisisKey })),
+        step('notify-couples', async () => {
+          const couples = await urgent.findAffectedCouples({ withinMinutes: 60 });
+          state.couplesAffected = couples.map((c) => c.activeCrisisId);
+          event(`${couples.length} affected couple(s) found`);
+          await Promise.all(
+            couples.map(async (c) => {
+              const result = await urgent.notifyCouple({ crisisKey, activeCrisisId: c.activeCrisisId });
+              state.couplesNotified.push(c.activeCrisisId);
+              audit.record({
+                step: 'notify-couples',
+                actor: 'workflow',
+                action: 'couple-notified',
+                outcome: result.alreadySent ? 'already-sent' : 'sent',
+                details: { activeCrisisId: c.activeCrisisId, weddingId: c.weddingId },
+              });
+            }),
+          );
+        }),
+      ]),
+    );
+
+    state.stage = 'stage2';
+    await stage(
+      'stage2',
+      STAGE2_DUE_MS,
+      Promise.all(
+        FOLLOW_UP.map(({ action, label }) =>
+          step(action, async () => {
+            await urgent.startCrisisAction({ crisisKey, action, weddingId: input.weddingId });
+            state.steps[action] = 'awaiting-confirmation';
+            for (;;) {
+              const outcome = await gates.wait({
+                name: `confirm-${action}`,
+                prompt: `Confirm "${label}" is done for ${input.weddingId}`,
+                deciders: RESPONDERS,
+              });
+              if (outcome.decision === 'approve') break;
+              event(`${action} not confirmed by ${outcome.by}: ${outcome.reason}`);
+            }
+          }),
+        ),
+      ),
+    );
+    state.stage = 'awaiting-resolution';
+  };
+
+  await tell(0, `${input.crisisType} at ${input.weddingId}; emergency protocol started`);
+  const protocolScope = new CancellationScope();
+  const protocolRun = protocolScope.run(protocol);
+  protocolRun.catch(() => undefined); // awaited below; a resolution may cancel it first
+
+  let resolution;
+  for (;;) {
+    resolution = await gates.wait({ name: 'resolve', prompt: `Resolve wedding-day crisis ${crisisKey}`, deciders: RESOLVERS });
+    if (resolution.decision === 'approve') break;
+    event(`resolution refused by ${resolution.by}: ${resolution.reason}`);
+  }
+  if (state.stage !== 'awaiting-resolution') {
+    event('resolved before the protocol finished: remaining steps cancelled');
+    protocolScope.cancel();
+  }
+  try {
+    await protocolRun;
+  } catch (err) {
+    if (!isCancellation(err)) throw err;
+  }
+
+  state.stage = 'resolved';
+  event(`resolved by ${resolution.by}: ${resolution.reason}`);
+  audit.record({ step: 'crisis', actor: resolution.by, action: 'resolved', outcome: 'resolved', reason: resolution.reason, durationMs: Date.now() - startedMs });
+  await CancellationScope.nonCancellable(() =>
+    urgent.updatePagerDuty({ action: 'resolve', dedupKey: crisisKey, summary: `crisis ${crisisKey} resolved` }),
+  ).catch(() => event('PagerDuty resolve failed; resolve the alert by hand'));
+  await audit.flush();
+  const { stage: _stage, ...rest } = state;
+  return { ...rest, elapsedMs: Date.now() - startedMs, resolvedBy: resolution.by, resolution: resolution.reason, resolvedAt: iso() };
+}

@@ -1,0 +1,52 @@
+/**
+ * A workflow's audit trail: entries are queued in order and written by one activity at a time, outside any
+ * cancellation scope, so a cancelled step still leaves its record. Event keys are deterministic (run + sequence),
+ * which makes every write idempotent.
+ */
+import { CancellationScope, condition, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../../activities';
+import type { AuditRecord } from './types';
+
+const { recordAudit } = proxyActivities<Activities>({
+  startToCloseTimeout: '10 seconds',
+  // No attempt limit: an audit record must not be dropped because the database was briefly away.
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: ['InvalidInput'] },
+});
+
+export type AuditEntry = Pick<AuditRecord, 'step' | 'actor' | 'action' | 'outcome' | 'reason' | 'durationMs' | 'details'>;
+
+export class AuditTrail {
+  private readonly queue: AuditRecord[] = [];
+  private sequence = 0;
+  private writing = false;
+
+  record(entry: AuditEntry): void {
+    const info = workflowInfo();
+    this.sequence += 1;
+    this.queue.push({
+      ...entry,
+      eventKey: `${info.workflowId}/${info.runId}/${this.sequence}`,
+      occurredAt: new Date().toISOString(),
+      workflowId: info.workflowId,
+      workflowType: info.workflowType,
+      runId: info.runId,
+    });
+    if (!this.writing) {
+      this.writing = true;
+      void CancellationScope.nonCancellable(() => this.drain());
+    }
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      await recordAudit(this.queue[0]);
+      this.queue.shift();
+    }
+    this.writing = false;
+  }
+
+  /** Waits until every entry so far is written; call before the workflow returns. */
+  async flush(): Promise<void> {
+    await CancellationScope.nonCancellable(() => condition(() => this.queue.length === 0 && !this.writing));
+  }
+}

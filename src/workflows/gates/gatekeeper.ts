@@ -1,0 +1,218 @@
+/**
+ * The one human-approval gate every workflow uses. A gate names who may decide, how long each tier has, and
+ * whom to ask next; when the last tier's deadline passes it takes the gate's default. Decisions arrive as the
+ * signal `decision` or the update `decide`; both go through one check and one handler. The update's validator
+ * refuses a bad decision to the caller's face; a bad signal changes nothing and is written to the audit log.
+ */
+import { condition, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../../activities';
+import { describeAudience, isInAudience, mergeAudiences, type Audience, type Member } from '../../common/roster';
+import type { AuditTrail } from './audit-trail';
+import { decideUpdate, decisionSignal } from './messages';
+import type { Decision, GateOutcome, GateSpec, GateStatus } from './types';
+
+const { notify } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10, nonRetryableErrorTypes: ['InvalidInput'] },
+});
+
+interface OpenGate {
+  spec: GateSpec;
+  deciders: Audience;
+  openedAt: string;
+  deadline?: string;
+  tierReached: number;
+  outcome?: GateOutcome;
+}
+
+const URL_PATTERN = /^https?:\/\/\S+$/;
+
+export class Gatekeeper {
+  private readonly open = new Map<string, OpenGate>();
+  private roster: Member[] = [];
+
+  constructor(
+    private readonly audit: AuditTrail,
+    /** PagerDuty dedup key of this workflow's alerts. */
+    private readonly dedupKey: string,
+  ) {
+    setHandler(decisionSignal, (decision) => {
+      const problem = this.problemWith(decision);
+      if (problem) {
+        this.audit.record({
+          step: `gate:${String(decision?.gate)}`,
+          actor: String(decision?.by ?? 'unknown'),
+          action: 'decision-signal',
+          outcome: 'rejected',
+          reason: problem,
+          details: { decision: String(decision?.decision) },
+        });
+        return;
+      }
+      this.accept(decision, 'signal');
+    });
+    setHandler(decideUpdate, (decision) => this.accept(decision, 'update'), {
+      validator: (decision) => {
+        const problem = this.problemWith(decision);
+        if (problem) throw new Error(problem);
+      },
+    });
+  }
+
+  /** Set once the directory is loaded; until then no decider is known, so every decision is refused. */
+  setRoster(roster: Member[]): void {
+    this.roster = roster;
+  }
+
+  status(): GateStatus[] {
+    return [...this.open.values()].map((g) => ({
+      gate: g.spec.name,
+      prompt: g.spec.prompt,
+      deciders: g.deciders,
+      openedAt: g.openedAt,
+      deadline: g.deadline,
+      tierReached: g.tierReached,
+      tiers: g.spec.escalation?.length ?? 0,
+      choices: g.spec.choices,
+      requireLink: g.spec.requireLink,
+    }));
+  }
+
+  /** Why this decision cannot be taken, or undefined when it can. */
+  private problemWith(d: Decision): string | undefined {
+    if (typeof d !== 'object' || d === null) return 'a decision must be an object {gate, decision, by, reason}';
+    if (typeof d.gate !== 'string' || !d.gate) return 'gate: required';
+    if (d.decision !== 'approve' && d.decision !== 'reject') return 'decision: must be "approve" or "reject"';
+    if (typeof d.by !== 'string' || !d.by) return 'by: required (your roster id)';
+    if (typeof d.reason !== 'string' || !d.reason.trim()) return 'reason: required';
+    const gate = this.open.get(d.gate);
+    if (!gate || gate.outcome) {
+      const open = [...this.open.keys()];
+      return `gate "${d.gate}" is not open (open: ${open.length ? open.join(', ') : 'none'})`;
+    }
+    if (!this.roster.some((m) => m.id === d.by)) return `by: "${d.by}" is not on the roster`;
+    if (!isInAudience(this.roster, d.by, gate.deciders)) {
+      return `by: "${d.by}" may not decide at gate "${d.gate}" (allowed: ${describeAudience(gate.deciders)})`;
+    }
+    if (d.decision === 'approve' && gate.spec.requireLink && !(typeof d.link === 'string' && URL_PATTERN.test(d.link))) {
+      return `link: gate "${d.gate}" needs an http(s) link to approve`;
+    }
+    if (d.decision === 'approve' && gate.spec.choices && !gate.spec.choices.includes(String(d.choice))) {
+      return `choice: must be one of ${gate.spec.choices.join(', ')}`;
+    }
+    return undefined;
+  }
+
+  private accept(d: Decision, via: 'signal' | 'update'): GateOutcome {
+    const gate = this.open.get(d.gate)!;
+    const outcome: GateOutcome = {
+      gate: d.gate,
+      decision: d.decision,
+      by: d.by,
+      reason: d.reason,
+      link: d.link,
+      choice: d.choice,
+      decidedAt: new Date().toISOString(),
+      tierReached: gate.tierReached,
+      byDefault: false,
+    };
+    gate.outcome = outcome;
+    this.audit.record({
+      step: `gate:${d.gate}`,
+      actor: d.by,
+      action: `decision-${via}`,
+      outcome: d.decision,
+      reason: d.reason,
+      durationMs: Date.now() - Date.parse(gate.openedAt),
+      details: { link: d.link, choice: d.choice, tierReached: gate.tierReached },
+    });
+    return outcome;
+  }
+
+  /** Opens a gate and waits for its decision, escalating tier by tier as deadlines pass. */
+  async wait(spec: GateSpec): Promise<GateOutcome> {
+    if (this.open.has(spec.name)) throw new Error(`gate ${spec.name} is already open`);
+    const gate: OpenGate = { spec, deciders: spec.deciders, openedAt: new Date().toISOString(), tierReached: 0 };
+    this.open.set(spec.name, gate);
+    this.audit.record({
+      step: `gate:${spec.name}`,
+      actor: 'workflow',
+      action: 'gate-opened',
+      outcome: 'open',
+      details: { deciders: spec.deciders, prompt: spec.prompt },
+    });
+    try {
+      const tiers = spec.escalation ?? [];
+      for (;;) {
+        const timeout = gate.tierReached === 0 && spec.firstTierTimeoutMs !== undefined ? spec.firstTierTimeoutMs : spec.tierTimeoutMs;
+        if (timeout === undefined) {
+          await condition(() => gate.outcome !== undefined);
+          return gate.outcome!;
+        }
+        gate.deadline = new Date(Date.now() + timeout).toISOString();
+        if (await condition(() => gate.outcome !== undefined, timeout)) return gate.outcome!;
+        if (gate.tierReached < tiers.length) {
+          const tier = tiers[gate.tierReached];
+          gate.tierReached += 1;
+          gate.deciders = mergeAudiences(gate.deciders, tier);
+          await this.escalate(spec, tier, gate.tierReached);
+          continue;
+        }
+        const fallback = spec.onExhausted ?? 'keep-waiting';
+        if (fallback === 'keep-waiting') {
+          gate.deadline = undefined;
+          await condition(() => gate.outcome !== undefined);
+          return gate.outcome!;
+        }
+        gate.outcome = {
+          gate: spec.name,
+          decision: fallback === 'proceed' ? 'approve' : fallback === 'abort' ? 'reject' : 'manual',
+          by: 'workflow',
+          reason: `no decision after ${gate.tierReached} escalation tier(s); gate default "${fallback}"`,
+          decidedAt: new Date().toISOString(),
+          tierReached: gate.tierReached,
+          byDefault: true,
+        };
+        this.audit.record({
+          step: `gate:${spec.name}`,
+          actor: 'workflow',
+          action: 'default-taken',
+          outcome: gate.outcome.decision,
+          reason: gate.outcome.reason,
+        });
+        return gate.outcome;
+      }
+    } finally {
+      this.open.delete(spec.name);
+    }
+  }
+
+  /** Tells a tier and records it; used by gates and by stage deadlines alike. */
+  async escalate(spec: Pick<GateSpec, 'name' | 'prompt'>, tier: Audience, tierNumber: number): Promise<void> {
+    const info = workflowInfo();
+    this.audit.record({
+      step: `gate:${spec.name}`,
+      actor: 'workflow',
+      action: 'escalated',
+      outcome: `tier ${tierNumber}`,
+      reason: `deadline passed; asking ${describeAudience(tier)}`,
+    });
+    try {
+      await notify({
+        audience: tier,
+        urgency: 'page',
+        dedupKey: this.dedupKey,
+        message: `[${info.workflowType} ${info.workflowId}] escalated to you (tier ${tierNumber}): ${spec.prompt}`,
+      });
+    } catch (err) {
+      // A failed notification must not stop the escalation chain; it is recorded for the post-mortem.
+      this.audit.record({
+        step: `gate:${spec.name}`,
+        actor: 'workflow',
+        action: 'notify-failed',
+        outcome: 'failed',
+        reason: (err as Error).message,
+      });
+    }
+  }
+}

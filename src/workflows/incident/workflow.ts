@@ -1,0 +1,225 @@
+/**
+ * ScrollUniversity incident response, seed 000: "Severity Levels" (P0 15 minutes, page on-call + AI Team Lead
+ * at once; P1 1 hour, page on-call; P2 4 hours, notify on-call via Slack; P3 next business day, ticket only),
+ * "Escalation Contacts" (on-call, AI Team Lead, DevOps, Security) and the "Alert Response Checklist":
+ * acknowledge; check service health and logs; identify root cause; apply quick fix; monitor for resolution;
+ * document; create follow-up tasks; conduct post-mortem (P0/P1).
+ *
+ * Start (alert receivers use signal-with-start of signal "alert" on incident-<fingerprint>):
+ *   temporal workflow start --type incidentResponse --task-queue aiops-runbooks --workflow-id incident-gw-5xx \
+ *     --input '{"severity":"P1","service":"ai-gateway-service","summary":"5xx above 10%","fingerprint":"gw-5xx"}'
+ */
+import {
+  ApplicationFailure,
+  ParentClosePolicy,
+  executeChild,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../../activities';
+import { FailureType } from '../../common/failures';
+import { SCROLLUNIVERSITY_ESCALATION_CHAIN, type Audience } from '../../common/roster';
+import { AuditTrail } from '../gates/audit-trail';
+import { Gatekeeper } from '../gates/gatekeeper';
+import { probes } from '../health/activities';
+import { monitorUntilHealthy } from '../health/monitor';
+import { settle } from '../health/settle';
+import { nextBusinessDayStart } from './business-time';
+import {
+  alertSignal,
+  incidentStatusQuery,
+  incidentWorkflowId,
+  QUICK_FIXES,
+  SEVERITIES,
+  type IncidentInput,
+  type IncidentResult,
+  type IncidentSeverity,
+  type IncidentStatus,
+} from './messages';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+interface SeverityPolicy {
+  ackWithinMs?: number;
+  /** Who is told when the incident opens, and how; P3 tells nobody (a ticket). */
+  first?: { audience: Audience; urgency: 'page' | 'message' };
+  /** Index in the escalation chain of the first tier asked after the first deadline. */
+  nextTier: number;
+  pagerDutySeverity: 'critical' | 'error' | 'warning' | 'info';
+}
+
+export const SEVERITY_POLICY: Record<IncidentSeverity, SeverityPolicy> = {
+  P0: { ackWithinMs: 15 * MINUTE, first: { audience: { roles: ['on-call', 'ai-team-lead'] }, urgency: 'page' }, nextTier: 2, pagerDutySeverity: 'critical' },
+  P1: { ackWithinMs: HOUR, first: { audience: { roles: ['on-call'] }, urgency: 'page' }, nextTier: 1, pagerDutySeverity: 'error' },
+  P2: { ackWithinMs: 4 * HOUR, first: { audience: { roles: ['on-call'] }, urgency: 'message' }, nextTier: 1, pagerDutySeverity: 'warning' },
+  P3: { nextTier: 1, pagerDutySeverity: 'info' },
+};
+/** After the first deadline, each further tier gets this long; P3's first is the next business day. */
+const P3_TIER_MS = 24 * HOUR;
+const RESPONDERS: Audience = { roles: ['on-call', 'ai-team-lead', 'devops', 'security'] };
+
+const { notify, updatePagerDuty, loadDirectory } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10, nonRetryableErrorTypes: [FailureType.InvalidInput] },
+});
+
+function invalid(field: string, problem: string): ApplicationFailure {
+  return ApplicationFailure.create({ type: FailureType.InvalidInput, message: `${field}: ${problem}`, nonRetryable: true });
+}
+
+function validate(raw: unknown): IncidentInput {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw invalid('input', 'must be a JSON object');
+  const { severity, service, summary, fingerprint, monitor, ...rest } = raw as Record<string, unknown>;
+  const extra = Object.keys(rest);
+  if (extra.length) throw invalid(extra[0], 'is not a field of incidentResponse input');
+  if (!(SEVERITIES as readonly unknown[]).includes(severity)) throw invalid('severity', `must be one of ${SEVERITIES.join(', ')}`);
+  if (typeof service !== 'string' || !/^[a-z0-9][a-z0-9-]{0,62}$/.test(service)) throw invalid('service', 'must be a service name (a-z, 0-9, -)');
+  if (typeof summary !== 'string' || !summary.trim() || summary.length > 1000) throw invalid('summary', 'must be 1-1000 characters');
+  if (fingerprint !== undefined && (typeof fingerprint !== 'string' || !/^[A-Za-z0-9_.:-]{1,128}$/.test(fingerprint))) {
+    throw invalid('fingerprint', 'must be 1-128 characters of A-Z a-z 0-9 _ . : -');
+  }
+  if (monitor !== undefined && (typeof monitor !== 'object' || monitor === null)) throw invalid('monitor', 'must be an object');
+  return { severity: severity as IncidentSeverity, service, summary, fingerprint: fingerprint as string | undefined, monitor: monitor as IncidentInput['monitor'] };
+}
+
+export async function incidentResponse(rawInput: IncidentInput): Promise<IncidentResult> {
+  const input = validate(rawInput);
+  const info = workflowInfo();
+  if (input.fingerprint && info.workflowId !== incidentWorkflowId(input.fingerprint)) {
+    // The ID is what lets a re-fired alert find this incident instead of opening another.
+    throw invalid('workflowId', `must be "${incidentWorkflowId(input.fingerprint)}" for fingerprint ${input.fingerprint}`);
+  }
+  const policy = SEVERITY_POLICY[input.severity];
+  const dedupKey = info.workflowId;
+  const audit = new AuditTrail();
+  const gates = new Gatekeeper(audit, dedupKey);
+  const openedMs = Date.now();
+  const iso = (ms = Date.now()) => new Date(ms).toISOString();
+
+  const state: Omit<IncidentStatus, 'gates'> = {
+    severity: input.severity,
+    service: input.service,
+    summary: input.summary,
+    step: 'acknowledge',
+    openedAt: iso(openedMs),
+    acknowledgeBy: '',
+    alertFirings: 0,
+    escalationTier: 0,
+    timeline: [],
+  };
+  setHandler(incidentStatusQuery, () => ({ ...state, gates: gates.status() }));
+  const event = (text: string) => state.timeline.push({ at: iso(), event: text });
+  setHandler(alertSignal, (firing) => {
+    state.alertFirings += 1;
+    event(state.alertFirings === 1 ? `alert fired: ${firing?.summary ?? ''}` : `alert fired again (${state.alertFirings}): ${firing?.summary ?? ''}`);
+    audit.record({ step: 'alert', actor: 'alerting', action: 'fired', outcome: String(state.alertFirings), reason: firing?.summary });
+  });
+
+  audit.record({ step: 'incident', actor: 'workflow', action: 'opened', outcome: input.severity, reason: input.summary, details: { service: input.service } });
+  const directory = await loadDirectory();
+  gates.setRoster(directory.members);
+
+  const say = async (audience: Audience, urgency: 'page' | 'message', message: string) => {
+    try {
+      await notify({ audience, urgency, message, dedupKey, severity: policy.pagerDutySeverity });
+    } catch (err) {
+      event(`notification failed: ${(err as Error).message}`);
+    }
+  };
+  const tag = `[${input.severity} ${input.service}]`;
+
+  // 1. Acknowledge, within the severity's response time; escalate along the chain when nobody does.
+  const firstTimeout = policy.ackWithinMs ?? nextBusinessDayStart(openedMs, directory.businessHours) - openedMs;
+  state.acknowledgeBy = iso(openedMs + firstTimeout);
+  if (policy.first) {
+    event(`${policy.first.urgency === 'page' ? 'paged' : 'notified'} ${policy.first.audience.roles?.join(' + ')}`);
+    await say(policy.first.audience, policy.first.urgency, `${tag} ${input.summary} (acknowledge by ${state.acknowledgeBy}: workflow ${info.workflowId})`);
+  } else {
+    event('ticket created; no immediate notification (P3)');
+    audit.record({ step: 'incident', actor: 'workflow', action: 'ticket-created', outcome: 'open', reason: input.summary });
+  }
+  const ack = await gates.wait({
+    name: 'acknowledge',
+    prompt: `${tag} ${input.summary}: acknowledge`,
+    deciders: policy.first?.audience ?? { roles: ['on-call'] },
+    firstTierTimeoutMs: firstTimeout,
+    tierTimeoutMs: policy.ackWithinMs ?? P3_TIER_MS,
+    escalation: SCROLLUNIVERSITY_ESCALATION_CHAIN.slice(policy.nextTier),
+    onExhausted: 'keep-waiting',
+  });
+  state.escalationTier = ack.tierReached;
+  state.acknowledgedBy = ack.by;
+  event(`acknowledged by ${ack.by}${ack.tierReached ? ` after ${ack.tierReached} escalation(s)` : ''}`);
+  const paged = policy.first?.urgency === 'page' || ack.tierReached > 0;
+  if (paged) {
+    await updatePagerDuty({ action: 'acknowledge', dedupKey, summary: input.summary }).catch(() => event('PagerDuty acknowledge failed'));
+  }
+  const responders: Audience = { ...RESPONDERS, people: [ack.by] };
+
+  // 2. Check service health and logs.
+  state.step = 'diagnose';
+  const urls = await probes.listHealthEndpoints();
+  const health = await Promise.all(urls.map((url) => settle(probes.probeHealth(url))));
+  const errors = await settle(probes.fetchRecentErrors());
+  const healthy = health.filter((h) => h.state === 'ok' && h.result.status === 'healthy').length;
+  event(`health: ${healthy}/${urls.length} endpoints healthy; recent errors: ${errors.state === 'ok' ? errors.result.errors.map((e) => `${e.message} ×${e.count}`).join('; ') || 'none' : errors.state === 'failed' ? errors.error : 'skipped'}`);
+
+  // 3. Root cause, recorded by a person.
+  state.step = 'root-cause';
+  const rootCause = await gates.wait({ name: 'root-cause', prompt: `${tag} record the root cause`, deciders: responders });
+  state.rootCause = rootCause.reason;
+  event(`root cause (${rootCause.by}): ${rootCause.reason}`);
+
+  // 4. Quick fix: a person chooses one of the runbook's fixes; it is recorded for the record and the team.
+  state.step = 'quick-fix';
+  const fix = await gates.wait({
+    name: 'quick-fix',
+    prompt: `${tag} choose the quick fix applied (approve with choice), or reject if none`,
+    deciders: responders,
+    choices: [...QUICK_FIXES],
+  });
+  state.quickFix = fix.decision === 'approve' ? fix.choice : 'none';
+  event(`quick fix: ${state.quickFix} (${fix.by}: ${fix.reason})`);
+
+  // 5. Monitor for resolution.
+  state.step = 'monitor';
+  const watch = await executeChild(monitorUntilHealthy, {
+    workflowId: `${info.workflowId}/monitor`,
+    args: [input.monitor ?? {}],
+    parentClosePolicy: ParentClosePolicy.TERMINATE,
+  });
+  state.resolvedByMonitoring = watch.resolved;
+  event(watch.resolved ? `healthy ${watch.consecutiveHealthy} checks in a row` : 'monitoring ended without recovery');
+  audit.record({ step: 'monitor', actor: 'workflow', action: 'monitored', outcome: watch.resolved ? 'healthy' : 'not-recovered' });
+
+  // 6-8. Document, follow-up tasks, post-mortem (P0/P1).
+  state.step = 'document';
+  const doc = await gates.wait({ name: 'document', prompt: `${tag} document the incident`, deciders: responders });
+  state.step = 'follow-up';
+  const followUps = await gates.wait({ name: 'follow-up', prompt: `${tag} list the follow-up tasks`, deciders: responders });
+  if (input.severity === 'P0' || input.severity === 'P1') {
+    state.step = 'post-mortem';
+    for (;;) {
+      const pm = await gates.wait({
+        name: 'post-mortem',
+        prompt: `${tag} attach the post-mortem (approve with link)`,
+        deciders: responders,
+        requireLink: true,
+      });
+      if (pm.decision === 'approve') {
+        state.postMortem = pm.link;
+        event(`post-mortem: ${pm.link}`);
+        break;
+      }
+    }
+  }
+
+  state.step = 'closed';
+  if (paged) await updatePagerDuty({ action: 'resolve', dedupKey, summary: input.summary }).catch(() => event('PagerDuty resolve failed'));
+  if (policy.first) await say(responders, 'message', `${tag} closed: ${rootCause.reason}`);
+  audit.record({ step: 'incident', actor: 'workflow', action: 'closed', outcome: 'closed', durationMs: Date.now() - openedMs });
+  await audit.flush();
+  return { ...state, closedAt: iso(), documentation: doc.reason, followUps: followUps.reason };
+}
