@@ -7,14 +7,17 @@ import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createActivities } from '../src/activities';
 import { loadConfig } from '../src/config';
 import { createDeps } from '../src/workers/deps';
-import { morningHealthCheck, monitorUntilHealthy } from '../src/workflows';
+import { incidentResponse, morningHealthCheck, monitorUntilHealthy, weddingDayCrisis } from '../src/workflows';
+import { crisisStatusQuery, crisisWorkflowId } from '../src/workflows/crisis/messages';
+import { decideUpdate, decisionSignal } from '../src/workflows/gates/messages';
+import { alertSignal, incidentStatusQuery, incidentWorkflowId } from '../src/workflows/incident/messages';
 import { ROOT } from './lib/paths';
 
 async function main(): Promise<void> {
@@ -22,16 +25,25 @@ async function main(): Promise<void> {
     process.stdout.write('Usage: npm run record-histories\n\nNeeds a running stack (npm start).\n');
     return;
   }
-  // A local endpoint answering as the seed's healthy service, so the recorded path is the common one.
-  const server = createServer((_req, res) =>
-    res.writeHead(200, { 'content-type': 'application/json' }).end(
+  // A local endpoint answering as the seed's healthy service and accepting every POST (alerts, Slack,
+  // PagerDuty), so the recorded paths are the common ones and nothing leaves the machine.
+  const server = createServer((req, res) => {
+    res.writeHead(req.method === 'POST' ? 202 : 200, { 'content-type': 'application/json' });
+    res.end(
       JSON.stringify({ status: 'healthy', optimization_engine: 'operational', response_time_ms: 250, accuracy_rate: 0.92, availability: 0.999, errors: [], error_rate: 0.001, queue_length: 1 }),
-    ),
-  );
+    );
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const everyUrl = Object.fromEntries(
+    [
+      'WEDSYNC_EMERGENCY_ALERT_URL', 'WEDSYNC_MANUAL_MODE_URL', 'WEDSYNC_COUPLE_NOTIFY_URL', 'WEDSYNC_EMERGENCY_PLANNERS_URL',
+      'WEDSYNC_VENDOR_NETWORK_URL', 'WEDSYNC_EXECUTIVE_ESCALATION_URL', 'WEDSYNC_CRISIS_COMMS_URL', 'SLACK_WEBHOOK_URL', 'PAGERDUTY_EVENTS_URL',
+    ].map((name) => [name, `${base}/${name.toLowerCase()}`]),
+  );
   const config = loadConfig({
     ...process.env,
+    ...everyUrl,
     WEDSYNC_HEALTH_URLS: `${base}/ai/health`,
     WEDSYNC_METRICS_URL: `${base}/ai/metrics/daily`,
     WEDSYNC_ERRORS_URL: `${base}/ai/errors/recent`,
@@ -49,17 +61,69 @@ async function main(): Promise<void> {
     activities: createActivities(deps),
   });
 
+  const until = async <T>(read: () => Promise<T>, ok: (v: T) => boolean) => {
+    for (let i = 0; i < 600; i++) {
+      if (ok(await read())) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('the recorded workflow never reached the expected state');
+  };
+  const decide = (gate: string, by: string, extra: Record<string, string> = {}) => ({ gate, decision: 'approve' as const, by, reason: `${gate} recorded`, ...extra });
+
   const recordings = [
-    { file: 'morningHealthCheck.json', start: () => client.workflow.start(morningHealthCheck, { taskQueue, workflowId: `record-morning-${randomUUID()}`, args: [{}] }) },
-    { file: 'monitorUntilHealthy.json', start: () => client.workflow.start(monitorUntilHealthy, { taskQueue, workflowId: `record-monitor-${randomUUID()}`, args: [{ intervalSeconds: 1, healthyChecksRequired: 2, timeoutSeconds: 60 }] }) },
+    { type: 'morningHealthCheck', start: () => client.workflow.start(morningHealthCheck, { taskQueue, workflowId: `record-morning-${randomUUID()}`, args: [{}] }) },
+    { type: 'monitorUntilHealthy', start: () => client.workflow.start(monitorUntilHealthy, { taskQueue, workflowId: `record-monitor-${randomUUID()}`, args: [{ intervalSeconds: 1, healthyChecksRequired: 2, timeoutSeconds: 60 }] }) },
+    {
+      type: 'weddingDayCrisis',
+      start: async () => {
+        const input = { weddingId: `record-${randomUUID().slice(0, 8)}`, crisisType: 'vendor_cancellation' as const };
+        const handle = await client.workflow.start(weddingDayCrisis, { taskQueue, workflowId: crisisWorkflowId(input), args: [input] });
+        await until(() => handle.query(crisisStatusQuery), (s) => s.stage === 'stage2' && s.gates.length === 5);
+        for (const action of ['emergency-planners', 'vendor-network', 'executive-escalation', 'crisis-communication']) {
+          await handle.executeUpdate(decideUpdate, { args: [decide(`confirm-${action}`, 'wedding-support')] });
+        }
+        await until(() => handle.query(crisisStatusQuery), (s) => s.stage === 'awaiting-resolution');
+        await handle.signal(decisionSignal, decide('resolve', 'cto'));
+        return handle;
+      },
+    },
+    {
+      type: 'incidentResponse',
+      start: async () => {
+        const fingerprint = `record-${randomUUID().slice(0, 8)}`;
+        const input = { severity: 'P1' as const, service: 'ai-gateway-service', summary: 'recorded drill', fingerprint, monitor: { intervalSeconds: 1, healthyChecksRequired: 2, timeoutSeconds: 60 } };
+        const handle = await client.workflow.signalWithStart(incidentResponse, {
+          taskQueue, workflowId: incidentWorkflowId(fingerprint), args: [input], signal: alertSignal, signalArgs: [{ summary: input.summary }],
+        });
+        const gateOpen = (gate: string) => until(() => handle.query(incidentStatusQuery), (s) => s.gates.some((g) => g.gate === gate));
+        await gateOpen('acknowledge');
+        await handle.executeUpdate(decideUpdate, { args: [decide('acknowledge', 'oncall')] });
+        await gateOpen('root-cause');
+        await handle.signal(decisionSignal, decide('root-cause', 'oncall'));
+        await gateOpen('quick-fix');
+        await handle.executeUpdate(decideUpdate, { args: [decide('quick-fix', 'oncall', { choice: 'rebuild-cache' })] });
+        for (const gate of ['document', 'follow-up']) {
+          await gateOpen(gate);
+          await handle.executeUpdate(decideUpdate, { args: [decide(gate, 'oncall')] });
+        }
+        await gateOpen('post-mortem');
+        await handle.executeUpdate(decideUpdate, { args: [decide('post-mortem', 'oncall', { link: 'https://wiki.example.com/pm/recorded' })] });
+        return handle;
+      },
+    },
   ];
   await worker.runUntil(async () => {
+    const dir = join(ROOT, 'test', 'histories');
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir);
     for (const r of recordings) {
       const handle = await r.start();
       await handle.result();
       const history = await handle.fetchHistory();
-      writeFileSync(join(ROOT, 'test', 'histories', r.file), `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 2)}\n`);
-      process.stdout.write(`recorded ${r.file}\n`);
+      // The workflow ID is part of the name: workflows that check their own ID must replay under it.
+      const file = `${r.type}@${handle.workflowId}.json`;
+      writeFileSync(join(ROOT, 'test', 'histories', file), `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 2)}\n`);
+      process.stdout.write(`recorded ${file}\n`);
     }
   });
   await deps.close();

@@ -12,7 +12,7 @@ describe('replay of recorded histories', () => {
   const files = readdirSync(HISTORIES).filter((f) => f.endsWith('.json'));
 
   it('has a recorded history for every workflow type', () => {
-    assert.deepEqual(files.sort(), ['monitorUntilHealthy.json', 'morningHealthCheck.json']);
+    assert.deepEqual(files.map((f) => f.split('@')[0]).sort(), ['incidentResponse', 'monitorUntilHealthy', 'morningHealthCheck', 'weddingDayCrisis']);
   });
 
   for (const file of files) {
@@ -20,7 +20,8 @@ describe('replay of recorded histories', () => {
       quietRuntime();
       const history = historyFromJSON(JSON.parse(readFileSync(join(HISTORIES, file), 'utf8')));
       assert.ok((history.events ?? []).length > 5);
-      await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, file);
+      const workflowId = file.slice(file.indexOf('@') + 1, -'.json'.length);
+      await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, workflowId);
     });
   }
 });
