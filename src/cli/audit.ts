@@ -1,0 +1,113 @@
+/**
+ * `npm run audit -- [--workflow-id ID] [--actor ID] [--since ISO] [--limit N] [--json]`: reads the audit log.
+ */
+import { Pool } from 'pg';
+import { loadConfigOrExit } from '../config';
+
+const HELP = `Usage: npm run audit -- [options]
+
+Prints audit-log records, newest last.
+  --workflow-id ID   only this workflow's records
+  --actor ID         only decisions and actions by this person (roster id) or "workflow"
+  --since ISO        only records at or after this time, e.g. 2026-11-23T09:00:00Z
+  --limit N          at most N records (default 100, at most 10000)
+  --json             one JSON object per line instead of a table
+`;
+
+interface Args {
+  workflowId?: string;
+  actor?: string;
+  since?: string;
+  limit: number;
+  json: boolean;
+}
+
+export function parseArgs(argv: string[]): Args | 'help' {
+  const args: Args = { limit: 100, json: false };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--help':
+      case '-h':
+        return 'help';
+      case '--workflow-id':
+        args.workflowId = value();
+        break;
+      case '--actor':
+        args.actor = value();
+        break;
+      case '--since': {
+        const v = value();
+        if (Number.isNaN(Date.parse(v))) throw new Error(`--since: "${v}" is not a timestamp`);
+        args.since = new Date(v).toISOString();
+        break;
+      }
+      case '--limit': {
+        const n = Number(value());
+        if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new Error('--limit: must be a whole number from 1 to 10000');
+        args.limit = n;
+        break;
+      }
+      case '--json':
+        args.json = true;
+        break;
+      default:
+        throw new Error(`unknown option ${flag} (see --help)`);
+    }
+  }
+  return args;
+}
+
+async function main(): Promise<void> {
+  let args: Args | 'help';
+  try {
+    args = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  if (args === 'help') {
+    process.stdout.write(HELP);
+    return;
+  }
+  const config = loadConfigOrExit();
+  const pool = new Pool({ connectionString: config.postgres.url, max: 1 });
+  try {
+    const { rows } = await pool.query(
+      `SELECT * FROM (
+         SELECT occurred_at, workflow_id, workflow_type, step, actor, action, outcome, reason, duration_ms, details, id
+           FROM audit_log
+          WHERE ($1::text IS NULL OR workflow_id = $1)
+            AND ($2::text IS NULL OR actor = $2)
+            AND ($3::timestamptz IS NULL OR occurred_at >= $3)
+          ORDER BY occurred_at DESC, id DESC
+          LIMIT $4) newest
+       ORDER BY occurred_at, id`,
+      [args.workflowId ?? null, args.actor ?? null, args.since ?? null, args.limit],
+    );
+    for (const r of rows) {
+      if (args.json) {
+        process.stdout.write(`${JSON.stringify({ ...r, id: undefined })}\n`);
+      } else {
+        process.stdout.write(
+          `${new Date(r.occurred_at).toISOString()}  ${r.workflow_id}  ${r.step}  ${r.actor}  ${r.action} → ${r.outcome}${r.reason ? `  "${r.reason}"` : ''}\n`,
+        );
+      }
+    }
+    if (!args.json) process.stderr.write(`${rows.length} record(s)\n`);
+  } finally {
+    await pool.end();
+  }
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    process.stderr.write(`audit: ${(err as Error).message}\n`);
+    process.exit(1);
+  });
+}
