@@ -26,13 +26,16 @@ describe('audit log in PostgreSQL', () => {
     durationMs: 1200,
   });
 
-  it('writes a record once however often the same event is retried', async () => {
+  it('writes each record once however often a batch holding it is retried', async () => {
     const key = `audit-test/${randomUUID()}`;
     const { recordAudit } = createAuditActivities(deps);
-    await recordAudit(record(key));
-    await recordAudit(record(key));
-    const { rows } = await deps.pool.query('SELECT actor, outcome, duration_ms FROM audit_log WHERE event_key = $1', [key]);
-    assert.deepEqual(rows, [{ actor: 'cto', outcome: 'approve', duration_ms: 1200 }]);
+    await recordAudit([record(key)]);
+    await recordAudit([record(key), record(`${key}/2`)]);
+    const { rows } = await deps.pool.query('SELECT event_key, actor, outcome, duration_ms FROM audit_log WHERE event_key LIKE $1 ORDER BY id', [`${key}%`]);
+    assert.deepEqual(rows, [
+      { event_key: key, actor: 'cto', outcome: 'approve', duration_ms: 1200 },
+      { event_key: `${key}/2`, actor: 'cto', outcome: 'approve', duration_ms: 1200 },
+    ]);
   });
 
   it('is append-only for the worker role: no UPDATE, no DELETE', async () => {
@@ -41,6 +44,6 @@ describe('audit log in PostgreSQL', () => {
   });
 
   it('refuses a record without an actor, naming the field', async () => {
-    await assert.rejects(createAuditActivities(deps).recordAudit({ ...record(`k-${randomUUID()}`), actor: '' }), /actor: must be a non-empty string/);
+    await assert.rejects(createAuditActivities(deps).recordAudit([{ ...record(`k-${randomUUID()}`), actor: '' }]), /actor: must be a non-empty string/);
   });
 });

@@ -20,6 +20,7 @@ import {
   condition,
   isCancellation,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -65,7 +66,8 @@ const urgent = proxyActivities<Activities>({
   },
 });
 
-const { loadDirectory } = proxyActivities<Activities>({ startToCloseTimeout: '10 seconds' });
+/** Reads configuration only: a local activity, without a round trip through the server. */
+const { loadDirectory } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds' });
 
 function invalid(field: string, problem: string): ApplicationFailure {
   return ApplicationFailure.create({ type: FailureType.InvalidInput, message: `${field}: ${problem}`, nonRetryable: true });
@@ -184,6 +186,13 @@ export async function weddingDayCrisis(rawInput: WeddingDayCrisisInput): Promise
     await work;
     state.stages[name].completedAt = iso();
     event(`${name} complete${state.stages[name].missedDeadline ? ' (late)' : ''}`);
+    audit.record({
+      step: name,
+      actor: 'workflow',
+      action: 'stage',
+      outcome: state.stages[name].missedDeadline ? 'complete-late' : 'complete',
+      durationMs: Date.now() - startedMs,
+    });
   };
 
   const protocol = async () => {
@@ -239,7 +248,8 @@ export async function weddingDayCrisis(rawInput: WeddingDayCrisisInput): Promise
     state.stage = 'awaiting-resolution';
   };
 
-  await tell(0, `${input.crisisType} at ${input.weddingId}; emergency protocol started`);
+  // Telling the first tier runs beside stage 1: the protocol's own alert must not wait for it.
+  const firstAlert = tell(0, `${input.crisisType} at ${input.weddingId}; emergency protocol started`);
   const protocolScope = new CancellationScope();
   const protocolRun = protocolScope.run(protocol);
   protocolRun.catch(() => undefined); // awaited below; a resolution may cancel it first
@@ -260,6 +270,7 @@ export async function weddingDayCrisis(rawInput: WeddingDayCrisisInput): Promise
     if (!isCancellation(err)) throw err;
   }
 
+  await firstAlert;
   state.stage = 'resolved';
   event(`resolved by ${resolution.by}: ${resolution.reason}`);
   audit.record({ step: 'crisis', actor: resolution.by, action: 'resolved', outcome: 'resolved', reason: resolution.reason, durationMs: Date.now() - startedMs });

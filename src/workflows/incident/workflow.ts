@@ -14,6 +14,7 @@ import {
   ParentClosePolicy,
   executeChild,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -60,7 +61,10 @@ export const SEVERITY_POLICY: Record<IncidentSeverity, SeverityPolicy> = {
 const P3_TIER_MS = 24 * HOUR;
 const RESPONDERS: Audience = { roles: ['on-call', 'ai-team-lead', 'devops', 'security'] };
 
-const { notify, updatePagerDuty, loadDirectory } = proxyActivities<Activities>({
+/** Reads configuration only: a local activity, without a round trip through the server. */
+const { loadDirectory } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds' });
+
+const { notify, updatePagerDuty } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10, nonRetryableErrorTypes: [FailureType.InvalidInput] },
 });
