@@ -1,48 +1,23 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { beforeEach, describe } from 'node:test';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createActivities } from '../src/activities';
-import type { OwnedDeps } from '../src/workers/deps';
 import { weddingDayCrisis } from '../src/workflows';
 import { crisisStatusQuery, crisisWorkflowId, type CrisisStatus } from '../src/workflows/crisis/messages';
 import { decideUpdate, decisionSignal } from '../src/workflows/gates/messages';
-import { testDeps } from './helpers/deps';
-import type { HttpReceiver } from './helpers/http-receiver';
-import { CRISIS_PATHS, pagerDutyEvents, receiverEnv, slackTexts, startRunbookReceiver } from './helpers/runbook-receiver';
-import { rejectsWithCause, uniqueId, withTimeSkippingWorker } from './helpers/temporal';
+import { CRISIS_PATHS, pagerDutyEvents, slackTexts } from './helpers/runbook-receiver';
+import { runbookSuite } from './helpers/runbook-suite';
+import { rejectsWithCause, uniqueId } from './helpers/temporal';
 
 const FOLLOW_UPS = ['emergency-planners', 'vendor-network', 'executive-escalation', 'crisis-communication'];
 
 describe('weddingDayCrisis on the time-skipping server with real PostgreSQL', () => {
-  let env: TestWorkflowEnvironment;
-  let taskQueue: string;
-  let receiver: HttpReceiver;
-  let deps: OwnedDeps;
-
-  before(async () => {
-    receiver = await startRunbookReceiver();
-    deps = await testDeps(receiverEnv(receiver));
-  });
-  after(async () => {
-    await deps?.close();
-    await receiver?.stop();
-  });
-
-  /** Each test on a server of its own, with a worker running for its duration. */
-  const test = (name: string, body: () => Promise<void>) =>
-    it(name, { timeout: 120_000 }, () =>
-      withTimeSkippingWorker(createActivities(deps), async (h) => {
-        env = h.env;
-        taskQueue = h.taskQueue;
-        await body();
-      }),
-    );
+  const suite = runbookSuite();
+  const test = suite.test;
 
   let couples: number[];
   beforeEach(async () => {
-    await deps.pool.query('DELETE FROM active_crises');
-    const { rows } = await deps.pool.query<{ id: string }>(
+    await suite.deps.pool.query('DELETE FROM active_crises');
+    const { rows } = await suite.deps.pool.query<{ id: string }>(
       `INSERT INTO active_crises (wedding_id, couple_email, crisis_type, status, created_at) VALUES
          ('w-1', 'a@example.com', 'vendor_cancellation', 'ai_processing', now() - interval '5 minutes'),
          ('w-2', 'b@example.com', 'weather', 'ai_processing', now() - interval '50 minutes'),
@@ -55,7 +30,7 @@ describe('weddingDayCrisis on the time-skipping server with real PostgreSQL', ()
 
   function start(weddingId: string, crisisType = 'vendor_cancellation') {
     const input = { weddingId, crisisType: crisisType as 'vendor_cancellation', reportedBy: 'wedding-support' };
-    return env.client.workflow.start(weddingDayCrisis, { taskQueue, workflowId: crisisWorkflowId(input), args: [input] });
+    return suite.env.client.workflow.start(weddingDayCrisis, { taskQueue: suite.taskQueue, workflowId: crisisWorkflowId(input), args: [input] });
   }
 
   async function waitForStatus(handle: WorkflowHandle, pred: (s: CrisisStatus) => boolean): Promise<CrisisStatus> {
@@ -75,19 +50,19 @@ describe('weddingDayCrisis on the time-skipping server with real PostgreSQL', ()
     const afterStage1 = await waitForStatus(handle, (s) => s.stage === 'stage2' && FOLLOW_UPS.every((a) => s.steps[a] === 'awaiting-confirmation'));
     assert.equal(afterStage1.stages.stage1.missedDeadline, false);
     assert.deepEqual([...afterStage1.couplesNotified].sort(), [...couples].sort());
-    assert.equal(receiver.callsTo(CRISIS_PATHS.alert) >= 1, true);
-    const alert = JSON.parse(receiver.requests.find((r) => r.path === CRISIS_PATHS.alert)!.body);
+    assert.equal(suite.receiver.callsTo(CRISIS_PATHS.alert) >= 1, true);
+    const alert = JSON.parse(suite.receiver.requests.find((r) => r.path === CRISIS_PATHS.alert)!.body);
     assert.equal(alert.type, 'ai_crisis_failure');
     assert.equal(alert.severity, 'critical');
 
     // Nobody confirms the follow-up actions: at 30 minutes the crisis goes to the chain's next tier.
-    const slackBefore = slackTexts(receiver).length;
-    await env.sleep('31 minutes');
+    const slackBefore = slackTexts(suite.receiver).length;
+    await suite.env.sleep('31 minutes');
     const late = await waitForStatus(handle, (s) => s.stages.stage2.missedDeadline);
     assert.equal(late.escalationTier, 1);
-    assert.ok(pagerDutyEvents(receiver).some((e) => e.event_action === 'trigger' && e.payload?.summary.includes('Platform Engineering')));
+    assert.ok(pagerDutyEvents(suite.receiver).some((e) => e.event_action === 'trigger' && e.payload?.summary.includes('Platform Engineering')));
     assert.ok(late.elapsedMs >= 30 * 60_000, `elapsed ${late.elapsedMs}`);
-    assert.ok(slackTexts(receiver).length >= slackBefore);
+    assert.ok(slackTexts(suite.receiver).length >= slackBefore);
 
     for (const action of FOLLOW_UPS) await handle.executeUpdate(decideUpdate, { args: [confirm(`confirm-${action}`)] });
     await waitForStatus(handle, (s) => s.stage === 'awaiting-resolution');
@@ -101,14 +76,14 @@ describe('weddingDayCrisis on the time-skipping server with real PostgreSQL', ()
 
   test('escalates when stage 1 misses its 5-minute deadline and keeps going', async () => {
     let alertCalls = 0;
-    receiver.route(CRISIS_PATHS.alert, () => (++alertCalls <= 10 ? { status: 503 } : { status: 202, body: {} }));
+    suite.receiver.route(CRISIS_PATHS.alert, () => (++alertCalls <= 10 ? { status: 503 } : { status: 202, body: {} }));
     try {
       const handle = await start(uniqueId('w').slice(0, 40), 'weather');
-      await env.sleep('6 minutes');
+      await suite.env.sleep('6 minutes');
       const s = await waitForStatus(handle, (st) => st.stages.stage1.missedDeadline);
       assert.equal(s.escalationTier, 1);
       // The alert keeps retrying through the outage and gets through.
-      await env.sleep('10 minutes');
+      await suite.env.sleep('10 minutes');
       const later = await waitForStatus(handle, (st) => FOLLOW_UPS.every((a) => st.steps[a] === 'awaiting-confirmation'));
       assert.equal(later.steps['emergency-alert'], 'done');
       assert.ok(later.stages.stage1.completedAt);
@@ -116,7 +91,7 @@ describe('weddingDayCrisis on the time-skipping server with real PostgreSQL', ()
       const result = await handle.result();
       assert.ok(result.timeline.some((e) => e.event.includes('resolved before the protocol finished')));
     } finally {
-      receiver.route(CRISIS_PATHS.alert, { status: 202, body: {} });
+      suite.receiver.route(CRISIS_PATHS.alert, { status: 202, body: {} });
     }
   });
 
@@ -146,7 +121,7 @@ describe('weddingDayCrisis on the time-skipping server with real PostgreSQL', ()
     const result = await handle.result();
     assert.equal(result.resolvedBy, 'ai-ops');
 
-    const { rows } = await deps.pool.query<{ actor: string; action: string; outcome: string; reason: string }>(
+    const { rows } = await suite.deps.pool.query<{ actor: string; action: string; outcome: string; reason: string }>(
       `SELECT actor, action, outcome, reason FROM audit_log WHERE workflow_id = $1 AND step = 'gate:resolve' ORDER BY id`,
       [handle.workflowId],
     );
@@ -166,7 +141,7 @@ describe('weddingDayCrisis on the time-skipping server with real PostgreSQL', ()
     await assert.rejects(start(weddingId), WorkflowExecutionAlreadyStartedError);
 
     const input = { weddingId, crisisType: 'weather' as const };
-    const wrongId = await env.client.workflow.start(weddingDayCrisis, { taskQueue, workflowId: uniqueId('crisis'), args: [input] });
+    const wrongId = await suite.env.client.workflow.start(weddingDayCrisis, { taskQueue: suite.taskQueue, workflowId: uniqueId('crisis'), args: [input] });
     await assert.rejects(wrongId.result(), (err: Error) => {
       assert.ok(err instanceof WorkflowFailedError);
       assert.match(String(err.cause?.message), /^workflowId: must be "wedding-crisis-/);
@@ -179,7 +154,7 @@ describe('weddingDayCrisis on the time-skipping server with real PostgreSQL', ()
 
   test('fails at once, without retry, on a crisis type that is not on the list', async () => {
     const input = { weddingId: 'w-x', crisisType: 'zombies' as never };
-    const handle = await env.client.workflow.start(weddingDayCrisis, { taskQueue, workflowId: 'wedding-crisis-w-x-zombies', args: [input] });
+    const handle = await suite.env.client.workflow.start(weddingDayCrisis, { taskQueue: suite.taskQueue, workflowId: 'wedding-crisis-w-x-zombies', args: [input] });
     await assert.rejects(handle.result(), (err: Error) => {
       assert.match(String((err as WorkflowFailedError).cause?.message), /^crisisType: must be one of vendor_cancellation/);
       return true;

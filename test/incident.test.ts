@@ -1,9 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe } from 'node:test';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createActivities } from '../src/activities';
-import type { OwnedDeps } from '../src/workers/deps';
 import { incidentResponse } from '../src/workflows';
 import { decideUpdate, decisionSignal } from '../src/workflows/gates/messages';
 import { nextBusinessDayStart } from '../src/workflows/incident/business-time';
@@ -14,40 +11,19 @@ import {
   type IncidentInput,
   type IncidentStatus,
 } from '../src/workflows/incident/messages';
-import { testConfig, testDeps } from './helpers/deps';
-import type { HttpReceiver } from './helpers/http-receiver';
-import { pagerDutyEvents, receiverEnv, slackTexts, startRunbookReceiver } from './helpers/runbook-receiver';
-import { rejectsWithCause, uniqueId, withTimeSkippingWorker } from './helpers/temporal';
+import { testConfig } from './helpers/deps';
+import { pagerDutyEvents, slackTexts } from './helpers/runbook-receiver';
+import { runbookSuite } from './helpers/runbook-suite';
+import { rejectsWithCause, uniqueId } from './helpers/temporal';
 
 describe('incidentResponse on the time-skipping server', () => {
-  let env: TestWorkflowEnvironment;
-  let taskQueue: string;
-  let receiver: HttpReceiver;
-  let deps: OwnedDeps;
-
-  before(async () => {
-    receiver = await startRunbookReceiver();
-    deps = await testDeps(receiverEnv(receiver));
-  });
-  after(async () => {
-    await deps?.close();
-    await receiver?.stop();
-  });
-
-  /** Each test on a server of its own, with a worker running for its duration. */
-  const test = (name: string, body: () => Promise<void>) =>
-    it(name, { timeout: 120_000 }, () =>
-      withTimeSkippingWorker(createActivities(deps), async (h) => {
-        env = h.env;
-        taskQueue = h.taskQueue;
-        await body();
-      }),
-    );
+  const suite = runbookSuite();
+  const test = suite.test;
 
   function open(input: Omit<IncidentInput, 'fingerprint'>, fingerprint = uniqueId('fp')) {
     const full = { ...input, fingerprint };
-    return env.client.workflow.signalWithStart(incidentResponse, {
-      taskQueue,
+    return suite.env.client.workflow.signalWithStart(incidentResponse, {
+      taskQueue: suite.taskQueue,
       workflowId: incidentWorkflowId(fingerprint),
       args: [full],
       signal: alertSignal,
@@ -72,17 +48,17 @@ describe('incidentResponse on the time-skipping server', () => {
     ['P2', 240, '@oncall', 'ai-team-lead'],
   ] as const) {
     test(`${severity}: tells ${first} at once and escalates to ${next} only after ${minutes} minutes unacknowledged`, async () => {
-      const mark = receiver.requests.length;
+      const mark = suite.receiver.requests.length;
       const handle = await open({ severity, service: 'ai-gateway-service', summary: `${severity} drill` });
       const opened = await statusOf(handle, (s) => !!ackGate(s));
       assert.equal(Date.parse(opened.acknowledgeBy) - Date.parse(opened.openedAt), minutes * 60_000);
-      assert.ok(slackTexts(receiver, mark).some((t) => t.startsWith(first) && t.includes(`${severity} drill`)));
-      const paged = pagerDutyEvents(receiver, mark).some((e) => e.event_action === 'trigger');
+      assert.ok(slackTexts(suite.receiver, mark).some((t) => t.startsWith(first) && t.includes(`${severity} drill`)));
+      const paged = pagerDutyEvents(suite.receiver, mark).some((e) => e.event_action === 'trigger');
       assert.equal(paged, severity !== 'P2', 'P0 and P1 page; P2 is a Slack notification');
 
-      await env.sleep(`${minutes - 1} minutes`);
+      await suite.env.sleep(`${minutes - 1} minutes`);
       assert.equal(ackGate(await handle.query(incidentStatusQuery))?.tierReached, 0);
-      await env.sleep('2 minutes');
+      await suite.env.sleep('2 minutes');
       const escalated = await statusOf(handle, (s) => ackGate(s)?.tierReached === 1);
       assert.ok(ackGate(escalated)!.deciders.roles!.includes(next));
 
@@ -96,16 +72,16 @@ describe('incidentResponse on the time-skipping server', () => {
   }
 
   test('P3: a ticket, nobody told, acknowledgement due at the start of the next business day', async () => {
-    const mark = receiver.requests.length;
+    const mark = suite.receiver.requests.length;
     const handle = await open({ severity: 'P3', service: 'ai-gateway-service', summary: 'low cache hit rate' });
     const s = await statusOf(handle, (st) => !!ackGate(st));
     const hours = testConfig().businessHours;
     assert.equal(Date.parse(s.acknowledgeBy), nextBusinessDayStart(Date.parse(s.openedAt), hours));
     const local = new Intl.DateTimeFormat('en-GB', { timeZone: hours.timeZone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(s.acknowledgeBy));
     assert.match(local, /^(Mon|Tue|Wed|Thu|Fri) 09:00$/);
-    assert.equal(receiver.requests.length, mark, 'P3 sends no notification');
+    assert.equal(suite.receiver.requests.length, mark, 'P3 sends no notification');
 
-    await env.sleep(Date.parse(s.acknowledgeBy) - Date.parse(s.openedAt) + 60_000);
+    await suite.env.sleep(Date.parse(s.acknowledgeBy) - Date.parse(s.openedAt) + 60_000);
     const escalated = await statusOf(handle, (st) => ackGate(st)?.tierReached === 1);
     assert.ok(ackGate(escalated)!.deciders.roles!.includes('ai-team-lead'));
     await handle.terminate('drill over');
@@ -122,7 +98,7 @@ describe('incidentResponse on the time-skipping server', () => {
   });
 
   test('P1 runs the whole checklist to a post-mortem link', async () => {
-    const mark = receiver.requests.length;
+    const mark = suite.receiver.requests.length;
     const handle = await open({
       severity: 'P1',
       service: 'ai-gateway-service',
@@ -141,7 +117,7 @@ describe('incidentResponse on the time-skipping server', () => {
     await decide('quick-fix', { choice: 'enable-cost-throttling' });
     // Monitoring: three healthy checks five minutes apart, on the time-skipping clock.
     await statusOf(handle, (s) => s.step === 'monitor');
-    await env.sleep('11 minutes');
+    await suite.env.sleep('11 minutes');
     await statusOf(handle, (s) => s.gates.some((g) => g.gate === 'document'));
     await decide('document');
     await statusOf(handle, (s) => s.gates.some((g) => g.gate === 'follow-up'));
@@ -160,10 +136,10 @@ describe('incidentResponse on the time-skipping server', () => {
     assert.equal(result.quickFix, 'enable-cost-throttling');
     assert.equal(result.resolvedByMonitoring, true);
     assert.equal(result.postMortem, 'https://wiki.example.com/pm/gw-5xx');
-    const pd = pagerDutyEvents(receiver, mark).filter((e) => e.dedup_key === handle.workflowId).map((e) => e.event_action);
+    const pd = pagerDutyEvents(suite.receiver, mark).filter((e) => e.dedup_key === handle.workflowId).map((e) => e.event_action);
     assert.deepEqual(pd, ['trigger', 'acknowledge', 'resolve']);
 
-    const { rows } = await deps.pool.query<{ step: string; action: string }>(
+    const { rows } = await suite.deps.pool.query<{ step: string; action: string }>(
       'SELECT step, action FROM audit_log WHERE workflow_id = $1 ORDER BY id',
       [handle.workflowId],
     );
@@ -174,8 +150,8 @@ describe('incidentResponse on the time-skipping server', () => {
   });
 
   test('rejects a bad severity, naming the field', async () => {
-    const handle = await env.client.workflow.start(incidentResponse, {
-      taskQueue,
+    const handle = await suite.env.client.workflow.start(incidentResponse, {
+      taskQueue: suite.taskQueue,
       workflowId: uniqueId('incident'),
       args: [{ severity: 'P9' as never, service: 'x', summary: 'y' }],
     });
