@@ -15,7 +15,6 @@
  *     --input '{"weddingId":"wedding-17","crisisType":"vendor_cancellation","description":"florist cancelled","reportedBy":"wedding-support"}'
  */
 import {
-  ApplicationFailure,
   CancellationScope,
   condition,
   isCancellation,
@@ -26,7 +25,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import type { CrisisAction } from '../../activities/crisis';
-import { FailureType } from '../../common/failures';
+import { FailureType, invalidInput } from '../../common/failures';
 import { WEDSYNC_ESCALATION_CHAIN } from '../../common/roster';
 import { AuditTrail } from '../gates/audit-trail';
 import { Gatekeeper } from '../gates/gatekeeper';
@@ -69,25 +68,22 @@ const urgent = proxyActivities<Activities>({
 /** Reads configuration only: a local activity, without a round trip through the server. */
 const { loadDirectory } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds' });
 
-function invalid(field: string, problem: string): ApplicationFailure {
-  return ApplicationFailure.create({ type: FailureType.InvalidInput, message: `${field}: ${problem}`, nonRetryable: true });
-}
 
 function validate(raw: unknown): WeddingDayCrisisInput {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw invalid('input', 'must be a JSON object');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw invalidInput('input', 'must be a JSON object');
   const { weddingId, crisisType, description, reportedBy, ...rest } = raw as Record<string, unknown>;
   const extra = Object.keys(rest);
-  if (extra.length) throw invalid(extra[0], 'is not a field of weddingDayCrisis input');
+  if (extra.length) throw invalidInput(extra[0], 'is not a field of weddingDayCrisis input');
   if (typeof weddingId !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(weddingId)) {
-    throw invalid('weddingId', 'must be 1-64 characters of A-Z a-z 0-9 _ -');
+    throw invalidInput('weddingId', 'must be 1-64 characters of A-Z a-z 0-9 _ -');
   }
   if (typeof crisisType !== 'string' || !(CRISIS_TYPES as readonly string[]).includes(crisisType)) {
-    throw invalid('crisisType', `must be one of ${CRISIS_TYPES.join(', ')}`);
+    throw invalidInput('crisisType', `must be one of ${CRISIS_TYPES.join(', ')}`);
   }
   if (description !== undefined && (typeof description !== 'string' || description.length > 2000)) {
-    throw invalid('description', 'must be a string of at most 2000 characters');
+    throw invalidInput('description', 'must be a string of at most 2000 characters');
   }
-  if (reportedBy !== undefined && (typeof reportedBy !== 'string' || !reportedBy)) throw invalid('reportedBy', 'must be a non-empty string');
+  if (reportedBy !== undefined && (typeof reportedBy !== 'string' || !reportedBy)) throw invalidInput('reportedBy', 'must be a non-empty string');
   return { weddingId, crisisType: crisisType as CrisisType, description: description as string | undefined, reportedBy: reportedBy as string | undefined };
 }
 
@@ -97,7 +93,7 @@ export async function weddingDayCrisis(rawInput: WeddingDayCrisisInput): Promise
   const expectedId = crisisWorkflowId(input);
   if (info.workflowId !== expectedId) {
     // The ID is what makes a second start for the same crisis be refused; any other ID would allow duplicates.
-    throw invalid('workflowId', `must be "${expectedId}" for this wedding and crisis type`);
+    throw invalidInput('workflowId', `must be "${expectedId}" for this wedding and crisis type`);
   }
   const crisisKey = info.workflowId;
   const audit = new AuditTrail();

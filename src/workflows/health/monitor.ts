@@ -6,8 +6,8 @@
  * Input example (`temporal workflow start --type monitorUntilHealthy --task-queue aiops-runbooks --input '...'`):
  *   {"intervalSeconds": 300, "healthyChecksRequired": 3, "timeoutSeconds": 14400}
  */
-import { ApplicationFailure, defineQuery, setHandler, sleep } from '@temporalio/workflow';
-import { FailureType } from '../../common/failures';
+import { defineQuery, setHandler, sleep } from '@temporalio/workflow';
+import { invalidInput } from '../../common/failures';
 import { probes } from './activities';
 import { settle } from './settle';
 
@@ -45,11 +45,7 @@ function field(input: Record<string, unknown>, name: keyof MonitorInput, fallbac
   const value = input[name];
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
-    throw ApplicationFailure.create({
-      type: FailureType.InvalidInput,
-      message: `${name}: must be a whole number from 1 to ${max}`,
-      nonRetryable: true,
-    });
+    throw invalidInput(name, `must be a whole number from 1 to ${max}`);
   }
   return value;
 }

@@ -13,8 +13,8 @@
  * Input example (`temporal workflow start --type morningHealthCheck --task-queue aiops-runbooks --input '{}'`):
  *   {"namespace": "ai-services"}
  */
-import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
-import { FailureType } from '../../common/failures';
+import { workflowInfo } from '@temporalio/workflow';
+import { invalidInput } from '../../common/failures';
 import { buildReport, type HealthCheckReport } from './report';
 import { probes } from './activities';
 import { settle } from './settle';
@@ -28,14 +28,12 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 function validate(input: unknown): MorningHealthCheckInput {
   if (input === undefined || input === null) return {};
-  const bad = (field: string, problem: string) =>
-    ApplicationFailure.create({ type: FailureType.InvalidInput, message: `${field}: ${problem}`, nonRetryable: true });
-  if (typeof input !== 'object' || Array.isArray(input)) throw bad('input', 'must be a JSON object');
+  if (typeof input !== 'object' || Array.isArray(input)) throw invalidInput('input', 'must be a JSON object');
   const { namespace, ...rest } = input as Record<string, unknown>;
   const unknown = Object.keys(rest);
-  if (unknown.length > 0) throw bad(unknown[0], 'is not a field of morningHealthCheck input');
+  if (unknown.length > 0) throw invalidInput(unknown[0], 'is not a field of morningHealthCheck input');
   if (namespace !== undefined && (typeof namespace !== 'string' || !DNS_LABEL.test(namespace))) {
-    throw bad('namespace', 'must be a Kubernetes namespace name (lowercase letters, digits, -)');
+    throw invalidInput('namespace', 'must be a Kubernetes namespace name (lowercase letters, digits, -)');
   }
   return { namespace: namespace as string | undefined };
 }

@@ -10,7 +10,6 @@
  *     --input '{"severity":"P1","service":"ai-gateway-service","summary":"5xx above 10%","fingerprint":"gw-5xx"}'
  */
 import {
-  ApplicationFailure,
   ParentClosePolicy,
   executeChild,
   proxyActivities,
@@ -19,7 +18,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
-import { FailureType } from '../../common/failures';
+import { FailureType, invalidInput } from '../../common/failures';
 import { SCROLLUNIVERSITY_ESCALATION_CHAIN, type Audience } from '../../common/roster';
 import { AuditTrail } from '../gates/audit-trail';
 import { Gatekeeper } from '../gates/gatekeeper';
@@ -69,22 +68,19 @@ const { notify, updatePagerDuty } = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10, nonRetryableErrorTypes: [FailureType.InvalidInput] },
 });
 
-function invalid(field: string, problem: string): ApplicationFailure {
-  return ApplicationFailure.create({ type: FailureType.InvalidInput, message: `${field}: ${problem}`, nonRetryable: true });
-}
 
 function validate(raw: unknown): IncidentInput {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw invalid('input', 'must be a JSON object');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw invalidInput('input', 'must be a JSON object');
   const { severity, service, summary, fingerprint, monitor, ...rest } = raw as Record<string, unknown>;
   const extra = Object.keys(rest);
-  if (extra.length) throw invalid(extra[0], 'is not a field of incidentResponse input');
-  if (!(SEVERITIES as readonly unknown[]).includes(severity)) throw invalid('severity', `must be one of ${SEVERITIES.join(', ')}`);
-  if (typeof service !== 'string' || !/^[a-z0-9][a-z0-9-]{0,62}$/.test(service)) throw invalid('service', 'must be a service name (a-z, 0-9, -)');
-  if (typeof summary !== 'string' || !summary.trim() || summary.length > 1000) throw invalid('summary', 'must be 1-1000 characters');
+  if (extra.length) throw invalidInput(extra[0], 'is not a field of incidentResponse input');
+  if (!(SEVERITIES as readonly unknown[]).includes(severity)) throw invalidInput('severity', `must be one of ${SEVERITIES.join(', ')}`);
+  if (typeof service !== 'string' || !/^[a-z0-9][a-z0-9-]{0,62}$/.test(service)) throw invalidInput('service', 'must be a service name (a-z, 0-9, -)');
+  if (typeof summary !== 'string' || !summary.trim() || summary.length > 1000) throw invalidInput('summary', 'must be 1-1000 characters');
   if (fingerprint !== undefined && (typeof fingerprint !== 'string' || !/^[A-Za-z0-9_.:-]{1,128}$/.test(fingerprint))) {
-    throw invalid('fingerprint', 'must be 1-128 characters of A-Z a-z 0-9 _ . : -');
+    throw invalidInput('fingerprint', 'must be 1-128 characters of A-Z a-z 0-9 _ . : -');
   }
-  if (monitor !== undefined && (typeof monitor !== 'object' || monitor === null)) throw invalid('monitor', 'must be an object');
+  if (monitor !== undefined && (typeof monitor !== 'object' || monitor === null)) throw invalidInput('monitor', 'must be an object');
   return { severity: severity as IncidentSeverity, service, summary, fingerprint: fingerprint as string | undefined, monitor: monitor as IncidentInput['monitor'] };
 }
 
@@ -93,7 +89,7 @@ export async function incidentResponse(rawInput: IncidentInput): Promise<Inciden
   const info = workflowInfo();
   if (input.fingerprint && info.workflowId !== incidentWorkflowId(input.fingerprint)) {
     // The ID is what lets a re-fired alert find this incident instead of opening another.
-    throw invalid('workflowId', `must be "${incidentWorkflowId(input.fingerprint)}" for fingerprint ${input.fingerprint}`);
+    throw invalidInput('workflowId', `must be "${incidentWorkflowId(input.fingerprint)}" for fingerprint ${input.fingerprint}`);
   }
   const policy = SEVERITY_POLICY[input.severity];
   const dedupKey = info.workflowId;
