@@ -27,7 +27,8 @@ async function startDevServer(dbFile: string, port: number, uiPort: number): Pro
   const child = spawn(
     process.env.TEMPORAL_CLI_PATH!,
     ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort),
-      '--db-filename', dbFile, '--log-level', 'error'],
+      '--db-filename', dbFile, '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal',
+      '--log-level', 'error'],
     { stdio: 'ignore' },
   );
   const deadline = Date.now() + 60_000;
