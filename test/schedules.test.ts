@@ -10,7 +10,8 @@ describe('schedules', () => {
   const created: string[] = [];
 
   before(async () => {
-    env = await devServerEnv();
+    // A dev server of its own: schedules registered here must not fire on the shared stack.
+    env = await devServerEnv({ own: true });
   });
   after(async () => {
     for (const id of created) await env.client.schedule.getHandle(id).delete().catch(() => undefined);

@@ -22,10 +22,14 @@ export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } });
 }
 
-export async function devServerEnv(): Promise<TestWorkflowEnvironment> {
+/**
+ * The stack's dev server (or TEMPORAL_ADDRESS); with `own`, a dev server of the test's own, started from the
+ * CLI as an existing-path executable, for tests that should leave nothing behind on the shared one.
+ */
+export async function devServerEnv(options: { own?: boolean } = {}): Promise<TestWorkflowEnvironment> {
   quietRuntime();
   const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
-  if (process.env.AIOPS_OWN_DEV_SERVER !== '1') {
+  if (!options.own) {
     return TestWorkflowEnvironment.createFromExistingServer({ address });
   }
   const path = process.env.TEMPORAL_CLI_PATH;
