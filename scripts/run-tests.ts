@@ -9,7 +9,7 @@ import { ROOT } from './lib/paths';
 import { log } from './lib/processes';
 import { bringUp, runningSession, type Session } from './lib/session';
 import { POSTGRES_ADMIN } from './lib/stack';
-import { LOCAL_PORTS, loadConfig } from '../src/config';
+import { endpointsSetByOperator, LOCAL_PORTS, loadConfig } from '../src/config';
 import { bootstrapDatabase } from '../src/db/bootstrap';
 import { ensureTemporalCli, ensureTimeSkippingServer } from './lib/tools';
 
@@ -49,7 +49,7 @@ async function main(): Promise<number> {
     session = await bringUp();
   }
   try {
-    if (!process.env.DATABASE_URL) {
+    if (!endpointsSetByOperator().postgres) {
       // Tests write crises, audit records and notifications: they get a database of their own on the same server.
       const appUrl = new URL(loadConfig().postgres.url);
       appUrl.pathname = '/aiops_test';

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig, redactConfig } from '../src/config';
+import { ConfigError, endpointsSetByOperator, loadConfig, redactConfig } from '../src/config';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -64,6 +64,20 @@ describe('configuration', () => {
     writeFileSync(file, JSON.stringify({ DATABSE_URL: 'postgres://typo' }));
     assert.deepEqual(problems({ AIOPS_CONFIG_FILE: file }), ['DATABSE_URL']);
     assert.deepEqual(problems({ AIOPS_CONFIG_FILE: join(dir, 'missing.json') }), ['AIOPS_CONFIG_FILE']);
+  });
+
+  it('counts an endpoint set in the config file as set by the operator, so no local server replaces it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aiops-config-'));
+    const file = join(dir, 'config.json');
+    writeFileSync(file, JSON.stringify({ DATABASE_URL: 'postgres://app:pw@db.internal:5432/ai' }));
+    assert.deepEqual(endpointsSetByOperator({ AIOPS_CONFIG_FILE: file, REDIS_URL: 'redis://cache:6379/0' }), {
+      temporal: false,
+      postgres: true,
+      redis: true,
+      s3: false,
+      wedsyncApi: false,
+    });
+    assert.deepEqual(Object.values(endpointsSetByOperator({})), [false, false, false, false, false]);
   });
 
   it('masks secrets when the configuration is printed', () => {

@@ -8,7 +8,7 @@ import { CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
 import { Client, Connection } from '@temporalio/client';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LOCAL_PORTS, loadConfig, type AppConfig } from '../../src/config';
+import { endpointsSetByOperator, LOCAL_PORTS, loadConfig, type AppConfig } from '../../src/config';
 import { bootstrapDatabase, seedDemoData } from '../../src/db/bootstrap';
 import { registerSchedules, type RegistrationResult } from '../../src/schedules/register';
 import { SCHEDULES } from '../../src/schedules/table';
@@ -111,7 +111,7 @@ export async function bringUp(): Promise<Session> {
     }
     await ensureBuckets(config);
 
-    if (!process.env.WEDSYNC_HEALTH_URLS && !process.env.WEDSYNC_METRICS_URL && !process.env.WEDSYNC_ERRORS_URL) {
+    if (!endpointsSetByOperator().wedsyncApi) {
       demoApi = await startDemoApi(config.postgres.url, LOCAL_PORTS.demoApi, logPath('demo-api-received'));
     }
 

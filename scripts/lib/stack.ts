@@ -1,11 +1,11 @@
 /**
  * The local stack: Temporal dev server, PostgreSQL, Redis and MinIO on loopback, each with its state under
  * .data/. A service whose endpoint the operator configured (TEMPORAL_ADDRESS, DATABASE_URL, REDIS_URL,
- * S3_ENDPOINT) is not started: the configured one is used instead.
+ * S3_ENDPOINT, in the environment or the config file) is not started: the configured one is used instead.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LOCAL_CREDENTIALS, LOCAL_PORTS } from '../../src/config';
+import { endpointsSetByOperator, LOCAL_CREDENTIALS, LOCAL_PORTS } from '../../src/config';
 import { DATA_DIR, ensureDir } from './paths';
 import { forgetService, log, portOpen, run, runningPid, spawnService, stopPid, waitFor } from './processes';
 import { ensureDebianPackages, ensureMinio, ensureTemporalCli, POSTGRES_BIN } from './tools';
@@ -17,8 +17,8 @@ export const SERVICE_NAMES: ServiceName[] = ['temporal', 's3', 'redis', 'postgre
 export const POSTGRES_ADMIN = { user: 'postgres', password: 'aiops-admin-local' };
 
 interface Service {
-  /** Set when the operator points us at an existing server instead. */
-  external: () => string | undefined;
+  /** True when the operator points us at an existing server instead. */
+  external: () => boolean;
   port: number;
   install: () => void;
   start: () => Promise<number>;
@@ -39,7 +39,7 @@ function asPostgresUser(command: string, args: string[]): [string, string[]] {
 
 const services: Record<ServiceName, Service> = {
   temporal: {
-    external: () => process.env.TEMPORAL_ADDRESS,
+    external: () => endpointsSetByOperator().temporal,
     port: LOCAL_PORTS.temporal,
     install: () => void ensureTemporalCli(),
     async start() {
@@ -65,7 +65,7 @@ const services: Record<ServiceName, Service> = {
     stopSignal: 'SIGTERM',
   },
   postgres: {
-    external: () => process.env.DATABASE_URL,
+    external: () => endpointsSetByOperator().postgres,
     port: LOCAL_PORTS.postgres,
     install: ensureDebianPackages,
     async start() {
@@ -95,7 +95,7 @@ const services: Record<ServiceName, Service> = {
     leaderOnly: true,
   },
   redis: {
-    external: () => process.env.REDIS_URL,
+    external: () => endpointsSetByOperator().redis,
     port: LOCAL_PORTS.redis,
     install: ensureDebianPackages,
     async start() {
@@ -113,7 +113,7 @@ const services: Record<ServiceName, Service> = {
     stopSignal: 'SIGTERM', // redis writes its append-only file and exits
   },
   s3: {
-    external: () => process.env.S3_ENDPOINT,
+    external: () => endpointsSetByOperator().s3,
     port: LOCAL_PORTS.s3,
     install: () => void ensureMinio(),
     async start() {

@@ -291,13 +291,47 @@ function readConfigFile(path: string): Record<string, unknown> {
 }
 
 /** Reads and validates the configuration; throws ConfigError naming every bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+/** The settings as given, file first and environment over it, before defaults and validation. */
+function givenSettings(env: NodeJS.ProcessEnv): Record<string, unknown> {
   const fromFile = env.AIOPS_CONFIG_FILE ? readConfigFile(env.AIOPS_CONFIG_FILE) : {};
   const merged: Record<string, unknown> = { ...fromFile };
   for (const key of Object.keys(schema.shape)) {
     if (env[key] !== undefined) merged[key] = env[key];
   }
-  const result = schema.safeParse(merged);
+  return merged;
+}
+
+/**
+ * Which endpoints the operator set (in the environment or the config file) rather than left at the local
+ * stack's defaults: the start command starts a local server only for the others.
+ */
+export function endpointsSetByOperator(env: NodeJS.ProcessEnv = process.env) {
+  const given = givenSettings(env);
+  const set = (...names: (keyof typeof schema.shape)[]) => names.some((n) => given[n] !== undefined);
+  return {
+    temporal: set('TEMPORAL_ADDRESS'),
+    postgres: set('DATABASE_URL'),
+    redis: set('REDIS_URL'),
+    s3: set('S3_ENDPOINT'),
+    wedsyncApi: set('WEDSYNC_HEALTH_URLS', 'WEDSYNC_METRICS_URL', 'WEDSYNC_ERRORS_URL'),
+  };
+}
+
+/** Every outbound HTTP endpoint a workflow step calls (webhooks, crisis actions, notifications). */
+export const OUTBOUND_URL_VARIABLES = [
+  'WEDSYNC_EMERGENCY_ALERT_URL',
+  'WEDSYNC_MANUAL_MODE_URL',
+  'WEDSYNC_COUPLE_NOTIFY_URL',
+  'WEDSYNC_EMERGENCY_PLANNERS_URL',
+  'WEDSYNC_VENDOR_NETWORK_URL',
+  'WEDSYNC_EXECUTIVE_ESCALATION_URL',
+  'WEDSYNC_CRISIS_COMMS_URL',
+  'SLACK_WEBHOOK_URL',
+  'PAGERDUTY_EVENTS_URL',
+] as const;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const result = schema.safeParse(givenSettings(env));
   if (!result.success) {
     // One line per variable: the first problem found is the one to fix.
     const byVariable = new Map<string, string>();
