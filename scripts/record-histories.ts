@@ -18,6 +18,7 @@ import { incidentResponse, morningHealthCheck, monitorUntilHealthy, weddingDayCr
 import { crisisStatusQuery, crisisWorkflowId } from '../src/workflows/crisis/messages';
 import { decideUpdate, decisionSignal } from '../src/workflows/gates/messages';
 import { alertSignal, incidentStatusQuery, incidentWorkflowId } from '../src/workflows/incident/messages';
+import { outboundUrlsAt } from './lib/local-receiver';
 import { ROOT } from './lib/paths';
 
 async function main(): Promise<void> {
@@ -35,15 +36,9 @@ async function main(): Promise<void> {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const everyUrl = Object.fromEntries(
-    [
-      'WEDSYNC_EMERGENCY_ALERT_URL', 'WEDSYNC_MANUAL_MODE_URL', 'WEDSYNC_COUPLE_NOTIFY_URL', 'WEDSYNC_EMERGENCY_PLANNERS_URL',
-      'WEDSYNC_VENDOR_NETWORK_URL', 'WEDSYNC_EXECUTIVE_ESCALATION_URL', 'WEDSYNC_CRISIS_COMMS_URL', 'SLACK_WEBHOOK_URL', 'PAGERDUTY_EVENTS_URL',
-    ].map((name) => [name, `${base}/${name.toLowerCase()}`]),
-  );
   const config = loadConfig({
     ...process.env,
-    ...everyUrl,
+    ...outboundUrlsAt(base),
     WEDSYNC_HEALTH_URLS: `${base}/ai/health`,
     WEDSYNC_METRICS_URL: `${base}/ai/metrics/daily`,
     WEDSYNC_ERRORS_URL: `${base}/ai/errors/recent`,

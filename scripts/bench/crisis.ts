@@ -18,6 +18,7 @@ import { bootstrapDatabase } from '../../src/db/bootstrap';
 import { createDeps } from '../../src/workers/deps';
 import { WORKFLOW_BUNDLE_PATH } from '../../src/workers/worker';
 import { crisisWorkflowId } from '../../src/workflows/crisis/messages';
+import { outboundUrlsAt } from '../lib/local-receiver';
 import { bringUp, runningSession, type Session } from '../lib/session';
 import { POSTGRES_ADMIN } from '../lib/stack';
 
@@ -71,11 +72,7 @@ async function main(): Promise<void> {
     adminUrl: `postgres://${POSTGRES_ADMIN.user}:${POSTGRES_ADMIN.password}@127.0.0.1:${LOCAL_PORTS.postgres}/postgres`,
     appUrl: dbUrl.toString(),
   });
-  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: dbUrl.toString(), DATABASE_POOL_MAX: '20' };
-  for (const name of ['WEDSYNC_EMERGENCY_ALERT_URL', 'WEDSYNC_MANUAL_MODE_URL', 'WEDSYNC_COUPLE_NOTIFY_URL', 'WEDSYNC_EMERGENCY_PLANNERS_URL',
-    'WEDSYNC_VENDOR_NETWORK_URL', 'WEDSYNC_EXECUTIVE_ESCALATION_URL', 'WEDSYNC_CRISIS_COMMS_URL', 'SLACK_WEBHOOK_URL', 'PAGERDUTY_EVENTS_URL']) {
-    env[name] = `${base}/${name.toLowerCase()}`;
-  }
+  const env: NodeJS.ProcessEnv = { ...process.env, ...outboundUrlsAt(base), DATABASE_URL: dbUrl.toString(), DATABASE_POOL_MAX: '20' };
   const config = loadConfig(env);
   const deps = await createDeps(config);
   await deps.pool.query('DELETE FROM active_crises');
