@@ -6,7 +6,7 @@ import { crisisStatusQuery, crisisWorkflowId, type CrisisStatus } from '../src/w
 import { decideUpdate, decisionSignal } from '../src/workflows/gates/messages';
 import { CRISIS_PATHS, pagerDutyEvents, slackTexts } from './helpers/runbook-receiver';
 import { runbookSuite } from './helpers/runbook-suite';
-import { rejectsWithCause, uniqueId } from './helpers/temporal';
+import { queryUntil, rejectsWithCause, uniqueId } from './helpers/temporal';
 
 const FOLLOW_UPS = ['emergency-planners', 'vendor-network', 'executive-escalation', 'crisis-communication'];
 
@@ -33,14 +33,7 @@ describe('weddingDayCrisis on the time-skipping server with real PostgreSQL', ()
     return suite.env.client.workflow.start(weddingDayCrisis, { taskQueue: suite.taskQueue, workflowId: crisisWorkflowId(input), args: [input] });
   }
 
-  async function waitForStatus(handle: WorkflowHandle, pred: (s: CrisisStatus) => boolean): Promise<CrisisStatus> {
-    for (let i = 0; i < 200; i++) {
-      const s = await handle.query(crisisStatusQuery);
-      if (pred(s)) return s;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`status never matched: ${JSON.stringify(await handle.query(crisisStatusQuery))}`);
-  }
+  const waitForStatus = (handle: WorkflowHandle, pred?: (s: CrisisStatus) => boolean) => queryUntil(handle, crisisStatusQuery, pred);
 
   const confirm = (gate: string, by = 'wedding-support') => ({ gate, decision: 'approve' as const, by, reason: 'done, confirmed by phone' });
 

@@ -14,7 +14,7 @@ import {
 import { testConfig } from './helpers/deps';
 import { pagerDutyEvents, slackTexts } from './helpers/runbook-receiver';
 import { runbookSuite } from './helpers/runbook-suite';
-import { rejectsWithCause, uniqueId } from './helpers/temporal';
+import { queryUntil, rejectsWithCause, uniqueId } from './helpers/temporal';
 
 describe('incidentResponse on the time-skipping server', () => {
   const suite = runbookSuite();
@@ -31,14 +31,7 @@ describe('incidentResponse on the time-skipping server', () => {
     });
   }
 
-  async function statusOf(handle: WorkflowHandle, pred: (s: IncidentStatus) => boolean = () => true): Promise<IncidentStatus> {
-    for (let i = 0; i < 200; i++) {
-      const s = await handle.query(incidentStatusQuery);
-      if (pred(s)) return s;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`status never matched: ${JSON.stringify(await handle.query(incidentStatusQuery))}`);
-  }
+  const statusOf = (handle: WorkflowHandle, pred?: (s: IncidentStatus) => boolean) => queryUntil(handle, incidentStatusQuery, pred);
 
   const ackGate = (s: IncidentStatus) => s.gates.find((g) => g.gate === 'acknowledge');
 

@@ -2,6 +2,8 @@
  * One place that gives tests a Temporal server: the time-skipping Java test server for anything with timers,
  * the dev server (the running stack's, TEMPORAL_ADDRESS, or one started from TEMPORAL_CLI_PATH) for the rest.
  */
+import type { WorkflowHandle } from '@temporalio/client';
+import type { QueryDefinition } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
@@ -86,4 +88,19 @@ export async function withTimeSkippingWorker(
   } finally {
     await env.teardown();
   }
+}
+
+/** Queries a workflow until its answer satisfies `pred` (about 10 s), failing with the last answer. */
+export async function queryUntil<T>(
+  handle: WorkflowHandle,
+  query: QueryDefinition<T>,
+  pred: (answer: T) => boolean = () => true,
+): Promise<T> {
+  let answer = await handle.query(query);
+  for (let i = 0; i < 200 && !pred(answer); i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    answer = await handle.query(query);
+  }
+  if (!pred(answer)) throw new Error(`${query.name} never matched: ${JSON.stringify(answer)}`);
+  return answer;
 }
