@@ -1,15 +1,170 @@
 /** PostgreSQL activities (the runbooks' `psql` steps). Every statement is parameterised. */
 import type { Pool } from 'pg';
+import { activityInfo, Context, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../common/failures';
+import { validateRetentionInput, type RetentionInput } from '../workflows/maintenance/messages';
 import type { DependencyProbe } from '../workflows/health/types';
 
 export interface PostgresDeps {
   pool: Pool;
 }
 
+/** The heartbeat checkpoint. Keys are strings: bigserial ids may exceed what a JSON number holds exactly. */
+export interface RetentionProgress {
+  /** Every id below this one has been processed. */
+  lastKey: string;
+  /** One past the highest id when the run began; rows added later are too new to be eligible. */
+  endKey: string;
+  /** Fixed at the first attempt, so a resumed run deletes by the same rule. */
+  cutoff: string;
+  deleted: number;
+  batches: number;
+  /** The key-range width the adaptive sizing had reached. */
+  rangeWidth: number;
+}
+
+export interface RetentionResult extends RetentionProgress {
+  /** False when stopBy came first: ids from lastKey up to endKey remain to be processed. */
+  complete: boolean;
+  resumed: boolean;
+  resumedFromKey?: string;
+  batchesThisAttempt: number;
+  longestBatchMs: number;
+  durationMs: number;
+}
+
+export interface AnalyzeResult {
+  tables: string[];
+  durationMs: number;
+}
+
+/** ANALYZE targets: a fixed list, never built from input. */
+export const ANALYZED_TABLES = ['wedding_optimizations', 'ai_recommendations', 'ai_feedback'] as const;
+
+const MIN_RANGE = 100;
+const MAX_RANGE = 1_000_000;
+
+function isRetentionProgress(d: unknown): d is RetentionProgress {
+  const p = d as RetentionProgress | undefined;
+  return (
+    typeof p?.lastKey === 'string' &&
+    typeof p.endKey === 'string' &&
+    /^\d+$/.test(p.lastKey) &&
+    /^\d+$/.test(p.endKey) &&
+    typeof p.cutoff === 'string' &&
+    !Number.isNaN(Date.parse(p.cutoff)) &&
+    [p.deleted, p.batches, p.rangeWidth].every(Number.isInteger)
+  );
+}
+
+const upstream = (err: unknown) =>
+  err instanceof Error && !(err instanceof ApplicationFailure) && !Context.current().cancellationSignal.aborted
+    ? ApplicationFailure.create({ type: FailureType.UpstreamUnavailable, message: `PostgreSQL: ${err.message}` })
+    : err;
+
 export function createPostgresActivities({ pool }: PostgresDeps) {
   return {
+    /**
+     * Seed 002 Sunday "Database maintenance": `DELETE FROM wedding_optimizations WHERE created_at < NOW() -
+     * INTERVAL '90 days' AND status = 'completed'`, as many short transactions over primary-key ranges instead
+     * of one long one, so the application's writes never wait long behind it. Each range's width adapts to the
+     * measured time of the last one. Safe to retry: a range deletes only rows the fixed cutoff makes eligible,
+     * and rerunning a range already done deletes nothing.
+     */
+    async deleteCompletedOptimizations(rawInput?: RetentionInput): Promise<RetentionResult> {
+      const input = validateRetentionInput(rawInput);
+      const started = performance.now();
+      const signal = Context.current().cancellationSignal;
+      const checkpoint = activityInfo().heartbeatDetails as unknown;
+      const resumed = isRetentionProgress(checkpoint);
+      let progress: RetentionProgress;
+      try {
+        if (isRetentionProgress(checkpoint)) {
+          progress = { ...checkpoint };
+        } else {
+          // The database's clock, not the worker's, decides what is 90 days old.
+          const { rows } = await pool.query<{ cutoff: Date; lo: string | null; hi: string | null }>(
+            `SELECT now() - make_interval(days => $1::int) AS cutoff,
+                    (SELECT min(id) FROM wedding_optimizations) AS lo,
+                    (SELECT max(id) FROM wedding_optimizations) AS hi`,
+            [input.olderThanDays],
+          );
+          const { cutoff, lo, hi } = rows[0];
+          progress = {
+            lastKey: lo ?? '0',
+            endKey: hi === null ? '0' : (BigInt(hi) + 1n).toString(),
+            cutoff: cutoff.toISOString(),
+            deleted: 0,
+            batches: 0,
+            rangeWidth: 1000,
+          };
+        }
+      } catch (err) {
+        throw upstream(err);
+      }
+      const resumedFromKey = resumed ? progress.lastKey : undefined;
+      let batchesThisAttempt = 0;
+      let longestBatchMs = 0;
+      let lastBatchMs = input.targetBatchMs;
+      let complete = true;
+
+      try {
+        for (let from = BigInt(progress.lastKey), end = BigInt(progress.endKey); from < end; ) {
+          if (signal.aborted) throw signal.reason;
+          // Twice the last batch's time as a margin: a batch may take longer than the one before it.
+          if (input.stopAt !== undefined && Date.now() + 2 * lastBatchMs >= input.stopAt) {
+            complete = false;
+            break;
+          }
+          const to = from + BigInt(progress.rangeWidth) < end ? from + BigInt(progress.rangeWidth) : end;
+          const t0 = performance.now();
+          const { rowCount } = await pool.query(
+            `DELETE FROM wedding_optimizations
+              WHERE id >= $1 AND id < $2 AND status = 'completed' AND created_at < $3`,
+            [from.toString(), to.toString(), progress.cutoff],
+          );
+          lastBatchMs = performance.now() - t0;
+          longestBatchMs = Math.max(longestBatchMs, lastBatchMs);
+          batchesThisAttempt++;
+          from = to;
+          // Halve at most, double at most: one slow batch (a checkpoint, a lock) should not swing the size wildly.
+          const factor = Math.min(2, Math.max(0.5, input.targetBatchMs / Math.max(lastBatchMs, 0.1)));
+          progress = {
+            ...progress,
+            lastKey: to.toString(),
+            deleted: progress.deleted + (rowCount ?? 0),
+            batches: progress.batches + 1,
+            rangeWidth: Math.min(MAX_RANGE, Math.max(MIN_RANGE, Math.round(progress.rangeWidth * factor))),
+          };
+          heartbeat(progress);
+        }
+      } catch (err) {
+        throw upstream(err);
+      }
+      return {
+        ...progress,
+        complete,
+        resumed,
+        resumedFromKey,
+        batchesThisAttempt,
+        longestBatchMs: Math.round(longestBatchMs * 10) / 10,
+        durationMs: Math.round(performance.now() - started),
+      };
+    },
+
+    /** Seed 002's `ANALYZE` after the retention delete, so the planner sees the smaller tables. */
+    async analyzeTables(): Promise<AnalyzeResult> {
+      const started = performance.now();
+      try {
+        await pool.query(`ANALYZE ${ANALYZED_TABLES.join(', ')}`);
+      } catch (err) {
+        throw upstream(err);
+      }
+      return { tables: [...ANALYZED_TABLES], durationMs: Math.round(performance.now() - started) };
+    },
+
+
     /** seed 000 "Database connectivity" and Issue 6: `SELECT 1` and the connection count from pg_stat_activity. */
     async probeDatabase(): Promise<DependencyProbe> {
       const started = performance.now();

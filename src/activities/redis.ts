@@ -1,7 +1,9 @@
 /** Redis activities (the runbooks' `redis-cli` steps). */
 import type { Redis } from 'ioredis';
+import { activityInfo, Context, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../common/failures';
+import { validatePurgeInput, type PurgeCacheInput } from '../workflows/maintenance/messages';
 import type { DependencyProbe } from '../workflows/health/types';
 
 export interface RedisDeps {
@@ -18,8 +20,102 @@ export function parseInfo(text: string): Record<string, string> {
   return out;
 }
 
+/** The heartbeat checkpoint: every key SCAN returned before `cursor` has been unlinked. */
+export interface PurgeProgress {
+  cursor: string;
+  scanned: number;
+  removed: number;
+  batches: number;
+}
+
+export interface PurgeCacheResult extends PurgeProgress {
+  pattern: string;
+  /** True when this attempt continued a checkpoint left by an earlier one (a crashed worker). */
+  resumed: boolean;
+  resumedFromCursor?: string;
+  /** SCAN calls made by this attempt alone; below `batches` after a resume. */
+  batchesThisAttempt: number;
+  durationMs: number;
+}
+
+function isProgress(d: unknown): d is PurgeProgress {
+  const p = d as PurgeProgress | undefined;
+  return typeof p?.cursor === 'string' && /^\d+$/.test(p.cursor) && [p.scanned, p.removed, p.batches].every(Number.isInteger);
+}
+
+/** Throws the activity's cancellation once the server has asked for it (delivered through heartbeats). */
+function throwIfCancelled(): void {
+  const signal = Context.current().cancellationSignal;
+  if (signal.aborted) throw signal.reason;
+}
+
+/** UNLINK in commands of at most `size` keys, sent back to back; resolves to the number removed. */
+async function unlinkAll(redis: Redis, keys: string[], size: number): Promise<number> {
+  const sent: Promise<number>[] = [];
+  for (let i = 0; i < keys.length; i += size) sent.push(redis.unlink(...keys.slice(i, i + size)));
+  return (await Promise.all(sent)).reduce((a, b) => a + b, 0);
+}
+
 export function createRedisActivities({ redis }: RedisDeps) {
   return {
+    /**
+     * Seed 002 Sunday "Cache optimization" (`redis-cli --scan --pattern "ai:*" | xargs redis-cli DEL`), without
+     * KEYS and without holding the key list: SCAN MATCH with a large COUNT, UNLINK (freed off the main thread),
+     * and the next SCAN sent while the current batch's UNLINK is in flight, so the round trips overlap.
+     * Safe to retry and to resume: a SCAN cursor is stateless on the server, SCAN returns every key present for
+     * the whole iteration at least once, and unlinking a key twice removes nothing.
+     */
+    async purgeCacheKeys(rawInput?: PurgeCacheInput): Promise<PurgeCacheResult> {
+      const input = validatePurgeInput(rawInput);
+      const started = performance.now();
+      const checkpoint = activityInfo().heartbeatDetails as unknown;
+      const resumed = isProgress(checkpoint) && checkpoint.batches > 0;
+      const progress: PurgeProgress = resumed ? { ...checkpoint } : { cursor: '0', scanned: 0, removed: 0, batches: 0 };
+      const resumedFromCursor = resumed ? progress.cursor : undefined;
+      const result = (batchesThisAttempt: number): PurgeCacheResult => ({
+        pattern: input.pattern,
+        ...progress,
+        resumed,
+        resumedFromCursor,
+        batchesThisAttempt,
+        durationMs: Math.round(performance.now() - started),
+      });
+      // An earlier attempt finished the iteration (cursor back to 0) but died before reporting it.
+      if (resumed && progress.cursor === '0') return result(0);
+      let batchesThisAttempt = 0;
+      const scan = (cursor: string) => {
+        batchesThisAttempt++;
+        return redis.scan(cursor, 'MATCH', input.pattern, 'COUNT', input.scanCount);
+      };
+
+      try {
+        let [next, keys] = await scan(progress.cursor);
+        for (;;) {
+          throwIfCancelled();
+          const done = next === '0';
+          const [removed, following] = await Promise.all([
+            unlinkAll(redis, keys, input.unlinkBatch),
+            done ? undefined : scan(next),
+          ]);
+          // The checkpoint moves past a batch only once its UNLINK has answered: a crash before then rescans it.
+          progress.cursor = next;
+          progress.scanned += keys.length;
+          progress.removed += removed;
+          progress.batches++;
+          heartbeat({ ...progress });
+          if (done || !following) break;
+          [next, keys] = following;
+        }
+      } catch (err) {
+        if (err instanceof Error && !(err instanceof ApplicationFailure) && !Context.current().cancellationSignal.aborted) {
+          throw ApplicationFailure.create({ type: FailureType.UpstreamUnavailable, message: `Redis: ${err.message}` });
+        }
+        throw err;
+      }
+      return result(batchesThisAttempt);
+    },
+
+
     /** `redis-cli PING` and seed 000 Issue 4's `redis-cli INFO stats`: reachability and cache hit rate. */
     async probeCache(): Promise<DependencyProbe> {
       const started = performance.now();

@@ -3,3 +3,5 @@ export { morningHealthCheck } from './health/workflow';
 export { monitorUntilHealthy } from './health/monitor';
 export { weddingDayCrisis } from './crisis/workflow';
 export { incidentResponse } from './incident/workflow';
+export { purgeCache } from './maintenance/cache-purge';
+export { pruneOptimizations } from './maintenance/retention';
