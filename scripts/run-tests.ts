@@ -12,11 +12,12 @@ import { POSTGRES_ADMIN } from './lib/stack';
 import { endpointsSetByOperator, LOCAL_PORTS, loadConfig } from '../src/config';
 import { bootstrapDatabase } from '../src/db/bootstrap';
 import { ensureTemporalCli, ensureTimeSkippingServer } from './lib/tools';
+import { localClusterEnv } from './lib/kube-local';
 
 const HELP = `Usage: npm test [-- <file filter>]
 
 Builds, then runs every test under test/ with Node's test runner against real Temporal (dev server and
-time-skipping test server), PostgreSQL, Redis and MinIO. A filter keeps only test files whose path contains it.
+time-skipping test server), PostgreSQL, Redis, MinIO and a Kubernetes API server. A filter keeps only test files whose path contains it.
 `;
 
 function testFiles(dir: string): string[] {
@@ -59,6 +60,7 @@ async function main(): Promise<number> {
       });
       env.DATABASE_URL = appUrl.toString();
     }
+    Object.assign(env, localClusterEnv());
     const child = spawn(process.execPath, ['--test', '--test-reporter=spec', ...files], {
       cwd: ROOT,
       env,

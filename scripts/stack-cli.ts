@@ -3,7 +3,7 @@ import { stackDown, stackStatus, stackUp } from './lib/stack';
 
 const HELP = `Usage: npm run stack -- <command>
 
-  up       install what is missing and start Temporal, PostgreSQL, Redis and MinIO on 127.0.0.1
+  up       install what is missing and start Temporal, PostgreSQL, Redis, MinIO, etcd and kube-apiserver on 127.0.0.1
   down     stop the services started by this project (state under .data/ is kept)
   status   show each service's state
 `;

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ApplicationFailure } from '@temporalio/common';
 import { createHttpActivities } from '../src/activities/http';
 import { createKubernetesActivities } from '../src/activities/kubernetes';
 import { createPostgresActivities } from '../src/activities/postgres';
@@ -8,17 +7,9 @@ import { createRedisActivities } from '../src/activities/redis';
 import { createS3Activities } from '../src/activities/s3';
 import type { OwnedDeps } from '../src/workers/deps';
 import { testConfig, testDeps } from './helpers/deps';
+import { failure } from './helpers/failures';
 import { HEALTHY_BODY, HttpReceiver } from './helpers/http-receiver';
 
-async function failure(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof ApplicationFailure, `expected ApplicationFailure, got ${err}`);
-    return err;
-  }
-  assert.fail('the call succeeded');
-}
 
 describe('HTTP activities against a live endpoint', () => {
   const receiver = new HttpReceiver();
@@ -134,13 +125,13 @@ describe('dependency probes against the real stack', () => {
   });
 
   it('says so when no Kubernetes cluster is configured', async () => {
-    const listing = await createKubernetesActivities({ kubeConfig: null, aiNamespace: 'ai-services' }).listPods();
+    const listing = await createKubernetesActivities({ kubeConfig: null, aiNamespace: 'ai-services', targets: testConfig().kubernetes.targets }).listPods();
     assert.equal(listing.configured, false);
   });
 
   it('rejects a namespace that is not a DNS label, naming the field', async () => {
     const err = await failure(
-      createKubernetesActivities({ kubeConfig: null, aiNamespace: 'ai-services' }).listPods({ namespace: 'Bad_NS' }),
+      createKubernetesActivities({ kubeConfig: null, aiNamespace: 'ai-services', targets: testConfig().kubernetes.targets }).listPods({ namespace: 'Bad_NS' }),
     );
     assert.equal(err.type, 'InvalidInput');
     assert.match(err.message, /^namespace: /);

@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { LOCAL_CREDENTIALS, LOCAL_PORTS } from '../src/config';
 import { POSTGRES_ADMIN } from '../scripts/lib/stack';
+import { kubeApiserverArgs } from '../scripts/lib/kube-local';
 
 interface ComposeService {
   image: string;
@@ -56,5 +57,20 @@ describe('docker-compose.yml agrees with the native stack', () => {
   it('keeps Redis durable like the native stack (append-only file)', () => {
     const command = [compose.services.redis.command ?? []].flat().join(' ');
     assert.match(command, /--appendonly yes/);
+  });
+
+  it('runs the Kubernetes API server with the native flags, paths aside', () => {
+    const flags = (args: string[]) =>
+      new Map(
+        args
+          .filter((a) => a.startsWith('--'))
+          .map((a) => a.slice(2).split('=') as [string, string])
+          // Paths and listening addresses differ inside a container; everything else must not.
+          .filter(([name]) => !/file$|dir$|^etcd-servers$|^bind-address$/.test(name)),
+      );
+    const composeArgs = [compose.services['kube-apiserver'].command ?? []].flat();
+    assert.deepEqual(flags(composeArgs), flags(kubeApiserverArgs()));
+    assert.equal(published(compose.services['kube-apiserver']).get(LOCAL_PORTS.kubeApiserver), LOCAL_PORTS.kubeApiserver);
+    assert.equal(published(compose.services.etcd).get(LOCAL_PORTS.etcd), 2379);
   });
 });

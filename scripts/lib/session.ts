@@ -16,6 +16,7 @@ import { createS3Client } from '../../src/workers/deps';
 import { startDemoApi, type DemoApi } from './demo-api';
 import { ensureDir, ROOT, RUN_DIR } from './paths';
 import { isAlive, log, logPath, runningPid, spawnService, stopPid, waitFor, forgetService } from './processes';
+import { localClusterEnv } from './kube-local';
 import { POSTGRES_ADMIN, stackDown, stackUp, type StackState } from './stack';
 import { ensureTemporalCli } from './tools';
 
@@ -124,6 +125,7 @@ export async function bringUp(): Promise<Session> {
     if (stale !== undefined) await stopPid(stale, 'SIGTERM', 30_000);
     const workerPid = spawnService('worker', process.execPath, [join(ROOT, 'dist', 'src', 'workers', 'main.js')], {
       cwd: ROOT,
+      env: { ...process.env, ...localClusterEnv() },
     });
     await waitFor('worker', () => workerPolling(client, config), { timeoutMs: 120_000, pid: workerPid });
     log(`worker is polling task queue ${config.temporal.taskQueue} (pid ${workerPid})`);

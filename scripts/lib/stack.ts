@@ -1,18 +1,20 @@
 /**
- * The local stack: Temporal dev server, PostgreSQL, Redis and MinIO on loopback, each with its state under
- * .data/. A service whose endpoint the operator configured (TEMPORAL_ADDRESS, DATABASE_URL, REDIS_URL,
- * S3_ENDPOINT, in the environment or the config file) is not started: the configured one is used instead.
+ * The local stack: Temporal dev server, PostgreSQL, Redis, MinIO and a Kubernetes API server (etcd +
+ * kube-apiserver) on loopback, each with its state under .data/. A service whose endpoint the operator
+ * configured (TEMPORAL_ADDRESS, DATABASE_URL, REDIS_URL, S3_ENDPOINT, KUBECONFIG or K8S_IN_CLUSTER, in the
+ * environment or the config file) is not started: the configured one is used instead.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { endpointsSetByOperator, LOCAL_CREDENTIALS, LOCAL_PORTS } from '../../src/config';
 import { DATA_DIR, ensureDir } from './paths';
 import { forgetService, log, portOpen, run, runningPid, spawnService, stopPid, waitFor } from './processes';
-import { ensureDebianPackages, ensureMinio, ensureTemporalCli, POSTGRES_BIN } from './tools';
+import { ensureLocalNamespace, etcdArgs, kubeApiserverArgs, kubeApiserverReady, prepareKubeFiles, writeLocalKubeconfig } from './kube-local';
+import { ensureDebianPackages, ensureEtcd, ensureKubeApiserver, ensureMinio, ensureTemporalCli, POSTGRES_BIN } from './tools';
 
-export type ServiceName = 'temporal' | 'postgres' | 'redis' | 's3';
+export type ServiceName = 'temporal' | 'postgres' | 'redis' | 's3' | 'kubernetes' | 'etcd';
 /** Stop order: dependants first. */
-export const SERVICE_NAMES: ServiceName[] = ['temporal', 's3', 'redis', 'postgres'];
+export const SERVICE_NAMES: ServiceName[] = ['temporal', 'kubernetes', 'etcd', 's3', 'redis', 'postgres'];
 
 export const POSTGRES_ADMIN = { user: 'postgres', password: 'aiops-admin-local' };
 
@@ -26,6 +28,10 @@ interface Service {
   stopSignal: NodeJS.Signals;
   /** Signal only the leader; postgres shuts its children down itself. */
   leaderOnly?: boolean;
+  /** Services that must answer before this one starts. */
+  after?: ServiceName[];
+  /** Runs once the service answers, whether we started it or found it running. */
+  whenReady?: () => Promise<void>;
 }
 
 /**
@@ -131,6 +137,34 @@ const services: Record<ServiceName, Service> = {
     ready: () => fetch(`http://127.0.0.1:${LOCAL_PORTS.s3}/minio/health/live`).then((r) => r.ok, () => false),
     stopSignal: 'SIGTERM',
   },
+  etcd: {
+    external: () => endpointsSetByOperator().kubernetes,
+    port: LOCAL_PORTS.etcd,
+    install: () => void ensureEtcd(),
+    start: async () => spawnService('etcd', ensureEtcd(), etcdArgs(ensureDir(join(DATA_DIR, 'etcd')))),
+    ready: () =>
+      fetch(`http://127.0.0.1:${LOCAL_PORTS.etcd}/health`).then(
+        async (r) => r.ok && ((await r.json()) as { health?: string }).health === 'true',
+        () => false,
+      ),
+    stopSignal: 'SIGTERM',
+  },
+  kubernetes: {
+    external: () => endpointsSetByOperator().kubernetes,
+    port: LOCAL_PORTS.kubeApiserver,
+    install: () => void ensureKubeApiserver(),
+    after: ['etcd'],
+    async start() {
+      prepareKubeFiles();
+      return spawnService('kubernetes', ensureKubeApiserver(), kubeApiserverArgs());
+    },
+    ready: kubeApiserverReady,
+    whenReady: async () => {
+      writeLocalKubeconfig();
+      await ensureLocalNamespace();
+    },
+    stopSignal: 'SIGTERM',
+  },
 };
 
 export interface StackState {
@@ -155,20 +189,27 @@ export async function stackUp(): Promise<StackState> {
   const timeoutMs = 120_000;
   if (process.env.AIOPS_STACK === 'compose') {
     // docker compose runs the services on the same ports; wait for them instead of starting our own.
-    await Promise.all(local.map((name) => waitFor(name, services[name].ready, { timeoutMs })));
+    // The API server container reads the keys and token file we keep under .data/kubernetes.
+    if (local.includes('kubernetes')) prepareKubeFiles();
+    await Promise.all(
+      local.map(async (name) => {
+        await waitFor(name, services[name].ready, { timeoutMs });
+        await services[name].whenReady?.();
+      }),
+    );
     state.reused.push(...local);
     return state;
   }
   for (const name of local) services[name].install();
-  await Promise.all(
-    local.map(async (name) => {
-      const svc = services[name];
-      const existing = runningPid(name);
-      if (existing !== undefined) {
-        await waitFor(name, svc.ready, { timeoutMs, pid: existing });
-        state.reused.push(name);
-        return;
-      }
+  const up = new Map<ServiceName, Promise<void>>();
+  const bringUp = async (name: ServiceName) => {
+    const svc = services[name];
+    await Promise.all((svc.after ?? []).filter((dep) => up.has(dep)).map((dep) => up.get(dep)));
+    const existing = runningPid(name);
+    if (existing !== undefined) {
+      await waitFor(name, svc.ready, { timeoutMs, pid: existing });
+      state.reused.push(name);
+    } else {
       if (await portOpen(svc.port)) {
         throw new Error(
           `port ${svc.port} on 127.0.0.1 is taken by a process this project did not start; stop it, or point ${envVarOf(name)} at it`,
@@ -178,13 +219,24 @@ export async function stackUp(): Promise<StackState> {
       await waitFor(name, svc.ready, { timeoutMs, pid });
       state.started.push(name);
       log(`${name} is up on 127.0.0.1:${svc.port} (pid ${pid})`);
-    }),
-  );
+    }
+    await svc.whenReady?.();
+  };
+  for (const name of local) up.set(name, bringUp(name));
+  await Promise.all(up.values());
   return state;
 }
 
 function envVarOf(name: ServiceName): string {
-  return { temporal: 'TEMPORAL_ADDRESS', postgres: 'DATABASE_URL', redis: 'REDIS_URL', s3: 'S3_ENDPOINT' }[name];
+  const variables: Record<ServiceName, string> = {
+    temporal: 'TEMPORAL_ADDRESS',
+    postgres: 'DATABASE_URL',
+    redis: 'REDIS_URL',
+    s3: 'S3_ENDPOINT',
+    kubernetes: 'KUBECONFIG',
+    etcd: 'KUBECONFIG',
+  };
+  return variables[name];
 }
 
 /** Stops the named services (default: every one we have a pid file for), dependants first. */

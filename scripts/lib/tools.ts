@@ -42,6 +42,46 @@ function goInstall(moduleAtVersion: string, binary: string): string {
   return path;
 }
 
+/**
+ * `go install` of a command from one of our wrapper modules under tools/ (for upstream modules whose go.mod
+ * has replace directives), into a per-version folder of the user cache, once. The version is the one the
+ * wrapper's go.mod requires, so changing the pin there rebuilds.
+ */
+function goInstallFromToolModule(tool: string, requiredModule: string, pkg: string, binary: string): string {
+  const moduleDir = join(ROOT, 'tools', tool);
+  const goMod = readFileSync(join(moduleDir, 'go.mod'), 'utf8');
+  const escaped = requiredModule.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  const version = new RegExp(`^require ${escaped} (\\S+)$`, 'm').exec(goMod)?.[1];
+  if (!version) throw new Error(`tools/${tool}/go.mod does not require ${requiredModule}`);
+  const dir = join(CACHE_DIR, 'bin', `${tool}-${version}`);
+  const path = join(dir, binary);
+  if (!existsSync(path)) {
+    if (!which('go')) throw new Error(`${tool} is not installed and there is no Go toolchain to build it`);
+    log(`building ${tool} ${version} from tools/${tool} with go install (first run only; a few minutes)...`);
+    run('go', ['install', pkg], {
+      cwd: moduleDir,
+      env: { ...process.env, GOBIN: ensureDir(dir), CGO_ENABLED: '0' },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+  }
+  return path;
+}
+
+/** kube-apiserver, built from k8s.io/kubernetes through tools/kube-apiserver. KUBE_APISERVER_PATH overrides it. */
+export function ensureKubeApiserver(): string {
+  const fromEnv = process.env.KUBE_APISERVER_PATH;
+  if (fromEnv) return fromEnv;
+  const built = goInstallFromToolModule('kube-apiserver', 'k8s.io/kubernetes', 'k8s.io/kubernetes/cmd/kube-apiserver', 'kube-apiserver');
+  return linkIntoTools('kube-apiserver', built);
+}
+
+/** etcd, built from go.etcd.io/etcd/server/v3 through tools/etcd (its command is named `server`). ETCD_PATH overrides it. */
+export function ensureEtcd(): string {
+  const fromEnv = process.env.ETCD_PATH;
+  if (fromEnv) return fromEnv;
+  return linkIntoTools('etcd', goInstallFromToolModule('etcd', 'go.etcd.io/etcd/server/v3', 'go.etcd.io/etcd/server/v3', 'server'));
+}
+
 /** TEMPORAL_CLI_PATH, else a `temporal` on PATH, else our pinned build. */
 export function ensureTemporalCli(): string {
   const fromEnv = process.env.TEMPORAL_CLI_PATH;

@@ -10,6 +10,10 @@ export const FailureType = {
   TargetNotFound: 'TargetNotFound',
   UpstreamUnavailable: 'UpstreamUnavailable',
   BadUpstreamResponse: 'BadUpstreamResponse',
+  /** A Kubernetes rollout that reported ProgressDeadlineExceeded or did not finish in the time given. */
+  RolloutFailed: 'RolloutFailed',
+  /** A Kubernetes Job that failed or did not finish in the time given; the failed pod's log is attached. */
+  JobFailed: 'JobFailed',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 

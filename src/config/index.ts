@@ -16,6 +16,9 @@ export const LOCAL_PORTS = {
   redis: 56379,
   s3: 59000,
   demoApi: 58080,
+  etcd: 52379,
+  etcdPeer: 52380,
+  kubeApiserver: 56443,
 } as const;
 
 /** Credentials of the local stack only; a real deployment sets its own through the environment. */
@@ -61,6 +64,16 @@ const urlList = nonEmpty.transform((value, ctx) => {
 });
 
 const k8sName = nonEmpty.regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a lowercase DNS label (a-z, 0-9, -)');
+const k8sNameList = nonEmpty.transform((value, ctx) => {
+  const names = value.split(',').map((n) => n.trim());
+  const bad = names.find((n) => !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(n));
+  if (bad !== undefined) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${bad}" is not a lowercase DNS label (a-z, 0-9, -)` });
+    return z.NEVER;
+  }
+  return [...new Set(names)];
+});
+const port = z.coerce.number().int('must be a whole number').min(1).max(65535, 'must be a port number (1-65535)');
 const bucketName = nonEmpty.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name');
 
 const demoApiBase = `http://127.0.0.1:${LOCAL_PORTS.demoApi}`;
@@ -181,6 +194,13 @@ const schema = z.object({
   KUBECONFIG: nonEmpty.optional(),
   K8S_IN_CLUSTER: bool.default('false'),
   K8S_AI_NAMESPACE: k8sName.default('ai-services'),
+  // The objects the runbooks act on (seed 002): activities refuse any other name.
+  K8S_DEPLOYMENTS: k8sNameList.default('ai-optimization-engine,ai-recommendation-engine'),
+  K8S_INGRESS: k8sName.default('ai-ingress'),
+  K8S_PRIMARY_SERVICE: k8sName.default('ai-optimization-engine'),
+  K8S_BACKUP_SERVICE: k8sName.default('ai-backup-services'),
+  K8S_SERVICE_PORT: port.default(80),
+  K8S_CONFIGMAPS: k8sNameList.default('ai-model-config'),
 
   WEDSYNC_HEALTH_URLS: urlList.default(`${demoApiBase}/ai/health`),
   WEDSYNC_METRICS_URL: url(['http:', 'https:']).default(`${demoApiBase}/ai/metrics/daily`),
@@ -208,6 +228,17 @@ const schema = z.object({
 
 type Raw = z.infer<typeof schema>;
 
+/** The Kubernetes objects the runbooks may act on, all in the AI namespace. */
+export interface KubernetesTargets {
+  deployments: string[];
+  ingress: string;
+  /** The ingress's usual backend, and the one failover switches to. */
+  primaryService: string;
+  backupService: string;
+  servicePort: number;
+  configMaps: string[];
+}
+
 export interface AppConfig {
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
   postgres: { url: string; poolMax: number };
@@ -226,6 +257,7 @@ export interface AppConfig {
     kubeconfig?: string;
     inCluster: boolean;
     aiNamespace: string;
+    targets: KubernetesTargets;
   };
   wedsync: {
     healthUrls: string[];
@@ -313,6 +345,7 @@ export function endpointsSetByOperator(env: NodeJS.ProcessEnv = process.env) {
     postgres: set('DATABASE_URL'),
     redis: set('REDIS_URL'),
     s3: set('S3_ENDPOINT'),
+    kubernetes: given.KUBECONFIG !== undefined || ['true', '1'].includes(String(given.K8S_IN_CLUSTER)),
     wedsyncApi: set('WEDSYNC_HEALTH_URLS', 'WEDSYNC_METRICS_URL', 'WEDSYNC_ERRORS_URL'),
   };
 }
@@ -362,7 +395,19 @@ function toAppConfig(raw: Raw): AppConfig {
       forcePathStyle: raw.S3_FORCE_PATH_STYLE,
       buckets: { models: raw.S3_BUCKET_MODELS, backups: raw.S3_BUCKET_BACKUPS },
     },
-    kubernetes: { kubeconfig: raw.KUBECONFIG, inCluster: raw.K8S_IN_CLUSTER, aiNamespace: raw.K8S_AI_NAMESPACE },
+    kubernetes: {
+      kubeconfig: raw.KUBECONFIG,
+      inCluster: raw.K8S_IN_CLUSTER,
+      aiNamespace: raw.K8S_AI_NAMESPACE,
+      targets: {
+        deployments: raw.K8S_DEPLOYMENTS,
+        ingress: raw.K8S_INGRESS,
+        primaryService: raw.K8S_PRIMARY_SERVICE,
+        backupService: raw.K8S_BACKUP_SERVICE,
+        servicePort: raw.K8S_SERVICE_PORT,
+        configMaps: raw.K8S_CONFIGMAPS,
+      },
+    },
     wedsync: {
       healthUrls: raw.WEDSYNC_HEALTH_URLS,
       metricsUrl: raw.WEDSYNC_METRICS_URL,

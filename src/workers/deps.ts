@@ -31,6 +31,7 @@ export async function createDeps(config: AppConfig): Promise<OwnedDeps> {
     wedsync: config.wedsync,
     kubeConfig,
     aiNamespace: config.kubernetes.aiNamespace,
+    targets: config.kubernetes.targets,
     pool,
     redis,
     s3,

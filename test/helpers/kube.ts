@@ -1,0 +1,254 @@
+/**
+ * A namespace of its own on the real local API server for each suite, and the controllers' part that a
+ * cluster without controller-manager or kubelet lacks: tests write Deployment, ReplicaSet, Job and Pod
+ * status through the status subresource, as envtest users do. Never used by src/.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import type * as k8sTypes from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
+import type { KubernetesDeps } from '../../src/activities/kubernetes';
+import type { KubernetesTargets } from '../../src/config';
+
+export type K8s = typeof k8sTypes;
+export const k8sModule = (): Promise<K8s> => import('@kubernetes/client-node');
+
+export function kubeconfigPath(): string {
+  const path = process.env.KUBECONFIG;
+  if (!path) throw new Error('KUBECONFIG is not set: run the tests with `npm test`, which starts the local API server');
+  return path;
+}
+
+export interface TestCluster {
+  k8s: K8s;
+  kc: k8sTypes.KubeConfig;
+  namespace: string;
+  core: k8sTypes.CoreV1Api;
+  apps: k8sTypes.AppsV1Api;
+  batch: k8sTypes.BatchV1Api;
+  networking: k8sTypes.NetworkingV1Api;
+  rbac: k8sTypes.RbacAuthorizationV1Api;
+  deps(targets?: Partial<KubernetesTargets>, kc?: k8sTypes.KubeConfig): KubernetesDeps;
+  destroy(): Promise<void>;
+}
+
+export async function testCluster(prefix = 'aiops-test'): Promise<TestCluster> {
+  const k8s = await k8sModule();
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(kubeconfigPath());
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const namespace = `${prefix}-${randomBytes(4).toString('hex')}`;
+  await core.createNamespace({ body: { metadata: { name: namespace } } });
+  return {
+    k8s,
+    kc,
+    namespace,
+    core,
+    apps: kc.makeApiClient(k8s.AppsV1Api),
+    batch: kc.makeApiClient(k8s.BatchV1Api),
+    networking: kc.makeApiClient(k8s.NetworkingV1Api),
+    rbac: kc.makeApiClient(k8s.RbacAuthorizationV1Api),
+    deps: (targets = {}, asUser = kc) => ({
+      kubeConfig: asUser,
+      aiNamespace: namespace,
+      pollIntervalMs: 50,
+      targets: {
+        deployments: ['ai-optimization-engine', 'ai-recommendation-engine'],
+        ingress: 'ai-ingress',
+        primaryService: 'ai-optimization-engine',
+        backupService: 'ai-backup-services',
+        servicePort: 80,
+        configMaps: ['ai-model-config'],
+        ...targets,
+      },
+    }),
+    // Without a namespace controller the namespace stays Terminating; its objects are only ever read by its own suite.
+    destroy: async () => void (await core.deleteNamespace({ name: namespace }).catch(() => undefined)),
+  };
+}
+
+export function podTemplate(app: string, image: string): k8sTypes.V1PodTemplateSpec {
+  return { metadata: { labels: { app } }, spec: { containers: [{ name: 'app', image }] } };
+}
+
+export async function createDeployment(c: TestCluster, name: string, replicas = 2, image = 'wedsync/ai:1.0.0') {
+  return c.apps.createNamespacedDeployment({
+    namespace: c.namespace,
+    body: {
+      metadata: { name },
+      spec: { replicas, selector: { matchLabels: { app: name } }, template: podTemplate(name, image) },
+    },
+  });
+}
+
+/** The deployment controller's report of a finished rollout of the current generation. */
+export async function recordRolloutComplete(c: TestCluster, name: string): Promise<void> {
+  const d = await c.apps.readNamespacedDeployment({ name, namespace: c.namespace });
+  const replicas = d.spec?.replicas ?? 1;
+  d.status = {
+    observedGeneration: d.metadata?.generation,
+    replicas,
+    updatedReplicas: replicas,
+    readyReplicas: replicas,
+    availableReplicas: replicas,
+    conditions: [
+      { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', lastUpdateTime: new Date(), lastTransitionTime: new Date() },
+      { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', lastUpdateTime: new Date(), lastTransitionTime: new Date() },
+    ],
+  };
+  await c.apps.replaceNamespacedDeploymentStatus({ name, namespace: c.namespace, body: d });
+}
+
+/** Half the new replicas up, the old ones still running. */
+export async function recordRolloutHalfway(c: TestCluster, name: string): Promise<void> {
+  const d = await c.apps.readNamespacedDeployment({ name, namespace: c.namespace });
+  const replicas = d.spec?.replicas ?? 1;
+  d.status = { observedGeneration: d.metadata?.generation, replicas: replicas + 1, updatedReplicas: 1, readyReplicas: replicas, availableReplicas: replicas };
+  await c.apps.replaceNamespacedDeploymentStatus({ name, namespace: c.namespace, body: d });
+}
+
+export async function recordProgressDeadlineExceeded(c: TestCluster, name: string): Promise<void> {
+  const d = await c.apps.readNamespacedDeployment({ name, namespace: c.namespace });
+  d.status = {
+    observedGeneration: d.metadata?.generation,
+    replicas: 2,
+    updatedReplicas: 1,
+    readyReplicas: 1,
+    availableReplicas: 1,
+    conditions: [
+      {
+        type: 'Progressing',
+        status: 'False',
+        reason: 'ProgressDeadlineExceeded',
+        message: `ReplicaSet "${name}-abc" has timed out progressing.`,
+        lastUpdateTime: new Date(),
+        lastTransitionTime: new Date(),
+      },
+    ],
+  };
+  await c.apps.replaceNamespacedDeploymentStatus({ name, namespace: c.namespace, body: d });
+}
+
+/**
+ * What the deployment controller does on each template change: a ReplicaSet owned by the Deployment with the
+ * revision annotation, and the Deployment's own revision annotation moved to it.
+ */
+export async function recordRevision(c: TestCluster, deployment: string, revision: number, image: string, changeCause?: string) {
+  const d = await c.apps.readNamespacedDeployment({ name: deployment, namespace: c.namespace });
+  const hash = `h${revision}${randomBytes(2).toString('hex')}`;
+  const template = podTemplate(deployment, image);
+  template.metadata!.labels!['pod-template-hash'] = hash;
+  await c.apps.createNamespacedReplicaSet({
+    namespace: c.namespace,
+    body: {
+      metadata: {
+        name: `${deployment}-${hash}`,
+        labels: { app: deployment, 'pod-template-hash': hash },
+        annotations: {
+          'deployment.kubernetes.io/revision': String(revision),
+          ...(changeCause && { 'kubernetes.io/change-cause': changeCause }),
+        },
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: deployment, uid: d.metadata!.uid!, controller: true }],
+      },
+      spec: { replicas: 0, selector: { matchLabels: { app: deployment, 'pod-template-hash': hash } }, template },
+    },
+  });
+  await c.apps.patchNamespacedDeployment(
+    { name: deployment, namespace: c.namespace, body: { metadata: { annotations: { 'deployment.kubernetes.io/revision': String(revision) } } } },
+    c.k8s.setHeaderOptions('Content-Type', c.k8s.PatchStrategy.MergePatch),
+  );
+}
+
+/** The job controller's conditions for a finished Job (the API server insists on this order and these fields). */
+export async function recordJobFinished(c: TestCluster, name: string, outcome: 'succeeded' | 'failed'): Promise<void> {
+  const job = await c.batch.readNamespacedJob({ name, namespace: c.namespace });
+  const now = new Date();
+  const started = new Date(now.getTime() - 90_000);
+  job.status =
+    outcome === 'succeeded'
+      ? {
+          startTime: started,
+          completionTime: now,
+          succeeded: 1,
+          conditions: [
+            { type: 'SuccessCriteriaMet', status: 'True', reason: 'CompletionsReached', lastTransitionTime: now, lastProbeTime: now },
+            { type: 'Complete', status: 'True', reason: 'CompletionsReached', lastTransitionTime: now, lastProbeTime: now },
+          ],
+        }
+      : {
+          startTime: started,
+          failed: 1,
+          conditions: [
+            { type: 'FailureTarget', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit', lastTransitionTime: now, lastProbeTime: now },
+            { type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit', lastTransitionTime: now, lastProbeTime: now },
+          ],
+        };
+  await c.batch.replaceNamespacedJobStatus({ name, namespace: c.namespace, body: job });
+}
+
+/**
+ * The one piece of a node the API server talks to for `kubectl logs`: the kubelet's containerLogs endpoint.
+ * No kubelet can run here (it needs a container runtime), so this HTTPS server answers in its place, and a
+ * Node object points the API server at it. What is under test is our request through the real API server.
+ */
+export interface NodeLogEndpoint {
+  node: string;
+  requests: { path: string; tailLines?: number }[];
+  setLog(namespace: string, pod: string, container: string, lines: string[]): void;
+  stop(): Promise<void>;
+}
+
+export async function startNodeLogEndpoint(c: TestCluster): Promise<NodeLogEndpoint> {
+  const certDir = join(dirname(kubeconfigPath()), 'certs');
+  const logs = new Map<string, string[]>();
+  const requests: NodeLogEndpoint['requests'] = [];
+  const server: Server = createServer(
+    { cert: readFileSync(join(certDir, 'apiserver.crt')), key: readFileSync(join(certDir, 'apiserver.key')) },
+    (req, res) => {
+      const url = new URL(req.url ?? '/', 'https://node');
+      const tail = url.searchParams.get('tailLines');
+      requests.push({ path: url.pathname, tailLines: tail === null ? undefined : Number(tail) });
+      const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
+      const lines = m ? logs.get(`${m[1]}/${m[2]}/${m[3]}`) : undefined;
+      if (!lines) {
+        res.writeHead(404).end('not found');
+        return;
+      }
+      const shown = tail === null ? lines : lines.slice(-Number(tail));
+      res.writeHead(200, { 'content-type': 'text/plain' }).end(shown.map((l) => `${l}\n`).join(''));
+    },
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const node = `${c.namespace}-node`;
+  await c.core.createNode({ body: { metadata: { name: node } } });
+  const created = await c.core.readNode({ name: node });
+  created.status = { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], daemonEndpoints: { kubeletEndpoint: { Port: port } } };
+  await c.core.replaceNodeStatus({ name: node, body: created });
+  return {
+    node,
+    requests,
+    setLog: (namespace, pod, container, lines) => logs.set(`${namespace}/${pod}/${container}`, lines),
+    stop: async () => {
+      await c.core.deleteNode({ name: node }).catch(() => undefined);
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** A pod as the scheduler and kubelet would leave it: bound to the node, in the given phase. */
+export async function createPod(
+  c: TestCluster,
+  name: string,
+  options: { node: string; labels?: Record<string, string>; phase?: 'Running' | 'Failed' | 'Succeeded' },
+): Promise<void> {
+  await c.core.createNamespacedPod({
+    namespace: c.namespace,
+    body: { metadata: { name, labels: options.labels }, spec: { nodeName: options.node, containers: [{ name: 'run', image: 'wedsync/ai:1.0.0' }] } },
+  });
+  const pod = await c.core.readNamespacedPod({ name, namespace: c.namespace });
+  pod.status = { phase: options.phase ?? 'Running' };
+  await c.core.replaceNamespacedPodStatus({ name, namespace: c.namespace, body: pod });
+}
