@@ -39,7 +39,7 @@ export interface AnalyzeResult {
   durationMs: number;
 }
 
-/** ANALYZE targets: a fixed list, never built from input. */
+/** What analyze_ai_tables() (migration 003) analyzes. */
 export const ANALYZED_TABLES = ['wedding_optimizations', 'ai_recommendations', 'ai_feedback'] as const;
 
 const MIN_RANGE = 100;
@@ -157,7 +157,8 @@ export function createPostgresActivities({ pool }: PostgresDeps) {
     async analyzeTables(): Promise<AnalyzeResult> {
       const started = performance.now();
       try {
-        await pool.query(`ANALYZE ${ANALYZED_TABLES.join(', ')}`);
+        // The worker's role may not ANALYZE tables it does not own; migration 003's function does it for it.
+        await pool.query('SELECT analyze_ai_tables()');
       } catch (err) {
         throw upstream(err);
       }

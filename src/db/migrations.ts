@@ -86,6 +86,17 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    id: '003_maintenance_analyze_function',
+    // ANALYZE needs table ownership (PostgreSQL 15) and the worker's role owns nothing, so the Sunday window's
+    // ANALYZE runs through this owner-defined function. It takes no arguments and names its tables, so anyone
+    // allowed to call it can do no more than refresh these three tables' statistics.
+    sql: `
+      CREATE FUNCTION analyze_ai_tables() RETURNS void
+        LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public
+        AS $$ ANALYZE public.wedding_optimizations, public.ai_recommendations, public.ai_feedback $$;
+    `,
+  },
 ];
 
 /** Table → privileges of the worker's role. The audit log is append-only for it: no UPDATE, no DELETE. */

@@ -1,0 +1,163 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { WorkflowFailedError } from '@temporalio/client';
+import { Redis } from 'ioredis';
+import { createActivities } from '../src/activities';
+import { createRedisActivities, type PurgeCacheResult, type PurgeProgress } from '../src/activities/redis';
+import type { OwnedDeps } from '../src/workers/deps';
+import { purgeCache } from '../src/workflows';
+import { validatePurgeInput, type PurgeCacheInput } from '../src/workflows/maintenance/messages';
+import { testDeps } from './helpers/deps';
+import { REDIS_DB, redisUrlFor } from './helpers/maintenance';
+import { uniqueId, withTimeSkippingWorker } from './helpers/temporal';
+
+/** Writes `count` string keys named `${prefix}${i}`, pipelined. */
+async function writeKeys(redis: Redis, prefix: string, count: number): Promise<void> {
+  for (let i = 0; i < count; i += 5000) {
+    const p = redis.pipeline();
+    for (let j = i; j < Math.min(count, i + 5000); j++) p.set(`${prefix}${j}`, 'v');
+    await p.exec();
+  }
+}
+
+async function countMatching(redis: Redis, pattern: string): Promise<number> {
+  let n = 0;
+  for await (const keys of redis.scanStream({ match: pattern, count: 1000 })) n += (keys as string[]).length;
+  return n;
+}
+
+/** Runs the activity in an activity context of the test's own, where heartbeats and cancellation are visible. */
+function runPurge(env: MockActivityEnvironment, redis: Redis, input: unknown): Promise<PurgeCacheResult> {
+  const { purgeCacheKeys } = createRedisActivities({ redis });
+  return env.run(purgeCacheKeys, input as PurgeCacheInput) as Promise<PurgeCacheResult>;
+}
+
+describe('purgeCacheKeys', () => {
+  let redis: Redis;
+  before(() => {
+    redis = new Redis(redisUrlFor(REDIS_DB.purge));
+  });
+  after(() => redis.disconnect());
+
+  it('removes every key matching the pattern and not one other, whatever its type', async () => {
+    const run = randomUUID().slice(0, 8);
+    const pattern = `ai:${run}:*`;
+    await writeKeys(redis, `ai:${run}:`, 12_000);
+    await redis.hset(`ai:${run}:hash`, 'f', 'v');
+    await redis.rpush(`ai:${run}:list`, 'a', 'b');
+    // Near misses of the glob: a different case, separator or position of the prefix.
+    const survivors = [`ai:${run}`, `ai-${run}:1`, `AI:${run}:1`, `xai:${run}:1`, `ai_${run}:1`, `cache:ai:${run}:1`];
+    for (const k of survivors) await redis.set(k, 'keep');
+    await writeKeys(redis, `session:${run}:`, 12_000);
+
+    const heartbeats: PurgeProgress[] = [];
+    const env = new MockActivityEnvironment();
+    env.on('heartbeat', (d: PurgeProgress) => heartbeats.push(d));
+    const result = await runPurge(env, redis, { pattern, scanCount: 500, unlinkBatch: 100 });
+
+    assert.equal(result.removed, 12_002);
+    assert.equal(await countMatching(redis, pattern), 0);
+    assert.equal(await redis.exists(...survivors), survivors.length);
+    assert.equal(await countMatching(redis, `session:${run}:*`), 12_000);
+    assert.equal(result.resumed, false);
+    assert.equal(result.cursor, '0');
+    assert.ok(result.batches > 10, `${result.batches} batches for 24k keys at COUNT 500`);
+    assert.equal(result.batchesThisAttempt, result.batches);
+    assert.equal(heartbeats.length, result.batches);
+    assert.deepEqual(heartbeats.at(-1), { cursor: '0', scanned: result.scanned, removed: 12_002, batches: result.batches });
+    await redis.unlink(...survivors);
+    for await (const keys of redis.scanStream({ match: `session:${run}:*`, count: 1000 })) {
+      if ((keys as string[]).length) await redis.unlink(...(keys as string[]));
+    }
+  });
+
+  it('stops when cancelled and resumes from the heartbeated cursor, not from the start', async () => {
+    const run = randomUUID().slice(0, 8);
+    const pattern = `ai:${run}:*`;
+    await writeKeys(redis, `ai:${run}:`, 20_000);
+
+    const first = new MockActivityEnvironment();
+    let checkpoint: PurgeProgress | undefined;
+    first.on('heartbeat', (d: PurgeProgress) => {
+      checkpoint = d;
+      if (d.batches === 5) first.cancel();
+    });
+    await assert.rejects(runPurge(first, redis, { pattern, scanCount: 200 }), CancelledFailure);
+    assert.ok(checkpoint && checkpoint.batches >= 5 && checkpoint.cursor !== '0');
+    assert.equal(await countMatching(redis, pattern), 20_000 - checkpoint.removed);
+
+    const second = new MockActivityEnvironment({ heartbeatDetails: checkpoint });
+    const result = await runPurge(second, redis, { pattern, scanCount: 200 });
+    assert.equal(result.resumed, true);
+    assert.equal(result.resumedFromCursor, checkpoint.cursor);
+    assert.equal(result.removed, 20_000);
+    assert.equal(result.batches, checkpoint.batches + result.batchesThisAttempt);
+    assert.equal(await countMatching(redis, pattern), 0);
+  });
+
+  it('refuses bad input with a non-retryable InvalidInput naming the field', async () => {
+    const cases: [unknown, string][] = [
+      [{ pattern: '*' }, 'pattern'],
+      [{ pattern: '[a-z]*' }, 'pattern'],
+      [{ pattern: '' }, 'pattern'],
+      [{ pattern: 'ai: *' }, 'pattern'],
+      [{ scanCount: 0 }, 'scanCount'],
+      [{ unlinkBatch: 1.5 }, 'unlinkBatch'],
+      [{ allowUnprefixed: 'yes' }, 'allowUnprefixed'],
+      [{ patern: 'ai:*' }, 'patern'],
+      ['ai:*', 'input'],
+    ];
+    for (const [input, field] of cases) {
+      await assert.rejects(
+        runPurge(new MockActivityEnvironment(), redis, input),
+        (err: unknown) =>
+          err instanceof ApplicationFailure && err.type === 'InvalidInput' && err.nonRetryable && err.message.startsWith(`${field}:`),
+        JSON.stringify(input),
+      );
+    }
+    assert.equal(validatePurgeInput({ pattern: '*', allowUnprefixed: true }).pattern, '*');
+    assert.deepEqual(validatePurgeInput(undefined), { pattern: 'ai:*', scanCount: 5000, unlinkBatch: 1000, allowUnprefixed: false });
+  });
+});
+
+describe('purgeCache workflow', () => {
+  let deps: OwnedDeps;
+  before(async () => {
+    deps = await testDeps({ REDIS_URL: redisUrlFor(REDIS_DB.purge) });
+  });
+  after(() => deps?.close());
+
+  it('purges the default ai:* pattern and returns the counts', { timeout: 120_000 }, async () => {
+    await writeKeys(deps.redis, `ai:${randomUUID().slice(0, 8)}:`, 3000);
+    const other = `other:${randomUUID().slice(0, 8)}:`;
+    await writeKeys(deps.redis, other, 1000);
+    // Leftovers of an earlier interrupted run in this DB count too: the purge removes every ai:* key.
+    const present = await countMatching(deps.redis, 'ai:*');
+    await withTimeSkippingWorker(createActivities(deps), async ({ env, taskQueue }) => {
+      const result = await env.client.workflow.execute(purgeCache, { taskQueue, workflowId: uniqueId('purge'), args: [{}] });
+      assert.equal(result.pattern, 'ai:*');
+      assert.equal(result.removed, present);
+    });
+    assert.equal(await countMatching(deps.redis, 'ai:*'), 0);
+    assert.equal(await countMatching(deps.redis, `${other}*`), 1000);
+    await deps.redis.unlink(...Array.from({ length: 1000 }, (_, i) => `${other}${i}`));
+  });
+
+  it('fails at once on a pattern that could match every key, before touching Redis', { timeout: 120_000 }, async () => {
+    const canary = `canary:${randomUUID()}`;
+    await deps.redis.set(canary, '1');
+    await withTimeSkippingWorker(createActivities(deps), async ({ env, taskQueue }) => {
+      const err = await env.client.workflow
+        .execute(purgeCache, { taskQueue, workflowId: uniqueId('purge'), args: [{ pattern: '*' }] })
+        .then(() => undefined, (e: unknown) => e);
+      assert.ok(err instanceof WorkflowFailedError);
+      assert.ok(err.cause instanceof ApplicationFailure && err.cause.type === 'InvalidInput', String(err.cause));
+      assert.match(err.cause.message, /^pattern: /);
+    });
+    assert.equal(await deps.redis.exists(canary), 1);
+    await deps.redis.unlink(canary);
+  });
+});
