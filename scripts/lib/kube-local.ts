@@ -136,15 +136,50 @@ export function writeLocalKubeconfig(): string {
   return LOCAL_KUBECONFIG;
 }
 
-/** The namespace the runbooks act in; the local cluster has no other setup. */
-export async function ensureLocalNamespace(): Promise<void> {
+/**
+ * The namespace the runbooks act in, with seed 002's objects in it (the two AI engines, the AI ingress, the
+ * model ConfigMap) so that the runbooks have something to act on. Created once; never overwritten.
+ */
+export async function seedLocalCluster(): Promise<void> {
   const k8s = await import('@kubernetes/client-node');
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(LOCAL_KUBECONFIG);
-  const core = kc.makeApiClient(k8s.CoreV1Api);
-  try {
-    await core.createNamespace({ body: { metadata: { name: LOCAL_AI_NAMESPACE } } });
-  } catch (err) {
-    if ((err as { code?: number }).code !== 409) throw err;
+  const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
+  const namespace = LOCAL_AI_NAMESPACE;
+  const engine = (name: string, replicas: number) => ({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name, image: `wedsync/${name}:1.0.0` }] } },
+    },
+  });
+  const wanted = [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
+    engine('ai-optimization-engine', 3),
+    engine('ai-recommendation-engine', 2),
+    {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata: { name: 'ai-ingress', namespace },
+      spec: {
+        rules: [
+          {
+            host: 'api.wedsync.com',
+            http: { paths: [{ path: '/ai/', pathType: 'Prefix', backend: { service: { name: 'ai-optimization-engine', port: { number: 80 } } } }] },
+          },
+        ],
+      },
+    },
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ai-model-config', namespace }, data: { 'model.version': '1.0.0' } },
+  ];
+  for (const obj of wanted) {
+    try {
+      await objects.create(obj);
+    } catch (err) {
+      if ((err as { code?: number }).code !== 409) throw err;
+    }
   }
 }

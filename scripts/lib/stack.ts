@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { endpointsSetByOperator, LOCAL_CREDENTIALS, LOCAL_PORTS } from '../../src/config';
 import { DATA_DIR, ensureDir } from './paths';
 import { forgetService, log, portOpen, run, runningPid, spawnService, stopPid, waitFor } from './processes';
-import { ensureLocalNamespace, etcdArgs, kubeApiserverArgs, kubeApiserverReady, prepareKubeFiles, writeLocalKubeconfig } from './kube-local';
+import { etcdArgs, kubeApiserverArgs, kubeApiserverReady, prepareKubeFiles, seedLocalCluster, writeLocalKubeconfig } from './kube-local';
 import { ensureDebianPackages, ensureEtcd, ensureKubeApiserver, ensureMinio, ensureTemporalCli, POSTGRES_BIN } from './tools';
 
 export type ServiceName = 'temporal' | 'postgres' | 'redis' | 's3' | 'kubernetes' | 'etcd';
@@ -161,7 +161,7 @@ const services: Record<ServiceName, Service> = {
     ready: kubeApiserverReady,
     whenReady: async () => {
       writeLocalKubeconfig();
-      await ensureLocalNamespace();
+      await seedLocalCluster();
     },
     stopSignal: 'SIGTERM',
   },

@@ -5,3 +5,4 @@ export { weddingDayCrisis } from './crisis/workflow';
 export { incidentResponse } from './incident/workflow';
 export { purgeCache } from './maintenance/cache-purge';
 export { pruneOptimizations } from './maintenance/retention';
+export { restartDeployment, rollbackDeployment } from './rollout/workflow';

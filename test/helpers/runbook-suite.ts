@@ -20,12 +20,12 @@ export interface RunbookSuite {
   test(name: string, body: () => Promise<void>): void;
 }
 
-/** Call inside describe(). */
-export function runbookSuite(): RunbookSuite {
+/** Call inside describe(). `settings` adds configuration, e.g. a Kubernetes namespace made for the suite. */
+export function runbookSuite(settings: () => Promise<NodeJS.ProcessEnv> = async () => ({})): RunbookSuite {
   const suite = {} as RunbookSuite;
   before(async () => {
     suite.receiver = await startRunbookReceiver();
-    suite.deps = await testDeps(receiverEnv(suite.receiver));
+    suite.deps = await testDeps({ ...receiverEnv(suite.receiver), ...(await settings()) });
   });
   after(async () => {
     await suite.deps?.close();

@@ -16,8 +16,10 @@ export const QUICK_FIXES = [
   'rebuild-vector-index',
   'rollback-deployment',
   'emergency-throttle',
+  'clear-ai-cache',
   'none',
 ] as const;
+export type QuickFix = (typeof QUICK_FIXES)[number];
 
 export interface IncidentInput {
   severity: IncidentSeverity;

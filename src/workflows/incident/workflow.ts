@@ -12,6 +12,7 @@
 import {
   ParentClosePolicy,
   executeChild,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -26,12 +27,14 @@ import { probes } from '../health/activities';
 import { monitorUntilHealthy } from '../health/monitor';
 import { settle } from '../health/settle';
 import { nextBusinessDayStart } from './business-time';
+import { applyQuickFix } from './quick-fix';
 import {
   alertSignal,
   incidentStatusQuery,
   incidentWorkflowId,
   QUICK_FIXES,
   SEVERITIES,
+  type QuickFix,
   type IncidentInput,
   type IncidentResult,
   type IncidentSeverity,
@@ -182,6 +185,14 @@ export async function incidentResponse(rawInput: IncidentInput): Promise<Inciden
   });
   state.quickFix = fix.decision === 'approve' ? fix.choice : 'none';
   event(`quick fix: ${state.quickFix} (${fix.by}: ${fix.reason})`);
+  // Incidents that reached this step before quick fixes ran as child workflows only recorded the choice.
+  if (patched('quick-fix-child-workflows')) {
+    const outcome = await applyQuickFix(state.quickFix as QuickFix, input.service, `${info.workflowId}/quick-fix`);
+    if (outcome) {
+      event(`quick fix ${state.quickFix}: ${outcome.summary}`);
+      audit.record({ step: 'quick-fix', actor: 'workflow', action: state.quickFix!, outcome: outcome.ok ? 'done' : 'failed' });
+    }
+  }
 
   // 5. Monitor for resolution.
   state.step = 'monitor';
