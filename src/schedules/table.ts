@@ -1,7 +1,17 @@
 /**
- * Every Temporal Schedule this project runs, in one table. The start command registers them idempotently;
- * operators pause, trigger and backfill them by ID with `temporal schedule ...` or the Web UI.
- * Times are GMT as in the seeds; UTC is the same clock without daylight saving.
+ * Every Temporal Schedule this project runs, in one table. The start command (and `npm run schedules --
+ * register`) registers them idempotently; operators list, pause, resume, trigger, backfill them and ask which
+ * runs were skipped with `npm run schedules`, or use `temporal schedule ...` and the Web UI.
+ *
+ * Times are GMT as in the seeds; UTC is the same clock without daylight saving, so a run never moves or
+ * repeats in March and October. Every entry uses overlap SKIP: a maintenance run still going when the next is
+ * due means something is wrong, and a second copy on top of it would only make it worse. Skips are not
+ * silent: `npm run schedules -- skipped` and the `reportSkippedRuns` activity report them.
+ *
+ * Catch-up windows say how late a run may still start after the server was down: long enough to cover a
+ * restart or a short outage, short enough that a late run is still the one its slot meant (a daily check run
+ * the next morning is not yesterday's check). Never `triggerImmediately` on create: the SDK sends it with
+ * ALLOW_ALL whatever the overlap policy says.
  */
 import type { ScheduleOverlapPolicy } from '@temporalio/client';
 
@@ -19,6 +29,23 @@ export interface ScheduleDefinition {
   note: string;
 }
 
+const scrollUniversityChecklist = (
+  cadence: 'daily' | 'weekly' | 'monthly' | 'quarterly',
+  cron: string,
+  catchupWindow: string,
+  when: string,
+): ScheduleDefinition => ({
+  scheduleId: `scrolluniversity-${cadence}-checklist`,
+  workflowType: 'maintenanceChecklist',
+  workflowId: `scrolluniversity-${cadence}-checklist`,
+  args: [{ cadence }],
+  cron,
+  timezone: 'UTC',
+  overlap: 'SKIP',
+  catchupWindow,
+  note: `seed 000, Maintenance Procedures: ${cadence[0].toUpperCase()}${cadence.slice(1)} Maintenance (${when}; the seed gives no time)`,
+});
+
 export const SCHEDULES: ScheduleDefinition[] = [
   {
     scheduleId: 'wedsync-morning-health-check',
@@ -31,4 +58,35 @@ export const SCHEDULES: ScheduleDefinition[] = [
     catchupWindow: '1 hour',
     note: 'seed 002, Daily Maintenance: Morning Health Check (9:00 AM GMT)',
   },
+  {
+    scheduleId: 'wedsync-evening-performance-review',
+    workflowType: 'eveningPerformanceReview',
+    workflowId: 'wedsync-evening-performance-review',
+    args: [{}],
+    cron: '0 18 * * *',
+    timezone: 'UTC',
+    overlap: 'SKIP',
+    // Its capacity suggestion is for the next day: still useful a few hours late, not the next morning.
+    catchupWindow: '3 hours',
+    note: 'seed 002, Daily Maintenance: Evening Performance Review (6:00 PM GMT)',
+  },
+  {
+    scheduleId: 'wedsync-sunday-maintenance',
+    workflowType: 'sundayMaintenanceWindow',
+    workflowId: 'wedsync-sunday-maintenance',
+    args: [{}],
+    cron: '0 2 * * 0',
+    timezone: 'UTC',
+    overlap: 'SKIP',
+    // The workflow's deadline is 04:00 counted from its scheduled start; a run starting after 03:00 would
+    // have too little of the window left to be worth it, so the next Sunday picks the work up instead.
+    catchupWindow: '1 hour',
+    note: 'seed 002, Weekly Maintenance: Sunday Maintenance Window (2:00-4:00 AM GMT)',
+  },
+  scrollUniversityChecklist('daily', '0 8 * * *', '4 hours', 'daily 08:00 GMT'),
+  scrollUniversityChecklist('weekly', '0 8 * * 1', '1 day', 'Mondays 08:00 GMT'),
+  scrollUniversityChecklist('monthly', '0 8 1 * *', '3 days', '1st of the month 08:00 GMT'),
+  scrollUniversityChecklist('quarterly', '0 8 1 1,4,7,10 *', '7 days', '1 January, April, July, October 08:00 GMT'),
 ];
+
+export const scheduleIds = (): string[] => SCHEDULES.map((s) => s.scheduleId);

@@ -1,0 +1,44 @@
+/**
+ * Schedule activities: what the Temporal server knows about our schedules, for workflows that report on them
+ * (the daily reviews say which runs were skipped, since Temporal itself raises nothing when one is).
+ */
+import type { Client } from '@temporalio/client';
+import { invalidInput } from '../common/failures';
+import { findSkippedRuns } from '../schedules/skipped';
+import { scheduleIds as tableIds } from '../schedules/table';
+
+export interface SkippedRunsSummary {
+  scheduleId: string;
+  /** False when the schedule is in the table but not registered on this server (nothing could run). */
+  registered: boolean;
+  skippedOverlap: number;
+  missedCatchup: number;
+  lastSkippedAt?: string;
+}
+
+/** `scheduleIds` defaults to the whole table; tests pass their own. */
+export function createScheduleActivities(client: Client, scheduleIds: string[] = tableIds()) {
+  return {
+    /**
+     * Runs skipped since `since` (ISO time), per schedule. Read-only, so any retry is safe; a slot whose run
+     * may still be starting is left out and appears in the next report instead.
+     */
+    async reportSkippedRuns(input: { since: string }): Promise<SkippedRunsSummary[]> {
+      const since = typeof input?.since === 'string' ? new Date(input.since) : undefined;
+      if (!since || Number.isNaN(since.getTime())) throw invalidInput('since', 'must be an ISO timestamp');
+      if (since.getTime() > Date.now()) throw invalidInput('since', 'must not be in the future');
+      const summaries: SkippedRunsSummary[] = [];
+      for (const scheduleId of scheduleIds) {
+        const r = await findSkippedRuns(client, scheduleId, since);
+        summaries.push({
+          scheduleId,
+          registered: r.registered,
+          skippedOverlap: r.skippedOverlap,
+          missedCatchup: r.missedCatchup,
+          ...(r.lastSkippedAt ? { lastSkippedAt: r.lastSkippedAt } : {}),
+        });
+      }
+      return summaries;
+    },
+  };
+}
