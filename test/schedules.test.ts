@@ -268,7 +268,10 @@ describe('schedules on a Temporal server', () => {
       // Under SKIP the server watches the run it started; runs it started with ALLOW_ALL it does not track.
       const first = await cli('trigger', id, '--overlap', 'skip');
       assert.equal(first.code, 0, first.stderr);
-      await waitFor('first run going', () => describeSchedule(id), (d) => d.info.runningActions.length === 1);
+      const going = await waitFor('first run going', () => describeSchedule(id), (d) => d.info.runningActions.length === 1);
+      // A run's ID ends with its time to the second: a second trigger within the same second would reuse the ID.
+      const nextSecond = Math.floor(going.info.recentActions[0].scheduledAt.getTime() / 1000 + 1) * 1000;
+      await new Promise((r) => setTimeout(r, Math.max(0, nextSecond - Date.now() + 50)));
 
       const forced = await cli('trigger', id);
       assert.equal(forced.code, 0, forced.stderr);

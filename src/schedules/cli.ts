@@ -53,7 +53,8 @@ Scheduled runs start again from the next slot; slots missed while paused are not
   trigger: `Usage: npm run schedules -- trigger <id> [--overlap POLICY]
 
 Starts one run now, outside the spec. The schedule's own policy (SKIP) is not used: an operator who asks for a
-run wants one, so the default is allow-all.
+run wants one, so the default is allow-all. The run's workflow ID ends with the time to the second, so a second
+trigger within the same second is refused by the server as a duplicate.
   --overlap POLICY   ${OVERLAPS} (default allow-all)
 `,
   backfill: `Usage: npm run schedules -- backfill <id> --from ISO --to ISO [--overlap POLICY]
