@@ -7,6 +7,11 @@ import { invalidInput } from '../common/failures';
 import { findSkippedRuns } from '../schedules/skipped';
 import { scheduleIds as tableIds } from '../schedules/table';
 
+/** What the worker passes in, so that `createActivities(deps)` can spread these like the other factories. */
+export interface ScheduleDeps {
+  temporalClient: Client;
+}
+
 export interface SkippedRunsSummary {
   scheduleId: string;
   /** False when the schedule is in the table but not registered on this server (nothing could run). */
