@@ -72,6 +72,8 @@ export async function startDemoApi(databaseUrl: string, port: number, receivedCa
       };
     },
     '/ai/errors/recent': async () => ({ errors: [{ message: 'vendor availability API timeout', count: 3 }] }),
+    // seed 000 Issue 1's cost dashboard; the local stack spends nothing, so these are fixed figures.
+    '/api/cost-optimization/budget/status': async () => ({ spent: 412.5, budget: 1000, currency: 'USD', period: 'month' }),
   };
 
   const server: Server = createServer((req, res) => {

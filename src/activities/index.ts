@@ -7,8 +7,19 @@ import { createKubernetesActivities, type KubernetesDeps } from './kubernetes';
 import { createPostgresActivities, type PostgresDeps } from './postgres';
 import { createRedisActivities, type RedisDeps } from './redis';
 import { createS3Activities, type S3Deps } from './s3';
+import { createMaintenanceActivities, type MaintenanceDeps } from './maintenance';
+import { createReviewActivities, type ReviewDeps } from './reviews';
 
-export type ActivityDeps = HttpDeps & KubernetesDeps & PostgresDeps & RedisDeps & S3Deps & AuditDeps & NotifyDeps & CrisisDeps;
+export type ActivityDeps = HttpDeps &
+  KubernetesDeps &
+  PostgresDeps &
+  RedisDeps &
+  S3Deps &
+  AuditDeps &
+  NotifyDeps &
+  CrisisDeps &
+  MaintenanceDeps &
+  ReviewDeps;
 
 export function createActivities(deps: ActivityDeps) {
   return {
@@ -20,6 +31,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createAuditActivities(deps),
     ...createNotifyActivities(deps),
     ...createCrisisActivities(deps),
+    ...createMaintenanceActivities(deps),
+    ...createReviewActivities(deps),
   };
 }
 

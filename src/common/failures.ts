@@ -14,6 +14,8 @@ export const FailureType = {
   RolloutFailed: 'RolloutFailed',
   /** A Kubernetes Job that failed or did not finish in the time given; the failed pod's log is attached. */
   JobFailed: 'JobFailed',
+  /** A deployed model that did not pass its health and accuracy checks. */
+  ValidationFailed: 'ValidationFailed',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 

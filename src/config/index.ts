@@ -208,6 +208,15 @@ const schema = z.object({
   WEDSYNC_API_TOKEN: nonEmpty.optional(),
   HTTP_TIMEOUT_MS: positiveInt.default(5000),
 
+  // Sunday maintenance window (seed 002): the model version to deploy (absent: the model step is skipped), the
+  // accuracy it must reach to stay, and the calls that warm the caches after the purge.
+  AI_MODEL_VERSION: nonEmpty.regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be a version label such as 2.4.0').optional(),
+  MODEL_MIN_ACCURACY: z.coerce.number().min(0, 'must be from 0 to 1').max(1, 'must be from 0 to 1').default(0.85),
+  CACHE_WARMUP_URLS: urlList.default(`${demoApiBase}/ai/metrics/daily,${demoApiBase}/ai/health`),
+  // seed 000 Issue 1: the cost dashboard the daily checklist reads, and the share of the budget that is an anomaly.
+  COST_STATUS_URL: httpUrl.default(`${demoApiBase}/api/cost-optimization/budget/status`),
+  COST_ALERT_RATIO: z.coerce.number().positive('must be greater than 0').default(0.8),
+
   WEDSYNC_EMERGENCY_ALERT_URL: httpUrl.default(`${demoApiBase}/alerts/emergency`),
   WEDSYNC_MANUAL_MODE_URL: httpUrl.default(`${demoApiBase}/crisis/manual-mode/enable`),
   WEDSYNC_COUPLE_NOTIFY_URL: httpUrl.default(`${demoApiBase}/crisis/notify-couple`),
@@ -239,6 +248,14 @@ export interface KubernetesTargets {
   configMaps: string[];
 }
 
+export interface MaintenanceConfig {
+  modelVersion?: string;
+  minAccuracy: number;
+  warmupUrls: string[];
+  costStatusUrl: string;
+  costAlertRatio: number;
+}
+
 export interface AppConfig {
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
   postgres: { url: string; poolMax: number };
@@ -252,6 +269,7 @@ export interface AppConfig {
     forcePathStyle: boolean;
     buckets: { models: string; backups: string };
   };
+  maintenance: MaintenanceConfig;
   kubernetes: {
     /** Path of a kubeconfig file; absent with inCluster false means no cluster is configured. */
     kubeconfig?: string;
@@ -394,6 +412,13 @@ function toAppConfig(raw: Raw): AppConfig {
       secretAccessKey: raw.S3_SECRET_ACCESS_KEY,
       forcePathStyle: raw.S3_FORCE_PATH_STYLE,
       buckets: { models: raw.S3_BUCKET_MODELS, backups: raw.S3_BUCKET_BACKUPS },
+    },
+    maintenance: {
+      modelVersion: raw.AI_MODEL_VERSION,
+      minAccuracy: raw.MODEL_MIN_ACCURACY,
+      warmupUrls: raw.CACHE_WARMUP_URLS,
+      costStatusUrl: raw.COST_STATUS_URL,
+      costAlertRatio: raw.COST_ALERT_RATIO,
     },
     kubernetes: {
       kubeconfig: raw.KUBECONFIG,

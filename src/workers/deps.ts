@@ -32,6 +32,7 @@ export async function createDeps(config: AppConfig): Promise<OwnedDeps> {
     kubeConfig,
     aiNamespace: config.kubernetes.aiNamespace,
     targets: config.kubernetes.targets,
+    maintenance: config.maintenance,
     pool,
     redis,
     s3,

@@ -6,3 +6,6 @@ export { incidentResponse } from './incident/workflow';
 export { purgeCache } from './maintenance/cache-purge';
 export { pruneOptimizations } from './maintenance/retention';
 export { restartDeployment, rollbackDeployment } from './rollout/workflow';
+export { eveningPerformanceReview } from './health/evening-review';
+export { sundayMaintenanceWindow } from './maintenance/sunday-window';
+export { maintenanceChecklist } from './maintenance/checklist';

@@ -252,3 +252,28 @@ export async function createPod(
   pod.status = { phase: options.phase ?? 'Running' };
   await c.core.replaceNamespacedPodStatus({ name, namespace: c.namespace, body: pod });
 }
+
+/**
+ * The deployment controller's part for a whole namespace while a test runs: every Deployment whose spec
+ * changed (generation ahead of observedGeneration) is reported rolled out shortly after.
+ */
+export function playDeploymentController(c: TestCluster): { stop(): Promise<void> } {
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const list = await c.apps.listNamespacedDeployment({ namespace: c.namespace }).catch(() => ({ items: [] }));
+      for (const d of list.items) {
+        if ((d.status?.observedGeneration ?? 0) < (d.metadata?.generation ?? 0)) {
+          await recordRolloutComplete(c, d.metadata!.name!).catch(() => undefined);
+        }
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+    },
+  };
+}

@@ -21,11 +21,11 @@ export interface RunbookSuite {
 }
 
 /** Call inside describe(). `settings` adds configuration, e.g. a Kubernetes namespace made for the suite. */
-export function runbookSuite(settings: () => Promise<NodeJS.ProcessEnv> = async () => ({})): RunbookSuite {
+export function runbookSuite(settings: (receiver: HttpReceiver) => Promise<NodeJS.ProcessEnv> = async () => ({})): RunbookSuite {
   const suite = {} as RunbookSuite;
   before(async () => {
     suite.receiver = await startRunbookReceiver();
-    suite.deps = await testDeps({ ...receiverEnv(suite.receiver), ...(await settings()) });
+    suite.deps = await testDeps({ ...receiverEnv(suite.receiver), ...(await settings(suite.receiver)) });
   });
   after(async () => {
     await suite.deps?.close();

@@ -1,0 +1,120 @@
+/**
+ * PostgreSQL reads behind the evening performance review and the maintenance checklists: recommendation
+ * feedback, request volume by day, incidents opened. Read-only and parameterised, so always safe to retry.
+ */
+import type { Pool } from 'pg';
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureType, invalidInput } from '../common/failures';
+
+export interface ReviewDeps {
+  pool: Pool;
+}
+
+export interface AcceptanceSummary {
+  hours: number;
+  feedback: number;
+  accepted: number;
+  rejected: number;
+  ignored: number;
+  /** accepted / feedback; absent without feedback. */
+  acceptanceRate?: number;
+  averageRating?: number;
+  /** The same rate over the period before, for the trend. */
+  previousAcceptanceRate?: number;
+}
+
+export interface VolumeTrend {
+  /** Optimisation requests per day, oldest first, the last being the latest 24 hours. */
+  dailyRequests: number[];
+  today: number;
+  /** Mean of the days before today; absent with no history. */
+  baseline?: number;
+  /** today / baseline - 1. */
+  change?: number;
+}
+
+function hoursOf(value: unknown, field: string, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+    throw invalidInput(field, `must be a whole number of hours from 1 to ${max}`);
+  }
+  return value;
+}
+
+const rate = (part: number, whole: number) => (whole === 0 ? undefined : Number((part / whole).toFixed(4)));
+
+export function createReviewActivities({ pool }: ReviewDeps) {
+  const query = async <T extends object>(what: string, sql: string, params: unknown[]) => {
+    try {
+      return (await pool.query<T>(sql, params)).rows;
+    } catch (err) {
+      throw ApplicationFailure.create({ type: FailureType.UpstreamUnavailable, message: `PostgreSQL, ${what}: ${(err as Error).message}` });
+    }
+  };
+
+  return {
+    /** seed 002 Evening Performance Review, "Analyze recommendation acceptance rates": from ai_feedback. */
+    async recommendationAcceptance(input: { hours?: number } = {}): Promise<AcceptanceSummary> {
+      const hours = hoursOf(input.hours ?? 24, 'hours', 24 * 90);
+      const rows = await query<{ period: 'current' | 'previous'; feedback: string; accepted: string; rejected: string; ignored: string; rating: string | null }>(
+        'recommendation feedback',
+        `SELECT CASE WHEN created_at > now() - make_interval(hours => $1) THEN 'current' ELSE 'previous' END AS period,
+                count(*) AS feedback,
+                count(*) FILTER (WHERE outcome = 'accepted') AS accepted,
+                count(*) FILTER (WHERE outcome = 'rejected') AS rejected,
+                count(*) FILTER (WHERE outcome = 'ignored') AS ignored,
+                avg(rating) AS rating
+           FROM ai_feedback
+          WHERE created_at > now() - make_interval(hours => 2 * $1)
+          GROUP BY 1`,
+        [hours],
+      );
+      const current = rows.find((r) => r.period === 'current');
+      const previous = rows.find((r) => r.period === 'previous');
+      const n = (v: string | undefined) => Number(v ?? 0);
+      return {
+        hours,
+        feedback: n(current?.feedback),
+        accepted: n(current?.accepted),
+        rejected: n(current?.rejected),
+        ignored: n(current?.ignored),
+        acceptanceRate: rate(n(current?.accepted), n(current?.feedback)),
+        averageRating: current?.rating == null ? undefined : Number(Number(current.rating).toFixed(2)),
+        previousAcceptanceRate: rate(n(previous?.accepted), n(previous?.feedback)),
+      };
+    },
+
+    /** "Check resource utilization trends": optimisation requests per day over the last week and today's change. */
+    async requestVolumeTrend(input: { days?: number } = {}): Promise<VolumeTrend> {
+      const days = input.days ?? 7;
+      if (!Number.isInteger(days) || days < 1 || days > 90) throw invalidInput('days', 'must be a whole number from 1 to 90');
+      const rows = await query<{ day: number; requests: string }>(
+        'request volume',
+        `SELECT floor(extract(epoch FROM now() - created_at) / 86400)::int AS day, count(*) AS requests
+           FROM wedding_optimizations
+          WHERE created_at > now() - make_interval(days => $1 + 1)
+          GROUP BY 1`,
+        [days],
+      );
+      const byAge = new Map(rows.map((r) => [r.day, Number(r.requests)]));
+      const dailyRequests = Array.from({ length: days + 1 }, (_, i) => byAge.get(days - i) ?? 0);
+      const today = dailyRequests[days];
+      const history = dailyRequests.slice(0, days);
+      const baseline = history.some((v) => v > 0) ? history.reduce((a, b) => a + b, 0) / history.length : undefined;
+      return { dailyRequests, today, baseline, change: baseline ? Number((today / baseline - 1).toFixed(4)) : undefined };
+    },
+
+    /** seed 000 Daily Maintenance, "Review overnight alerts": incidents opened, from the audit log. */
+    async incidentsOpened(input: { hours?: number } = {}): Promise<{ hours: number; incidents: { workflowId: string; at: string }[] }> {
+      const hours = hoursOf(input.hours ?? 15, 'hours', 24 * 31);
+      const rows = await query<{ workflow_id: string; occurred_at: Date }>(
+        'incidents opened',
+        `SELECT workflow_id, occurred_at FROM audit_log
+          WHERE workflow_type = 'incidentResponse' AND step = 'incident' AND action = 'opened'
+            AND occurred_at > now() - make_interval(hours => $1)
+          ORDER BY occurred_at`,
+        [hours],
+      );
+      return { hours, incidents: rows.map((r) => ({ workflowId: r.workflow_id, at: r.occurred_at.toISOString() })) };
+    },
+  };
+}

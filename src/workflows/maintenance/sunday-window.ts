@@ -1,0 +1,236 @@
+/**
+ * WedSync "Sunday Maintenance Window (2:00-4:00 AM GMT)", seed 002, Weekly Maintenance:
+ *
+ *   1. AI Model Updates: ./scripts/deploy-ai-models.sh production; ./scripts/validate-models.sh
+ *   2. Database Maintenance: DELETE FROM wedding_optimizations WHERE created_at < NOW() - INTERVAL '90 days'
+ *      AND status = 'completed'; ANALYZE wedding_optimizations; ANALYZE ai_recommendations; ANALYZE ai_feedback;
+ *   3. Cache Optimization: redis-cli --scan --pattern "ai:*" | xargs -L 1000 redis-cli DEL; ./scripts/warm-caches.sh
+ *
+ * Everything happens inside the window. A step that cannot fit in what is left is not started; one that is
+ * running when its share of the window ends stops at a safe point (a batch boundary). The result lists what
+ * remains, and the next window does it: the delete resumes where the rows are, the purge starts over.
+ * A model that fails validation is rolled back at once.
+ *
+ * Started by the schedule `wedsync-sunday-maintenance`; by hand:
+ *   temporal workflow start --type sundayMaintenanceWindow --task-queue aiops-runbooks --input '{}'
+ *   temporal workflow start --type sundayMaintenanceWindow --task-queue aiops-runbooks \
+ *     --input '{"windowEnd":"2026-11-29T04:00:00Z","skip":["model-update"]}'
+ */
+import {
+  ApplicationFailure,
+  CancellationScope,
+  defineQuery,
+  executeChild,
+  isCancellation,
+  ParentClosePolicy,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../../activities';
+import { FailureType, invalidInput } from '../../common/failures';
+import { AuditTrail } from '../gates/audit-trail';
+import { probes } from '../health/activities';
+import { settle } from '../health/settle';
+import { pruneOptimizations } from './retention';
+
+export const WINDOW_STEPS = ['model-update', 'database', 'cache'] as const;
+export type WindowStep = (typeof WINDOW_STEPS)[number];
+
+export interface SundayWindowInput {
+  /** When the window closes; two hours after the scheduled start (02:00 → 04:00 GMT) when absent. */
+  windowEnd?: string;
+  /** Steps not to run this time. */
+  skip?: WindowStep[];
+}
+
+export interface StepReport {
+  step: WindowStep;
+  status: 'done' | 'skipped' | 'deferred' | 'incomplete' | 'rolled-back' | 'failed';
+  detail: string;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+export interface SundayWindowResult {
+  windowStart: string;
+  windowEnd: string;
+  steps: StepReport[];
+  /** Steps left, in whole or part, for the next window. */
+  remaining: WindowStep[];
+  finishedAt: string;
+}
+
+export const sundayWindowStatusQuery = defineQuery<{ windowEnd: string; step?: WindowStep; steps: StepReport[] }>('status');
+
+const MINUTE = 60_000;
+/** The least time each step needs to be worth starting. */
+const MIN_TIME: Record<WindowStep, number> = { 'model-update': 30 * MINUTE, database: 10 * MINUTE, cache: 5 * MINUTE };
+/** Kept back for the cache warm-up after the purge. */
+const WARMUP_RESERVE = 2 * MINUTE;
+const WINDOW = 2 * 60 * MINUTE;
+
+const retryable = {
+  initialInterval: '2 seconds',
+  maximumInterval: '1 minute',
+  maximumAttempts: 5,
+  nonRetryableErrorTypes: [FailureType.InvalidInput, FailureType.NotAuthorized, FailureType.TargetNotFound, FailureType.RolloutFailed],
+};
+const k8s = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: retryable });
+const { maintenancePlan, warmCache } = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: retryable });
+const { purgeCacheKeys } = proxyActivities<Activities>({
+  startToCloseTimeout: '2 hours',
+  // The purge heartbeats its cursor; the heartbeat is also how the window's end reaches it.
+  heartbeatTimeout: '30 seconds',
+  retry: { ...retryable, maximumAttempts: 10 },
+});
+
+function waitForRollout(deployment: string, timeoutSeconds: number) {
+  return proxyActivities<Activities>({
+    startToCloseTimeout: `${timeoutSeconds + 60} seconds`,
+    heartbeatTimeout: '30 seconds',
+    retry: retryable,
+  }).waitForRollout({ deployment, timeoutSeconds });
+}
+
+function validate(input: unknown): SundayWindowInput {
+  if (input === undefined || input === null) return {};
+  if (typeof input !== 'object' || Array.isArray(input)) throw invalidInput('input', 'must be a JSON object');
+  const { windowEnd, skip, ...rest } = input as Record<string, unknown>;
+  const extra = Object.keys(rest);
+  if (extra.length) throw invalidInput(extra[0], 'is not a field of sundayMaintenanceWindow input');
+  if (windowEnd !== undefined && (typeof windowEnd !== 'string' || Number.isNaN(Date.parse(windowEnd)))) {
+    throw invalidInput('windowEnd', 'must be an ISO time such as 2026-11-29T04:00:00Z');
+  }
+  if (skip !== undefined && (!Array.isArray(skip) || skip.some((s) => !WINDOW_STEPS.includes(s as WindowStep)))) {
+    throw invalidInput('skip', `must list steps among ${WINDOW_STEPS.join(', ')}`);
+  }
+  return { windowEnd: windowEnd as string | undefined, skip: skip as WindowStep[] | undefined };
+}
+
+/** The time the schedule meant this run to start (a late catch-up run still ends at the window's close). */
+function scheduledStart(): number {
+  const info = workflowInfo();
+  const attr = info.searchAttributes?.TemporalScheduledStartTime?.[0];
+  const at = attr === undefined ? NaN : new Date(attr as string | Date).getTime();
+  return Number.isNaN(at) ? info.runStartTime.getTime() : at;
+}
+
+function failureText(err: unknown): string {
+  let cause = err as Error | undefined;
+  while (cause && !(cause instanceof ApplicationFailure) && (cause as { cause?: Error }).cause) cause = (cause as { cause?: Error }).cause;
+  return cause instanceof ApplicationFailure ? `${cause.type ?? 'Error'}: ${cause.message}` : String((cause as Error)?.message ?? cause);
+}
+
+export async function sundayMaintenanceWindow(rawInput?: SundayWindowInput): Promise<SundayWindowResult> {
+  const input = validate(rawInput);
+  const windowStart = scheduledStart();
+  const windowEnd = input.windowEnd ? Date.parse(input.windowEnd) : windowStart + WINDOW;
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const audit = new AuditTrail();
+  const steps: StepReport[] = [];
+  let current: WindowStep | undefined;
+  setHandler(sundayWindowStatusQuery, () => ({ windowEnd: iso(windowEnd), step: current, steps }));
+
+  const plan = await maintenancePlan();
+
+  /** `nothingToDo`: why the step does not apply this week, which is not a reason to carry it over. */
+  const run = async (step: WindowStep, body: () => Promise<Omit<StepReport, 'step'>>, nothingToDo?: string) => {
+    current = step;
+    const startedMs = Date.now();
+    let report: StepReport;
+    if (input.skip?.includes(step)) {
+      report = { step, status: 'skipped', detail: 'skipped by the input' };
+    } else if (nothingToDo) {
+      report = { step, status: 'skipped', detail: nothingToDo };
+    } else if (windowEnd - startedMs < MIN_TIME[step]) {
+      report = { step, status: 'deferred', detail: `${Math.max(0, Math.round((windowEnd - startedMs) / MINUTE))} min left of the window; needs ${MIN_TIME[step] / MINUTE}` };
+    } else {
+      try {
+        report = { step, ...(await body()), startedAt: iso(startedMs), finishedAt: iso(Date.now()) };
+      } catch (err) {
+        report = { step, status: 'failed', detail: failureText(err), startedAt: iso(startedMs), finishedAt: iso(Date.now()) };
+      }
+    }
+    steps.push(report);
+    audit.record({ step, actor: 'workflow', action: step, outcome: report.status, reason: report.detail, durationMs: Date.now() - startedMs });
+  };
+
+  // 1. Model update, validated, rolled back when it does not hold.
+  await run('model-update', async () => {
+    const version = plan.modelVersion!;
+    const before = await k8s.getConfigMap({ name: plan.modelConfigMap });
+    if (before.data['model.version'] === version) return { status: 'done', detail: `already at model ${version}` };
+    const rolloutSeconds = () => Math.max(60, Math.min(15 * 60, Math.floor((windowEnd - Date.now()) / 1000) - 5 * 60));
+    const restartAll = async () => {
+      const stamp = new Date().toISOString();
+      for (const deployment of plan.deployments) await k8s.rolloutRestart({ deployment, restartedAt: stamp });
+      for (const deployment of plan.deployments) await waitForRollout(deployment, rolloutSeconds());
+    };
+    try {
+      await k8s.applyConfigMap({ name: plan.modelConfigMap, data: { ...before.data, 'model.version': version } });
+      await restartAll();
+      const urls = await probes.listHealthEndpoints();
+      const health = await Promise.all(urls.map((url) => settle(probes.probeHealth(url))));
+      const unhealthy = health.filter((h) => !(h.state === 'ok' && h.result.status === 'healthy')).length;
+      const metrics = await probes.fetchDailyMetrics();
+      if (unhealthy > 0) throw ApplicationFailure.create({ type: FailureType.ValidationFailed, message: `${unhealthy} of ${urls.length} health endpoints not healthy` });
+      if (metrics.accuracyRate === undefined || metrics.accuracyRate < plan.minAccuracy) {
+        throw ApplicationFailure.create({
+          type: FailureType.ValidationFailed,
+          message: `accuracy ${metrics.accuracyRate ?? 'unknown'} is below ${plan.minAccuracy}`,
+        });
+      }
+      return { status: 'done', detail: `model ${before.data['model.version'] ?? 'none'} → ${version}; accuracy ${metrics.accuracyRate}` };
+    } catch (err) {
+      const why = failureText(err);
+      // The previous model config goes back and the pods restart on it, even if this workflow is being cancelled.
+      await CancellationScope.nonCancellable(async () => {
+        await k8s.applyConfigMap({ name: plan.modelConfigMap, data: before.data });
+        await restartAll();
+      });
+      return { status: 'rolled-back', detail: `model ${version} rolled back to ${before.data['model.version'] ?? 'the previous config'}: ${why}` };
+    }
+  }, plan.modelVersion ? undefined : 'no model version configured (AI_MODEL_VERSION)');
+
+  // 2. Database maintenance: the delete stops in time to leave the cache its share of the window.
+  await run('database', async () => {
+    const stopBy = iso(windowEnd - MIN_TIME.cache);
+    const { retention, analyze } = await executeChild(pruneOptimizations, {
+      workflowId: `${workflowInfo().workflowId}/database`,
+      args: [{ stopBy }],
+      parentClosePolicy: ParentClosePolicy.TERMINATE,
+    });
+    const detail = `${retention.deleted} rows deleted in ${retention.batches} batches${analyze ? `; analyzed ${analyze.tables.join(', ')}` : ''}`;
+    return retention.complete && analyze
+      ? { status: 'done', detail }
+      : { status: 'incomplete', detail: `${detail}; stopped at id ${retention.lastKey} of ${retention.endKey} for the window's end` };
+  });
+
+  // 3. Cache optimisation: the purge is cancelled at its share's end (it stops between batches), then warm-up.
+  await run('cache', async () => {
+    let purge: string;
+    let complete = true;
+    try {
+      const result = await CancellationScope.withTimeout(windowEnd - WARMUP_RESERVE - Date.now(), () => purgeCacheKeys({ pattern: 'ai:*' }));
+      purge = `${result.removed} ai:* keys removed`;
+    } catch (err) {
+      if (!isCancellation(err)) throw err;
+      complete = false;
+      purge = 'purge stopped at the window\'s end';
+    }
+    const warmed = await Promise.all(plan.warmupUrls.map((url) => settle(warmCache(url))));
+    const ok = warmed.filter((w) => w.state === 'ok').length;
+    return { status: complete ? 'done' : 'incomplete', detail: `${purge}; ${ok}/${plan.warmupUrls.length} caches warmed` };
+  });
+
+  current = undefined;
+  await audit.flush();
+  return {
+    windowStart: iso(windowStart),
+    windowEnd: iso(windowEnd),
+    steps,
+    remaining: steps.filter((s) => ['deferred', 'incomplete', 'failed'].includes(s.status)).map((s) => s.step),
+    finishedAt: iso(Date.now()),
+  };
+}
