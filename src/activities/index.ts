@@ -9,6 +9,7 @@ import { createRedisActivities, type RedisDeps } from './redis';
 import { createS3Activities, type S3Deps } from './s3';
 import { createMaintenanceActivities, type MaintenanceDeps } from './maintenance';
 import { createReviewActivities, type ReviewDeps } from './reviews';
+import { createScheduleActivities, type ScheduleDeps } from './schedules';
 
 export type ActivityDeps = HttpDeps &
   KubernetesDeps &
@@ -19,7 +20,8 @@ export type ActivityDeps = HttpDeps &
   NotifyDeps &
   CrisisDeps &
   MaintenanceDeps &
-  ReviewDeps;
+  ReviewDeps &
+  ScheduleDeps;
 
 export function createActivities(deps: ActivityDeps) {
   return {
@@ -33,6 +35,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createCrisisActivities(deps),
     ...createMaintenanceActivities(deps),
     ...createReviewActivities(deps),
+    ...createScheduleActivities(deps.temporalClient),
   };
 }
 

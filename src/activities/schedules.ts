@@ -28,7 +28,12 @@ export function createScheduleActivities(client: Client, scheduleIds: string[] =
      * Runs skipped since `since` (ISO time), per schedule. Read-only, so any retry is safe; a slot whose run
      * may still be starting is left out and appears in the next report instead.
      */
-    async reportSkippedRuns(input: { since: string }): Promise<SkippedRunsSummary[]> {
+    async reportSkippedRuns(input: { since: string } | { hours: number }): Promise<SkippedRunsSummary[]> {
+      // `hours` counts back from this worker's clock, which is the one the server's schedule times are compared with.
+      if (input && 'hours' in input) {
+        if (!Number.isInteger(input.hours) || input.hours < 1 || input.hours > 24 * 90) throw invalidInput('hours', 'must be a whole number from 1 to 2160');
+        input = { since: new Date(Date.now() - input.hours * 3_600_000).toISOString() };
+      }
       const since = typeof input?.since === 'string' ? new Date(input.since) : undefined;
       if (!since || Number.isNaN(since.getTime())) throw invalidInput('since', 'must be an ISO timestamp');
       if (since.getTime() > Date.now()) throw invalidInput('since', 'must not be in the future');

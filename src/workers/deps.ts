@@ -1,5 +1,6 @@
 /** Builds the real clients activities need, from configuration. */
 import { S3Client } from '@aws-sdk/client-s3';
+import { Client, Connection } from '@temporalio/client';
 import { Redis } from 'ioredis';
 import { Pool } from 'pg';
 import type { ActivityDeps } from '../activities';
@@ -27,6 +28,8 @@ export async function createDeps(config: AppConfig): Promise<OwnedDeps> {
   redis.on('error', () => undefined);
   const s3 = createS3Client(config.s3);
   const kubeConfig = await loadKubeConfig(config.kubernetes);
+  // Schedule reports read the server's view of our schedules; connected on first use, so a worker starts without it.
+  const temporalConnection = Connection.lazy({ address: config.temporal.address });
   return {
     wedsync: config.wedsync,
     kubeConfig,
@@ -40,7 +43,9 @@ export async function createDeps(config: AppConfig): Promise<OwnedDeps> {
     notifications: config.notifications,
     roster: config.roster,
     businessHours: config.businessHours,
+    temporalClient: new Client({ connection: temporalConnection, namespace: config.temporal.namespace }),
     async close() {
+      await temporalConnection.close();
       redis.disconnect();
       s3.destroy();
       await pool.end();

@@ -78,6 +78,17 @@ const CHECKS: Record<string, Check> = {
     const { incidents } = await reads.incidentsOpened({ hours: 15 });
     return { ok: incidents.length === 0, detail: incidents.length ? `${incidents.length} incident(s) opened overnight: ${incidents.map((i) => i.workflowId).join(', ')}` : 'no incidents overnight' };
   },
+  async skippedScheduleRuns() {
+    // Temporal raises nothing when a schedule skips a run (overlap, or a catch-up window missed in an outage).
+    const report = await reads.reportSkippedRuns({ hours: 24 });
+    const skipped = report.filter((r) => r.skippedOverlap + r.missedCatchup > 0);
+    return {
+      ok: skipped.length === 0,
+      detail: skipped.length
+        ? skipped.map((r) => `${r.scheduleId}: ${r.skippedOverlap} skipped (overlap), ${r.missedCatchup} missed (catch-up window)`).join('; ')
+        : `no scheduled run skipped in 24 h (${report.filter((r) => r.registered).length} schedules)`,
+    };
+  },
   async costAnomalies() {
     const c = await reads.fetchCostStatus();
     return { ok: !c.anomaly, detail: `spent ${c.spent} of ${c.budget} (${Math.round(c.ratio * 100)}%)${c.anomaly ? ': above the alert ratio' : ''}` };
@@ -114,6 +125,7 @@ const CHECKS: Record<string, Check> = {
 export const CHECKLISTS: Record<Cadence, ItemSpec[]> = {
   daily: [
     { id: 'review-overnight-alerts', title: 'Review overnight alerts', check: CHECKS.overnightAlerts },
+    { id: 'report-skipped-runs', title: 'Report scheduled runs that were skipped', check: CHECKS.skippedScheduleRuns },
     { id: 'check-cost-anomalies', title: 'Check cost dashboard for anomalies', check: CHECKS.costAnomalies },
     { id: 'verify-backup', title: 'Verify backup completion', check: CHECKS.backupCompleted },
     { id: 'review-error-rates', title: 'Review error rates in Sentry', check: CHECKS.errorRates },
