@@ -59,12 +59,14 @@ describe('deleteCompletedOptimizations', () => {
 
   it('stops at a batch boundary before stopBy, then finishes from its checkpoint with the same cutoff', async () => {
     const fixture = await loadOptimizations(pool, 100_000);
-    // A row lock half-way makes one batch take 600 ms, so the next one would overrun stopBy: the run must stop.
+    // One row locked half-way makes one batch take 600 ms, so the next would overrun stopBy: the run must stop.
+    // OFFSET sits in a subquery: FOR UPDATE would lock every row it skips.
     const locker = await pool.connect();
     await locker.query('BEGIN');
     await locker.query(
-      `SELECT id FROM wedding_optimizations WHERE status = 'completed' AND created_at < now() - interval '90 days'
-        ORDER BY id OFFSET $1 LIMIT 1 FOR UPDATE`,
+      `SELECT id FROM wedding_optimizations WHERE id = (
+          SELECT id FROM wedding_optimizations WHERE status = 'completed' AND created_at < now() - interval '90 days'
+           ORDER BY id OFFSET $1 LIMIT 1) FOR UPDATE`,
       [Math.floor(fixture.eligible / 2)],
     );
     const stopBy = new Date(Date.now() + 1200).toISOString();
