@@ -92,7 +92,7 @@ async function main(): Promise<void> {
 
   say('baseline: the seed command');
   const cli = `redis-cli -h 127.0.0.1 -p ${LOCAL_PORTS.redis} -n ${db}`;
-  const baseline = timeShell(`${cli} --scan --pattern 'ai:*' | xargs -L 1000 ${cli} DEL > /dev/null`);
+  const baseline = await timeShell(`${cli} --scan --pattern 'ai:*' | xargs -L 1000 ${cli} DEL > /dev/null`);
   const baselineLeft = await countMatching(redis, 'ai:*');
   const baselineOthers = (await redis.dbsize()) - baselineLeft;
 

@@ -1,5 +1,5 @@
 /** What the maintenance benchmarks share: Markdown tables (they paste into the README as printed) and memory probes. */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
 export function printTable(rows: string[][]): void {
@@ -26,15 +26,23 @@ export function rssSampler(everyMs = 20): { stop(): { startRss: number; peakRss:
   };
 }
 
-/** Runs a shell pipeline under /usr/bin/time -v; returns wall time and the largest process's peak RSS. */
-export function timeShell(script: string): { ms: number; maxRssBytes?: number; stderr: string } {
+/**
+ * Runs a shell pipeline under /usr/bin/time -v; resolves to wall time and the largest process's peak RSS.
+ * Asynchronous on purpose: the benchmark's own concurrent writer must keep running while it waits.
+ */
+export function timeShell(script: string): Promise<{ ms: number; maxRssBytes?: number }> {
   const timed = existsSync('/usr/bin/time');
   const t0 = performance.now();
-  const run = timed
-    ? spawnSync('/usr/bin/time', ['-v', 'sh', '-c', script], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
-    : spawnSync('sh', ['-c', script], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  const ms = performance.now() - t0;
-  if (run.status !== 0) throw new Error(`"${script}" exited ${run.status}: ${run.stderr.slice(-2000)}`);
-  const kb = /Maximum resident set size \(kbytes\): (\d+)/.exec(run.stderr)?.[1];
-  return { ms, maxRssBytes: kb ? Number(kb) * 1024 : undefined, stderr: run.stderr };
+  const child = timed ? spawn('/usr/bin/time', ['-v', 'sh', '-c', script]) : spawn('sh', ['-c', script]);
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-8000)));
+  child.stdout.resume();
+  return new Promise((resolve, reject) =>
+    child.on('exit', (code) => {
+      const ms = performance.now() - t0;
+      if (code !== 0) return reject(new Error(`"${script}" exited ${code}: ${stderr.slice(-2000)}`));
+      const kb = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)?.[1];
+      resolve({ ms, maxRssBytes: kb ? Number(kb) * 1024 : undefined });
+    }),
+  );
 }

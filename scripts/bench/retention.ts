@@ -120,7 +120,7 @@ async function main(): Promise<void> {
   let writer = startWriters(appUrl.toString(), writers, rows);
   await new Promise((r) => setTimeout(r, 500));
   let lsn = await walLsn(admin);
-  const baseline = timeShell(`psql '${appUrl.toString()}' -v ON_ERROR_STOP=1 -qc "${SEED_DELETE}"`);
+  const baseline = await timeShell(`psql '${appUrl.toString()}' -v ON_ERROR_STOP=1 -qc "${SEED_DELETE}"`);
   const baselineWal = await walSince(admin, lsn);
   const baselineLatencies = await writer.stop();
   const baselineLeft = Number((await admin.query<{ n: string }>(`SELECT count(*) AS n FROM wedding_optimizations WHERE status = 'completed' AND created_at < now() - interval '90 days'`)).rows[0].n);
