@@ -1,29 +1,43 @@
 /**
  * `npm run record-histories`: runs each workflow once on the dev server against the real stack and saves its
- * event history under test/histories/, for the replay tests that guard against non-determinism. Re-record
- * only when a change is meant to be incompatible with runs already in flight (otherwise use patched()).
+ * event history under test/histories/, for the replay tests that guard against non-determinism. Histories
+ * already there are kept: an old history replayed against new code is what proves a patched() change safe.
+ * Name workflow types to record only those.
  */
 import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createActivities } from '../src/activities';
 import { loadConfig } from '../src/config';
 import { createDeps } from '../src/workers/deps';
-import { incidentResponse, morningHealthCheck, monitorUntilHealthy, weddingDayCrisis } from '../src/workflows';
+import {
+  eveningPerformanceReview,
+  incidentResponse,
+  maintenanceChecklist,
+  morningHealthCheck,
+  monitorUntilHealthy,
+  pruneOptimizations,
+  purgeCache,
+  restartDeployment,
+  rollbackDeployment,
+  sundayMaintenanceWindow,
+  weddingDayCrisis,
+} from '../src/workflows';
 import { crisisStatusQuery, crisisWorkflowId } from '../src/workflows/crisis/messages';
 import { decideUpdate, decisionSignal } from '../src/workflows/gates/messages';
 import { alertSignal, incidentStatusQuery, incidentWorkflowId } from '../src/workflows/incident/messages';
 import { outboundUrlsAt } from './lib/local-receiver';
+import { localClusterEnv } from './lib/kube-local';
 import { ROOT } from './lib/paths';
 
 async function main(): Promise<void> {
   if (process.argv.includes('--help')) {
-    process.stdout.write('Usage: npm run record-histories\n\nNeeds a running stack (npm start).\n');
+    process.stdout.write('Usage: npm run record-histories [-- <workflow type>...]\n\nNeeds the stack (npm start, or npm run stack -- up). Records every workflow type, or only those named.\n');
     return;
   }
   // A local endpoint answering as the seed's healthy service and accepting every POST (alerts, Slack,
@@ -42,6 +56,7 @@ async function main(): Promise<void> {
     WEDSYNC_HEALTH_URLS: `${base}/ai/health`,
     WEDSYNC_METRICS_URL: `${base}/ai/metrics/daily`,
     WEDSYNC_ERRORS_URL: `${base}/ai/errors/recent`,
+    ...localClusterEnv(),
   });
   const deps = await createDeps(config);
   const nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
@@ -96,7 +111,7 @@ async function main(): Promise<void> {
         await gateOpen('root-cause');
         await handle.signal(decisionSignal, decide('root-cause', 'oncall'));
         await gateOpen('quick-fix');
-        await handle.executeUpdate(decideUpdate, { args: [decide('quick-fix', 'oncall', { choice: 'rebuild-cache' })] });
+        await handle.executeUpdate(decideUpdate, { args: [decide('quick-fix', 'oncall', { choice: 'clear-ai-cache' })] });
         for (const gate of ['document', 'follow-up']) {
           await gateOpen(gate);
           await handle.executeUpdate(decideUpdate, { args: [decide(gate, 'oncall')] });
@@ -106,14 +121,28 @@ async function main(): Promise<void> {
         return handle;
       },
     },
+    { type: 'purgeCache', start: () => client.workflow.start(purgeCache, { taskQueue, workflowId: `record-purge-${randomUUID()}`, args: [{ pattern: 'ai:record:*' }] }) },
+    { type: 'pruneOptimizations', start: () => client.workflow.start(pruneOptimizations, { taskQueue, workflowId: `record-prune-${randomUUID()}`, args: [{}] }) },
+    { type: 'eveningPerformanceReview', start: () => client.workflow.start(eveningPerformanceReview, { taskQueue, workflowId: `record-evening-${randomUUID()}`, args: [{}] }) },
+    { type: 'maintenanceChecklist', start: () => client.workflow.start(maintenanceChecklist, { taskQueue, workflowId: `record-daily-${randomUUID()}`, args: [{ cadence: 'daily' }] }) },
+    // Without controllers nothing rolls out on the local API server: these record the rollout timing out and the
+    // undo finding no earlier revision, real paths through the API server all the same.
+    { type: 'restartDeployment', start: () => client.workflow.start(restartDeployment, { taskQueue, workflowId: `record-restart-${randomUUID()}`, args: [{ deployment: 'ai-recommendation-engine', timeoutSeconds: 1 }] }) },
+    { type: 'rollbackDeployment', start: () => client.workflow.start(rollbackDeployment, { taskQueue, workflowId: `record-rollback-${randomUUID()}`, args: [{ deployment: 'ai-recommendation-engine', timeoutSeconds: 1 }] }) },
+    {
+      type: 'sundayMaintenanceWindow',
+      // The model step needs a cluster whose controllers roll Deployments out; the local API server has none.
+      start: () => client.workflow.start(sundayMaintenanceWindow, { taskQueue, workflowId: `record-sunday-${randomUUID()}`, args: [{ skip: ['model-update'] }] }),
+    },
   ];
+  const wanted = process.argv.slice(2);
+  const unknown = wanted.filter((t) => !recordings.some((r) => r.type === t));
+  if (unknown.length) throw new Error(`no recording for ${unknown.join(', ')}; known: ${recordings.map((r) => r.type).join(', ')}`);
   await worker.runUntil(async () => {
-    const dir = join(ROOT, 'test', 'histories');
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir);
-    for (const r of recordings) {
+    mkdirSync(join(ROOT, 'test', 'histories'), { recursive: true });
+    for (const r of recordings.filter((rec) => wanted.length === 0 || wanted.includes(rec.type))) {
       const handle = await r.start();
-      await handle.result();
+      await handle.result().catch((err: Error) => process.stdout.write(`${r.type} failed as expected here: ${err.message}\n`));
       const history = await handle.fetchHistory();
       // The workflow ID is part of the name: workflows that check their own ID must replay under it.
       const file = `${r.type}@${handle.workflowId}.json`;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
+import * as workflows from '../src/workflows';
 import { quietRuntime, workflowBundle } from './helpers/temporal';
 
 const HISTORIES = join(__dirname, '..', '..', 'test', 'histories');
@@ -11,8 +12,9 @@ const HISTORIES = join(__dirname, '..', '..', 'test', 'histories');
 describe('replay of recorded histories', () => {
   const files = readdirSync(HISTORIES).filter((f) => f.endsWith('.json'));
 
-  it('has a recorded history for every workflow type', () => {
-    assert.deepEqual(files.map((f) => f.split('@')[0]).sort(), ['incidentResponse', 'monitorUntilHealthy', 'morningHealthCheck', 'weddingDayCrisis']);
+  it('has a recorded history for every workflow type the worker runs', () => {
+    const recorded = new Set(files.map((f) => f.split('@')[0]));
+    assert.deepEqual(Object.keys(workflows).filter((type) => !recorded.has(type)), []);
   });
 
   for (const file of files) {
