@@ -75,9 +75,23 @@ describe('configuration', () => {
       postgres: true,
       redis: true,
       s3: false,
+      kubernetes: false,
       wedsyncApi: false,
     });
-    assert.deepEqual(Object.values(endpointsSetByOperator({})), [false, false, false, false, false]);
+    assert.deepEqual(Object.values(endpointsSetByOperator({})), [false, false, false, false, false, false]);
+  });
+
+  it('counts a cluster as configured by KUBECONFIG or in-cluster credentials, not by K8S_IN_CLUSTER=false', () => {
+    assert.equal(endpointsSetByOperator({ KUBECONFIG: '/home/ops/.kube/config' }).kubernetes, true);
+    assert.equal(endpointsSetByOperator({ K8S_IN_CLUSTER: 'true' }).kubernetes, true);
+    assert.equal(endpointsSetByOperator({ K8S_IN_CLUSTER: 'false' }).kubernetes, false);
+  });
+
+  it('reads the Kubernetes targets as lists of names and refuses a name the API would refuse', () => {
+    const config = loadConfig({ K8S_DEPLOYMENTS: 'ai-optimization-engine, gateway', K8S_CONFIGMAPS: 'ai-model-config' });
+    assert.deepEqual(config.kubernetes.targets.deployments, ['ai-optimization-engine', 'gateway']);
+    assert.throws(() => loadConfig({ K8S_DEPLOYMENTS: 'ai-engine,Bad_Name' }), /K8S_DEPLOYMENTS: "Bad_Name" is not a lowercase DNS label/);
+    assert.throws(() => loadConfig({ MODEL_MIN_ACCURACY: '1.5' }), /MODEL_MIN_ACCURACY: must be from 0 to 1/);
   });
 
   it('masks secrets when the configuration is printed', () => {
