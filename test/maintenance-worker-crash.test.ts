@@ -91,7 +91,9 @@ describe('a worker killed during maintenance', () => {
     // Every SCAN the server executes on this DB for the purge (our pattern at COUNT 20; the test's own counting
     // uses another COUNT), with the connection that sent it.
     const scans: { source: string; cursor: string }[] = [];
-    const monitor = await new Redis(redisUrlFor(REDIS_DB.crash)).monitor();
+    // monitor() opens a connection of its own; the one it was called on must be closed as well.
+    const monitorBase = new Redis(redisUrlFor(REDIS_DB.crash));
+    const monitor = await monitorBase.monitor();
     monitor.on('monitor', (_time: string, args: string[], source: string, database: string) => {
       if (database === String(REDIS_DB.crash) && args[0]?.toLowerCase() === 'scan' && args[3] === pattern && args[5] === '20') {
         scans.push({ source, cursor: args[1] });
@@ -122,6 +124,7 @@ describe('a worker killed during maintenance', () => {
 
     const result = await resumeOn<Awaited<ReturnType<typeof purgeCache>>>(taskQueue, handle);
     monitor.disconnect();
+    monitorBase.disconnect();
 
     assert.equal(result.removed - checkpoint.removed, leftAtKill, 'the second worker counted exactly what it removed');
     assert.ok(result.removed <= matching && result.removed >= checkpoint.removed);

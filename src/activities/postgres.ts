@@ -14,7 +14,7 @@ export interface PostgresDeps {
 export interface RetentionProgress {
   /** Every id below this one has been processed. */
   lastKey: string;
-  /** One past the highest id when the run began; rows added later are too new to be eligible. */
+  /** One past the highest id of a row older than the cutoff when the run began: past it nothing can qualify. */
   endKey: string;
   /** Fixed at the first attempt, so a resumed run deletes by the same rule. */
   cutoff: string;
@@ -83,11 +83,14 @@ export function createPostgresActivities({ pool }: PostgresDeps) {
         if (isRetentionProgress(checkpoint)) {
           progress = { ...checkpoint };
         } else {
-          // The database's clock, not the worker's, decides what is 90 days old.
+          // The database's clock, not the worker's, decides what is 90 days old. The key range ends at the newest
+          // row old enough to qualify: the recent part of the table, where nothing is eligible, is never walked.
           const { rows } = await pool.query<{ cutoff: Date; lo: string | null; hi: string | null }>(
-            `SELECT now() - make_interval(days => $1::int) AS cutoff,
+            `WITH c AS (SELECT now() - make_interval(days => $1::int) AS cutoff)
+             SELECT c.cutoff,
                     (SELECT min(id) FROM wedding_optimizations) AS lo,
-                    (SELECT max(id) FROM wedding_optimizations) AS hi`,
+                    (SELECT max(id) FROM wedding_optimizations w WHERE w.created_at < c.cutoff) AS hi
+               FROM c`,
             [input.olderThanDays],
           );
           const { cutoff, lo, hi } = rows[0];
