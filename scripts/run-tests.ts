@@ -3,8 +3,8 @@
  * there is one; otherwise brings the same stack up for the run and stops it afterwards.
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { ROOT } from './lib/paths';
 import { log } from './lib/processes';
 import { bringUp, runningSession, type Session } from './lib/session';
@@ -20,11 +20,13 @@ Builds, then runs every test under test/ with Node's test runner against real Te
 time-skipping test server), PostgreSQL, Redis, MinIO and a Kubernetes API server. A filter keeps only test files whose path contains it.
 `;
 
+/** Compiled tests whose source still exists: tsc leaves the output of a deleted test file behind. */
 function testFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) return testFiles(path);
-    return name.endsWith('.test.js') ? [path] : [];
+    const source = join(ROOT, relative(join(ROOT, 'dist'), path)).replace(/\.js$/, '.ts');
+    return name.endsWith('.test.js') && existsSync(source) ? [path] : [];
   });
 }
 
