@@ -136,8 +136,10 @@ async function main(): Promise<void> {
       progress(`${done}/${crises} through stage 1`);
       await new Promise((r) => setTimeout(r, 500));
     }
+    // recorded_at is the database's clock when the stage-1 record landed, after stage 1 really finished; the
+    // record's occurred_at is workflow time, which stands still while local activities run inside one task.
     const { rows } = await deps.pool.query<{ at: Date }>(
-      `SELECT occurred_at AS at FROM audit_log WHERE workflow_id LIKE $1 AND step = 'stage1' AND action = 'stage'`,
+      `SELECT recorded_at AS at FROM audit_log WHERE workflow_id LIKE $1 AND step = 'stage1' AND action = 'stage'`,
       [prefix],
     );
     const latencies = rows.map((r) => r.at.getTime() - t0);

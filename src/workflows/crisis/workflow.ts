@@ -15,16 +15,19 @@
  *     --input '{"weddingId":"wedding-17","crisisType":"vendor_cancellation","description":"florist cancelled","reportedBy":"wedding-support"}'
  */
 import {
+  ActivityFailure,
+  ApplicationFailure,
   CancellationScope,
   condition,
   isCancellation,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
-import type { CrisisAction } from '../../activities/crisis';
+import type { AffectedCouple, CrisisAction } from '../../activities/crisis';
 import { FailureType, invalidInput } from '../../common/failures';
 import { WEDSYNC_ESCALATION_CHAIN } from '../../common/roster';
 import { AuditTrail } from '../gates/audit-trail';
@@ -55,15 +58,37 @@ const RESPONDERS = { roles: ['wedding-day-support', 'ai-ops', 'platform-oncall',
 const RESOLVERS = { roles: ['wedding-day-support', 'ai-ops', 'cto'] };
 
 /** Crisis steps keep retrying until they succeed or the crisis is resolved: giving up is never the right call. */
-const urgent = proxyActivities<Activities>({
-  startToCloseTimeout: '15 seconds',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    nonRetryableErrorTypes: [FailureType.InvalidInput, FailureType.NotAuthorized, FailureType.TargetNotFound, FailureType.BadUpstreamResponse],
-  },
-});
+const NON_RETRYABLE: string[] = [FailureType.InvalidInput, FailureType.NotAuthorized, FailureType.TargetNotFound, FailureType.BadUpstreamResponse];
+const URGENT_RETRY = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE };
+
+const urgent = proxyActivities<Activities>({ startToCloseTimeout: '15 seconds', retry: URGENT_RETRY });
+
+/**
+ * The protocol's short calls (two webhooks, one SELECT, one notification per couple, the four follow-up
+ * endpoints) are tried once each as local activities: their results travel as markers in the completion of the
+ * workflow task that ran them, so a crisis gets through both stages' calls in one workflow task instead of about
+ * fifteen persisted server round trips, and with 500 crises at once on the dev server that is what decides the
+ * latency (README "Benchmark"). Running one again is as safe as retrying the activity: every webhook carries a
+ * per-crisis Idempotency-Key and a couple's row in crisis_notifications stops a second send; a worker that dies
+ * mid-task loses the markers, and the next one repeats the calls.
+ * One attempt only: a call that fails for a reason worth retrying goes on as the `urgent` activity, so retries
+ * keep the server's backoff, show as attempts in the UI and never hold a workflow task open, and the stage
+ * deadlines see the same attempts as before (localRetryThreshold has nothing left to decide). The 2-second
+ * bound (waiting for a slot included) keeps a workflow task's groups of calls, three in a row at most, inside
+ * the 8 seconds after which the worker must heartbeat the task, and so lets no signal in between a group's
+ * results (see tryLocally); a slower endpoint simply gets the activity.
+ */
+const firstTry = proxyLocalActivities<Activities>({ scheduleToCloseTimeout: '2 seconds', retry: { maximumAttempts: 1 } });
+
+/** Marks the switch to firstTry; histories recorded before it replay with their activity commands. */
+const LOCAL_FIRST_PATCH = 'crisis-calls-local-first';
+
+/** Whether a failed local attempt should be handed to the retrying activity rather than fail its step. */
+function worthRetrying(err: unknown): boolean {
+  if (isCancellation(err)) return false;
+  const cause = err instanceof ActivityFailure ? err.cause : undefined;
+  return !(cause instanceof ApplicationFailure && (cause.nonRetryable || NON_RETRYABLE.includes(cause.type ?? '')));
+}
 
 /** Reads configuration only: a local activity, without a round trip through the server. */
 const { loadDirectory } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds' });
@@ -145,8 +170,7 @@ export async function weddingDayCrisis(rawInput: WeddingDayCrisisInput): Promise
   };
 
   /** Runs one step, recording its state and duration; a failure escalates and lets the other steps go on. */
-  const step = async (name: string, work: () => Promise<void>) => {
-    const began = Date.now();
+  const step = async (name: string, work: () => Promise<void>, began = Date.now()) => {
     state.steps[name] = 'running';
     try {
       await work();
@@ -191,56 +215,135 @@ export async function weddingDayCrisis(rawInput: WeddingDayCrisisInput): Promise
     });
   };
 
-  const protocol = async () => {
-    await stage(
-      'stage1',
-      STAGE1_DUE_MS,
-      Promise.all([
-        step('emergency-alert', () => urgent.sendEmergencyAlert({ crisisKey, weddingId: input.weddingId, crisisType: input.crisisType })),
-        step('manual-mode', () => urgent.enableManualCrisisMode({ crisisKey })),
-        step('notify-couples', async () => {
-          const couples = await urgent.findAffectedCouples({ withinMinutes: 60 });
-          state.couplesAffected = couples.map((c) => c.activeCrisisId);
-          event(`${couples.length} affected couple(s) found`);
+  const alertRequest = { crisisKey, weddingId: input.weddingId, crisisType: input.crisisType };
+  const couplesFound = (couples: AffectedCouple[]) => {
+    state.couplesAffected = couples.map((c) => c.activeCrisisId);
+    event(`${couples.length} affected couple(s) found`);
+  };
+  const coupleNotified = (c: AffectedCouple, result: { alreadySent: boolean }) => {
+    state.couplesNotified.push(c.activeCrisisId);
+    audit.record({
+      step: 'notify-couples',
+      actor: 'workflow',
+      action: 'couple-notified',
+      outcome: result.alreadySent ? 'already-sent' : 'sent',
+      details: { activeCrisisId: c.activeCrisisId, weddingId: c.weddingId },
+    });
+  };
+
+  /** The local attempt's result, or the retrying activity's when the attempt failed for a reason worth retrying. */
+  const orActivity = async <T>(name: string, attempt: PromiseSettledResult<T>, activity: () => Promise<T>): Promise<T> => {
+    if (attempt.status === 'fulfilled') return attempt.value;
+    if (!worthRetrying(attempt.reason)) throw attempt.reason;
+    const failure = attempt.reason as Error & { cause?: Error };
+    event(`${name}: local attempt failed (${failure.cause?.message ?? failure.message}); retrying as an activity`);
+    return activity();
+  };
+
+  /**
+   * Tries each call once as a local activity, all at once. On replay a local activity's result comes back right
+   * after it was scheduled, on a first run whenever the call finished: so while the group runs nothing else may
+   * schedule work (the audit trail is drained first), and callers look at the results only once all have settled.
+   */
+  const tryLocally = async <T extends readonly unknown[] | []>(start: () => T) => {
+    await audit.flush();
+    return Promise.allSettled(start());
+  };
+
+  /** Stage 1 as one activity per call, each retried by the server: the only path before LOCAL_FIRST_PATCH. */
+  const stage1ByActivities = () =>
+    Promise.all([
+      step('emergency-alert', () => urgent.sendEmergencyAlert(alertRequest)),
+      step('manual-mode', () => urgent.enableManualCrisisMode({ crisisKey })),
+      step('notify-couples', async () => {
+        const couples = await urgent.findAffectedCouples({ withinMinutes: 60 });
+        couplesFound(couples);
+        await Promise.all(
+          couples.map(async (c) => coupleNotified(c, await urgent.notifyCouple({ crisisKey, activeCrisisId: c.activeCrisisId }))),
+        );
+      }),
+    ]);
+
+  const stage1LocalFirst = async () => {
+    const began = Date.now();
+    for (const name of ['emergency-alert', 'manual-mode', 'notify-couples']) state.steps[name] = 'running';
+    const [alert, manual, found] = await tryLocally(() => [
+      firstTry.sendEmergencyAlert(alertRequest),
+      firstTry.enableManualCrisisMode({ crisisKey }),
+      firstTry.findAffectedCouples({ withinMinutes: 60 }),
+    ]);
+    const sends =
+      found.status === 'fulfilled'
+        ? await tryLocally(() => found.value.map((c) => firstTry.notifyCouple({ crisisKey, activeCrisisId: c.activeCrisisId })))
+        : [];
+    await Promise.all([
+      step('emergency-alert', () => orActivity('emergency-alert', alert, () => urgent.sendEmergencyAlert(alertRequest)), began),
+      step('manual-mode', () => orActivity('manual-mode', manual, () => urgent.enableManualCrisisMode({ crisisKey })), began),
+      step(
+        'notify-couples',
+        async () => {
+          const couples = await orActivity('notify-couples', found, () => urgent.findAffectedCouples({ withinMinutes: 60 }));
+          couplesFound(couples);
           await Promise.all(
-            couples.map(async (c) => {
-              const result = await urgent.notifyCouple({ crisisKey, activeCrisisId: c.activeCrisisId });
-              state.couplesNotified.push(c.activeCrisisId);
-              audit.record({
-                step: 'notify-couples',
-                actor: 'workflow',
-                action: 'couple-notified',
-                outcome: result.alreadySent ? 'already-sent' : 'sent',
-                details: { activeCrisisId: c.activeCrisisId, weddingId: c.weddingId },
-              });
+            couples.map(async (c, i) => {
+              const activity = () => urgent.notifyCouple({ crisisKey, activeCrisisId: c.activeCrisisId });
+              coupleNotified(c, await (sends[i] ? orActivity(`notify-couples ${c.activeCrisisId}`, sends[i], activity) : activity()));
             }),
           );
+        },
+        began,
+      ),
+    ]);
+  };
+
+  /** A follow-up action, once its endpoint was called: waits until a responder confirms it is done. */
+  const confirmed = async (action: CrisisAction, label: string) => {
+    state.steps[action] = 'awaiting-confirmation';
+    for (;;) {
+      const outcome = await gates.wait({
+        name: `confirm-${action}`,
+        prompt: `Confirm "${label}" is done for ${input.weddingId}`,
+        deciders: RESPONDERS,
+      });
+      if (outcome.decision === 'approve') break;
+      event(`${action} not confirmed by ${outcome.by}: ${outcome.reason}`);
+    }
+  };
+  const actionRequest = (action: CrisisAction) => ({ crisisKey, action, weddingId: input.weddingId });
+
+  const stage2ByActivities = () =>
+    Promise.all(
+      FOLLOW_UP.map(({ action, label }) =>
+        step(action, async () => {
+          await urgent.startCrisisAction(actionRequest(action));
+          await confirmed(action, label);
         }),
-      ]),
+      ),
     );
 
-    state.stage = 'stage2';
-    await stage(
-      'stage2',
-      STAGE2_DUE_MS,
-      Promise.all(
-        FOLLOW_UP.map(({ action, label }) =>
-          step(action, async () => {
-            await urgent.startCrisisAction({ crisisKey, action, weddingId: input.weddingId });
-            state.steps[action] = 'awaiting-confirmation';
-            for (;;) {
-              const outcome = await gates.wait({
-                name: `confirm-${action}`,
-                prompt: `Confirm "${label}" is done for ${input.weddingId}`,
-                deciders: RESPONDERS,
-              });
-              if (outcome.decision === 'approve') break;
-              event(`${action} not confirmed by ${outcome.by}: ${outcome.reason}`);
-            }
-          }),
+  const stage2LocalFirst = async () => {
+    const began = Date.now();
+    for (const { action } of FOLLOW_UP) state.steps[action] = 'running';
+    const starts = await tryLocally(() => FOLLOW_UP.map(({ action }) => firstTry.startCrisisAction(actionRequest(action))));
+    await Promise.all(
+      FOLLOW_UP.map(({ action, label }, i) =>
+        step(
+          action,
+          async () => {
+            await orActivity(action, starts[i], () => urgent.startCrisisAction(actionRequest(action)));
+            await confirmed(action, label);
+          },
+          began,
         ),
       ),
     );
+  };
+
+  const protocol = async () => {
+    const localFirst = patched(LOCAL_FIRST_PATCH);
+    await stage('stage1', STAGE1_DUE_MS, localFirst ? stage1LocalFirst() : stage1ByActivities());
+    state.stage = 'stage2';
+    await stage('stage2', STAGE2_DUE_MS, localFirst ? stage2LocalFirst() : stage2ByActivities());
     state.stage = 'awaiting-resolution';
   };
 
