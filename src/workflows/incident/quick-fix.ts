@@ -2,22 +2,15 @@
  * The quick fixes that have a workflow of their own run as a child of the incident; the others (cost
  * throttling, theological review, vector index rebuild) are done by people and only recorded.
  */
-import { ApplicationFailure, ParentClosePolicy, executeChild } from '@temporalio/workflow';
+import { ParentClosePolicy, executeChild } from '@temporalio/workflow';
 import { purgeCache } from '../maintenance/cache-purge';
 import { restartDeployment, rollbackDeployment } from '../rollout/workflow';
 import type { QuickFix } from './messages';
+import { failureText } from '../common/failure-text';
 
 export interface QuickFixOutcome {
   ok: boolean;
   summary: string;
-}
-
-/** The innermost ApplicationFailure's type and message: the child's activity says what went wrong. */
-function reason(err: unknown): string {
-  let cause = err as Error | undefined;
-  while (cause && !(cause instanceof ApplicationFailure) && (cause as { cause?: Error }).cause) cause = (cause as { cause?: Error }).cause;
-  if (cause instanceof ApplicationFailure) return `${cause.type ?? 'Error'}: ${cause.message}`;
-  return cause instanceof Error ? cause.message : String(cause);
 }
 
 /** Runs the fix's workflow for the incident's service; undefined when the fix has none. A failed fix is reported, not thrown: people decide what next. */
@@ -41,6 +34,6 @@ export async function applyQuickFix(fix: QuickFix, service: string, workflowId: 
         return undefined;
     }
   } catch (err) {
-    return { ok: false, summary: `failed: ${reason(err)}` };
+    return { ok: false, summary: `failed: ${failureText(err)}` };
   }
 }

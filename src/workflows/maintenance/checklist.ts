@@ -16,6 +16,7 @@ import { AuditTrail } from '../gates/audit-trail';
 import { Gatekeeper } from '../gates/gatekeeper';
 import type { GateStatus } from '../gates/types';
 import { evaluateKpi } from '../health/kpi';
+import { failureText } from '../common/failure-text';
 
 export const CADENCES = ['daily', 'weekly', 'monthly', 'quarterly'] as const;
 export type Cadence = (typeof CADENCES)[number];
@@ -153,12 +154,6 @@ export const CHECKLISTS: Record<Cadence, ItemSpec[]> = {
     { id: 'team-training', title: 'Team training updates', role: 'ai-team-lead' },
   ],
 };
-
-function failureText(err: unknown): string {
-  let e = err as { message?: string; cause?: unknown } | undefined;
-  while (e && e.cause) e = e.cause as typeof e;
-  return e?.message ?? String(err);
-}
 
 export async function maintenanceChecklist(input: ChecklistInput): Promise<ChecklistResult> {
   if (!input || !CADENCES.includes(input.cadence)) throw invalidInput('cadence', `must be one of ${CADENCES.join(', ')}`);

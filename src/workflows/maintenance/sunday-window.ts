@@ -33,6 +33,7 @@ import { AuditTrail } from '../gates/audit-trail';
 import { probes } from '../health/activities';
 import { settle } from '../health/settle';
 import { pruneOptimizations } from './retention';
+import { failureText } from '../common/failure-text';
 
 export const WINDOW_STEPS = ['model-update', 'database', 'cache'] as const;
 export type WindowStep = (typeof WINDOW_STEPS)[number];
@@ -114,12 +115,6 @@ function scheduledStart(): number {
   const attr = info.searchAttributes?.TemporalScheduledStartTime?.[0];
   const at = attr === undefined ? NaN : new Date(attr as string | Date).getTime();
   return Number.isNaN(at) ? info.runStartTime.getTime() : at;
-}
-
-function failureText(err: unknown): string {
-  let cause = err as Error | undefined;
-  while (cause && !(cause instanceof ApplicationFailure) && (cause as { cause?: Error }).cause) cause = (cause as { cause?: Error }).cause;
-  return cause instanceof ApplicationFailure ? `${cause.type ?? 'Error'}: ${cause.message}` : String((cause as Error)?.message ?? cause);
 }
 
 export async function sundayMaintenanceWindow(rawInput?: SundayWindowInput): Promise<SundayWindowResult> {
