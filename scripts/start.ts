@@ -6,13 +6,15 @@ import { relative } from 'node:path';
 import { SCHEDULES } from '../src/schedules/table';
 import { ROOT } from './lib/paths';
 import { bringUp, runningSession } from './lib/session';
+import { localClusterEnv } from './lib/kube-local';
 
 const HELP = `Usage: npm start
 
-Installs what is missing (Temporal CLI, MinIO, PostgreSQL, Redis), starts them on 127.0.0.1 with state under
-.data/, creates the database schema with demo data and the buckets, starts the worker, registers the
-schedules, and runs until Ctrl-C. Set TEMPORAL_ADDRESS, DATABASE_URL, REDIS_URL or S3_ENDPOINT to use an
-existing server instead of starting one. See README.md.
+Installs what is missing (Temporal CLI, MinIO, PostgreSQL, Redis, etcd and kube-apiserver), starts them on
+127.0.0.1 with state under .data/, creates the database schema with demo data, the buckets and the demo
+cluster objects, starts the worker, registers the schedules, and runs until Ctrl-C. Set TEMPORAL_ADDRESS,
+DATABASE_URL, REDIS_URL, S3_ENDPOINT or KUBECONFIG to use an existing server instead of starting one.
+See README.md.
 `;
 
 async function main(): Promise<void> {
@@ -37,6 +39,7 @@ async function main(): Promise<void> {
 aiops-runbooks is up (${((Date.now() - started) / 1000).toFixed(1)}s).
   Temporal Web UI   ${config.temporal.uiUrl}
   Temporal          ${config.temporal.address}  namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}
+  Kubernetes        ${localClusterEnv().KUBECONFIG ? `kubeconfig ${relative(ROOT, localClusterEnv().KUBECONFIG!)}, namespace ${config.kubernetes.aiNamespace}` : 'the cluster of KUBECONFIG / in-cluster credentials'}
   Schedules
 ${schedules}
 
