@@ -14,7 +14,7 @@ export interface PostgresDeps {
 export interface RetentionProgress {
   /** Every id below this one has been processed. */
   lastKey: string;
-  /** One past the highest id of a row older than the cutoff when the run began: past it nothing can qualify. */
+  /** One past the highest id when the run began; rows added later are too new to be eligible. */
   endKey: string;
   /** Fixed at the first attempt, so a resumed run deletes by the same rule. */
   cutoff: string;
@@ -43,6 +43,11 @@ export interface AnalyzeResult {
 export const ANALYZED_TABLES = ['wedding_optimizations', 'ai_recommendations', 'ai_feedback'] as const;
 
 const MIN_RANGE = 100;
+/**
+ * Two batches in flight: one connection's DELETE uses one core of the database, so two finish the table
+ * sooner than one statement does, each still a short transaction.
+ */
+const CONNECTIONS = 2;
 const MAX_RANGE = 1_000_000;
 
 function isRetentionProgress(d: unknown): d is RetentionProgress {
@@ -83,14 +88,11 @@ export function createPostgresActivities({ pool }: PostgresDeps) {
         if (isRetentionProgress(checkpoint)) {
           progress = { ...checkpoint };
         } else {
-          // The database's clock, not the worker's, decides what is 90 days old. The key range ends at the newest
-          // row old enough to qualify: the recent part of the table, where nothing is eligible, is never walked.
+          // The database's clock, not the worker's, decides what is 90 days old.
           const { rows } = await pool.query<{ cutoff: Date; lo: string | null; hi: string | null }>(
-            `WITH c AS (SELECT now() - make_interval(days => $1::int) AS cutoff)
-             SELECT c.cutoff,
+            `SELECT now() - make_interval(days => $1::int) AS cutoff,
                     (SELECT min(id) FROM wedding_optimizations) AS lo,
-                    (SELECT max(id) FROM wedding_optimizations w WHERE w.created_at < c.cutoff) AS hi
-               FROM c`,
+                    (SELECT max(id) FROM wedding_optimizations) AS hi`,
             [input.olderThanDays],
           );
           const { cutoff, lo, hi } = rows[0];
@@ -111,51 +113,79 @@ export function createPostgresActivities({ pool }: PostgresDeps) {
       let longestBatchMs = 0;
       let lastBatchMs = input.targetBatchMs;
       let complete = true;
+      let failure: unknown;
 
-      let client: PoolClient | undefined;
-      let broken = false;
-      try {
-        client = await pool.connect();
-        // Asynchronous commit for these batches only: an OS crash can lose the last few commits, and the next run
-        // deletes those rows again by the same rule, so nothing is lost; meanwhile no batch waits for a WAL flush.
-        await client.query('SET synchronous_commit = off');
-        for (let from = BigInt(progress.lastKey), end = BigInt(progress.endKey); from < end; ) {
-          if (signal.aborted) throw signal.reason;
-          // Twice the last batch's time as a margin: a batch may take longer than the one before it.
-          if (input.stopAt !== undefined && Date.now() + 2 * lastBatchMs >= input.stopAt) {
-            complete = false;
-            break;
-          }
-          const to = from + BigInt(progress.rangeWidth) < end ? from + BigInt(progress.rangeWidth) : end;
-          const t0 = performance.now();
-          const { rowCount } = await client.query(
-            `DELETE FROM wedding_optimizations
-              WHERE id >= $1 AND id < $2 AND status = 'completed' AND created_at < $3`,
-            [from.toString(), to.toString(), progress.cutoff],
-          );
-          lastBatchMs = performance.now() - t0;
-          longestBatchMs = Math.max(longestBatchMs, lastBatchMs);
-          batchesThisAttempt++;
-          from = to;
-          // Halve at most, double at most: one slow batch (a checkpoint, a lock) should not swing the size wildly.
-          const factor = Math.min(2, Math.max(0.5, input.targetBatchMs / Math.max(lastBatchMs, 0.1)));
-          progress = {
-            ...progress,
-            lastKey: to.toString(),
-            deleted: progress.deleted + (rowCount ?? 0),
-            batches: progress.batches + 1,
-            rangeWidth: Math.min(MAX_RANGE, Math.max(MIN_RANGE, Math.round(progress.rangeWidth * factor))),
-          };
-          heartbeat(progress);
+      // Ranges are handed out in key order to CONNECTIONS connections at once; they may finish out of order, so
+      // the checkpoint's lastKey only moves over the ranges finished without a gap below them.
+      let next = BigInt(progress.lastKey);
+      const end = BigInt(progress.endKey);
+      const finished = new Map<bigint, bigint>();
+      const takeRange = (): [bigint, bigint] | undefined => {
+        if (failure !== undefined || signal.aborted || next >= end) return undefined;
+        // Twice the last batch's time as a margin: a batch may take longer than the one before it.
+        if (input.stopAt !== undefined && Date.now() + 2 * lastBatchMs >= input.stopAt) {
+          complete = false;
+          return undefined;
         }
-        await client.query('RESET synchronous_commit');
-      } catch (err) {
-        broken = true;
-        throw upstream(err);
-      } finally {
-        // A connection left mid-statement (cancelled, failed) is discarded rather than handed to the next caller.
-        client?.release(broken);
-      }
+        const from = next;
+        next = from + BigInt(progress.rangeWidth) < end ? from + BigInt(progress.rangeWidth) : end;
+        return [from, next];
+      };
+      const recordBatch = (from: bigint, to: bigint, rows: number, ms: number) => {
+        lastBatchMs = ms;
+        longestBatchMs = Math.max(longestBatchMs, ms);
+        batchesThisAttempt++;
+        finished.set(from, to);
+        let lastKey = BigInt(progress.lastKey);
+        while (finished.has(lastKey)) {
+          const upTo = finished.get(lastKey)!;
+          finished.delete(lastKey);
+          lastKey = upTo;
+        }
+        // Halve at most, double at most: one slow batch (a checkpoint, a lock) should not swing the size wildly.
+        const factor = Math.min(2, Math.max(0.5, input.targetBatchMs / Math.max(ms, 0.1)));
+        progress = {
+          ...progress,
+          lastKey: lastKey.toString(),
+          deleted: progress.deleted + rows,
+          batches: progress.batches + 1,
+          rangeWidth: Math.min(MAX_RANGE, Math.max(MIN_RANGE, Math.round(progress.rangeWidth * factor))),
+        };
+        heartbeat(progress);
+      };
+
+      const deleteRanges = async () => {
+        let client: PoolClient | undefined;
+        let broken = false;
+        try {
+          client = await pool.connect();
+          // Asynchronous commit for these batches only: an OS crash can lose the last few commits, and the next
+          // run deletes those rows again by the same rule, so nothing is lost; meanwhile no batch waits for a flush.
+          await client.query('SET synchronous_commit = off');
+          for (let range = takeRange(); range; range = takeRange()) {
+            const [from, to] = range;
+            const t0 = performance.now();
+            const { rowCount } = await client.query(
+              `DELETE FROM wedding_optimizations
+                WHERE id >= $1 AND id < $2 AND status = 'completed' AND created_at < $3`,
+              [from.toString(), to.toString(), progress.cutoff],
+            );
+            recordBatch(from, to, rowCount ?? 0, performance.now() - t0);
+          }
+          await client.query('RESET synchronous_commit');
+        } catch (err) {
+          broken = true;
+          failure ??= err;
+        } finally {
+          // A connection left mid-statement (cancelled, failed) is discarded rather than handed to the next caller.
+          client?.release(broken);
+        }
+      };
+      await Promise.all(Array.from({ length: CONNECTIONS }, deleteRanges));
+      if (failure !== undefined) throw upstream(failure);
+      if (signal.aborted) throw signal.reason;
+      // A range handed out but not finished (stopBy) leaves lastKey below it: the next run does it.
+      if (BigInt(progress.lastKey) < end) complete = false;
       return {
         ...progress,
         complete,
