@@ -153,18 +153,23 @@ describe('a worker killed during maintenance', () => {
 
   it('resumes the retention delete from the heartbeated key with the same cutoff and deletes exactly the eligible rows', { timeout: 180_000 }, async () => {
     const fixture = await loadOptimizations(deps.pool, 200_000);
-    // One row locked half-way through the eligible rows holds the first worker's DELETE there, so the kill
-    // lands mid-run every time. OFFSET sits in a subquery: FOR UPDATE would lock every row it skips.
+    // Two rows locked, a third and two thirds of the way through the eligible rows, hold both of the first worker's
+    // connections there, so the kill lands mid-run every time with nothing finished after the last heartbeat.
+    // OFFSET sits in a subquery: FOR UPDATE would lock every row it skips.
     const locker = new Client({ connectionString: dbUrl });
     await locker.connect();
     try {
       await locker.query('BEGIN');
-      const { rows: held } = await locker.query<{ id: string }>(
-        `SELECT id FROM wedding_optimizations WHERE id = (
-            SELECT id FROM wedding_optimizations WHERE status = 'completed' AND created_at < now() - interval '90 days'
-             ORDER BY id OFFSET $1 LIMIT 1) FOR UPDATE`,
-        [Math.floor(fixture.eligible / 2)],
-      );
+      const held: { id: string }[] = [];
+      for (const share of [1 / 3, 2 / 3]) {
+        const { rows } = await locker.query<{ id: string }>(
+          `SELECT id FROM wedding_optimizations WHERE id = (
+              SELECT id FROM wedding_optimizations WHERE status = 'completed' AND created_at < now() - interval '90 days'
+               ORDER BY id OFFSET $1 LIMIT 1) FOR UPDATE`,
+          [Math.floor(fixture.eligible * share)],
+        );
+        held.push(rows[0]);
+      }
 
       const taskQueue = uniqueId('prune-crash');
       const child = spawnWorker({ DATABASE_URL: dbUrl, TEMPORAL_TASK_QUEUE: taskQueue });
@@ -174,20 +179,20 @@ describe('a worker killed during maintenance', () => {
         workflowId: uniqueId('prune-crash'),
         args: [{ targetBatchMs: 10 }],
       });
-      let blockedPid: number | undefined;
-      for (const deadline = Date.now() + 60_000; blockedPid === undefined; await sleep(50)) {
-        if (Date.now() > deadline) throw new Error('the first worker never reached the locked row');
+      let blockedPids: number[] = [];
+      for (const deadline = Date.now() + 60_000; blockedPids.length < 2; await sleep(50)) {
+        if (Date.now() > deadline) throw new Error(`the first worker's connections never both reached a locked row (${blockedPids.length})`);
         const { rows } = await deps.pool.query<{ pid: number }>(
           `SELECT pid FROM pg_stat_activity
             WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'DELETE FROM wedding_optimizations%'`,
         );
-        blockedPid = rows[0]?.pid;
+        blockedPids = rows.map((r) => r.pid);
       }
-      await sleep(500); // the last heartbeat before the blocked batch reaches the server
+      await sleep(500); // the last heartbeat before the blocked batches reaches the server
       await kill(child);
       // A statement whose client died still commits once unblocked, uncounted; the database cancels it when it
       // notices the client gone (client_connection_check_interval), which we do here by hand.
-      await deps.pool.query('SELECT pg_cancel_backend($1)', [blockedPid]);
+      for (const pid of blockedPids) await deps.pool.query('SELECT pg_cancel_backend($1)', [pid]);
       await locker.query('ROLLBACK');
 
       const checkpoint = await serverCheckpoint<RetentionProgress>(handle);
