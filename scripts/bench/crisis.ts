@@ -4,36 +4,91 @@
  * worker, and measures start → stage 1 complete (p50/p99), sustained crises per second and the worker
  * process's peak memory. Beside it, the seed's own stage-1 commands (curl, curl, psql) run one crisis after
  * another against the same receiver and database, as an on-call engineer would.
+ * The worker runs in a process of its own, built by the same createWorker as `npm run worker`, so its options,
+ * memory and CPU are the production worker's and not shared with the client, the receiver or the measuring.
  */
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { execFile } from 'node:child_process';
+import type { WorkerOptions } from '@temporalio/worker';
+import { execFile, fork, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { createActivities } from '../../src/activities';
 import { LOCAL_PORTS, loadConfig } from '../../src/config';
 import { bootstrapDatabase } from '../../src/db/bootstrap';
 import { createDeps } from '../../src/workers/deps';
-import { WORKFLOW_BUNDLE_PATH } from '../../src/workers/worker';
+import { createWorker, WORKER_TUNING } from '../../src/workers/worker';
 import { crisisWorkflowId } from '../../src/workflows/crisis/messages';
 import { outboundUrlsAt } from '../lib/local-receiver';
 import { bringUp, runningSession, type Session } from '../lib/session';
 import { POSTGRES_ADMIN } from '../lib/stack';
 
-const HELP = `Usage: npm run bench -- [--crises N] [--couples N] [--baseline-runs N] [--activity-slots N] [--workflow-slots N] [--pollers N]
+const HELP = `Usage: npm run bench -- [--crises N] [--couples N] [--baseline-runs N]
+         [--activity-slots N] [--local-activity-slots N] [--workflow-slots N] [--pollers N] [--workflow-threads N] [--cached-workflows N]
 
-Defaults: 500 crises, 3 couples each, 20 baseline runs, and the worker options aiops-runbooks ships with.
+Defaults: 500 crises, 3 couples each, 20 baseline runs, and the worker options aiops-runbooks ships with
+(src/workers/worker.ts); the worker flags override one option each.
 Uses the running npm start stack, or brings one up for the run.
 `;
 
-function flag(name: string, fallback: number): number {
+function flag(name: string): number | undefined;
+function flag(name: string, fallback: number): number;
+function flag(name: string, fallback?: number): number | undefined {
   const i = process.argv.indexOf(`--${name}`);
   if (i < 0) return fallback;
   const n = Number(process.argv[i + 1]);
   if (!Number.isInteger(n) || n < 1) throw new Error(`--${name}: must be a whole number above 0`);
   return n;
+}
+
+/** The worker flags given on the command line; the rest stay as createWorker sets them. */
+function workerOverrides(): Partial<WorkerOptions> {
+  const pollers = flag('pollers');
+  const given: Partial<WorkerOptions> = {
+    maxConcurrentActivityTaskExecutions: flag('activity-slots'),
+    maxConcurrentLocalActivityExecutions: flag('local-activity-slots'),
+    maxConcurrentWorkflowTaskExecutions: flag('workflow-slots'),
+    maxConcurrentActivityTaskPolls: pollers,
+    maxConcurrentWorkflowTaskPolls: pollers,
+    workflowThreadPoolSize: flag('workflow-threads'),
+    maxCachedWorkflows: flag('cached-workflows'),
+  };
+  return Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
+}
+
+type WorkerReport = { peakRssBytes: number; cpuMs: number; options: Record<string, unknown> };
+
+/** The worker process: polls the bench's task queue until told to stop, then reports what it used. */
+async function workerProcess(): Promise<void> {
+  const config = loadConfig(process.env);
+  const deps = await createDeps(config);
+  const worker = await createWorker(config, deps, { overrides: workerOverrides() });
+  const options = { ...WORKER_TUNING, ...workerOverrides(), maxCachedWorkflows: worker.options.maxCachedWorkflows };
+  // Told to stop, or left behind by a bench that died: either way the worker drains and exits.
+  process.once('message', () => worker.shutdown());
+  process.once('disconnect', () => worker.getState() === 'RUNNING' && worker.shutdown());
+  const running = worker.run();
+  process.send!({ ready: true });
+  await running;
+  await deps.close();
+  const cpu = process.cpuUsage();
+  // ru_maxrss is in KiB: the process's true peak, sampled by the kernel rather than by us.
+  const report: WorkerReport = { peakRssBytes: process.resourceUsage().maxRSS * 1024, cpuMs: (cpu.user + cpu.system) / 1000, options };
+  // Letting go of the channel is what lets this process end.
+  process.send!(report, () => process.disconnect());
+}
+
+function startWorkerProcess(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; report: Promise<WorkerReport> }> {
+  const child = fork(__filename, ['--worker-process', ...process.argv.slice(2)], { env, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const report = new Promise<WorkerReport>((resolve, reject) => {
+    child.on('message', (m: Partial<WorkerReport>) => m.peakRssBytes !== undefined && resolve(m as WorkerReport));
+    child.once('exit', (code) => reject(new Error(`the worker process exited (${code}) without a report`)));
+  });
+  report.catch(() => undefined);
+  return new Promise((resolve, reject) => {
+    child.once('message', () => resolve({ child, report }));
+    child.once('exit', (code) => reject(new Error(`the worker process exited (${code}) before it was ready`)));
+  });
 }
 
 // Async: the receiver answering these commands lives in this process.
@@ -48,15 +103,10 @@ async function main(): Promise<void> {
     process.stdout.write(HELP);
     return;
   }
+  if (process.argv.includes('--worker-process')) return workerProcess();
   const crises = flag('crises', 500);
   const couples = flag('couples', 3);
   const baselineRuns = flag('baseline-runs', 20);
-  const tuning: Partial<WorkerOptions> = {
-    maxConcurrentActivityTaskExecutions: flag('activity-slots', 200),
-    maxConcurrentWorkflowTaskExecutions: flag('workflow-slots', 100),
-    maxConcurrentActivityTaskPolls: flag('pollers', 8),
-    maxConcurrentWorkflowTaskPolls: flag('pollers', 8),
-  };
 
   progress('preparing');
   const session: Session | undefined = runningSession() ? undefined : await bringUp();
@@ -100,54 +150,47 @@ async function main(): Promise<void> {
 
   progress(`workflows: starting ${crises} crises at once`);
   const taskQueue = `bench-${randomUUID()}`;
-  const nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
-  const worker = await Worker.create({
-    connection: nativeConnection,
-    taskQueue,
-    workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH },
-    activities: createActivities(deps),
-    ...tuning,
-  });
-  let peakRss = process.memoryUsage().rss;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+  const worker = await startWorkerProcess({ ...env, TEMPORAL_TASK_QUEUE: taskQueue });
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const runTag = randomUUID().slice(0, 8);
 
-  const results = await worker.runUntil(async () => {
-    const t0 = Date.now();
-    const handles = await Promise.all(
-      Array.from({ length: crises }, (_, i) => {
-        const input = { weddingId: `bench-${runTag}-${i}`, crisisType: 'ai_failure' as const };
-        return client.workflow.start('weddingDayCrisis', { taskQueue, workflowId: crisisWorkflowId(input), args: [input] });
-      }),
-    );
-    const startedAllMs = Date.now() - t0;
-    progress(`all started in ${startedAllMs} ms; waiting for stage 1`);
-    // Completion is read from the audit log, not by querying workflows, so measuring adds no load to the worker.
-    const prefix = `wedding-crisis-bench-${runTag}-%`;
-    for (;;) {
-      const { rows } = await deps.pool.query<{ n: string }>(
-        `SELECT count(*) AS n FROM audit_log WHERE workflow_id LIKE $1 AND step = 'stage1' AND action = 'stage'`,
-        [prefix],
-      );
-      const done = Number(rows[0].n);
-      if (done >= crises) break;
-      progress(`${done}/${crises} through stage 1`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    // recorded_at is the database's clock when the stage-1 record landed, after stage 1 really finished; the
-    // record's occurred_at is workflow time, which stands still while local activities run inside one task.
-    const { rows } = await deps.pool.query<{ at: Date }>(
-      `SELECT recorded_at AS at FROM audit_log WHERE workflow_id LIKE $1 AND step = 'stage1' AND action = 'stage'`,
+  const t0 = Date.now();
+  const handles = await Promise.all(
+    Array.from({ length: crises }, (_, i) => {
+      const input = { weddingId: `bench-${runTag}-${i}`, crisisType: 'ai_failure' as const };
+      return client.workflow.start('weddingDayCrisis', { taskQueue, workflowId: crisisWorkflowId(input), args: [input] });
+    }),
+  );
+  const startedAllMs = Date.now() - t0;
+  progress(`all started in ${startedAllMs} ms; waiting for stage 1`);
+  // Completion is read from the audit log, not by querying workflows, so measuring adds no load to the worker.
+  const prefix = `wedding-crisis-bench-${runTag}-%`;
+  for (;;) {
+    const { rows } = await deps.pool.query<{ n: string }>(
+      `SELECT count(*) AS n FROM audit_log WHERE workflow_id LIKE $1 AND step = 'stage1' AND action = 'stage'`,
       [prefix],
     );
-    const latencies = rows.map((r) => r.at.getTime() - t0);
-    const lastDone = Math.max(...rows.map((r) => r.at.getTime()));
-    await Promise.all(handles.map((h) => h.terminate('benchmark over')));
-    return { latencies: latencies.sort((a, b) => a - b), startedAllMs, spanMs: lastDone - t0 };
-  });
-  clearInterval(sampler);
+    const done = Number(rows[0].n);
+    if (done >= crises) break;
+    progress(`${done}/${crises} through stage 1`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  // recorded_at is the database's clock when the stage-1 record landed, after stage 1 really finished; the
+  // record's occurred_at is workflow time, which stands still while local activities run inside one task.
+  const { rows: done } = await deps.pool.query<{ at: Date }>(
+    `SELECT recorded_at AS at FROM audit_log WHERE workflow_id LIKE $1 AND step = 'stage1' AND action = 'stage'`,
+    [prefix],
+  );
+  const results = {
+    latencies: done.map((r) => r.at.getTime() - t0).sort((a, b) => a - b),
+    startedAllMs,
+    spanMs: Math.max(...done.map((r) => r.at.getTime())) - t0,
+  };
+  await Promise.all(handles.map((h) => h.terminate('benchmark over')));
+  worker.child.send('stop');
+  const used = await worker.report;
+  await new Promise((resolve) => (worker.child.exitCode === null ? worker.child.once('exit', resolve) : resolve(undefined)));
 
   const sortedBaseline = baseline.sort((a, b) => a - b);
   const rows = [
@@ -164,18 +207,17 @@ async function main(): Promise<void> {
       `${percentile(results.latencies, 50)} ms`,
       `${percentile(results.latencies, 99)} ms`,
       (crises / (results.spanMs / 1000)).toFixed(1),
-      `${(peakRss / 1024 / 1024).toFixed(0)} MiB`,
+      `${(used.peakRssBytes / 1024 / 1024).toFixed(0)} MiB`,
     ],
   ];
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   const line = (r: string[]) => `| ${r.map((cell, c) => cell.padEnd(widths[c])).join(' | ')} |`;
   process.stdout.write(`\n${line(rows[0])}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|\n${rows.slice(1).map(line).join('\n')}\n`);
   process.stdout.write(
-    `\nstarting all ${crises} took ${results.startedAllMs} ms; worker options ${JSON.stringify(tuning)}; targets: p99 < 5000 ms, ≥ 35 crises/s\n`,
+    `\nstarting all ${crises} took ${results.startedAllMs} ms; the worker used ${(used.cpuMs / 1000).toFixed(1)} s of CPU; worker options ${JSON.stringify(used.options)}; targets: p99 < 5000 ms, ≥ 35 crises/s\n`,
   );
 
   await connection.close();
-  await nativeConnection.close();
   await deps.close();
   server.close();
   await session?.stop();
