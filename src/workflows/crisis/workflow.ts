@@ -58,8 +58,18 @@ const RESPONDERS = { roles: ['wedding-day-support', 'ai-ops', 'platform-oncall',
 const RESOLVERS = { roles: ['wedding-day-support', 'ai-ops', 'cto'] };
 
 /** Crisis steps keep retrying until they succeed or the crisis is resolved: giving up is never the right call. */
-const NON_RETRYABLE: string[] = [FailureType.InvalidInput, FailureType.NotAuthorized, FailureType.TargetNotFound, FailureType.BadUpstreamResponse];
-const URGENT_RETRY = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE };
+const NON_RETRYABLE: string[] = [
+  FailureType.InvalidInput,
+  FailureType.NotAuthorized,
+  FailureType.TargetNotFound,
+  FailureType.BadUpstreamResponse,
+];
+const URGENT_RETRY = {
+  initialInterval: '1 second',
+  backoffCoefficient: 2,
+  maximumInterval: '1 minute',
+  nonRetryableErrorTypes: NON_RETRYABLE,
+};
 
 const urgent = proxyActivities<Activities>({ startToCloseTimeout: '15 seconds', retry: URGENT_RETRY });
 
@@ -74,9 +84,9 @@ const urgent = proxyActivities<Activities>({ startToCloseTimeout: '15 seconds', 
  * One attempt only: a call that fails for a reason worth retrying goes on as the `urgent` activity, so retries
  * keep the server's backoff, show as attempts in the UI and never hold a workflow task open, and the stage
  * deadlines see the same attempts as before (localRetryThreshold has nothing left to decide). The 2-second
- * bound (waiting for a slot included) keeps a workflow task's groups of calls, three in a row at most, inside
- * the 8 seconds after which the worker must heartbeat the task, and so lets no signal in between a group's
- * results (see tryLocally); a slower endpoint simply gets the activity.
+ * bound (waiting for a slot included) keeps a workflow task's groups of calls, three in a row at most, well
+ * inside the 8 seconds after which the worker must heartbeat the task; a heartbeat is the only way a signal can
+ * land between a group's results (see tryLocally). A slower endpoint simply gets the activity.
  */
 const firstTry = proxyLocalActivities<Activities>({ scheduleToCloseTimeout: '2 seconds', retry: { maximumAttempts: 1 } });
 
@@ -247,7 +257,10 @@ export async function weddingDayCrisis(rawInput: WeddingDayCrisisInput): Promise
    */
   const tryLocally = async <T extends readonly unknown[] | []>(start: () => T) => {
     await audit.flush();
-    return Promise.allSettled(start());
+    const settled = await Promise.allSettled(start());
+    // A signal that got in while the group ran may have started an audit write: let it finish first here too.
+    await audit.flush();
+    return settled;
   };
 
   /** Stage 1 as one activity per call, each retried by the server: the only path before LOCAL_FIRST_PATCH. */
