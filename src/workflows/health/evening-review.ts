@@ -9,11 +9,10 @@
  *
  *   temporal workflow start --type eveningPerformanceReview --task-queue aiops-runbooks --input '{}'
  */
-import { proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { Activities } from '../../activities';
+import { workflowInfo } from '@temporalio/workflow';
 import type { PodUsageReport } from '../../activities/kubernetes/pods';
 import type { AcceptanceSummary, VolumeTrend } from '../../activities/reviews';
-import { FailureType, invalidInput } from '../../common/failures';
+import { invalidInput } from '../../common/failures';
 import { probes } from './activities';
 import { evaluateKpi, WEDSYNC_KPI_THRESHOLDS, type KpiName, type KpiResult } from './kpi';
 import type { Check } from './report';
@@ -38,11 +37,6 @@ export interface EveningReview {
   capacity: CapacitySuggestion;
   findings: string[];
 }
-
-const reads = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { maximumAttempts: 3, nonRetryableErrorTypes: [FailureType.InvalidInput, FailureType.NotAuthorized] },
-});
 
 /** More than this growth over the baseline, or a queue past its target, asks for more replicas tomorrow. */
 const GROWTH_TO_SCALE_UP = 0.2;
@@ -75,9 +69,9 @@ export async function eveningPerformanceReview(rawInput?: EveningReviewInput): P
 
   const [metrics, acceptance, volume, usage] = await Promise.all([
     settle(probes.fetchDailyMetrics()),
-    settle(reads.recommendationAcceptance({ hours: 24 })),
-    settle(reads.requestVolumeTrend({ days: trendDays })),
-    settle(reads.podUsage({})),
+    settle(probes.recommendationAcceptance({ hours: 24 })),
+    settle(probes.requestVolumeTrend({ days: trendDays })),
+    settle(probes.podUsage({})),
   ]);
   const m = metrics.state === 'ok' ? metrics.result : {};
   const kpis = (Object.keys(WEDSYNC_KPI_THRESHOLDS) as KpiName[]).map((name) =>

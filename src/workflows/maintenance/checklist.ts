@@ -15,6 +15,7 @@ import type { Audience } from '../../common/roster';
 import { AuditTrail } from '../gates/audit-trail';
 import { Gatekeeper } from '../gates/gatekeeper';
 import type { GateStatus } from '../gates/types';
+import { probes } from '../health/activities';
 import { evaluateKpi } from '../health/kpi';
 import { failureText } from '../common/failure-text';
 
@@ -60,10 +61,6 @@ const HOUR = 3_600_000;
 /** A person's task is due within the cadence's own period, so one run's tasks end before the next run. */
 const TASK_DEADLINE: Record<Cadence, number> = { daily: 8 * HOUR, weekly: 3 * 24 * HOUR, monthly: 7 * 24 * HOUR, quarterly: 14 * 24 * HOUR };
 
-const reads = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { maximumAttempts: 3, nonRetryableErrorTypes: [FailureType.InvalidInput, FailureType.NotAuthorized] },
-});
 const { notify } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { maximumAttempts: 10, nonRetryableErrorTypes: [FailureType.InvalidInput] },
@@ -76,12 +73,12 @@ const CACHE_HIT_RATE_FLOOR = 0.7;
 
 const CHECKS: Record<string, Check> = {
   async overnightAlerts() {
-    const { incidents } = await reads.incidentsOpened({ hours: 15 });
+    const { incidents } = await probes.incidentsOpened({ hours: 15 });
     return { ok: incidents.length === 0, detail: incidents.length ? `${incidents.length} incident(s) opened overnight: ${incidents.map((i) => i.workflowId).join(', ')}` : 'no incidents overnight' };
   },
   async skippedScheduleRuns() {
     // Temporal raises nothing when a schedule skips a run (overlap, or a catch-up window missed in an outage).
-    const report = await reads.reportSkippedRuns({ hours: 24 });
+    const report = await probes.reportSkippedRuns({ hours: 24 });
     const skipped = report.filter((r) => r.skippedOverlap + r.missedCatchup > 0);
     return {
       ok: skipped.length === 0,
@@ -91,33 +88,33 @@ const CHECKS: Record<string, Check> = {
     };
   },
   async costAnomalies() {
-    const c = await reads.fetchCostStatus();
+    const c = await probes.fetchCostStatus();
     return { ok: !c.anomaly, detail: `spent ${c.spent} of ${c.budget} (${Math.round(c.ratio * 100)}%)${c.anomaly ? ': above the alert ratio' : ''}` };
   },
   async backupCompleted() {
-    const b = await reads.latestBackup();
+    const b = await probes.latestBackup();
     if (b.ageHours === undefined) return { ok: false, detail: `no backup in ${b.bucket}` };
     return { ok: b.ageHours <= 26, detail: `newest backup ${b.key} is ${b.ageHours} h old` };
   },
   async errorRates() {
-    const [m, recent] = await Promise.all([reads.fetchDailyMetrics(), reads.fetchRecentErrors()]);
+    const [m, recent] = await Promise.all([probes.fetchDailyMetrics(), probes.fetchRecentErrors()]);
     const loud = recent.errors.filter((e) => e.count > 10);
     const ok = (m.errorRate ?? 0) < ERROR_RATE_SLO && loud.length === 0;
     return { ok, detail: `error rate ${m.errorRate ?? 'unknown'} (SLO < ${ERROR_RATE_SLO}); errors over 10 occurrences: ${loud.map((e) => `${e.message} ×${e.count}`).join('; ') || 'none'}` };
   },
   async serviceMetrics() {
-    const m = await reads.fetchDailyMetrics();
+    const m = await probes.fetchDailyMetrics();
     const kpis = (['responseTimeMs', 'accuracyRate', 'availability', 'errorRate', 'queueLength'] as const).map((k) => evaluateKpi(k, m[k]));
     const off = kpis.filter((k) => k.level === 'warning' || k.level === 'alert');
     return { ok: off.length === 0, detail: off.length ? off.map((k) => `${k.name} ${k.value} ${k.level}`).join('; ') : 'every KPI within target' };
   },
   async cachePerformance() {
-    const probe = await reads.probeCache();
+    const probe = await probes.probeCache();
     const hitRate = Number((probe.detail as { hitRate?: number }).hitRate ?? 0);
     return { ok: hitRate >= CACHE_HIT_RATE_FLOOR, detail: `cache hit rate ${hitRate} (low below ${CACHE_HIT_RATE_FLOOR})` };
   },
   async userFeedback() {
-    const a = await reads.recommendationAcceptance({ hours: 30 * 24 });
+    const a = await probes.recommendationAcceptance({ hours: 30 * 24 });
     return { ok: a.acceptanceRate === undefined || a.acceptanceRate >= 0.85, detail: `${a.feedback} feedback entries in 30 days; acceptance ${a.acceptanceRate ?? 'n/a'}, rating ${a.averageRating ?? 'n/a'}` };
   },
 };
