@@ -32,6 +32,7 @@ import { FailureType, invalidInput } from '../../common/failures';
 import { AuditTrail } from '../gates/audit-trail';
 import { probes } from '../health/activities';
 import { settle } from '../health/settle';
+import { kube, waitForRollout } from '../rollout/activities';
 import { pruneOptimizations } from './retention';
 import { failureText } from '../common/failure-text';
 
@@ -77,7 +78,6 @@ const retryable = {
   maximumAttempts: 5,
   nonRetryableErrorTypes: [FailureType.InvalidInput, FailureType.NotAuthorized, FailureType.TargetNotFound, FailureType.RolloutFailed],
 };
-const k8s = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: retryable });
 const { maintenancePlan, warmCache } = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: retryable });
 const { purgeCacheKeys } = proxyActivities<Activities>({
   startToCloseTimeout: '2 hours',
@@ -85,14 +85,6 @@ const { purgeCacheKeys } = proxyActivities<Activities>({
   heartbeatTimeout: '30 seconds',
   retry: { ...retryable, maximumAttempts: 10 },
 });
-
-function waitForRollout(deployment: string, timeoutSeconds: number) {
-  return proxyActivities<Activities>({
-    startToCloseTimeout: `${timeoutSeconds + 60} seconds`,
-    heartbeatTimeout: '30 seconds',
-    retry: retryable,
-  }).waitForRollout({ deployment, timeoutSeconds });
-}
 
 function validate(input: unknown): SundayWindowInput {
   if (input === undefined || input === null) return {};
@@ -154,16 +146,16 @@ export async function sundayMaintenanceWindow(rawInput?: SundayWindowInput): Pro
   // 1. Model update, validated, rolled back when it does not hold.
   await run('model-update', async () => {
     const version = plan.modelVersion!;
-    const before = await k8s.getConfigMap({ name: plan.modelConfigMap });
+    const before = await kube.getConfigMap({ name: plan.modelConfigMap });
     if (before.data['model.version'] === version) return { status: 'done', detail: `already at model ${version}` };
     const rolloutSeconds = () => Math.max(60, Math.min(15 * 60, Math.floor((windowEnd - Date.now()) / 1000) - 5 * 60));
     const restartAll = async () => {
       const stamp = new Date().toISOString();
-      for (const deployment of plan.deployments) await k8s.rolloutRestart({ deployment, restartedAt: stamp });
+      for (const deployment of plan.deployments) await kube.rolloutRestart({ deployment, restartedAt: stamp });
       for (const deployment of plan.deployments) await waitForRollout(deployment, rolloutSeconds());
     };
     try {
-      await k8s.applyConfigMap({ name: plan.modelConfigMap, data: { ...before.data, 'model.version': version } });
+      await kube.applyConfigMap({ name: plan.modelConfigMap, data: { ...before.data, 'model.version': version } });
       await restartAll();
       const urls = await probes.listHealthEndpoints();
       const health = await Promise.all(urls.map((url) => settle(probes.probeHealth(url))));
@@ -181,7 +173,7 @@ export async function sundayMaintenanceWindow(rawInput?: SundayWindowInput): Pro
       const why = failureText(err);
       // The previous model config goes back and the pods restart on it, even if this workflow is being cancelled.
       await CancellationScope.nonCancellable(async () => {
-        await k8s.applyConfigMap({ name: plan.modelConfigMap, data: before.data });
+        await kube.applyConfigMap({ name: plan.modelConfigMap, data: before.data });
         await restartAll();
       });
       return { status: 'rolled-back', detail: `model ${version} rolled back to ${before.data['model.version'] ?? 'the previous config'}: ${why}` };

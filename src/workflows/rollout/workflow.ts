@@ -11,9 +11,8 @@
  *   temporal workflow start --type restartDeployment --task-queue aiops-runbooks \
  *     --input '{"deployment":"ai-optimization-engine","timeoutSeconds":600}'
  */
-import { proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../../activities';
-import { FailureType, invalidInput } from '../../common/failures';
+import { invalidInput } from '../../common/failures';
+import { kube, waitForRollout } from './activities';
 
 export interface RolloutInput {
   /** A deployment listed in K8S_DEPLOYMENTS, in K8S_AI_NAMESPACE. */
@@ -27,14 +26,6 @@ export interface RollbackInput extends RolloutInput {
   toRevision?: number;
 }
 
-const nonRetryableErrorTypes = [FailureType.InvalidInput, FailureType.NotAuthorized, FailureType.TargetNotFound, FailureType.RolloutFailed];
-
-// Restart stamps a fixed time and undo writes nothing when already done, so both are safe to retry.
-const { rolloutRestart, rolloutUndo } = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 5, nonRetryableErrorTypes },
-});
-
 function validate(input: RolloutInput | undefined): Required<RolloutInput> {
   if (!input || typeof input.deployment !== 'string' || input.deployment === '') {
     throw invalidInput('deployment', 'is required (a deployment listed in K8S_DEPLOYMENTS)');
@@ -46,18 +37,10 @@ function validate(input: RolloutInput | undefined): Required<RolloutInput> {
   return { deployment: input.deployment, timeoutSeconds };
 }
 
-function waitForRolloutWithin(timeoutSeconds: number) {
-  return proxyActivities<Activities>({
-    startToCloseTimeout: `${timeoutSeconds + 60} seconds`,
-    heartbeatTimeout: '30 seconds',
-    retry: { initialInterval: '2 seconds', maximumInterval: '30 seconds', maximumAttempts: 5, nonRetryableErrorTypes },
-  }).waitForRollout;
-}
-
 export async function restartDeployment(input: RolloutInput) {
   const { deployment, timeoutSeconds } = validate(input);
-  const restart = await rolloutRestart({ deployment, restartedAt: new Date().toISOString() });
-  const rollout = await waitForRolloutWithin(timeoutSeconds)({ deployment, timeoutSeconds });
+  const restart = await kube.rolloutRestart({ deployment, restartedAt: new Date().toISOString() });
+  const rollout = await waitForRollout(deployment, timeoutSeconds);
   return { ...restart, rollout };
 }
 
@@ -66,7 +49,7 @@ export async function rollbackDeployment(input: RollbackInput) {
   if (input.toRevision !== undefined && (!Number.isInteger(input.toRevision) || input.toRevision < 1)) {
     throw invalidInput('toRevision', 'must be a revision number (1 or more)');
   }
-  const undo = await rolloutUndo({ deployment, toRevision: input.toRevision });
-  const rollout = await waitForRolloutWithin(timeoutSeconds)({ deployment, timeoutSeconds });
+  const undo = await kube.rolloutUndo({ deployment, toRevision: input.toRevision });
+  const rollout = await waitForRollout(deployment, timeoutSeconds);
   return { ...undo, rollout };
 }
