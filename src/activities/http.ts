@@ -12,7 +12,8 @@ export interface HttpDeps {
   wedsync: AppConfig['wedsync'];
 }
 
-const get = (url: string, deps: HttpDeps, keepErrorBodies = false) =>
+/** A GET to the AI service with its token and timeout from configuration. */
+export const wedsyncGet = (url: string, deps: HttpDeps, keepErrorBodies = false) =>
   requestJson(url, {
     bearerToken: deps.wedsync.apiToken,
     timeoutMs: deps.wedsync.timeoutMs,
@@ -37,7 +38,7 @@ export function createHttpActivities(deps: HttpDeps) {
         // Only configured endpoints may be probed, so a workflow input cannot point the worker anywhere else.
         throw invalidInput('url', `"${url}" is not one of WEDSYNC_HEALTH_URLS`);
       }
-      const res = await get(url, deps, true);
+      const res = await wedsyncGet(url, deps, true);
       const { status, latencyMs } = res;
       const doc = expectObject(url, res);
       return {
@@ -56,7 +57,7 @@ export function createHttpActivities(deps: HttpDeps) {
 
     /** The seed's `curl /ai/metrics/daily`: the 24-hour performance summary. */
     async fetchDailyMetrics(): Promise<DailyMetrics> {
-      const doc = expectObject(deps.wedsync.metricsUrl, await get(deps.wedsync.metricsUrl, deps));
+      const doc = expectObject(deps.wedsync.metricsUrl, await wedsyncGet(deps.wedsync.metricsUrl, deps));
       return {
         responseTimeMs: num(doc.response_time_ms ?? doc.avg_response_time_ms),
         accuracyRate: num(doc.accuracy_rate),
@@ -69,7 +70,7 @@ export function createHttpActivities(deps: HttpDeps) {
 
     /** The seed's `curl /ai/errors/recent | jq '.errors[] | select(.count > 10)'`, keeping every error and its count. */
     async fetchRecentErrors(): Promise<RecentErrors> {
-      const list = expectObject(deps.wedsync.errorsUrl, await get(deps.wedsync.errorsUrl, deps)).errors;
+      const list = expectObject(deps.wedsync.errorsUrl, await wedsyncGet(deps.wedsync.errorsUrl, deps)).errors;
       if (!Array.isArray(list)) {
         throw ApplicationFailure.create({
           type: FailureType.BadUpstreamResponse,

@@ -6,7 +6,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType, invalidInput } from '../common/failures';
 import type { AppConfig, KubernetesTargets, MaintenanceConfig } from '../config';
-import { expectObject, requestJson } from './http-client';
+import { expectObject } from './http-client';
+import { wedsyncGet } from './http';
 
 export interface MaintenanceDeps {
   maintenance: MaintenanceConfig;
@@ -32,8 +33,7 @@ export interface CostStatus {
 
 export function createMaintenanceActivities(deps: MaintenanceDeps) {
   const { maintenance, targets } = deps;
-  const call = (url: string) =>
-    requestJson(url, { bearerToken: deps.wedsync.apiToken, timeoutMs: deps.wedsync.timeoutMs, credentialsSetting: 'WEDSYNC_API_TOKEN' });
+  const call = (url: string) => wedsyncGet(url, deps);
 
   return {
     async maintenancePlan(): Promise<MaintenancePlan> {
