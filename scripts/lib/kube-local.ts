@@ -7,7 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { endpointsSetByOperator, LOCAL_PORTS } from '../../src/config';
+import { endpointsSetByOperator, loadConfig, LOCAL_PORTS } from '../../src/config';
 import { DATA_DIR, ensureDir } from './paths';
 
 export const KUBE_DIR = join(DATA_DIR, 'kubernetes');
@@ -18,8 +18,6 @@ const SERVING_CERT = join(CERT_DIR, 'apiserver.crt');
 const TOKENS_FILE = join(KUBE_DIR, 'tokens.csv');
 const SA_KEY = join(KUBE_DIR, 'sa.key');
 const SA_PUB = join(KUBE_DIR, 'sa.pub');
-/** The namespace the runbooks act in on the local cluster (K8S_AI_NAMESPACE's default). */
-export const LOCAL_AI_NAMESPACE = 'ai-services';
 
 /**
  * The environment that points a worker or the tests at the local cluster: KUBECONFIG, unless the operator
@@ -129,7 +127,7 @@ export function writeLocalKubeconfig(): string {
     kind: 'Config',
     clusters: [{ name: 'aiops-local', cluster: { server, 'certificate-authority-data': readFileSync(SERVING_CERT).toString('base64') } }],
     users: [{ name: 'aiops-admin', user: { token: adminToken() } }],
-    contexts: [{ name: 'aiops-local', context: { cluster: 'aiops-local', user: 'aiops-admin', namespace: LOCAL_AI_NAMESPACE } }],
+    contexts: [{ name: 'aiops-local', context: { cluster: 'aiops-local', user: 'aiops-admin', namespace: loadConfig().kubernetes.aiNamespace } }],
     'current-context': 'aiops-local',
   };
   writeFileSync(LOCAL_KUBECONFIG, stringify(config), { mode: 0o600 });
@@ -145,7 +143,8 @@ export async function seedLocalCluster(): Promise<void> {
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(LOCAL_KUBECONFIG);
   const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
-  const namespace = LOCAL_AI_NAMESPACE;
+  // The objects the runbooks are configured to act on, so that they find them here.
+  const { aiNamespace: namespace, targets } = loadConfig().kubernetes;
   const engine = (name: string, replicas: number) => ({
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -158,22 +157,21 @@ export async function seedLocalCluster(): Promise<void> {
   });
   const wanted = [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
-    engine('ai-optimization-engine', 3),
-    engine('ai-recommendation-engine', 2),
+    ...targets.deployments.map((name) => engine(name, 3)),
     {
       apiVersion: 'networking.k8s.io/v1',
       kind: 'Ingress',
-      metadata: { name: 'ai-ingress', namespace },
+      metadata: { name: targets.ingress, namespace },
       spec: {
         rules: [
           {
             host: 'api.wedsync.com',
-            http: { paths: [{ path: '/ai/', pathType: 'Prefix', backend: { service: { name: 'ai-optimization-engine', port: { number: 80 } } } }] },
+            http: { paths: [{ path: '/ai/', pathType: 'Prefix', backend: { service: { name: targets.primaryService, port: { number: targets.servicePort } } } }] },
           },
         ],
       },
     },
-    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ai-model-config', namespace }, data: { 'model.version': '1.0.0' } },
+    ...targets.configMaps.map((name) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace }, data: { 'model.version': '1.0.0' } })),
   ];
   for (const obj of wanted) {
     try {

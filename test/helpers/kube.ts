@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import type * as k8sTypes from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 import type { KubernetesDeps } from '../../src/activities/kubernetes';
 import type { KubernetesTargets } from '../../src/config';
+import { testConfig } from './deps';
 
 export type K8s = typeof k8sTypes;
 export const k8sModule = (): Promise<K8s> => import('@kubernetes/client-node');
@@ -54,15 +55,8 @@ export async function testCluster(prefix = 'aiops-test'): Promise<TestCluster> {
       kubeConfig: asUser,
       aiNamespace: namespace,
       pollIntervalMs: 50,
-      targets: {
-        deployments: ['ai-optimization-engine', 'ai-recommendation-engine'],
-        ingress: 'ai-ingress',
-        primaryService: 'ai-optimization-engine',
-        backupService: 'ai-backup-services',
-        servicePort: 80,
-        configMaps: ['ai-model-config'],
-        ...targets,
-      },
+      // The configured targets (seed 002's names by default), with a suite's own where it sets them.
+      targets: { ...testConfig().kubernetes.targets, ...targets },
     }),
     // Without a namespace controller the namespace stays Terminating; its objects are only ever read by its own suite.
     destroy: async () => void (await core.deleteNamespace({ name: namespace }).catch(() => undefined)),
