@@ -5,7 +5,7 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 import type { AppConfig } from '../config';
-import type { KubernetesDeps } from './kubernetes/client';
+import { apisFor, type KubernetesDeps } from './kubernetes/client';
 import { createConfigMapActivities } from './kubernetes/configmaps';
 import { createIngressActivities } from './kubernetes/ingress';
 import { createJobActivities } from './kubernetes/jobs';
@@ -26,11 +26,12 @@ export async function loadKubeConfig(cfg: AppConfig['kubernetes']): Promise<Kube
 }
 
 export function createKubernetesActivities(deps: KubernetesDeps) {
+  const apis = apisFor(deps);
   return {
-    ...createPodActivities(deps),
-    ...createRolloutActivities(deps),
-    ...createIngressActivities(deps),
-    ...createConfigMapActivities(deps),
-    ...createJobActivities(deps),
+    ...createPodActivities(deps, apis),
+    ...createRolloutActivities(deps, apis),
+    ...createIngressActivities(deps, apis),
+    ...createConfigMapActivities(deps, apis),
+    ...createJobActivities(deps, apis),
   };
 }

@@ -36,9 +36,12 @@ export interface KubeApis {
   patchAs(strategy: 'strategic' | 'merge' | 'json' | 'apply'): ConfigurationOptions;
 }
 
+/** The API clients, made on first use and shared by every Kubernetes activity of one worker. */
+export type KubeApisGetter = () => Promise<KubeApis>;
+
 export const NO_CLUSTER = 'no Kubernetes cluster configured (set KUBECONFIG or K8S_IN_CLUSTER=true)';
 
-export function apisFor(deps: KubernetesDeps): () => Promise<KubeApis> {
+export function apisFor(deps: KubernetesDeps): KubeApisGetter {
   let apis: Promise<KubeApis> | undefined;
   return () => {
     if (!deps.kubeConfig) {

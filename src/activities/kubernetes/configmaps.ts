@@ -3,7 +3,7 @@
  * and `kubectl apply -f` to restore it.
  */
 import { invalidInput } from '../../common/failures';
-import { apisFor, call, isNotFound, requireTarget, type KubernetesDeps } from './client';
+import { call, isNotFound, requireTarget, type KubeApisGetter, type KubernetesDeps } from './client';
 
 const DATA_KEY = /^[-._a-zA-Z0-9]+$/;
 /** The API server's limit for one object. */
@@ -21,8 +21,7 @@ function requireData(value: unknown): Record<string, string> {
   return value as Record<string, string>;
 }
 
-export function createConfigMapActivities(deps: KubernetesDeps) {
-  const apis = apisFor(deps);
+export function createConfigMapActivities(deps: KubernetesDeps, apis: KubeApisGetter) {
   const ns = deps.aiNamespace;
   const configMapName = (value: unknown) => requireTarget('name', value, deps.targets.configMaps, 'K8S_CONFIGMAPS');
 

@@ -6,7 +6,7 @@
 import type { V1Ingress } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../common/failures';
-import { apisFor, call, requireTarget, requireWholeNumber, type KubernetesDeps } from './client';
+import { call, requireTarget, requireWholeNumber, type KubeApisGetter, type KubernetesDeps } from './client';
 
 /** Where the ingress pointed before our last switch, so a retry or a failback knows the way home. */
 export const PREVIOUS_BACKEND_ANNOTATION = 'aiops-runbooks/previous-backend';
@@ -35,8 +35,7 @@ function parseBackend(value: string | undefined): IngressBackend | undefined {
   return m ? { service: m[1], port: Number(m[2]) } : undefined;
 }
 
-export function createIngressActivities(deps: KubernetesDeps) {
-  const apis = apisFor(deps);
+export function createIngressActivities(deps: KubernetesDeps, apis: KubeApisGetter) {
   const ns = deps.aiNamespace;
   const { targets } = deps;
 

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { V1Job, V1Pod } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType, invalidInput } from '../../common/failures';
-import { apisFor, call, canonicalJson, kubernetesFailure, pollPause, requireDnsLabel, requireWholeNumber, statusCode, type KubernetesDeps } from './client';
+import { call, canonicalJson, kubernetesFailure, pollPause, requireDnsLabel, requireWholeNumber, statusCode, type KubeApisGetter, type KubernetesDeps } from './client';
 
 export interface JobSpec {
   /** The Job's name; derive it from the workflow (e.g. retrain-2026-11) so a retry finds the same Job. */
@@ -108,8 +108,7 @@ function condition(job: V1Job, type: string) {
   return job.status?.conditions?.find((c) => c.type === type && c.status === 'True');
 }
 
-export function createJobActivities(deps: KubernetesDeps) {
-  const apis = apisFor(deps);
+export function createJobActivities(deps: KubernetesDeps, apis: KubeApisGetter) {
   const ns = deps.aiNamespace;
 
   /** The last lines of the pod that failed (else the newest pod) of a Job, or why they could not be read. */

@@ -1,7 +1,7 @@
 /** Pods: `kubectl get pods`, `kubectl logs --tail`, `kubectl top pods`. */
 import { invalidInput } from '../../common/failures';
 import type { PodListing, PodSummary } from '../../workflows/health/types';
-import { apisFor, call, kubernetesFailure, NO_CLUSTER, requireDnsLabel, requireObjectName, requireWholeNumber, statusCode, type KubernetesDeps } from './client';
+import { call, kubernetesFailure, NO_CLUSTER, requireDnsLabel, requireObjectName, requireWholeNumber, statusCode, type KubeApisGetter, type KubernetesDeps } from './client';
 
 export interface PodUsage {
   pod: string;
@@ -36,8 +36,7 @@ export function parseQuantity(q: string): number {
   return m[2] in factor ? value * factor[m[2]] : NaN;
 }
 
-export function createPodActivities(deps: KubernetesDeps) {
-  const apis = apisFor(deps);
+export function createPodActivities(deps: KubernetesDeps, apis: KubeApisGetter) {
   const ns = deps.aiNamespace;
 
   return {

@@ -8,13 +8,13 @@ import { ApplicationFailure } from '@temporalio/common';
 import { FailureType, invalidInput } from '../../common/failures';
 import {
   activityContext,
-  apisFor,
   call,
   canonicalJson,
   labelSelector,
   pollPause,
   requireTarget,
   requireWholeNumber,
+  type KubeApisGetter,
   type KubernetesDeps,
 } from './client';
 
@@ -81,8 +81,7 @@ function sameTemplate(a: V1PodTemplateSpec | undefined, b: V1PodTemplateSpec): b
   return canonicalJson(a ?? {}) === canonicalJson(b);
 }
 
-export function createRolloutActivities(deps: KubernetesDeps) {
-  const apis = apisFor(deps);
+export function createRolloutActivities(deps: KubernetesDeps, apis: KubeApisGetter) {
   const ns = deps.aiNamespace;
   const deploymentName = (value: unknown) => requireTarget('deployment', value, deps.targets.deployments, 'K8S_DEPLOYMENTS');
 
