@@ -1,11 +1,11 @@
 /** Runs an activity call and records its outcome as data, so one failed probe degrades a report instead of failing it. */
+import { innermostCause } from '../common/failure-text';
 import type { Check } from './report';
 
+/** The innermost cause's message: ActivityFailure wraps the ApplicationFailure that carries the useful one. */
 function rootMessage(err: unknown): string {
-  let e = err as { message?: string; cause?: unknown } | undefined;
-  // ActivityFailure wraps the ApplicationFailure that carries the useful message.
-  while (e && e.cause) e = e.cause as typeof e;
-  return e?.message ?? String(err);
+  const cause = innermostCause(err) as { message?: string } | undefined;
+  return cause?.message ?? String(err);
 }
 
 export async function settle<T>(call: Promise<T>): Promise<Check<T>> {
