@@ -4,17 +4,14 @@
  * signal `decision` or the update `decide`; both go through one check and one handler. The update's validator
  * refuses a bad decision to the caller's face; a bad signal changes nothing and is written to the audit log.
  */
-import { condition, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { Activities } from '../../activities';
+import { condition, setHandler, workflowInfo } from '@temporalio/workflow';
 import { describeAudience, isInAudience, mergeAudiences, type Audience, type Member } from '../../common/roster';
 import type { AuditTrail } from './audit-trail';
 import { decideUpdate, decisionSignal } from './messages';
 import type { Decision, GateOutcome, GateSpec, GateStatus } from './types';
+import { notifications } from './notifications';
 
-const { notify } = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10, nonRetryableErrorTypes: ['InvalidInput'] },
-});
+const { notify } = notifications;
 
 interface OpenGate {
   spec: GateSpec;

@@ -13,16 +13,16 @@ import {
   ParentClosePolicy,
   executeChild,
   patched,
-  proxyActivities,
   proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
-import { FailureType, invalidInput } from '../../common/failures';
+import { invalidInput } from '../../common/failures';
 import { SCROLLUNIVERSITY_ESCALATION_CHAIN, type Audience } from '../../common/roster';
 import { AuditTrail } from '../gates/audit-trail';
 import { Gatekeeper } from '../gates/gatekeeper';
+import { notifications } from '../gates/notifications';
 import { probes } from '../health/activities';
 import { monitorUntilHealthy } from '../health/monitor';
 import { settle } from '../health/settle';
@@ -66,10 +66,7 @@ const RESPONDERS: Audience = { roles: ['on-call', 'ai-team-lead', 'devops', 'sec
 /** Reads configuration only: a local activity, without a round trip through the server. */
 const { loadDirectory } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds' });
 
-const { notify, updatePagerDuty } = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10, nonRetryableErrorTypes: [FailureType.InvalidInput] },
-});
+const { notify, updatePagerDuty } = notifications;
 
 
 function validate(raw: unknown): IncidentInput {

@@ -8,12 +8,13 @@
  *   temporal workflow signal --workflow-id <id> --name decision \
  *     --input '{"gate":"analyze-cost-trends","decision":"approve","by":"ai-lead","reason":"spend flat week on week"}'
  */
-import { defineQuery, proxyActivities, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { defineQuery, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
-import { FailureType, invalidInput } from '../../common/failures';
+import { invalidInput } from '../../common/failures';
 import type { Audience } from '../../common/roster';
 import { AuditTrail } from '../gates/audit-trail';
 import { Gatekeeper } from '../gates/gatekeeper';
+import { notifications } from '../gates/notifications';
 import type { GateStatus } from '../gates/types';
 import { probes } from '../health/activities';
 import { evaluateKpi } from '../health/kpi';
@@ -61,10 +62,7 @@ const HOUR = 3_600_000;
 /** A person's task is due within the cadence's own period, so one run's tasks end before the next run. */
 const TASK_DEADLINE: Record<Cadence, number> = { daily: 8 * HOUR, weekly: 3 * 24 * HOUR, monthly: 7 * 24 * HOUR, quarterly: 14 * 24 * HOUR };
 
-const { notify } = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { maximumAttempts: 10, nonRetryableErrorTypes: [FailureType.InvalidInput] },
-});
+const { notify } = notifications;
 const { loadDirectory } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds' });
 
 /** seed 000's SLOs: error rate < 1 %; cache hit rate above the 70 % its Issue 4 calls low. */
