@@ -22,6 +22,7 @@ import { crisisWorkflowId } from '../../src/workflows/crisis/messages';
 import { outboundUrlsAt } from '../lib/local-receiver';
 import { bringUp, runningSession, type Session } from '../lib/session';
 import { POSTGRES_ADMIN } from '../lib/stack';
+import { flag } from './report';
 
 const HELP = `Usage: npm run bench -- [--crises N] [--couples N] [--baseline-runs N]
          [--activity-slots N] [--local-activity-slots N] [--workflow-slots N] [--pollers N] [--workflow-threads N] [--cached-workflows N]
@@ -30,16 +31,6 @@ Defaults: 500 crises, 3 couples each, 20 baseline runs, and the worker options a
 (src/workers/worker.ts); the worker flags override one option each.
 Uses the running npm start stack, or brings one up for the run.
 `;
-
-function flag(name: string): number | undefined;
-function flag(name: string, fallback: number): number;
-function flag(name: string, fallback?: number): number | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const n = Number(process.argv[i + 1]);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name}: must be a whole number above 0`);
-  return n;
-}
 
 /** The worker flags given on the command line; the rest stay as createWorker sets them. */
 function workerOverrides(): Partial<WorkerOptions> {

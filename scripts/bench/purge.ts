@@ -12,21 +12,13 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { Redis } from 'ioredis';
 import { createRedisActivities, type PurgeCacheResult } from '../../src/activities/redis';
 import { LOCAL_PORTS, loadConfig } from '../../src/config';
-import { mib, printTable, progress, rssSampler, timeShell } from './report';
+import { flag, mib, printTable, progress, rssSampler, timeShell } from './report';
 
 const HELP = `Usage: npm run bench -- purge [--keys N] [--others N] [--db N] [--scan-count N]
 
 Defaults: 1,000,000 ai:* keys, 1,000,000 others, Redis DB 15 (emptied first), SCAN COUNT 5000.
 Needs the stack's Redis (npm run stack -- up) and redis-cli on PATH.
 `;
-
-function flag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const n = Number(process.argv[i + 1]);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name}: must be a whole number`);
-  return n;
-}
 
 const say = progress('purge');
 const OTHER_SHAPES = [(i: number) => `user:${i}:profile`, (i: number) => `cache:ai:${i}`, (i: number) => `ai-model:${i}`, (i: number) => `session:${i}`];
@@ -79,8 +71,8 @@ async function main(): Promise<void> {
     return;
   }
   const keys = flag('keys', 1_000_000);
-  const others = flag('others', 1_000_000);
-  const db = flag('db', 15);
+  const others = flag('others', 1_000_000, 0);
+  const db = flag('db', 15, 0);
   const scanCount = flag('scan-count', 5000);
   if (process.argv.includes('--ours')) return runOurs(db, scanCount);
 

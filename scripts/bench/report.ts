@@ -46,3 +46,14 @@ export function timeShell(script: string): Promise<{ ms: number; maxRssBytes?: n
     }),
   );
 }
+
+/** A whole-number `--name N` option of the bench command line, at least `min`. */
+export function flag(name: string): number | undefined;
+export function flag(name: string, fallback: number, min?: number): number;
+export function flag(name: string, fallback?: number, min = 1): number | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return fallback;
+  const n = Number(process.argv[i + 1]);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name}: must be a whole number of at least ${min}`);
+  return n;
+}

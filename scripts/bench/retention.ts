@@ -16,7 +16,7 @@ import { createPostgresActivities, type RetentionResult } from '../../src/activi
 import { LOCAL_PORTS, loadConfig } from '../../src/config';
 import { bootstrapDatabase } from '../../src/db/bootstrap';
 import { POSTGRES_ADMIN } from '../lib/stack';
-import { mib, printTable, progress, rssSampler, timeShell } from './report';
+import { flag, mib, printTable, progress, rssSampler, timeShell } from './report';
 
 const HELP = `Usage: npm run bench -- retention [--rows N] [--writers N]
 
@@ -25,14 +25,6 @@ Needs the stack's PostgreSQL (npm run stack -- up) and psql on PATH.
 `;
 
 const SEED_DELETE = "DELETE FROM wedding_optimizations WHERE created_at < NOW() - INTERVAL '90 days' AND status = 'completed';";
-
-function flag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const n = Number(process.argv[i + 1]);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name}: must be a whole number above 0`);
-  return n;
-}
 
 const say = progress('retention');
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
