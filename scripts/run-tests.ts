@@ -8,8 +8,8 @@ import { join, relative } from 'node:path';
 import { ROOT } from './lib/paths';
 import { log } from './lib/processes';
 import { bringUp, runningSession, type Session } from './lib/session';
-import { POSTGRES_ADMIN } from './lib/stack';
-import { endpointsSetByOperator, LOCAL_PORTS, loadConfig } from '../src/config';
+import { localPostgresAdminUrl } from './lib/stack';
+import { endpointsSetByOperator, loadConfig } from '../src/config';
 import { bootstrapDatabase } from '../src/db/bootstrap';
 import { ensureTemporalCli, ensureTimeSkippingServer } from './lib/tools';
 import { localClusterEnv } from './lib/kube-local';
@@ -57,7 +57,7 @@ async function main(): Promise<number> {
       const appUrl = new URL(loadConfig().postgres.url);
       appUrl.pathname = '/aiops_test';
       await bootstrapDatabase({
-        adminUrl: `postgres://${POSTGRES_ADMIN.user}:${POSTGRES_ADMIN.password}@127.0.0.1:${LOCAL_PORTS.postgres}/postgres`,
+        adminUrl: localPostgresAdminUrl(),
         appUrl: appUrl.toString(),
       });
       env.DATABASE_URL = appUrl.toString();

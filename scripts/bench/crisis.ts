@@ -14,14 +14,14 @@ import { promisify } from 'node:util';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { LOCAL_PORTS, loadConfig } from '../../src/config';
+import { loadConfig } from '../../src/config';
 import { bootstrapDatabase } from '../../src/db/bootstrap';
 import { createDeps } from '../../src/workers/deps';
 import { createWorker, WORKER_TUNING } from '../../src/workers/worker';
 import { crisisWorkflowId } from '../../src/workflows/crisis/messages';
 import { outboundUrlsAt } from '../lib/local-receiver';
 import { bringUp, runningSession, type Session } from '../lib/session';
-import { POSTGRES_ADMIN } from '../lib/stack';
+import { localPostgresAdminUrl } from '../lib/stack';
 import { flag } from './report';
 
 const HELP = `Usage: npm run bench -- [--crises N] [--couples N] [--baseline-runs N]
@@ -110,7 +110,7 @@ async function main(): Promise<void> {
   const dbUrl = new URL(loadConfig().postgres.url);
   dbUrl.pathname = '/aiops_bench';
   await bootstrapDatabase({
-    adminUrl: `postgres://${POSTGRES_ADMIN.user}:${POSTGRES_ADMIN.password}@127.0.0.1:${LOCAL_PORTS.postgres}/postgres`,
+    adminUrl: localPostgresAdminUrl(),
     appUrl: dbUrl.toString(),
   });
   const env: NodeJS.ProcessEnv = { ...process.env, ...outboundUrlsAt(base), DATABASE_URL: dbUrl.toString(), DATABASE_POOL_MAX: '20' };

@@ -13,9 +13,9 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { Client, Pool } from 'pg';
 import { createPostgresActivities, type RetentionResult } from '../../src/activities/postgres';
-import { LOCAL_PORTS, loadConfig } from '../../src/config';
+import { loadConfig } from '../../src/config';
 import { bootstrapDatabase } from '../../src/db/bootstrap';
-import { POSTGRES_ADMIN } from '../lib/stack';
+import { localPostgresAdminUrl } from '../lib/stack';
 import { flag, mib, printTable, progress, rssSampler, timeShell } from './report';
 
 const HELP = `Usage: npm run bench -- retention [--rows N] [--writers N]
@@ -101,9 +101,8 @@ async function main(): Promise<void> {
   const writers = flag('writers', 2);
   const appUrl = new URL(loadConfig().postgres.url);
   appUrl.pathname = '/aiops_bench';
-  const adminUrl = `postgres://${POSTGRES_ADMIN.user}:${POSTGRES_ADMIN.password}@127.0.0.1:${LOCAL_PORTS.postgres}`;
-  await bootstrapDatabase({ adminUrl: `${adminUrl}/postgres`, appUrl: appUrl.toString() });
-  const admin = new Client({ connectionString: `${adminUrl}/aiops_bench` });
+  await bootstrapDatabase({ adminUrl: localPostgresAdminUrl(), appUrl: appUrl.toString() });
+  const admin = new Client({ connectionString: localPostgresAdminUrl('aiops_bench') });
   await admin.connect();
 
   say(`loading ${rows} rows`);

@@ -17,7 +17,7 @@ import { startDemoApi, type DemoApi } from './demo-api';
 import { ensureDir, ROOT, RUN_DIR } from './paths';
 import { isAlive, log, logPath, runningPid, spawnService, stopPid, waitFor, forgetService } from './processes';
 import { localClusterEnv } from './kube-local';
-import { POSTGRES_ADMIN, stackDown, stackUp, type StackState } from './stack';
+import { localPostgresAdminUrl, stackDown, stackUp, type StackState } from './stack';
 import { ensureTemporalCli } from './tools';
 
 export const SESSION_FILE = join(RUN_DIR, 'session.json');
@@ -103,7 +103,7 @@ export async function bringUp(): Promise<Session> {
     stack = await stackUp();
 
     if (!stack.external.includes('postgres')) {
-      const adminUrl = `postgres://${POSTGRES_ADMIN.user}:${POSTGRES_ADMIN.password}@127.0.0.1:${LOCAL_PORTS.postgres}/postgres`;
+      const adminUrl = localPostgresAdminUrl();
       const { applied } = await bootstrapDatabase({ adminUrl, appUrl: config.postgres.url });
       if (applied.length) log(`applied migrations: ${applied.join(', ')}`);
       const adminApp = new URL(adminUrl);

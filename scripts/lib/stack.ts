@@ -18,6 +18,11 @@ export const SERVICE_NAMES: ServiceName[] = ['temporal', 'kubernetes', 'etcd', '
 
 export const POSTGRES_ADMIN = { user: 'postgres', password: 'aiops-admin-local' };
 
+/** The local server's administrator connection to a database (`postgres` unless named). */
+export function localPostgresAdminUrl(database = 'postgres'): string {
+  return `postgres://${POSTGRES_ADMIN.user}:${POSTGRES_ADMIN.password}@127.0.0.1:${LOCAL_PORTS.postgres}/${database}`;
+}
+
 interface Service {
   /** True when the operator points us at an existing server instead. */
   external: () => boolean;

@@ -3,9 +3,9 @@
  * counting rows and keys is exact even while other suites use the same servers.
  */
 import { Pool } from 'pg';
-import { LOCAL_PORTS, loadConfig } from '../../src/config';
+import { loadConfig } from '../../src/config';
 import { bootstrapDatabase } from '../../src/db/bootstrap';
-import { POSTGRES_ADMIN } from '../../scripts/lib/stack';
+import { localPostgresAdminUrl } from '../../scripts/lib/stack';
 
 /** Redis DB indexes no other suite uses: one per test file, since node --test runs files in parallel. */
 export const REDIS_DB = { purge: 13, crash: 14 } as const;
@@ -20,7 +20,7 @@ export function redisUrlFor(db: number): string {
 export async function maintenanceDatabase(name: string): Promise<string> {
   const appUrl = new URL(process.env.DATABASE_URL ?? loadConfig().postgres.url);
   appUrl.pathname = `/${name}`;
-  const adminUrl = `postgres://${POSTGRES_ADMIN.user}:${POSTGRES_ADMIN.password}@127.0.0.1:${LOCAL_PORTS.postgres}/postgres`;
+  const adminUrl = localPostgresAdminUrl();
   // Parallel test files bootstrap at once and may collide on ALTER ROLE ("tuple concurrently updated").
   for (let attempt = 1; ; attempt++) {
     try {
