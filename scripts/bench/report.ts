@@ -12,16 +12,31 @@ export const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
 export const progress = (name: string) => (message: string) => process.stderr.write(`[bench ${name}] ${message}\n`);
 
-/** Samples this process's RSS until stopped; returns the peak and the value when sampling began. */
-export function rssSampler(everyMs = 20): { stop(): { startRss: number; peakRss: number } } {
+export interface RssSample {
+  startRss: number;
+  peakRss: number;
+  /** Peak RSS over the first and the second half of the sampled time: equal when memory stays flat. */
+  firstHalfPeak: number;
+  secondHalfPeak: number;
+}
+
+/** Samples this process's RSS until stopped; returns the peak, the value when sampling began, and each half's peak. */
+export function rssSampler(everyMs = 20): { stop(): RssSample } {
   const startRss = process.memoryUsage().rss;
-  let peakRss = startRss;
-  const timer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), everyMs);
+  const samples: [number, number][] = [[performance.now(), startRss]];
+  const timer = setInterval(() => samples.push([performance.now(), process.memoryUsage().rss]), everyMs);
   return {
     stop() {
       clearInterval(timer);
-      peakRss = Math.max(peakRss, process.memoryUsage().rss);
-      return { startRss, peakRss };
+      samples.push([performance.now(), process.memoryUsage().rss]);
+      const middle = (samples[0][0] + samples[samples.length - 1][0]) / 2;
+      const peak = (part: [number, number][]) => Math.max(0, ...part.map(([, rss]) => rss));
+      return {
+        startRss,
+        peakRss: peak(samples),
+        firstHalfPeak: peak(samples.filter(([t]) => t <= middle)),
+        secondHalfPeak: peak(samples.filter(([t]) => t > middle)),
+      };
     },
   };
 }

@@ -56,6 +56,12 @@ async function unlinkAll(redis: Redis, keys: string[], size: number): Promise<nu
   return (await Promise.all(sent)).reduce((a, b) => a + b, 0);
 }
 
+/** Marks a promise as observed so an early exit elsewhere cannot leave its rejection unhandled; awaiting it still throws. */
+function quiet<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
+}
+
 export function createRedisActivities({ redis }: RedisDeps) {
   return {
     /**
@@ -89,22 +95,34 @@ export function createRedisActivities({ redis }: RedisDeps) {
       };
 
       try {
-        let [next, keys] = await scan(progress.cursor);
+        // Redis answers one connection's commands in order, so each SCAN is queued ahead of the UNLINK built from
+        // the batch before it: Redis works on one while this process parses the other's reply and never waits idle.
+        let scanning = quiet(scan(progress.cursor));
+        let unlinking: Promise<void> = Promise.resolve();
         for (;;) {
           throwIfCancelled();
+          const [next, keys] = await scanning;
           const done = next === '0';
-          const [removed, following] = await Promise.all([
-            unlinkAll(redis, keys, input.unlinkBatch),
-            done ? undefined : scan(next),
-          ]);
-          // The checkpoint moves past a batch only once its UNLINK has answered: a crash before then rescans it.
-          progress.cursor = next;
-          progress.scanned += keys.length;
-          progress.removed += removed;
-          progress.batches++;
-          heartbeat({ ...progress });
-          if (done || !following) break;
-          [next, keys] = following;
+          if (!done) scanning = quiet(scan(next));
+          const removed = unlinkAll(redis, keys, input.unlinkBatch);
+          const before = unlinking;
+          // The checkpoint moves past a batch only once its UNLINK and every earlier one have answered: a crash
+          // before then rescans it.
+          unlinking = quiet(
+            Promise.all([removed, before]).then(([n]) => {
+              progress.cursor = next;
+              progress.scanned += keys.length;
+              progress.removed += n;
+              progress.batches++;
+              heartbeat({ ...progress });
+            }),
+          );
+          // At most two batches' keys are held: this one and the one whose UNLINK is still in flight.
+          await before;
+          if (done) {
+            await unlinking;
+            break;
+          }
         }
       } catch (err) {
         if (err instanceof Error && !(err instanceof ApplicationFailure) && !Context.current().cancellationSignal.aborted) {
