@@ -12,11 +12,12 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { Redis } from 'ioredis';
 import { createRedisActivities, parseInfo, type PurgeCacheResult } from '../../src/activities/redis';
 import { LOCAL_PORTS, loadConfig } from '../../src/config';
-import { flag, mib, printTable, progress, rssSampler, timeShell, type RssSample } from './report';
+import { flag, median, mib, printTable, progress, rssSampler, sum, timeShell, type RssSample } from './report';
 
-const HELP = `Usage: npm run bench -- purge [--keys N] [--others N] [--db N] [--scan-count N]
+const HELP = `Usage: npm run bench -- purge [--keys N] [--others N] [--db N] [--scan-count N] [--rounds N]
 
-Defaults: 1,000,000 ai:* keys, 1,000,000 others, Redis DB 15 (emptied first), SCAN COUNT 5000.
+Defaults: 1,000,000 ai:* keys, 1,000,000 others, Redis DB 15 (emptied first), SCAN COUNT 5000, 3 rounds
+(each: load, the seed's command, reload, ours); the table gives each side's median.
 Needs the stack's Redis (npm run stack -- up) and redis-cli on PATH.
 `;
 
@@ -73,6 +74,21 @@ async function quiesce(redis: Redis): Promise<void> {
   }
 }
 
+interface SideRun {
+  ms: number;
+  removed: number;
+  maxRssBytes?: number;
+  redis: { cpu: number; rewrites: number };
+  matchingLeft: number;
+  othersRemoved: number;
+}
+
+/** What a run left behind: `ai:*` keys it missed and other keys it removed (there were `others` of them). */
+async function leftOver(redis: Redis, others: number): Promise<{ matchingLeft: number; othersRemoved: number }> {
+  const matchingLeft = await countMatching(redis, 'ai:*');
+  return { matchingLeft, othersRemoved: others - ((await redis.dbsize()) - matchingLeft) };
+}
+
 /** Child mode: the activity alone in a fresh process, so its RSS is its own. Prints one JSON line. */
 async function runOurs(db: number, scanCount: number): Promise<void> {
   const redis = new Redis(redisUrl(db));
@@ -100,64 +116,71 @@ async function main(): Promise<void> {
   const scanCount = flag('scan-count', 5000);
   if (process.argv.includes('--ours')) return runOurs(db, scanCount);
 
+  const rounds = flag('rounds', 3);
   const redis = new Redis(redisUrl(db));
-  await redis.flushdb();
-  say(`loading ${keys} ai:* keys and ${others} others into DB ${db}`);
-  await load(redis, others, (i) => OTHER_SHAPES[i % OTHER_SHAPES.length](i));
-  await load(redis, keys, (i) => `ai:rec:${i}`);
-
-  await quiesce(redis);
-  say('baseline: the seed command');
   const cli = `redis-cli -h 127.0.0.1 -p ${LOCAL_PORTS.redis} -n ${db}`;
-  const baselineStart = await redisWork(redis);
-  const baseline = await timeShell(`${cli} --scan --pattern 'ai:*' | xargs -L 1000 ${cli} DEL > /dev/null`);
-  const baselineRedis = await workSince(redis, baselineStart);
-  const baselineLeft = await countMatching(redis, 'ai:*');
-  const baselineOthers = (await redis.dbsize()) - baselineLeft;
+  const seedRuns: SideRun[] = [];
+  const ourRuns: (SideRun & { memory: RssSample; result: PurgeCacheResult })[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    await redis.flushdb();
+    say(`round ${round}/${rounds}: loading ${keys} ai:* keys and ${others} others into DB ${db}`);
+    await load(redis, others, (i) => OTHER_SHAPES[i % OTHER_SHAPES.length](i));
+    await load(redis, keys, (i) => `ai:rec:${i}`);
+    await quiesce(redis);
+    say(`round ${round}/${rounds}: the seed command`);
+    const seedStart = await redisWork(redis);
+    const seed = await timeShell(`${cli} --scan --pattern 'ai:*' | xargs -L 1000 ${cli} DEL > /dev/null`);
+    seedRuns.push({ ms: seed.ms, removed: keys, maxRssBytes: seed.maxRssBytes, redis: await workSince(redis, seedStart), ...(await leftOver(redis, others)) });
 
-  say('reloading the ai:* keys; ours: purgeCacheKeys in a process of its own');
-  await load(redis, keys, (i) => `ai:rec:${i}`);
-  await quiesce(redis);
-  const oursStart = await redisWork(redis);
-  const child = spawnSync(process.execPath, [__filename, '--ours', '--db', String(db), '--scan-count', String(scanCount)], {
-    encoding: 'utf8',
-  });
-  if (child.status !== 0) throw new Error(`ours failed: ${child.stderr}`);
-  const ours = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as { ms: number; memory: RssSample; result: PurgeCacheResult };
-  const oursRedis = await workSince(redis, oursStart);
-  const oursLeft = await countMatching(redis, 'ai:*');
-  const oursOthers = (await redis.dbsize()) - oursLeft;
+    say(`round ${round}/${rounds}: reloading the ai:* keys; ours, in a process of its own`);
+    await load(redis, keys, (i) => `ai:rec:${i}`);
+    await quiesce(redis);
+    const oursStart = await redisWork(redis);
+    const child = spawnSync(process.execPath, [__filename, '--ours', '--db', String(db), '--scan-count', String(scanCount)], {
+      encoding: 'utf8',
+    });
+    if (child.status !== 0) throw new Error(`ours failed: ${child.stderr}`);
+    const ours = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as { ms: number; memory: RssSample; result: PurgeCacheResult };
+    ourRuns.push({ ...ours, removed: ours.result.removed, redis: await workSince(redis, oursStart), ...(await leftOver(redis, others)) });
+  }
   await redis.flushdb();
   redis.disconnect();
 
-  const baseRate = keys / (baseline.ms / 1000);
-  const ourRate = ours.result.removed / (ours.ms / 1000);
+  const rate = (r: SideRun) => r.removed / (r.ms / 1000);
+  const seedMs = median(seedRuns.map((r) => r.ms));
+  const oursMs = median(ourRuns.map((r) => r.ms));
+  const seedCpu = median(seedRuns.map((r) => r.redis.cpu));
+  const oursCpu = median(ourRuns.map((r) => r.redis.cpu));
+  const worst = ourRuns.reduce((a, b) => (b.memory.peakRss - b.memory.startRss > a.memory.peakRss - a.memory.startRss ? b : a));
+  const seedRss = Math.max(...seedRuns.map((r) => r.maxRssBytes ?? 0));
   printTable([
-    ['', 'time', 'keys/s', 'Redis CPU', 'peak memory', 'ai:* left', 'other keys removed'],
+    ['', 'time (median)', 'keys/s (median)', 'Redis CPU (median)', 'peak memory (largest round)', 'ai:* left', 'other keys removed'],
     [
       'seed: redis-cli --scan \\| xargs -L 1000 redis-cli DEL',
-      `${(baseline.ms / 1000).toFixed(2)} s`,
-      baseRate.toFixed(0),
-      `${baselineRedis.cpu.toFixed(2)} s`,
-      baseline.maxRssBytes ? `${mib(baseline.maxRssBytes)} (largest process, max RSS)` : 'n/a',
-      String(baselineLeft),
-      String(others - baselineOthers),
+      `${(seedMs / 1000).toFixed(2)} s`,
+      median(seedRuns.map(rate)).toFixed(0),
+      `${seedCpu.toFixed(2)} s`,
+      seedRss ? `${mib(seedRss)} (largest process, max RSS)` : 'n/a',
+      String(sum(seedRuns.map((r) => r.matchingLeft))),
+      String(sum(seedRuns.map((r) => r.othersRemoved))),
     ],
     [
       `ours: purgeCacheKeys (SCAN COUNT ${scanCount} + UNLINK, overlapped)`,
-      `${(ours.ms / 1000).toFixed(2)} s`,
-      ourRate.toFixed(0),
-      `${oursRedis.cpu.toFixed(2)} s`,
-      `${mib(ours.memory.peakRss)} peak RSS (+${mib(ours.memory.peakRss - ours.memory.startRss)}; ` +
-        `first half +${mib(ours.memory.firstHalfPeak - ours.memory.startRss)}, second +${mib(ours.memory.secondHalfPeak - ours.memory.startRss)})`,
-      String(oursLeft),
-      String(others - oursOthers),
+      `${(oursMs / 1000).toFixed(2)} s`,
+      median(ourRuns.map(rate)).toFixed(0),
+      `${oursCpu.toFixed(2)} s`,
+      `${mib(worst.memory.peakRss)} peak RSS (+${mib(worst.memory.peakRss - worst.memory.startRss)}; ` +
+        `first half +${mib(worst.memory.firstHalfPeak - worst.memory.startRss)}, second +${mib(worst.memory.secondHalfPeak - worst.memory.startRss)})`,
+      String(sum(ourRuns.map((r) => r.matchingLeft))),
+      String(sum(ourRuns.map((r) => r.othersRemoved))),
     ],
-    ['ratio (ours / seed)', `${(ours.ms / baseline.ms).toFixed(2)}×`, `${(ourRate / baseRate).toFixed(2)}×`, `${(oursRedis.cpu / baselineRedis.cpu).toFixed(2)}×`, '', '', ''],
+    ['ratio (ours / seed)', `${(oursMs / seedMs).toFixed(2)}×`, `${(seedMs / oursMs).toFixed(2)}×`, `${(oursCpu / seedCpu).toFixed(2)}×`, '', '', ''],
   ]);
+  const perRound = seedRuns.map((seed, i) => `${(rate(ourRuns[i]) / rate(seed)).toFixed(2)}×`).join(', ');
   process.stdout.write(
-    `\n${keys} ai:* keys among ${others} others; ours: ${ours.result.batches} SCAN batches, ${ours.result.removed} removed. ` +
-      `Append-only-file rewrites forked during the runs (each takes a core while it lasts): seed ${baselineRedis.rewrites}, ours ${oursRedis.rewrites}. ` +
+    `\n${keys} ai:* keys among ${others} others, ${rounds} rounds (seed, then ours, on freshly loaded keys); ours/seed keys/s by round: ${perRound}. ` +
+      `Ours: ${ourRuns[0].result.batches} SCAN batches a run. Append-only-file rewrites forked during the timed runs (each takes a core while it lasts): ` +
+      `seed ${sum(seedRuns.map((r) => r.redis.rewrites))}, ours ${sum(ourRuns.map((r) => r.redis.rewrites))}. ` +
       `Targets: ≥ 4× the seed's keys/s, memory flat, 0 other keys removed.\n`,
   );
 }

@@ -8,6 +8,15 @@ export function printTable(rows: string[][]): void {
   process.stdout.write(`\n${line(rows[0])}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|\n${rows.slice(1).map(line).join('\n')}\n`);
 }
 
+export const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+
+/** The middle value (the mean of the two middle ones for an even count): one noisy round does not move it. */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
 export const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
 export const progress = (name: string) => (message: string) => process.stderr.write(`[bench ${name}] ${message}\n`);

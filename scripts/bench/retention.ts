@@ -16,11 +16,12 @@ import { createPostgresActivities, type RetentionResult } from '../../src/activi
 import { loadConfig } from '../../src/config';
 import { bootstrapDatabase } from '../../src/db/bootstrap';
 import { localPostgresAdminUrl } from '../lib/stack';
-import { flag, mib, printTable, progress, rssSampler, timeShell } from './report';
+import { flag, median, mib, printTable, progress, rssSampler, sum, timeShell, type RssSample } from './report';
 
-const HELP = `Usage: npm run bench -- retention [--rows N] [--writers N]
+const HELP = `Usage: npm run bench -- retention [--rows N] [--writers N] [--rounds N]
 
-Defaults: 2,000,000 rows (40 % eligible) in database aiops_bench, 2 writer connections.
+Defaults: 2,000,000 rows (40 % eligible) in database aiops_bench, 2 writer connections, 3 rounds (each: load,
+the seed's DELETE, reload, ours); the table gives medians, and writer latencies pooled over the rounds.
 Needs the stack's PostgreSQL (npm run stack -- up) and psql on PATH.
 `;
 
@@ -53,9 +54,12 @@ async function reload(admin: Client, rows: number): Promise<number> {
   return Number(r[0].n);
 }
 
-/** The application's writes: until stopped, each connection runs short transactions back to back. */
+/**
+ * The application's writes: until stopped, each connection runs short transactions back to back. Only the
+ * transactions that overlap the delete count: those before it would dilute a stall it causes.
+ */
 function startWriters(url: string, connections: number, maxId: number) {
-  const latencies: number[] = [];
+  const transactions: { start: number; ms: number }[] = [];
   let running = true;
   const loops = Array.from({ length: connections }, async () => {
     const c = new Client({ connectionString: url });
@@ -69,20 +73,27 @@ function startWriters(url: string, connections: number, maxId: number) {
           `INSERT INTO wedding_optimizations (wedding_id, wedding_date, status, quality_score) VALUES ('writer', DATE '2026-06-01', 'pending', 0.5)`,
         );
         await c.query('COMMIT');
-        latencies.push(performance.now() - t0);
+        transactions.push({ start: t0, ms: performance.now() - t0 });
       }
     } finally {
       await c.end();
     }
   });
   return {
-    async stop() {
+    /** Stops the writers; the latencies, sorted, of the transactions that were running at some point in [from, to]. */
+    async stop(from: number, to: number) {
       running = false;
       await Promise.all(loops);
-      return latencies.sort((a, b) => a - b);
+      return transactions
+        .filter((t) => t.start <= to && t.start + t.ms >= from)
+        .map((t) => t.ms)
+        .sort((a, b) => a - b);
     },
   };
 }
+
+const writerLatency = (sorted: number[]) =>
+  [50, 99].map((p) => `${percentile(sorted, p).toFixed(1)}`).concat(sorted.at(-1)!.toFixed(1)).join(' / ') + ' ms';
 
 async function walLsn(admin: Client): Promise<string> {
   return (await admin.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0].lsn;
@@ -105,67 +116,93 @@ async function main(): Promise<void> {
   const admin = new Client({ connectionString: localPostgresAdminUrl('aiops_bench') });
   await admin.connect();
 
-  say(`loading ${rows} rows`);
-  const eligible = await reload(admin, rows);
-  say(`${eligible} eligible; baseline: the seed's single DELETE through psql, with the writer running`);
-  let writer = startWriters(appUrl.toString(), writers, rows);
-  await new Promise((r) => setTimeout(r, 500));
-  let lsn = await walLsn(admin);
-  const baseline = await timeShell(`psql '${appUrl.toString()}' -v ON_ERROR_STOP=1 -qc "${SEED_DELETE}"`);
-  const baselineWal = await walSince(admin, lsn);
-  const baselineLatencies = await writer.stop();
-  const baselineLeft = Number((await admin.query<{ n: string }>(`SELECT count(*) AS n FROM wedding_optimizations WHERE status = 'completed' AND created_at < now() - interval '90 days'`)).rows[0].n);
+  const rounds = flag('rounds', 3);
+  const eligibleLeft = async () =>
+    Number((await admin.query<{ n: string }>(`SELECT count(*) AS n FROM wedding_optimizations WHERE status = 'completed' AND created_at < now() - interval '90 days'`)).rows[0].n);
+  /** Loads the rows, starts the writer, runs `work` timed, and stops the writer. */
+  const timedWithWriter = async <T>(work: () => Promise<T>) => {
+    const writer = startWriters(appUrl.toString(), writers, rows);
+    await new Promise((r) => setTimeout(r, 500));
+    const lsn = await walLsn(admin);
+    const t0 = performance.now();
+    const result = await work();
+    const t1 = performance.now();
+    const wal = await walSince(admin, lsn);
+    return { result, ms: t1 - t0, wal, latencies: await writer.stop(t0, t1) };
+  };
 
-  say('reloading; ours: deleteCompletedOptimizations, with the writer running');
-  const eligibleAgain = await reload(admin, rows);
-  if (eligibleAgain !== eligible) throw new Error(`reload made ${eligibleAgain} eligible rows, not ${eligible}`);
-  const pool = new Pool({ connectionString: appUrl.toString(), max: 2 });
-  writer = startWriters(appUrl.toString(), writers, rows);
-  await new Promise((r) => setTimeout(r, 500));
-  lsn = await walLsn(admin);
-  const sampler = rssSampler();
-  const t0 = performance.now();
-  const ours = (await new MockActivityEnvironment().run(createPostgresActivities({ pool }).deleteCompletedOptimizations, {})) as RetentionResult;
-  const oursMs = performance.now() - t0;
-  const memory = sampler.stop();
-  const oursWal = await walSince(admin, lsn);
-  const oursLatencies = await writer.stop();
-  await pool.end();
-  const psqlRss = baseline.maxRssBytes;
+  let eligible: number | undefined;
+  const checkEligible = (n: number) => {
+    if (eligible !== undefined && n !== eligible) throw new Error(`reload made ${n} eligible rows, not ${eligible}`);
+    eligible = n;
+  };
+  const seedRuns: { ms: number; wal: number; latencies: number[]; maxRssBytes?: number; left: number }[] = [];
+  const ourRuns: { ms: number; wal: number; latencies: number[]; result: RetentionResult; memory: RssSample }[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    say(`round ${round}/${rounds}: loading ${rows} rows; the seed's single DELETE through psql, with the writer running`);
+    checkEligible(await reload(admin, rows));
+    const seed = await timedWithWriter(() => timeShell(`psql '${appUrl.toString()}' -v ON_ERROR_STOP=1 -qc "${SEED_DELETE}"`));
+    seedRuns.push({ ms: seed.ms, wal: seed.wal, latencies: seed.latencies, maxRssBytes: seed.result.maxRssBytes, left: await eligibleLeft() });
+
+    say(`round ${round}/${rounds}: reloading; ours: deleteCompletedOptimizations, with the writer running`);
+    checkEligible(await reload(admin, rows));
+    const pool = new Pool({ connectionString: appUrl.toString(), max: 2 });
+    const sampler = rssSampler();
+    const ours = await timedWithWriter(
+      () => new MockActivityEnvironment().run(createPostgresActivities({ pool }).deleteCompletedOptimizations, {}) as Promise<RetentionResult>,
+    );
+    ourRuns.push({ ...ours, memory: sampler.stop() });
+    await pool.end();
+  }
+  const all = (runs: { latencies: number[] }[]) => runs.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  const seedLatencies = all(seedRuns);
+  const ourLatencies = all(ourRuns);
+  const seedMs = median(seedRuns.map((r) => r.ms));
+  const oursMs = median(ourRuns.map((r) => r.ms));
+  const seedWal = median(seedRuns.map((r) => r.wal));
+  const oursWal = median(ourRuns.map((r) => r.wal));
+  const psqlRss = Math.max(0, ...seedRuns.map((r) => r.maxRssBytes ?? 0));
+  const memory = ourRuns.reduce((a, b) => (b.memory.peakRss - b.memory.startRss > a.memory.peakRss - a.memory.startRss ? b : a)).memory;
+  const deleted = ourRuns.map((r) => r.result.deleted);
+  const n = eligible ?? 0;
 
   printTable([
-    ['', 'total time', 'rows/s', 'longest transaction', `writer p99 (p50), ${writers} conns`, 'WAL written', 'peak memory (client)'],
+    ['', 'total time (median)', 'rows/s (median)', 'longest transaction', `writer p50 / p99 / max, ${writers} conns`, 'WAL written (median)', 'peak memory (client)'],
     [
       'seed: one DELETE (psql)',
-      `${(baseline.ms / 1000).toFixed(2)} s`,
-      (eligible / (baseline.ms / 1000)).toFixed(0),
-      `${baseline.ms.toFixed(0)} ms`,
-      `${percentile(baselineLatencies, 99).toFixed(1)} ms (${percentile(baselineLatencies, 50).toFixed(1)} ms)`,
-      mib(baselineWal),
+      `${(seedMs / 1000).toFixed(2)} s`,
+      (n / (seedMs / 1000)).toFixed(0),
+      `${Math.max(...seedRuns.map((r) => r.ms)).toFixed(0)} ms`,
+      writerLatency(seedLatencies),
+      mib(seedWal),
       psqlRss ? `${mib(psqlRss)} (psql max RSS)` : 'n/a',
     ],
     [
-      `ours: ${ours.batches} key-range batches`,
+      `ours: ${Math.round(median(ourRuns.map((r) => r.result.batches)))} key-range batches`,
       `${(oursMs / 1000).toFixed(2)} s`,
-      (ours.deleted / (oursMs / 1000)).toFixed(0),
-      `${ours.longestBatchMs.toFixed(1)} ms`,
-      `${percentile(oursLatencies, 99).toFixed(1)} ms (${percentile(oursLatencies, 50).toFixed(1)} ms)`,
+      (median(deleted) / (oursMs / 1000)).toFixed(0),
+      `${Math.max(...ourRuns.map((r) => r.result.longestBatchMs)).toFixed(1)} ms`,
+      writerLatency(ourLatencies),
       mib(oursWal),
       `${mib(memory.peakRss)} (process RSS, +${mib(memory.peakRss - memory.startRss)})`,
     ],
     [
       'ratio (ours / seed)',
-      `${(oursMs / baseline.ms).toFixed(2)}×`,
-      `${(ours.deleted / oursMs / (eligible / baseline.ms)).toFixed(2)}×`,
+      `${(oursMs / seedMs).toFixed(2)}×`,
+      `${(median(deleted) / oursMs / (n / seedMs)).toFixed(2)}×`,
       '',
-      `${(percentile(oursLatencies, 99) / percentile(baselineLatencies, 99)).toFixed(2)}×`,
-      `${(oursWal / baselineWal).toFixed(2)}×`,
+      `p99 ${(percentile(ourLatencies, 99) / percentile(seedLatencies, 99)).toFixed(2)}×, max ${(ourLatencies.at(-1)! / seedLatencies.at(-1)!).toFixed(2)}×`,
+      `${(oursWal / seedWal).toFixed(2)}×`,
       '',
     ],
   ]);
+  const perRound = seedRuns.map((seed, i) => `${(ourRuns[i].ms / seed.ms).toFixed(2)}×`).join(', ');
   process.stdout.write(
-    `\n${rows} rows, ${eligible} eligible; seed left ${baselineLeft} eligible, ours deleted ${ours.deleted} (${ours.complete ? 'complete' : 'INCOMPLETE'}). ` +
-      `Writer transactions: ${baselineLatencies.length} during the seed's, ${oursLatencies.length} during ours. ` +
+    `\n${rows} rows, ${n} eligible, ${rounds} rounds (seed, then ours, each on freshly loaded rows); ours/seed time by round: ${perRound}. ` +
+      `The seed left ${sum(seedRuns.map((r) => r.left))} eligible in all; ours deleted ${deleted.join(', ')} ` +
+      `(${ourRuns.every((r) => r.result.complete) ? 'complete' : 'INCOMPLETE'}). ` +
+      `Writer transactions while deleting: ${seedLatencies.length} in the seed's runs (${(seedLatencies.length / sum(seedRuns.map((r) => r.ms)) * 1000).toFixed(0)}/s), ` +
+      `${ourLatencies.length} in ours (${(ourLatencies.length / sum(ourRuns.map((r) => r.ms)) * 1000).toFixed(0)}/s). ` +
       `Targets: total time ≤ the single statement, no transaction > 100 ms.\n`,
   );
   await admin.query('TRUNCATE wedding_optimizations RESTART IDENTITY');
