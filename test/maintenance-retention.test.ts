@@ -55,15 +55,30 @@ describe('deleteCompletedOptimizations', () => {
     assert.equal(heartbeats.length, result.batches);
     assert.ok(heartbeats.every((h) => h.cutoff === result.cutoff), 'one cutoff for the whole run');
     assert.ok(Math.abs(Date.parse(result.cutoff) - (Date.now() - 90 * 86_400_000)) < 60_000);
+
+    // The batches' session settings stay with the batches: every pooled connection is handed back as it was.
+    const clients = await Promise.all(Array.from({ length: 4 }, () => pool.connect()));
+    try {
+      for (const client of clients) {
+        const { rows } = await client.query<{ s: string; i: string }>(
+          `SELECT current_setting('synchronous_commit') AS s, current_setting('enable_indexscan') AS i`,
+        );
+        assert.deepEqual(rows[0], { s: 'on', i: 'on' });
+      }
+    } finally {
+      clients.forEach((c) => c.release());
+    }
   });
 
   it('stops at a batch boundary before stopBy, then finishes from its checkpoint with the same cutoff', async () => {
     const fixture = await loadOptimizations(pool, 100_000);
-    // Two rows locked, a third and two thirds of the way, hold both connections' batches for 600 ms, so the next
-    // batch would overrun stopBy: the run must stop. OFFSET sits in a subquery: FOR UPDATE would lock every row it skips.
+    // Two rows locked, a sixth and a third of the way through the eligible rows, hold both connections' batches for
+    // 600 ms, so the next batch would overrun stopBy: the run must stop. Early in the table, because the range width
+    // doubles while batches are quick: the ranges holding these rows end well before the last eligible row.
+    // OFFSET sits in a subquery: FOR UPDATE would lock every row it skips.
     const locker = await pool.connect();
     await locker.query('BEGIN');
-    for (const share of [1 / 3, 2 / 3]) {
+    for (const share of [1 / 6, 1 / 3]) {
       await locker.query(
         `SELECT id FROM wedding_optimizations WHERE id = (
             SELECT id FROM wedding_optimizations WHERE status = 'completed' AND created_at < now() - interval '90 days'
