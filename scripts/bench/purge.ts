@@ -74,6 +74,8 @@ async function quiesce(redis: Redis): Promise<void> {
   }
 }
 
+const signedMib = (bytes: number) => `${bytes < 0 ? '-' : '+'}${mib(Math.abs(bytes))}`;
+
 interface SideRun {
   ms: number;
   removed: number;
@@ -89,10 +91,20 @@ async function leftOver(redis: Redis, others: number): Promise<{ matchingLeft: n
   return { matchingLeft, othersRemoved: others - ((await redis.dbsize()) - matchingLeft) };
 }
 
-/** Child mode: the activity alone in a fresh process, so its RSS is its own. Prints one JSON line. */
+/** The JavaScript heap in use after a full collection: what the process still holds, garbage aside. */
+function liveHeap(): number {
+  (globalThis as { gc?: () => void }).gc?.();
+  return process.memoryUsage().heapUsed;
+}
+
+/**
+ * Child mode: the activity alone in a fresh process (run with --expose-gc), so its RSS is its own, and the heap
+ * it still holds after the purge can be told apart from garbage. Prints one JSON line.
+ */
 async function runOurs(db: number, scanCount: number): Promise<void> {
   const redis = new Redis(redisUrl(db));
   await redis.ping();
+  const heapBefore = liveHeap();
   const sampler = rssSampler();
   const t0 = performance.now();
   const result = (await new MockActivityEnvironment().run(createRedisActivities({ redis }).purgeCacheKeys, {
@@ -101,8 +113,9 @@ async function runOurs(db: number, scanCount: number): Promise<void> {
   })) as PurgeCacheResult;
   const ms = performance.now() - t0;
   const memory = sampler.stop();
+  const heapRetained = liveHeap() - heapBefore;
   redis.disconnect();
-  process.stdout.write(`${JSON.stringify({ ms, memory, result })}\n`);
+  process.stdout.write(`${JSON.stringify({ ms, memory, heapRetained, result })}\n`);
 }
 
 async function main(): Promise<void> {
@@ -120,7 +133,7 @@ async function main(): Promise<void> {
   const redis = new Redis(redisUrl(db));
   const cli = `redis-cli -h 127.0.0.1 -p ${LOCAL_PORTS.redis} -n ${db}`;
   const seedRuns: SideRun[] = [];
-  const ourRuns: (SideRun & { memory: RssSample; result: PurgeCacheResult })[] = [];
+  const ourRuns: (SideRun & { memory: RssSample; heapRetained: number; result: PurgeCacheResult })[] = [];
   for (let round = 1; round <= rounds; round++) {
     await redis.flushdb();
     say(`round ${round}/${rounds}: loading ${keys} ai:* keys and ${others} others into DB ${db}`);
@@ -136,11 +149,11 @@ async function main(): Promise<void> {
     await load(redis, keys, (i) => `ai:rec:${i}`);
     await quiesce(redis);
     const oursStart = await redisWork(redis);
-    const child = spawnSync(process.execPath, [__filename, '--ours', '--db', String(db), '--scan-count', String(scanCount)], {
+    const child = spawnSync(process.execPath, ['--expose-gc', __filename, '--ours', '--db', String(db), '--scan-count', String(scanCount)], {
       encoding: 'utf8',
     });
     if (child.status !== 0) throw new Error(`ours failed: ${child.stderr}`);
-    const ours = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as { ms: number; memory: RssSample; result: PurgeCacheResult };
+    const ours = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as { ms: number; memory: RssSample; heapRetained: number; result: PurgeCacheResult };
     ourRuns.push({ ...ours, removed: ours.result.removed, redis: await workSince(redis, oursStart), ...(await leftOver(redis, others)) });
   }
   await redis.flushdb();
@@ -170,7 +183,8 @@ async function main(): Promise<void> {
       median(ourRuns.map(rate)).toFixed(0),
       `${oursCpu.toFixed(2)} s`,
       `${mib(worst.memory.peakRss)} peak RSS (+${mib(worst.memory.peakRss - worst.memory.startRss)}; ` +
-        `first half +${mib(worst.memory.firstHalfPeak - worst.memory.startRss)}, second +${mib(worst.memory.secondHalfPeak - worst.memory.startRss)})`,
+        `first half +${mib(worst.memory.firstHalfPeak - worst.memory.startRss)}, second +${mib(worst.memory.secondHalfPeak - worst.memory.startRss)}); ` +
+        `heap held after it ${signedMib(Math.max(...ourRuns.map((r) => r.heapRetained)))}`,
       String(sum(ourRuns.map((r) => r.matchingLeft))),
       String(sum(ourRuns.map((r) => r.othersRemoved))),
     ],
