@@ -62,15 +62,25 @@ async function workSince(redis: Redis, before: { cpu: number; rewrites: number }
   return { cpu: now.cpu - before.cpu, rewrites: now.rewrites - before.rewrites };
 }
 
+async function persistenceBusy(redis: Redis): Promise<boolean> {
+  const p = parseInfo(await redis.info('persistence'));
+  return p.aof_rewrite_in_progress !== '0' || p.rdb_bgsave_in_progress !== '0' || p.aof_rewrite_scheduled !== '0';
+}
+
 /**
- * Waits out an append-only-file rewrite or snapshot the loading set off: its forked child would take a core from
- * whichever run happened to overlap it, and both runs must start on the same quiet server.
+ * Starts a timed run on a quiet server with a freshly rewritten append-only file. Loading sets off rewrites whose
+ * forked child takes a core; and Redis rewrites again once the file has doubled since the last rewrite, which the
+ * deletes' own log records can tip over in the middle of one run and not the other. Rewriting first makes the
+ * file's base the data as loaded, so neither run reaches that point.
  */
 async function quiesce(redis: Redis): Promise<void> {
-  for (;;) {
-    const p = parseInfo(await redis.info('persistence'));
-    if (p.aof_rewrite_in_progress === '0' && p.rdb_bgsave_in_progress === '0' && p.aof_rewrite_scheduled === '0') return;
-    await new Promise((r) => setTimeout(r, 100));
+  const waitIdle = async () => {
+    while (await persistenceBusy(redis)) await new Promise((r) => setTimeout(r, 100));
+  };
+  await waitIdle();
+  if (parseInfo(await redis.info('persistence')).aof_enabled === '1') {
+    await redis.bgrewriteaof();
+    await waitIdle();
   }
 }
 
