@@ -16,7 +16,7 @@ import { flag, median, mib, printTable, progress, rssSampler, sum, timeShell, ty
 
 const HELP = `Usage: npm run bench -- purge [--keys N] [--others N] [--db N] [--scan-count N] [--rounds N]
 
-Defaults: 1,000,000 ai:* keys, 1,000,000 others, Redis DB 15 (emptied first), SCAN COUNT 5000, 3 rounds
+Defaults: 1,000,000 ai:* keys, 1,000,000 others, Redis DB 15 (emptied first), SCAN COUNT 5000, 5 rounds
 (each: load, the seed's command, reload, ours); the table gives each side's median.
 Needs the stack's Redis (npm run stack -- up) and redis-cli on PATH.
 `;
@@ -139,7 +139,7 @@ async function main(): Promise<void> {
   const scanCount = flag('scan-count', 5000);
   if (process.argv.includes('--ours')) return runOurs(db, scanCount);
 
-  const rounds = flag('rounds', 3);
+  const rounds = flag('rounds', 5);
   const redis = new Redis(redisUrl(db));
   const cli = `redis-cli -h 127.0.0.1 -p ${LOCAL_PORTS.redis} -n ${db}`;
   const seedRuns: SideRun[] = [];

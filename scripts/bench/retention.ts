@@ -20,7 +20,7 @@ import { flag, median, mib, printTable, progress, rssSampler, sum, timeShell, ty
 
 const HELP = `Usage: npm run bench -- retention [--rows N] [--writers N] [--rounds N]
 
-Defaults: 2,000,000 rows (40 % eligible) in database aiops_bench, 2 writer connections, 3 rounds (each: load,
+Defaults: 2,000,000 rows (40 % eligible) in database aiops_bench, 2 writer connections, 5 rounds (each: load,
 the seed's DELETE, reload, ours); the table gives medians, and writer latencies pooled over the rounds.
 Needs the stack's PostgreSQL (npm run stack -- up) and psql on PATH.
 `;
@@ -116,7 +116,7 @@ async function main(): Promise<void> {
   const admin = new Client({ connectionString: localPostgresAdminUrl('aiops_bench') });
   await admin.connect();
 
-  const rounds = flag('rounds', 3);
+  const rounds = flag('rounds', 5);
   const eligibleLeft = async () =>
     Number((await admin.query<{ n: string }>(`SELECT count(*) AS n FROM wedding_optimizations WHERE status = 'completed' AND created_at < now() - interval '90 days'`)).rows[0].n);
   /** Loads the rows, starts the writer, runs `work` timed, and stops the writer. */
