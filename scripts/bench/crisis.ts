@@ -22,7 +22,7 @@ import { crisisWorkflowId } from '../../src/workflows/crisis/messages';
 import { outboundUrlsAt } from '../lib/local-receiver';
 import { bringUp, runningSession, type Session } from '../lib/session';
 import { localPostgresAdminUrl } from '../lib/stack';
-import { flag } from './report';
+import { exitFailed, flag } from './report';
 
 const HELP = `Usage: npm run bench -- [--crises N] [--couples N] [--baseline-runs N]
          [--activity-slots N] [--local-activity-slots N] [--workflow-slots N] [--pollers N] [--workflow-threads N] [--cached-workflows N]
@@ -214,7 +214,4 @@ async function main(): Promise<void> {
   await session?.stop();
 }
 
-main().catch((err) => {
-  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
-});
+main().catch(exitFailed);

@@ -12,7 +12,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { Redis } from 'ioredis';
 import { createRedisActivities, parseInfo, type PurgeCacheResult } from '../../src/activities/redis';
 import { LOCAL_PORTS, loadConfig } from '../../src/config';
-import { flag, median, mib, printTable, progress, rssSampler, sum, timeShell, type RssSample } from './report';
+import { exitFailed, flag, median, mib, printTable, progress, rssSampler, sum, timeShell, type RssSample } from './report';
 
 const HELP = `Usage: npm run bench -- purge [--keys N] [--others N] [--db N] [--scan-count N] [--rounds N]
 
@@ -209,7 +209,4 @@ async function main(): Promise<void> {
   );
 }
 
-main().catch((err) => {
-  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
-});
+main().catch(exitFailed);

@@ -71,6 +71,19 @@ export function timeShell(script: string): Promise<{ ms: number; maxRssBytes?: n
   );
 }
 
+/** A command-line mistake: reported by its message alone, with the usage hint, not a stack trace. */
+export class UsageError extends Error {}
+
+/** Ends a benchmark that failed: a usage mistake in one line, anything else with its stack. */
+export function exitFailed(err: unknown): never {
+  process.stderr.write(
+    err instanceof UsageError
+      ? `bench: ${err.message} (--help shows the options)\n`
+      : `bench failed: ${err instanceof Error ? err.stack : String(err)}\n`,
+  );
+  process.exit(1);
+}
+
 /** A whole-number `--name N` option of the bench command line, at least `min`. */
 export function flag(name: string): number | undefined;
 export function flag(name: string, fallback: number, min?: number): number;
@@ -78,6 +91,6 @@ export function flag(name: string, fallback?: number, min = 1): number | undefin
   const i = process.argv.indexOf(`--${name}`);
   if (i < 0) return fallback;
   const n = Number(process.argv[i + 1]);
-  if (!Number.isInteger(n) || n < min) throw new Error(`--${name}: must be a whole number of at least ${min}`);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name}: must be a whole number of at least ${min}`);
   return n;
 }

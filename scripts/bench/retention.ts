@@ -16,7 +16,7 @@ import { createPostgresActivities, type RetentionResult } from '../../src/activi
 import { loadConfig } from '../../src/config';
 import { bootstrapDatabase } from '../../src/db/bootstrap';
 import { localPostgresAdminUrl } from '../lib/stack';
-import { flag, median, mib, printTable, progress, rssSampler, sum, timeShell, type RssSample } from './report';
+import { exitFailed, flag, median, mib, printTable, progress, rssSampler, sum, timeShell, type RssSample } from './report';
 
 const HELP = `Usage: npm run bench -- retention [--rows N] [--writers N] [--rounds N]
 
@@ -209,7 +209,4 @@ async function main(): Promise<void> {
   await admin.end();
 }
 
-main().catch((err) => {
-  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
-});
+main().catch(exitFailed);
