@@ -56,6 +56,9 @@ async function unlinkAll(redis: Redis, keys: string[], size: number): Promise<nu
   return (await Promise.all(sent)).reduce((a, b) => a + b, 0);
 }
 
+/** How long a failed or cancelled purge waits for its UNLINK in flight before giving up on counting it. */
+const UNLINK_SETTLE_MS = 2000;
+
 /** Marks a promise as observed so an early exit elsewhere cannot leave its rejection unhandled; awaiting it still throws. */
 function quiet<T>(p: Promise<T>): Promise<T> {
   p.catch(() => undefined);
@@ -94,11 +97,14 @@ export function createRedisActivities({ redis }: RedisDeps) {
         return redis.scan(cursor, 'MATCH', input.pattern, 'COUNT', input.scanCount);
       };
 
+      // Set once this attempt has ended: an UNLINK answering later must not move the checkpoint of an attempt
+      // that is over.
+      let ended = false;
+      let unlinking: Promise<void> = Promise.resolve();
       try {
         // Redis answers one connection's commands in order, so each SCAN is queued ahead of the UNLINK built from
         // the batch before it: Redis works on one while this process parses the other's reply and never waits idle.
         let scanning = quiet(scan(progress.cursor));
-        let unlinking: Promise<void> = Promise.resolve();
         for (;;) {
           throwIfCancelled();
           const [next, keys] = await scanning;
@@ -110,6 +116,7 @@ export function createRedisActivities({ redis }: RedisDeps) {
           // before then rescans it.
           unlinking = quiet(
             Promise.all([removed, before]).then(([n]) => {
+              if (ended) return;
               progress.cursor = next;
               progress.scanned += keys.length;
               progress.removed += n;
@@ -125,10 +132,15 @@ export function createRedisActivities({ redis }: RedisDeps) {
           }
         }
       } catch (err) {
+        // An UNLINK already sent has removed its keys whatever happens here: let it answer (briefly) so that the
+        // last checkpoint counts them, and a resumed attempt's total stays exact.
+        await Promise.race([unlinking.catch(() => undefined), new Promise((r) => setTimeout(r, UNLINK_SETTLE_MS))]);
         if (err instanceof Error && !(err instanceof ApplicationFailure) && !Context.current().cancellationSignal.aborted) {
           throw ApplicationFailure.create({ type: FailureType.UpstreamUnavailable, message: `Redis: ${err.message}` });
         }
         throw err;
+      } finally {
+        ended = true;
       }
       return result(batchesThisAttempt);
     },
