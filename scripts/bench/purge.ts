@@ -192,8 +192,7 @@ async function main(): Promise<void> {
       `${(oursMs / 1000).toFixed(2)} s`,
       median(ourRuns.map(rate)).toFixed(0),
       `${oursCpu.toFixed(2)} s`,
-      `${mib(worst.memory.peakRss)} peak RSS (+${mib(worst.memory.peakRss - worst.memory.startRss)}; ` +
-        `first half +${mib(worst.memory.firstHalfPeak - worst.memory.startRss)}, second +${mib(worst.memory.secondHalfPeak - worst.memory.startRss)}); ` +
+      `${mib(worst.memory.peakRss)} peak RSS (+${mib(worst.memory.peakRss - worst.memory.startRss)}); ` +
         `heap held after it ${signedMib(Math.max(...ourRuns.map((r) => r.heapRetained)))}`,
       String(sum(ourRuns.map((r) => r.matchingLeft))),
       String(sum(ourRuns.map((r) => r.othersRemoved))),

@@ -24,28 +24,18 @@ export const progress = (name: string) => (message: string) => process.stderr.wr
 export interface RssSample {
   startRss: number;
   peakRss: number;
-  /** Peak RSS over the first and the second half of the sampled time: equal when memory stays flat. */
-  firstHalfPeak: number;
-  secondHalfPeak: number;
 }
 
-/** Samples this process's RSS until stopped; returns the peak, the value when sampling began, and each half's peak. */
+/** Samples this process's RSS until stopped; returns the peak and the value when sampling began. */
 export function rssSampler(everyMs = 20): { stop(): RssSample } {
   const startRss = process.memoryUsage().rss;
-  const samples: [number, number][] = [[performance.now(), startRss]];
-  const timer = setInterval(() => samples.push([performance.now(), process.memoryUsage().rss]), everyMs);
+  let peakRss = startRss;
+  const timer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), everyMs);
   return {
     stop() {
       clearInterval(timer);
-      samples.push([performance.now(), process.memoryUsage().rss]);
-      const middle = (samples[0][0] + samples[samples.length - 1][0]) / 2;
-      const peak = (part: [number, number][]) => Math.max(0, ...part.map(([, rss]) => rss));
-      return {
-        startRss,
-        peakRss: peak(samples),
-        firstHalfPeak: peak(samples.filter(([t]) => t <= middle)),
-        secondHalfPeak: peak(samples.filter(([t]) => t > middle)),
-      };
+      peakRss = Math.max(peakRss, process.memoryUsage().rss);
+      return { startRss, peakRss };
     },
   };
 }
