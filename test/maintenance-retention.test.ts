@@ -70,6 +70,38 @@ describe('deleteCompletedOptimizations', () => {
     }
   });
 
+  it('ends at the newest row older than the cutoff instead of walking the recent rows above it', async () => {
+    const fixture = await loadOptimizations(pool, 50_000);
+    const { rows: bounds } = await pool.query<{ lo: string; newest_old: string; hi: string }>(
+      `SELECT min(id) AS lo, max(id) FILTER (WHERE created_at < now() - interval '90 days') AS newest_old, max(id) AS hi
+         FROM wedding_optimizations`,
+    );
+    const { lo, newest_old: newestOld, hi } = bounds[0];
+    assert.ok(BigInt(hi) - BigInt(newestOld) > 10_000n, 'the fixture has plenty of recent rows');
+    // The first two ranges (2000 keys each, one per connection) are held by a locked eligible row each, so the
+    // answer about the newest old row is in before any range reaches the recent rows.
+    const locker = await pool.connect();
+    await locker.query('BEGIN');
+    for (const from of [BigInt(lo), BigInt(lo) + 2000n]) {
+      await locker.query(
+        `SELECT id FROM wedding_optimizations WHERE id = (
+            SELECT min(id) FROM wedding_optimizations
+             WHERE id >= $1 AND status = 'completed' AND created_at < now() - interval '90 days') FOR UPDATE`,
+        [from.toString()],
+      );
+    }
+    const released = new Promise((r) => setTimeout(r, 300)).then(() => locker.query('ROLLBACK')).finally(() => locker.release());
+    const result = await runRetention(new MockActivityEnvironment(), pool, {});
+    await released;
+
+    assert.equal(result.deleted, fixture.eligible);
+    assert.equal(result.complete, true);
+    assert.equal(result.endKeyBounded, true);
+    assert.equal(result.endKey, (BigInt(newestOld) + 1n).toString(), 'no range went past the newest old row');
+    assert.equal(result.lastKey, result.endKey);
+    assert.equal(await eligibleLeft(pool, result.cutoff), 0);
+  });
+
   it('stops at a batch boundary before stopBy, then finishes from its checkpoint with the same cutoff', async () => {
     const fixture = await loadOptimizations(pool, 100_000);
     // Two rows locked, a sixth and a third of the way through the eligible rows, hold both connections' batches for

@@ -146,7 +146,7 @@ async function main(): Promise<void> {
 
     say(`round ${round}/${rounds}: reloading; ours: deleteCompletedOptimizations, with the writer running`);
     checkEligible(await reload(admin, rows));
-    const pool = new Pool({ connectionString: appUrl.toString(), max: 2 });
+    const pool = new Pool({ connectionString: appUrl.toString(), max: 3 });
     const sampler = rssSampler();
     const ours = await timedWithWriter(
       () => new MockActivityEnvironment().run(createPostgresActivities({ pool }).deleteCompletedOptimizations, {}) as Promise<RetentionResult>,

@@ -14,8 +14,13 @@ export interface PostgresDeps {
 export interface RetentionProgress {
   /** Every id below this one has been processed. */
   lastKey: string;
-  /** One past the highest id when the run began; rows added later are too new to be eligible. */
+  /**
+   * One past the highest id when the run began (rows added later are too new to be eligible), lowered to one past
+   * the newest row older than the cutoff once that is known.
+   */
   endKey: string;
+  /** endKey has been lowered to the newest old row: a resumed attempt need not ask again. */
+  endKeyBounded?: boolean;
   /** Fixed at the first attempt, so a resumed run deletes by the same rule. */
   cutoff: string;
   deleted: number;
@@ -45,7 +50,8 @@ export const ANALYZED_TABLES = ['wedding_optimizations', 'ai_recommendations', '
 const MIN_RANGE = 100;
 /**
  * Two batches in flight: one connection's DELETE uses one core of the database, so two finish the table
- * sooner than one statement does, each still a short transaction.
+ * sooner than one statement does, each still a short transaction. (A third connection asks once where the
+ * eligible rows end.)
  */
 const CONNECTIONS = 2;
 const MAX_RANGE = 1_000_000;
@@ -59,7 +65,8 @@ function isRetentionProgress(d: unknown): d is RetentionProgress {
     /^\d+$/.test(p.endKey) &&
     typeof p.cutoff === 'string' &&
     !Number.isNaN(Date.parse(p.cutoff)) &&
-    [p.deleted, p.batches, p.rangeWidth].every(Number.isInteger)
+    [p.deleted, p.batches, p.rangeWidth].every(Number.isInteger) &&
+    (p.endKeyBounded === undefined || typeof p.endKeyBounded === 'boolean')
   );
 }
 
@@ -118,8 +125,24 @@ export function createPostgresActivities({ pool }: PostgresDeps) {
       // Ranges are handed out in key order to CONNECTIONS connections at once; they may finish out of order, so
       // the checkpoint's lastKey only moves over the ranges finished without a gap below them.
       let next = BigInt(progress.lastKey);
-      const end = BigInt(progress.endKey);
+      let end = BigInt(progress.endKey);
       const finished = new Map<bigint, bigint>();
+      let ended = false;
+      // Above the newest row older than the cutoff nothing can qualify, and walking those ranges would cost as
+      // much as the second connection saves. Asked on a connection of its own while the ranges start from the
+      // bottom, the answer usually arrives before they reach the recent rows; a range already handed out past it
+      // is finished, nothing after it is handed out. Without an answer (a failed query) the ranges simply go on.
+      if (!progress.endKeyBounded && next < end) {
+        pool
+          .query<{ newest: string | null }>('SELECT max(id) AS newest FROM wedding_optimizations WHERE created_at < $1', [progress.cutoff])
+          .then(({ rows }) => {
+            if (ended) return;
+            const bound = rows[0].newest === null ? next : BigInt(rows[0].newest) + 1n;
+            if (bound < end) end = bound > next ? bound : next;
+            progress = { ...progress, endKey: end.toString(), endKeyBounded: true };
+          })
+          .catch(() => undefined);
+      }
       const takeRange = (): [bigint, bigint] | undefined => {
         if (failure !== undefined || signal.aborted || next >= end) return undefined;
         // Twice the last batch's time as a margin: a batch may take longer than the one before it.
@@ -186,6 +209,7 @@ export function createPostgresActivities({ pool }: PostgresDeps) {
         }
       };
       await Promise.all(Array.from({ length: CONNECTIONS }, deleteRanges));
+      ended = true;
       if (failure !== undefined) throw upstream(failure);
       if (signal.aborted) throw signal.reason;
       // A range handed out but not finished (stopBy) leaves lastKey below it: the next run does it.
