@@ -24,7 +24,7 @@ import { outboundUrlsAt } from '../lib/local-receiver';
 import { bringUp, runningSession, type Session } from '../lib/session';
 import { runningPid } from '../lib/processes';
 import { localPostgresAdminUrl } from '../lib/stack';
-import { exitFailed, flag } from './report';
+import { exitFailed, flag, percentile, printTable, progress as reportProgress } from './report';
 
 const HELP = `Usage: npm run bench -- [--crises N] [--couples N] [--baseline-runs N]
          [--activity-slots N] [--local-activity-slots N] [--workflow-slots N] [--pollers N] [--workflow-threads N] [--cached-workflows N]
@@ -93,9 +93,8 @@ function processCpuMs(pid: number): number {
 // Async: the receiver answering these commands lives in this process.
 const run = promisify(execFile);
 
-const progress = (message: string) => process.stderr.write(`[bench] ${message}\n`);
+const progress = reportProgress('crisis');
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
 async function main(): Promise<void> {
   if (process.argv.includes('--help')) {
@@ -212,9 +211,7 @@ async function main(): Promise<void> {
       `${(used.peakRssBytes / 1024 / 1024).toFixed(0)} MiB`,
     ],
   ];
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  const line = (r: string[]) => `| ${r.map((cell, c) => cell.padEnd(widths[c])).join(' | ')} |`;
-  process.stdout.write(`\n${line(rows[0])}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|\n${rows.slice(1).map(line).join('\n')}\n`);
+  printTable(rows);
   process.stdout.write(
     `\nstarting all ${crises} took ${results.startedAllMs} ms; the worker used ${(used.cpuMs / 1000).toFixed(1)} s of CPU ` +
       `(${(used.cpuMs / crises).toFixed(0)} ms a crisis)` +

@@ -1,4 +1,4 @@
-/** What the maintenance benchmarks share: Markdown tables (they paste into the README as printed) and memory probes. */
+/** What the benchmarks share: Markdown tables (they paste into the README as printed) and memory probes. */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
@@ -7,6 +7,9 @@ export function printTable(rows: string[][]): void {
   const line = (r: string[]) => `| ${r.map((cell, c) => (cell ?? '').padEnd(widths[c])).join(' | ')} |`;
   process.stdout.write(`\n${line(rows[0])}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|\n${rows.slice(1).map(line).join('\n')}\n`);
 }
+
+/** The value below which p % of the sorted values lie (nearest rank). */
+export const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 
 export const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 

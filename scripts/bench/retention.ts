@@ -16,7 +16,7 @@ import { createPostgresActivities, type RetentionResult } from '../../src/activi
 import { loadConfig } from '../../src/config';
 import { bootstrapDatabase } from '../../src/db/bootstrap';
 import { localPostgresAdminUrl } from '../lib/stack';
-import { exitFailed, flag, median, mib, printTable, progress, rssSampler, sum, timeShell, type RssSample } from './report';
+import { exitFailed, flag, median, mib, percentile, printTable, progress, rssSampler, sum, timeShell, type RssSample } from './report';
 
 const HELP = `Usage: npm run bench -- retention [--rows N] [--writers N] [--rounds N]
 
@@ -28,7 +28,6 @@ Needs the stack's PostgreSQL (npm run stack -- up) and psql on PATH.
 const SEED_DELETE = "DELETE FROM wedding_optimizations WHERE created_at < NOW() - INTERVAL '90 days' AND status = 'completed';";
 
 const say = progress('retention');
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 
 /**
  * The same rows every time (ids restart at 1): the older half is 91-400 days old, the newer half 0-89 days,
