@@ -31,6 +31,7 @@ import type { AffectedCouple, CrisisAction } from '../../activities/crisis';
 import { FailureType, invalidInput } from '../../common/failures';
 import { WEDSYNC_ESCALATION_CHAIN } from '../../common/roster';
 import { AuditTrail } from '../gates/audit-trail';
+import { loadDirectory } from '../gates/directory';
 import { Gatekeeper } from '../gates/gatekeeper';
 import {
   CRISIS_TYPES,
@@ -100,8 +101,6 @@ function worthRetrying(err: unknown): boolean {
   return !(cause instanceof ApplicationFailure && (cause.nonRetryable || NON_RETRYABLE.includes(cause.type ?? '')));
 }
 
-/** Reads configuration only: a local activity, without a round trip through the server. */
-const { loadDirectory } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds' });
 
 
 function validate(raw: unknown): WeddingDayCrisisInput {

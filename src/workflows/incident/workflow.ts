@@ -13,14 +13,13 @@ import {
   ParentClosePolicy,
   executeChild,
   patched,
-  proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../../activities';
 import { invalidInput } from '../../common/failures';
 import { SCROLLUNIVERSITY_ESCALATION_CHAIN, type Audience } from '../../common/roster';
 import { AuditTrail } from '../gates/audit-trail';
+import { loadDirectory } from '../gates/directory';
 import { Gatekeeper } from '../gates/gatekeeper';
 import { notifications } from '../gates/notifications';
 import { probes } from '../health/activities';
@@ -63,8 +62,6 @@ export const SEVERITY_POLICY: Record<IncidentSeverity, SeverityPolicy> = {
 const P3_TIER_MS = 24 * HOUR;
 const RESPONDERS: Audience = { roles: ['on-call', 'ai-team-lead', 'devops', 'security'] };
 
-/** Reads configuration only: a local activity, without a round trip through the server. */
-const { loadDirectory } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds' });
 
 const { notify, updatePagerDuty } = notifications;
 

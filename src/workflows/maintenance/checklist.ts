@@ -8,11 +8,11 @@
  *   temporal workflow signal --workflow-id <id> --name decision \
  *     --input '{"gate":"analyze-cost-trends","decision":"approve","by":"ai-lead","reason":"spend flat week on week"}'
  */
-import { defineQuery, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { Activities } from '../../activities';
+import { defineQuery, setHandler, workflowInfo } from '@temporalio/workflow';
 import { invalidInput } from '../../common/failures';
 import type { Audience } from '../../common/roster';
 import { AuditTrail } from '../gates/audit-trail';
+import { loadDirectory } from '../gates/directory';
 import { Gatekeeper } from '../gates/gatekeeper';
 import { notifications } from '../gates/notifications';
 import type { GateStatus } from '../gates/types';
@@ -63,7 +63,6 @@ const HOUR = 3_600_000;
 const TASK_DEADLINE: Record<Cadence, number> = { daily: 8 * HOUR, weekly: 3 * 24 * HOUR, monthly: 7 * 24 * HOUR, quarterly: 14 * 24 * HOUR };
 
 const { notify } = notifications;
-const { loadDirectory } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds' });
 
 /** seed 000's SLOs: error rate < 1 %; cache hit rate above the 70 % its Issue 4 calls low. */
 const ERROR_RATE_SLO = 0.01;
