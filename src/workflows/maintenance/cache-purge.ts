@@ -15,7 +15,8 @@ import type { PurgeCacheResult } from '../../activities/redis';
 import { FailureType } from '../../common/failures';
 import { validatePurgeInput, type PurgeCacheInput } from './messages';
 
-const { purgeCacheKeys } = proxyActivities<Activities>({
+/** The purge activity, as both this workflow and the Sunday window run it. */
+export const { purgeCacheKeys } = proxyActivities<Activities>({
   // A million keys take seconds; the ceiling is for a cache far larger than today's, not for a stuck call,
   // which the heartbeat timeout catches.
   startToCloseTimeout: '1 hour',

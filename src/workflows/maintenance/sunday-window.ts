@@ -33,6 +33,7 @@ import { AuditTrail } from '../gates/audit-trail';
 import { probes } from '../health/activities';
 import { settle } from '../health/settle';
 import { kube, waitForRollout } from '../rollout/activities';
+import { purgeCacheKeys } from './cache-purge';
 import { pruneOptimizations } from './retention';
 import { failureText } from '../common/failure-text';
 
@@ -79,12 +80,6 @@ const retryable = {
   nonRetryableErrorTypes: [FailureType.InvalidInput, FailureType.NotAuthorized, FailureType.TargetNotFound, FailureType.RolloutFailed],
 };
 const { maintenancePlan, warmCache } = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: retryable });
-const { purgeCacheKeys } = proxyActivities<Activities>({
-  startToCloseTimeout: '2 hours',
-  // The purge heartbeats its cursor; the heartbeat is also how the window's end reaches it.
-  heartbeatTimeout: '30 seconds',
-  retry: { ...retryable, maximumAttempts: 10 },
-});
 
 function validate(input: unknown): SundayWindowInput {
   if (input === undefined || input === null) return {};
@@ -199,6 +194,7 @@ export async function sundayMaintenanceWindow(rawInput?: SundayWindowInput): Pro
     let purge: string;
     let complete = true;
     try {
+      // The purge heartbeats its cursor; the heartbeat is also how the window's end reaches it.
       const result = await CancellationScope.withTimeout(windowEnd - WARMUP_RESERVE - Date.now(), () => purgeCacheKeys({ pattern: 'ai:*' }));
       purge = `${result.removed} ai:* keys removed`;
     } catch (err) {
