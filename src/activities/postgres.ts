@@ -70,9 +70,13 @@ function isRetentionProgress(d: unknown): d is RetentionProgress {
   );
 }
 
-const upstream = (err: unknown) =>
+/**
+ * A database error as the retryable UpstreamUnavailable failure, naming what was being read when given; our own
+ * failures and a cancellation pass through unchanged.
+ */
+export const postgresFailure = (err: unknown, what?: string) =>
   err instanceof Error && !(err instanceof ApplicationFailure) && !Context.current().cancellationSignal.aborted
-    ? ApplicationFailure.create({ type: FailureType.UpstreamUnavailable, message: `PostgreSQL: ${err.message}` })
+    ? ApplicationFailure.create({ type: FailureType.UpstreamUnavailable, message: `PostgreSQL${what ? `, ${what}` : ''}: ${err.message}` })
     : err;
 
 export function createPostgresActivities({ pool }: PostgresDeps) {
@@ -113,7 +117,7 @@ export function createPostgresActivities({ pool }: PostgresDeps) {
           };
         }
       } catch (err) {
-        throw upstream(err);
+        throw postgresFailure(err);
       }
       const resumedFromKey = resumed ? progress.lastKey : undefined;
       let batchesThisAttempt = 0;
@@ -210,7 +214,7 @@ export function createPostgresActivities({ pool }: PostgresDeps) {
       };
       await Promise.all(Array.from({ length: CONNECTIONS }, deleteRanges));
       ended = true;
-      if (failure !== undefined) throw upstream(failure);
+      if (failure !== undefined) throw postgresFailure(failure);
       if (signal.aborted) throw signal.reason;
       // A range handed out but not finished (stopBy) leaves lastKey below it: the next run does it.
       if (BigInt(progress.lastKey) < end) complete = false;
@@ -232,7 +236,7 @@ export function createPostgresActivities({ pool }: PostgresDeps) {
         // The worker's role may not ANALYZE tables it does not own; migration 003's function does it for it.
         await pool.query('SELECT analyze_ai_tables()');
       } catch (err) {
-        throw upstream(err);
+        throw postgresFailure(err);
       }
       return { tables: [...ANALYZED_TABLES], durationMs: Math.round(performance.now() - started) };
     },

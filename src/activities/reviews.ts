@@ -3,8 +3,8 @@
  * feedback, request volume by day, incidents opened. Read-only and parameterised, so always safe to retry.
  */
 import type { Pool } from 'pg';
-import { ApplicationFailure } from '@temporalio/common';
-import { FailureType, invalidInput } from '../common/failures';
+import { invalidInput } from '../common/failures';
+import { postgresFailure } from './postgres';
 
 export interface ReviewDeps {
   pool: Pool;
@@ -47,7 +47,7 @@ export function createReviewActivities({ pool }: ReviewDeps) {
     try {
       return (await pool.query<T>(sql, params)).rows;
     } catch (err) {
-      throw ApplicationFailure.create({ type: FailureType.UpstreamUnavailable, message: `PostgreSQL, ${what}: ${(err as Error).message}` });
+      throw postgresFailure(err, what);
     }
   };
 
