@@ -29,6 +29,7 @@ async function main(): Promise<void> {
   const session = await bringUp();
   const { config, info } = session;
   const cli = info.temporalCli.startsWith(ROOT) ? relative(ROOT, info.temporalCli) : info.temporalCli;
+  const localKubeconfig = localClusterEnv().KUBECONFIG;
   const schedules = info.schedules
     .map((r) => {
       const def = SCHEDULES.find((s) => s.scheduleId === r.scheduleId)!;
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
 aiops-runbooks is up (${((Date.now() - started) / 1000).toFixed(1)}s).
   Temporal Web UI   ${config.temporal.uiUrl}
   Temporal          ${config.temporal.address}  namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}
-  Kubernetes        ${localClusterEnv().KUBECONFIG ? `kubeconfig ${relative(ROOT, localClusterEnv().KUBECONFIG!)}, namespace ${config.kubernetes.aiNamespace}` : 'the cluster of KUBECONFIG / in-cluster credentials'}
+  Kubernetes        ${localKubeconfig ? `kubeconfig ${relative(ROOT, localKubeconfig)}, namespace ${config.kubernetes.aiNamespace}` : 'the cluster of KUBECONFIG / in-cluster credentials'}
   Schedules
 ${schedules}
 
