@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, endpointsSetByOperator, loadConfig, redactConfig } from '../src/config';
+import { ConfigError, endpointsSetByOperator, LOCAL_PORTS, loadConfig, redactConfig } from '../src/config';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -23,8 +23,15 @@ describe('configuration', () => {
     const config = loadConfig({});
     assert.equal(config.temporal.taskQueue, 'aiops-runbooks');
     assert.equal(config.temporal.address, '127.0.0.1:7233');
-    assert.match(config.postgres.url, /127\.0\.0\.1:55432/);
+    assert.match(config.postgres.url, /127\.0\.0\.1:25432/);
     assert.equal(config.kubernetes.kubeconfig, undefined);
+  });
+
+  it('keeps the local stack ports out of the ephemeral range client connections draw from', () => {
+    // A port in that range can be held by a client socket in TIME_WAIT, and the service then cannot bind it.
+    const range = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    const inside = Object.entries(LOCAL_PORTS).filter(([, port]) => port >= range[0] && port <= range[1]);
+    assert.deepEqual(inside, [], `ephemeral range ${range.join('-')}`);
   });
 
   it('names the variable of a malformed URL', () => {

@@ -8,17 +8,21 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { BusinessHours } from './business-hours';
 
-/** Ports of the local stack; docker-compose.yml publishes the same ones (a test holds them equal). */
+/**
+ * Ports of the local stack; docker-compose.yml publishes the same ones (a test holds them equal). All lie below
+ * Linux's ephemeral range (32768-60999 by default): a port in it can be the local end of some client connection,
+ * and a listener then fails to bind it with EADDRINUSE until that connection's TIME_WAIT is over.
+ */
 export const LOCAL_PORTS = {
   temporal: 7233,
   temporalUi: 8233,
-  postgres: 55432,
-  redis: 56379,
-  s3: 59000,
-  demoApi: 58080,
-  etcd: 52379,
-  etcdPeer: 52380,
-  kubeApiserver: 56443,
+  postgres: 25432,
+  redis: 26379,
+  s3: 29000,
+  demoApi: 28080,
+  etcd: 22379,
+  etcdPeer: 22380,
+  kubeApiserver: 26443,
 } as const;
 
 /** Credentials of the local stack only; a real deployment sets its own through the environment. */
