@@ -15,6 +15,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
+import { Client as PgClient } from 'pg';
 import { loadConfig } from '../../src/config';
 import { bootstrapDatabase } from '../../src/db/bootstrap';
 import { createDeps } from '../../src/workers/deps';
@@ -120,10 +121,15 @@ async function main(): Promise<void> {
     adminUrl: localPostgresAdminUrl(),
     appUrl: dbUrl.toString(),
   });
+  // Every run starts from empty tables: the worker role may not delete audit records, and earlier runs' rows
+  // would make each progress poll and each insert of this run dearer than the one before.
+  const admin = new PgClient({ connectionString: localPostgresAdminUrl('aiops_bench') });
+  await admin.connect();
+  await admin.query('TRUNCATE audit_log, crisis_notifications, active_crises');
+  await admin.end();
   const env: NodeJS.ProcessEnv = { ...process.env, ...outboundUrlsAt(base), DATABASE_URL: dbUrl.toString(), DATABASE_POOL_MAX: '20' };
   const config = loadConfig(env);
   const deps = await createDeps(config);
-  await deps.pool.query('DELETE FROM active_crises');
   await deps.pool.query(
     `INSERT INTO active_crises (wedding_id, couple_email, crisis_type, status, created_at)
      SELECT 'bench-' || g, 'couple' || g || '@example.com', 'vendor_cancellation', 'ai_processing', now() FROM generate_series(1, $1) g`,
