@@ -6,7 +6,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { WorkflowFailedError } from '@temporalio/client';
 import { Redis } from 'ioredis';
 import { createActivities } from '../src/activities';
-import { createRedisActivities, type PurgeCacheResult, type PurgeProgress } from '../src/activities/redis';
+import { createRedisActivities, parseInfo, purgeLanes, type PurgeCacheResult, type PurgeProgress } from '../src/activities/redis';
 import type { OwnedDeps } from '../src/workers/deps';
 import { purgeCache } from '../src/workflows';
 import { validatePurgeInput, type PurgeCacheInput } from '../src/workflows/maintenance/messages';
@@ -63,11 +63,11 @@ describe('purgeCacheKeys', () => {
     assert.equal(await redis.exists(...survivors), survivors.length);
     assert.equal(await countMatching(redis, `session:${run}:*`), 12_000);
     assert.equal(result.resumed, false);
-    assert.equal(result.cursor, '0');
+    assert.deepEqual(result.cursors, [null, null, null, null], 'four lanes, each through');
     assert.ok(result.batches > 10, `${result.batches} batches for 24k keys at COUNT 500`);
     assert.equal(result.batchesThisAttempt, result.batches);
     assert.equal(heartbeats.length, result.batches);
-    assert.deepEqual(heartbeats.at(-1), { cursor: '0', scanned: result.scanned, removed: 12_002, batches: result.batches });
+    assert.deepEqual(heartbeats.at(-1), { cursors: [null, null, null, null], scanned: result.scanned, removed: 12_002, batches: result.batches });
     await redis.unlink(...survivors);
     for await (const keys of redis.scanStream({ match: `session:${run}:*`, count: 1000 })) {
       if ((keys as string[]).length) await redis.unlink(...(keys as string[]));
@@ -86,16 +86,81 @@ describe('purgeCacheKeys', () => {
       if (d.batches === 5) first.cancel();
     });
     await assert.rejects(runPurge(first, redis, { pattern, scanCount: 200 }), CancelledFailure);
-    assert.ok(checkpoint && checkpoint.batches >= 5 && checkpoint.cursor !== '0');
+    assert.ok(checkpoint && checkpoint.batches >= 5 && checkpoint.cursors.some((c) => c !== null));
     assert.equal(await countMatching(redis, pattern), 20_000 - checkpoint.removed);
 
     const second = new MockActivityEnvironment({ heartbeatDetails: checkpoint });
     const result = await runPurge(second, redis, { pattern, scanCount: 200 });
     assert.equal(result.resumed, true);
-    assert.equal(result.resumedFromCursor, checkpoint.cursor);
+    assert.deepEqual(result.resumedFrom, checkpoint.cursors);
     assert.equal(result.removed, 20_000);
     assert.equal(result.batches, checkpoint.batches + result.batchesThisAttempt);
     assert.equal(await countMatching(redis, pattern), 0);
+  });
+
+  it('splits the SCAN into four lanes that between them miss no key while the key table grows under them', async () => {
+    const run = randomUUID().slice(0, 8);
+    const pattern = `ai:${run}:*`;
+    await writeKeys(redis, `ai:${run}:`, 30_000);
+    // The purge's own SCANs (COUNT 50) as the server ran them; the table is rehashed to a larger size meanwhile.
+    const scans: string[] = [];
+    const counting = redis.duplicate();
+    const writer = redis.duplicate();
+    try {
+      const monitor = await counting.monitor();
+      monitor.on('monitor', (_time: string, args: string[]) => {
+        if (args[0]?.toLowerCase() === 'scan' && args[3] === pattern && args[5] === '50') scans.push(args[1]);
+      });
+      const purge = runPurge(new MockActivityEnvironment(), redis, { pattern, scanCount: 50 });
+      await writeKeys(writer, `grow:${run}:`, 200_000);
+      const result = await purge;
+      // MONITOR's lines trail the commands they report.
+      for (let i = 0; i < 100 && scans.length < result.batches; i++) await new Promise((r) => setTimeout(r, 20));
+      monitor.disconnect();
+
+      assert.equal(result.removed, 30_000);
+      assert.equal(await countMatching(redis, pattern), 0);
+      assert.equal(await countMatching(writer, `grow:${run}:*`), 200_000);
+      assert.deepEqual(scans.slice(0, 4).sort(), ['0', '1', '2', '3'], 'each lane starts at its own cursor');
+      assert.equal(scans.length, result.batches);
+    } finally {
+      for await (const keys of writer.scanStream({ match: `grow:${run}:*`, count: 5000 })) {
+        if ((keys as string[]).length) await writer.unlink(...(keys as string[]));
+      }
+      writer.disconnect();
+      counting.disconnect();
+    }
+  });
+
+  it('resumes a single-cursor checkpoint as one lane to the end of the table', async () => {
+    const run = randomUUID().slice(0, 8);
+    const pattern = `ai:${run}:*`;
+    await writeKeys(redis, `ai:${run}:`, 5000);
+    // What a purge that walked one cursor heartbeated: some batches unlinked, the cursor where it stopped.
+    let cursor = '0';
+    let removed = 0;
+    for (let batch = 0; batch < 3; batch++) {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 200);
+      if (keys.length) removed += await redis.unlink(...keys);
+      cursor = next;
+    }
+    assert.notEqual(cursor, '0');
+    const env = new MockActivityEnvironment({ heartbeatDetails: { cursor, scanned: removed, removed, batches: 3 } });
+    const result = await runPurge(env, redis, { pattern, scanCount: 200 });
+    assert.equal(result.resumed, true);
+    assert.deepEqual(result.resumedFrom, [cursor]);
+    assert.deepEqual(result.cursors, [null]);
+    assert.equal(result.removed, 5000);
+    assert.equal(await countMatching(redis, pattern), 0);
+  });
+
+  it('uses lanes only on a server whose cursor layout is Redis\'s own', () => {
+    const info = (text: string) => parseInfo(text.replace(/ /g, '\r\n'));
+    assert.equal(purgeLanes(info('# Server redis_version:7.0.15 redis_mode:standalone gcc_version:12.2.0')), 4);
+    assert.equal(purgeLanes(info('# Server redis_version:7.4.1 redis_mode:cluster')), 1);
+    assert.equal(purgeLanes(info('# Server redis_version:7.2.4 server_name:valkey valkey_version:8.1.0 redis_mode:standalone')), 1);
+    assert.equal(purgeLanes(info('# Server redis_version:7.4.0 dragonfly_version:df-v1.25.0 redis_mode:standalone')), 1);
+    assert.equal(purgeLanes(info('# Server redis_version:6.2.6 redis_mode:sentinel')), 1);
   });
 
   it('refuses bad input with a non-retryable InvalidInput naming the field', async () => {
@@ -119,7 +184,7 @@ describe('purgeCacheKeys', () => {
       );
     }
     assert.equal(validatePurgeInput({ pattern: '*', allowUnprefixed: true }).pattern, '*');
-    assert.deepEqual(validatePurgeInput(undefined), { pattern: 'ai:*', scanCount: 5000, unlinkBatch: 1000, allowUnprefixed: false });
+    assert.deepEqual(validatePurgeInput(undefined), { pattern: 'ai:*', scanCount: 1000, unlinkBatch: 1000, allowUnprefixed: false });
   });
 });
 

@@ -118,7 +118,7 @@ describe('a worker killed during maintenance', () => {
     }
     await kill(child);
     const checkpoint = await serverCheckpoint<PurgeProgress>(handle);
-    assert.ok(checkpoint && checkpoint.cursor !== '0' && checkpoint.removed < matching, JSON.stringify(checkpoint));
+    assert.ok(checkpoint && checkpoint.cursors.some((c) => c !== null) && checkpoint.removed < matching, JSON.stringify(checkpoint));
     // Keys the first worker unlinked after its last heartbeat reached the server are gone but in no count.
     const leftAtKill = await countLeft(deps.redis, pattern);
 
@@ -129,7 +129,7 @@ describe('a worker killed during maintenance', () => {
     assert.equal(result.removed - checkpoint.removed, leftAtKill, 'the second worker counted exactly what it removed');
     assert.ok(result.removed <= matching && result.removed >= checkpoint.removed);
     assert.equal(result.resumed, true);
-    assert.equal(result.resumedFromCursor, checkpoint.cursor);
+    assert.deepEqual(result.resumedFrom, checkpoint.cursors);
     assert.equal(result.batches, checkpoint.batches + result.batchesThisAttempt);
     const left = { ai: 0, keep: 0 };
     for await (const keys of deps.redis.scanStream({ match: `*${run}*`, count: 5000 })) {
@@ -137,12 +137,13 @@ describe('a worker killed during maintenance', () => {
     }
     assert.deepEqual(left, { ai: 0, keep: matching }, 'no matching key left, not one other key removed');
 
-    // Counted on the server: one pass, started once from cursor 0; the second worker's SCANs start at the
-    // checkpoint and are fewer than the pass took.
-    assert.equal(scans.filter((s) => s.cursor === '0').length, 1);
+    // Counted on the server: one pass, each of its four lanes started once from its own first cursor; the second
+    // worker's SCANs start where the checkpoint left the lanes not yet through, and are fewer than the pass took.
+    assert.deepEqual(['0', '1', '2', '3'].map((c) => scans.filter((s) => s.cursor === c).length), [1, 1, 1, 1]);
     const firstWorker = scans[0].source;
     const resumedScans = scans.filter((s) => s.source !== firstWorker);
-    assert.equal(resumedScans[0].cursor, checkpoint.cursor);
+    const unfinished = checkpoint.cursors.filter((c) => c !== null);
+    assert.deepEqual(resumedScans.slice(0, unfinished.length).map((s) => s.cursor).sort(), [...unfinished].sort());
     assert.equal(resumedScans.length, result.batchesThisAttempt);
     assert.ok(scans.length - resumedScans.length >= checkpoint.batches, 'the first worker did the checkpointed batches');
     assert.ok(resumedScans.length < result.batches, `${resumedScans.length} of ${result.batches} SCANs after the resume`);

@@ -2,7 +2,7 @@
  * `npm run bench -- purge`: seed 002's cache purge against ours on the same data in the same run.
  *
  *   baseline  redis-cli --scan --pattern "ai:*" | xargs -L 1000 redis-cli DEL   (the seed's command)
- *   ours      purgeCacheKeys (SCAN COUNT 5000 + pipelined UNLINK), called directly in a process of its own
+ *   ours      purgeCacheKeys (four SCAN lanes, COUNT 1000, each UNLINK pipelined behind its SCAN), called directly in a process of its own
  *
  * Data: N `ai:*` keys among N other keys (some of them near misses such as `cache:ai:…` and `ai-model:…`), in a
  * Redis DB index of the benchmark's own, emptied first. Counts that every `ai:*` key went and no other did.
@@ -12,11 +12,12 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { Redis } from 'ioredis';
 import { createRedisActivities, parseInfo, type PurgeCacheResult } from '../../src/activities/redis';
 import { LOCAL_PORTS, loadConfig } from '../../src/config';
+import { validatePurgeInput } from '../../src/workflows/maintenance/messages';
 import { exitFailed, flag, median, mib, printTable, progress, rssSampler, sum, timeShell, type RssSample } from './report';
 
 const HELP = `Usage: npm run bench -- purge [--keys N] [--others N] [--db N] [--scan-count N] [--rounds N]
 
-Defaults: 1,000,000 ai:* keys, 1,000,000 others, Redis DB 15 (emptied first), SCAN COUNT 5000, 5 rounds
+Defaults: 1,000,000 ai:* keys, 1,000,000 others, Redis DB 15 (emptied first), SCAN COUNT 1000, 5 rounds
 (each: load, the seed's command, reload, ours); the table gives each side's median.
 Needs the stack's Redis (npm run stack -- up) and redis-cli on PATH.
 `;
@@ -136,7 +137,7 @@ async function main(): Promise<void> {
   const keys = flag('keys', 1_000_000);
   const others = flag('others', 1_000_000, 0);
   const db = flag('db', 15, 0);
-  const scanCount = flag('scan-count', 5000);
+  const scanCount = flag('scan-count', validatePurgeInput(undefined).scanCount);
   if (process.argv.includes('--ours')) return runOurs(db, scanCount);
 
   const rounds = flag('rounds', 5);
@@ -188,7 +189,7 @@ async function main(): Promise<void> {
       String(sum(seedRuns.map((r) => r.othersRemoved))),
     ],
     [
-      `ours: purgeCacheKeys (SCAN COUNT ${scanCount} + UNLINK, overlapped)`,
+      `ours: purgeCacheKeys (${ourRuns[0].result.cursors.length} SCAN lanes, COUNT ${scanCount}, UNLINK behind each)`,
       `${(oursMs / 1000).toFixed(2)} s`,
       median(ourRuns.map(rate)).toFixed(0),
       `${oursCpu.toFixed(2)} s`,

@@ -20,9 +20,13 @@ export function parseInfo(text: string): Record<string, string> {
   return out;
 }
 
-/** The heartbeat checkpoint: every key SCAN returned before `cursor` has been unlinked. */
+/**
+ * The heartbeat checkpoint. The SCAN is split into lanes by the low bits of the cursor (see `purgeLanes`): lane i
+ * goes on from `cursors[i]`, or is through when that is null. Every key a lane's SCAN returned before its cursor
+ * has been unlinked.
+ */
 export interface PurgeProgress {
-  cursor: string;
+  cursors: (string | null)[];
   scanned: number;
   removed: number;
   batches: number;
@@ -32,15 +36,40 @@ export interface PurgeCacheResult extends PurgeProgress {
   pattern: string;
   /** True when this attempt continued a checkpoint left by an earlier one (a crashed worker). */
   resumed: boolean;
-  resumedFromCursor?: string;
+  /** The lanes' cursors this attempt started from, after a resume. */
+  resumedFrom?: (string | null)[];
   /** SCAN calls made by this attempt alone; below `batches` after a resume. */
   batchesThisAttempt: number;
   durationMs: number;
 }
 
-function isProgress(d: unknown): d is PurgeProgress {
-  const p = d as PurgeProgress | undefined;
-  return typeof p?.cursor === 'string' && /^\d+$/.test(p.cursor) && [p.scanned, p.removed, p.batches].every(Number.isInteger);
+const isCursor = (c: unknown): c is string | null => c === null || (typeof c === 'string' && /^\d+$/.test(c));
+
+/** The checkpoint an earlier attempt heartbeated, if any; a single-cursor one (before lanes) is one lane. */
+export function readPurgeCheckpoint(details: unknown): PurgeProgress | undefined {
+  const d = details as (Partial<PurgeProgress> & { cursor?: unknown }) | undefined;
+  if (!d || ![d.scanned, d.removed, d.batches].every(Number.isInteger)) return undefined;
+  const counts = { scanned: d.scanned!, removed: d.removed!, batches: d.batches! };
+  const lanes = d.cursors?.length ?? 0;
+  if (Array.isArray(d.cursors) && lanes > 0 && (lanes & (lanes - 1)) === 0 && d.cursors.every(isCursor)) {
+    return { cursors: [...d.cursors], ...counts };
+  }
+  if (isCursor(d.cursor) && d.cursor !== null) return { cursors: [d.cursor === '0' ? null : d.cursor], ...counts };
+  return undefined;
+}
+
+/**
+ * How many lanes SCAN can be split into on this server. Redis's SCAN cursor is a bucket index of its key table,
+ * counted in reverse bit order, so its lowest bits change last: the cursors whose low two bits are i form one
+ * unbroken stretch of the iteration, which starts at cursor i and ends where a returned cursor's low bits differ.
+ * A Redis key table has at least four buckets, so four lanes never share one. Other servers that speak the
+ * protocol (Valkey, Dragonfly, KeyDB, a Redis Cluster node, whose cursor carries a slot number in its low bits)
+ * lay their cursors out otherwise, and get a single lane.
+ */
+export function purgeLanes(info: Record<string, string>): number {
+  const otherServer = Object.keys(info).some((k) => k.endsWith('_version') && k !== 'redis_version' && k !== 'gcc_version');
+  const plainRedis = info.redis_mode === 'standalone' && !otherServer && (info.server_name ?? 'redis') === 'redis';
+  return plainRedis ? 4 : 1;
 }
 
 /** Throws the activity's cancellation once the server has asked for it (delivered through heartbeats). */
@@ -56,7 +85,7 @@ async function unlinkAll(redis: Redis, keys: string[], size: number): Promise<nu
   return (await Promise.all(sent)).reduce((a, b) => a + b, 0);
 }
 
-/** How long a failed or cancelled purge waits for its UNLINK in flight before giving up on counting it. */
+/** How long a failed or cancelled purge waits for its commands in flight before giving up on counting them. */
 const UNLINK_SETTLE_MS = 2000;
 
 /** Marks a promise as observed so an early exit elsewhere cannot leave its rejection unhandled; awaiting it still throws. */
@@ -69,72 +98,89 @@ export function createRedisActivities({ redis }: RedisDeps) {
   return {
     /**
      * Seed 002 Sunday "Cache optimization" (`redis-cli --scan --pattern "ai:*" | xargs redis-cli DEL`), without
-     * KEYS and without holding the key list: SCAN MATCH with a large COUNT, UNLINK (freed off the main thread),
-     * and the next SCAN sent while the current batch's UNLINK is in flight, so the round trips overlap.
+     * KEYS and without holding the key list: SCAN MATCH, UNLINK (freed off the main thread), pipelined.
+     * The SCAN runs as four lanes at once on one connection (see `purgeLanes`). Each lane sends the UNLINK of a
+     * batch right behind the SCAN that found it, with its next SCAN behind that: Redis finds the keys still in its
+     * CPU cache, and it has the other lanes' commands to run while this process reads a reply, so it never idles.
+     * With one lane, the next SCAN goes first instead, or Redis would wait for every round trip.
      * Safe to retry and to resume: a SCAN cursor is stateless on the server, SCAN returns every key present for
      * the whole iteration at least once, and unlinking a key twice removes nothing.
      */
     async purgeCacheKeys(rawInput?: PurgeCacheInput): Promise<PurgeCacheResult> {
       const input = validatePurgeInput(rawInput);
       const started = performance.now();
-      const checkpoint = activityInfo().heartbeatDetails as unknown;
-      const resumed = isProgress(checkpoint) && checkpoint.batches > 0;
-      const progress: PurgeProgress = resumed ? { ...checkpoint } : { cursor: '0', scanned: 0, removed: 0, batches: 0 };
-      const resumedFromCursor = resumed ? progress.cursor : undefined;
-      const result = (batchesThisAttempt: number): PurgeCacheResult => ({
+      const checkpoint = readPurgeCheckpoint(activityInfo().heartbeatDetails);
+      const resumed = checkpoint !== undefined && checkpoint.batches > 0;
+      let batchesThisAttempt = 0;
+      let progress: PurgeProgress;
+      try {
+        progress = resumed
+          ? checkpoint
+          : { cursors: Array.from({ length: purgeLanes(parseInfo(await redis.info('server'))) }, (_, i) => String(i)), scanned: 0, removed: 0, batches: 0 };
+      } catch (err) {
+        throw ApplicationFailure.create({ type: FailureType.UpstreamUnavailable, message: `Redis: ${(err as Error).message}` });
+      }
+      const resumedFrom = resumed ? [...progress.cursors] : undefined;
+      const result = (): PurgeCacheResult => ({
         pattern: input.pattern,
         ...progress,
+        cursors: [...progress.cursors],
         resumed,
-        resumedFromCursor,
+        resumedFrom,
         batchesThisAttempt,
         durationMs: Math.round(performance.now() - started),
       });
-      // An earlier attempt finished the iteration (cursor back to 0) but died before reporting it.
-      if (resumed && progress.cursor === '0') return result(0);
-      let batchesThisAttempt = 0;
+      const laneBits = BigInt(progress.cursors.length - 1);
+      const unlinkFirst = progress.cursors.length > 1;
       const scan = (cursor: string) => {
         batchesThisAttempt++;
-        return redis.scan(cursor, 'MATCH', input.pattern, 'COUNT', input.scanCount);
+        return quiet(redis.scan(cursor, 'MATCH', input.pattern, 'COUNT', input.scanCount));
       };
 
       // Set once this attempt has ended: an UNLINK answering later must not move the checkpoint of an attempt
-      // that is over.
+      // that is over. `stopping` ends every lane at its next batch once one of them has failed.
       let ended = false;
-      let unlinking: Promise<void> = Promise.resolve();
-      try {
-        // Redis answers one connection's commands in order, so each SCAN is queued ahead of the UNLINK built from
-        // the batch before it: Redis works on one while this process parses the other's reply and never waits idle.
-        let scanning = quiet(scan(progress.cursor));
+      let stopping = false;
+      const unlinked: Promise<void>[] = progress.cursors.map(() => Promise.resolve());
+      const lane = async (i: number) => {
+        let cursor = progress.cursors[i];
+        if (cursor === null) return;
+        let scanning = scan(cursor);
         for (;;) {
           throwIfCancelled();
           const [next, keys] = await scanning;
-          const done = next === '0';
-          if (!done) scanning = quiet(scan(next));
+          const after = next === '0' || (BigInt(next) & laneBits) !== BigInt(i) ? null : next;
+          if (after !== null && !unlinkFirst) scanning = scan(after);
           const removed = unlinkAll(redis, keys, input.unlinkBatch);
-          const before = unlinking;
-          // The checkpoint moves past a batch only once its UNLINK and every earlier one have answered: a crash
-          // before then rescans it.
-          unlinking = quiet(
+          if (after !== null && unlinkFirst) scanning = scan(after);
+          const before = unlinked[i];
+          // The checkpoint moves past a batch only once its UNLINK and the lane's earlier ones have answered: a
+          // crash before then rescans it.
+          unlinked[i] = quiet(
             Promise.all([removed, before]).then(([n]) => {
               if (ended) return;
-              progress.cursor = next;
+              progress.cursors[i] = after;
               progress.scanned += keys.length;
               progress.removed += n;
               progress.batches++;
-              heartbeat({ ...progress });
+              heartbeat({ ...progress, cursors: [...progress.cursors] });
             }),
           );
-          // At most two batches' keys are held: this one and the one whose UNLINK is still in flight.
+          // At most two batches' keys per lane are held: this one and the one whose UNLINK is still in flight.
           await before;
-          if (done) {
-            await unlinking;
-            break;
-          }
+          if (after === null) return unlinked[i];
+          if (stopping) return;
         }
+      };
+      const lanes = progress.cursors.map((_, i) => quiet(lane(i)));
+      try {
+        await Promise.all(lanes);
       } catch (err) {
-        // An UNLINK already sent has removed its keys whatever happens here: let it answer (briefly) so that the
-        // last checkpoint counts them, and a resumed attempt's total stays exact.
-        await Promise.race([unlinking.catch(() => undefined), new Promise((r) => setTimeout(r, UNLINK_SETTLE_MS))]);
+        stopping = true;
+        // An UNLINK already sent has removed its keys whatever happens here: let the lanes' commands answer
+        // (briefly) so that the last checkpoint counts them, and a resumed attempt's total stays exact.
+        const settle = new Promise((r) => setTimeout(r, UNLINK_SETTLE_MS));
+        await Promise.race([Promise.allSettled(lanes).then(() => Promise.allSettled(unlinked)), settle]);
         if (err instanceof Error && !(err instanceof ApplicationFailure) && !Context.current().cancellationSignal.aborted) {
           throw ApplicationFailure.create({ type: FailureType.UpstreamUnavailable, message: `Redis: ${err.message}` });
         }
@@ -142,7 +188,7 @@ export function createRedisActivities({ redis }: RedisDeps) {
       } finally {
         ended = true;
       }
-      return result(batchesThisAttempt);
+      return result();
     },
 
 

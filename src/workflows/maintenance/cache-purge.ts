@@ -3,7 +3,7 @@
  *
  *   redis-cli --scan --pattern "ai:*" | xargs -L 1000 redis-cli DEL
  *
- * as one resumable activity (SCAN + UNLINK, pipelined, heartbeating its cursor). Also the quick fix "clear the
+ * as one resumable activity (SCAN + UNLINK, pipelined, heartbeating its cursors). Also the quick fix "clear the
  * AI cache" that other runbooks start as a child workflow.
  *
  * Start:
@@ -25,7 +25,7 @@ export const { purgeCacheKeys } = proxyActivities<Activities>({
     initialInterval: '2 seconds',
     backoffCoefficient: 2,
     maximumInterval: '1 minute',
-    // Each retry resumes from the last heartbeated cursor, so retrying costs little.
+    // Each retry resumes from the last heartbeated cursors, so retrying costs little.
     maximumAttempts: 10,
     nonRetryableErrorTypes: [FailureType.InvalidInput],
   },

@@ -7,7 +7,10 @@ import { invalidInput } from '../../common/failures';
 export interface PurgeCacheInput {
   /** SCAN MATCH glob; `ai:*` when absent. */
   pattern?: string;
-  /** SCAN COUNT hint: slots visited per call. Larger means fewer round trips; 5000 when absent. */
+  /**
+   * SCAN COUNT hint: about how many keys each call looks at. 1000 when absent: larger means fewer round trips, but
+   * a batch's keys then leave Redis's CPU cache before its UNLINK looks them up again (5000 took 10-15 % longer).
+   */
   scanCount?: number;
   /** Keys per UNLINK command; 1000 when absent. */
   unlinkBatch?: number;
@@ -40,7 +43,7 @@ function fieldsOf(raw: unknown, known: string[], what: string): Record<string, u
   return raw as Record<string, unknown>;
 }
 
-const PURGE_DEFAULTS = { pattern: 'ai:*', scanCount: 5000, unlinkBatch: 1000 };
+const PURGE_DEFAULTS = { pattern: 'ai:*', scanCount: 1000, unlinkBatch: 1000 };
 const RETENTION_DEFAULTS = { olderThanDays: 90, targetBatchMs: 25 };
 
 export function validatePurgeInput(raw: unknown): Required<PurgeCacheInput> {

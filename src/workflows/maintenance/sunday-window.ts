@@ -194,7 +194,7 @@ export async function sundayMaintenanceWindow(rawInput?: SundayWindowInput): Pro
     let purge: string;
     let complete = true;
     try {
-      // The purge heartbeats its cursor; the heartbeat is also how the window's end reaches it.
+      // The purge heartbeats its cursors; the heartbeat is also how the window's end reaches it.
       const result = await CancellationScope.withTimeout(windowEnd - WARMUP_RESERVE - Date.now(), () => purgeCacheKeys({ pattern: 'ai:*' }));
       purge = `${result.removed} ai:* keys removed`;
     } catch (err) {
