@@ -154,6 +154,25 @@ describe('purgeCacheKeys', () => {
     assert.equal(await countMatching(redis, pattern), 0);
   });
 
+  it('runs one lane for a Redis user that may not call INFO', async () => {
+    const run = randomUUID().slice(0, 8);
+    const pattern = `ai:${run}:*`;
+    await writeKeys(redis, `ai:${run}:`, 3000);
+    const user = `purge-${run}`;
+    await redis.call('ACL', 'SETUSER', user, 'on', `>${run}`, '~*', '&*', '+@all', '-info');
+    const limited = new Redis(redisUrlFor(REDIS_DB.purge), { username: user, password: run, enableReadyCheck: false });
+    try {
+      await assert.rejects(limited.info('server'), /NOPERM/);
+      const result = await runPurge(new MockActivityEnvironment(), limited, { pattern, scanCount: 200 });
+      assert.deepEqual(result.cursors, [null]);
+      assert.equal(result.removed, 3000);
+      assert.equal(await countMatching(redis, pattern), 0);
+    } finally {
+      limited.disconnect();
+      await redis.call('ACL', 'DELUSER', user);
+    }
+  });
+
   it('uses lanes only on a server whose cursor layout is Redis\'s own', () => {
     const info = (text: string) => parseInfo(text.replace(/ /g, '\r\n'));
     assert.equal(purgeLanes(info('# Server redis_version:7.0.15 redis_mode:standalone gcc_version:12.2.0')), 4);

@@ -72,6 +72,15 @@ export function purgeLanes(info: Record<string, string>): number {
   return plainRedis ? 4 : 1;
 }
 
+/** INFO can be refused (an ACL without it, a renamed command); the purge then runs one lane rather than none. */
+async function lanesOn(redis: Redis): Promise<number> {
+  try {
+    return purgeLanes(parseInfo(await redis.info('server')));
+  } catch {
+    return 1;
+  }
+}
+
 /** Throws the activity's cancellation once the server has asked for it (delivered through heartbeats). */
 function throwIfCancelled(): void {
   const signal = Context.current().cancellationSignal;
@@ -112,14 +121,9 @@ export function createRedisActivities({ redis }: RedisDeps) {
       const checkpoint = readPurgeCheckpoint(activityInfo().heartbeatDetails);
       const resumed = checkpoint !== undefined && checkpoint.batches > 0;
       let batchesThisAttempt = 0;
-      let progress: PurgeProgress;
-      try {
-        progress = resumed
-          ? checkpoint
-          : { cursors: Array.from({ length: purgeLanes(parseInfo(await redis.info('server'))) }, (_, i) => String(i)), scanned: 0, removed: 0, batches: 0 };
-      } catch (err) {
-        throw ApplicationFailure.create({ type: FailureType.UpstreamUnavailable, message: `Redis: ${(err as Error).message}` });
-      }
+      const progress: PurgeProgress = resumed
+        ? checkpoint
+        : { cursors: Array.from({ length: await lanesOn(redis) }, (_, i) => String(i)), scanned: 0, removed: 0, batches: 0 };
       const resumedFrom = resumed ? [...progress.cursors] : undefined;
       const result = (): PurgeCacheResult => ({
         pattern: input.pattern,
