@@ -46,12 +46,13 @@ export interface PurgeCacheResult extends PurgeProgress {
 const isCursor = (c: unknown): c is string | null => c === null || (typeof c === 'string' && /^\d+$/.test(c));
 
 /** The checkpoint an earlier attempt heartbeated, if any; a single-cursor one (before lanes) is one lane. */
-export function readPurgeCheckpoint(details: unknown): PurgeProgress | undefined {
+function readPurgeCheckpoint(details: unknown): PurgeProgress | undefined {
   const d = details as (Partial<PurgeProgress> & { cursor?: unknown }) | undefined;
   if (!d || ![d.scanned, d.removed, d.batches].every(Number.isInteger)) return undefined;
   const counts = { scanned: d.scanned!, removed: d.removed!, batches: d.batches! };
-  const lanes = d.cursors?.length ?? 0;
-  if (Array.isArray(d.cursors) && lanes > 0 && (lanes & (lanes - 1)) === 0 && d.cursors.every(isCursor)) {
+  // A power of two: lane i is the cursors whose low bits are i.
+  const lanes = Array.isArray(d.cursors) ? d.cursors.length : 0;
+  if (lanes > 0 && (lanes & (lanes - 1)) === 0 && d.cursors!.every(isCursor)) {
     return { cursors: [...d.cursors], ...counts };
   }
   if (isCursor(d.cursor) && d.cursor !== null) return { cursors: [d.cursor === '0' ? null : d.cursor], ...counts };
@@ -134,7 +135,7 @@ export function createRedisActivities({ redis }: RedisDeps) {
         batchesThisAttempt,
         durationMs: Math.round(performance.now() - started),
       });
-      const laneBits = BigInt(progress.cursors.length - 1);
+      const laneMask = BigInt(progress.cursors.length - 1);
       const unlinkFirst = progress.cursors.length > 1;
       const scan = (cursor: string) => {
         batchesThisAttempt++;
@@ -153,7 +154,7 @@ export function createRedisActivities({ redis }: RedisDeps) {
         for (;;) {
           throwIfCancelled();
           const [next, keys] = await scanning;
-          const after = next === '0' || (BigInt(next) & laneBits) !== BigInt(i) ? null : next;
+          const after = next === '0' || (BigInt(next) & laneMask) !== BigInt(i) ? null : next;
           if (after !== null && !unlinkFirst) scanning = scan(after);
           const removed = unlinkAll(redis, keys, input.unlinkBatch);
           if (after !== null && unlinkFirst) scanning = scan(after);
