@@ -1,7 +1,7 @@
 /** The audit log: an append-only PostgreSQL table that every workflow writes its decisions and changes to. */
 import type { Pool } from 'pg';
-import { invalidInput } from '../common/failures';
-import type { AuditRecord } from '../workflows/gates/types';
+import { invalidInput } from '../contracts/failures';
+import type { AuditRecord } from '../contracts/audit';
 
 export interface AuditDeps {
   pool: Pool;

@@ -3,7 +3,7 @@
  * outage (retry) from a wrong request or missing credentials (do not).
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureType } from '../common/failures';
+import { FailureType } from '../contracts/failures';
 
 export interface JsonResponse {
   status: number;

@@ -1,15 +1,13 @@
 /** Spreads the per-system activity factories into the one object a worker registers. */
 import { createAuditActivities, type AuditDeps } from './audit';
-import { createCrisisActivities, type CrisisDeps } from './crisis';
 import { createHttpActivities, type HttpDeps } from './http';
-import { createNotifyActivities, type NotifyDeps } from './notify';
 import { createKubernetesActivities, type KubernetesDeps } from './kubernetes';
+import { createNotifyActivities, type NotifyDeps } from './notify';
 import { createPostgresActivities, type PostgresDeps } from './postgres';
 import { createRedisActivities, type RedisDeps } from './redis';
 import { createS3Activities, type S3Deps } from './s3';
-import { createMaintenanceActivities, type MaintenanceDeps } from './maintenance';
-import { createReviewActivities, type ReviewDeps } from './reviews';
-import { createScheduleActivities, type ScheduleDeps } from './schedules';
+import { createSettingsActivities, type SettingsDeps } from './settings';
+import { createTemporalActivities, type TemporalDeps } from './temporal';
 
 export type ActivityDeps = HttpDeps &
   KubernetesDeps &
@@ -18,10 +16,8 @@ export type ActivityDeps = HttpDeps &
   S3Deps &
   AuditDeps &
   NotifyDeps &
-  CrisisDeps &
-  MaintenanceDeps &
-  ReviewDeps &
-  ScheduleDeps;
+  SettingsDeps &
+  TemporalDeps;
 
 export function createActivities(deps: ActivityDeps) {
   return {
@@ -32,10 +28,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createS3Activities(deps),
     ...createAuditActivities(deps),
     ...createNotifyActivities(deps),
-    ...createCrisisActivities(deps),
-    ...createMaintenanceActivities(deps),
-    ...createReviewActivities(deps),
-    ...createScheduleActivities(deps.temporalClient),
+    ...createSettingsActivities(deps),
+    ...createTemporalActivities(deps.temporalClient),
   };
 }
 

@@ -1,18 +1,20 @@
 /**
- * Notifications: a Slack-compatible incoming webhook and the PagerDuty Events API v2, both plain HTTP to
- * configured URLs. Who is reached, and how, is resolved here from the roster in configuration, so channels
- * and keys never enter a workflow.
+ * Notifications: a Slack-compatible incoming webhook, the PagerDuty Events API v2, and the couples told during a
+ * wedding-day crisis, all plain HTTP to configured URLs. Who is reached, and how, is resolved here from the
+ * roster in configuration, so channels, keys and addresses never enter a workflow.
  */
-import { invalidInput } from '../common/failures';
-import { membersOf, type Audience, type Member } from '../common/roster';
-import type { AppConfig, BusinessHours, Person } from '../config';
+import type { Pool } from 'pg';
+import { checkCrisisKey } from '../contracts/crisis';
+import { invalidInput } from '../contracts/failures';
+import { membersOf, type Audience } from '../contracts/roster';
+import type { AppConfig, Person } from '../config';
 import { requestJson } from './http-client';
+import { wedsyncPost, type HttpDeps } from './http';
 
-export interface NotifyDeps {
+export interface NotifyDeps extends HttpDeps {
   notifications: AppConfig['notifications'];
   roster: Person[];
-  businessHours: BusinessHours;
-  wedsync: { timeoutMs: number };
+  pool: Pool;
 }
 
 export type PagerDutyAction = 'trigger' | 'acknowledge' | 'resolve';
@@ -54,14 +56,6 @@ export function createNotifyActivities(deps: NotifyDeps) {
   }
 
   return {
-    /** The roster as workflows may see it: ids, names and roles, and the business hours. */
-    async loadDirectory(): Promise<{ members: Member[]; businessHours: BusinessHours }> {
-      return {
-        members: deps.roster.map(({ id, name, roles }) => ({ id, name, roles })),
-        businessHours: deps.businessHours,
-      };
-    },
-
     /**
      * Tells an audience. PagerDuty triggers are idempotent by dedup key; a Slack webhook has no such key, so
      * a retry after a lost answer can post twice, which is the safe side for an alert.
@@ -100,6 +94,47 @@ export function createNotifyActivities(deps: NotifyDeps) {
       }
       if (!req.dedupKey) throw invalidInput('dedupKey', 'must not be empty');
       await pagerduty(req.action, req.dedupKey, req.summary, req.severity ?? 'critical');
+    },
+
+    /**
+     * Notifies one couple once per crisis. A row per (crisis, couple) records a finished send, so a retry after
+     * success sends nothing; a retry after a send whose answer was lost repeats the same Idempotency-Key.
+     */
+    async notifyCouple(req: { crisisKey: string; activeCrisisId: number }): Promise<{ sent: boolean; alreadySent: boolean }> {
+      const key = checkCrisisKey(req.crisisKey);
+      if (!Number.isSafeInteger(req.activeCrisisId) || req.activeCrisisId < 1) throw invalidInput('activeCrisisId', 'must be a positive integer');
+      const claim = await deps.pool.query<{ status: string }>(
+        `INSERT INTO crisis_notifications (crisis_key, active_crisis_id, status, attempts)
+         VALUES ($1, $2, 'sending', 1)
+         ON CONFLICT (crisis_key, active_crisis_id)
+           DO UPDATE SET attempts = crisis_notifications.attempts + 1
+         RETURNING status`,
+        [key, req.activeCrisisId],
+      );
+      if (claim.rows[0].status === 'sent') return { sent: false, alreadySent: true };
+
+      const couple = await deps.pool.query<{ wedding_id: string; couple_email: string; crisis_type: string }>(
+        'SELECT wedding_id, couple_email, crisis_type FROM active_crises WHERE id = $1',
+        [req.activeCrisisId],
+      );
+      if (couple.rowCount === 0) throw invalidInput('activeCrisisId', `no active crisis ${req.activeCrisisId}`);
+      const c = couple.rows[0];
+      await wedsyncPost(
+        deps.wedsync.crisis.coupleNotifyUrl,
+        deps,
+        {
+          wedding_id: c.wedding_id,
+          couple_email: c.couple_email,
+          crisis_type: c.crisis_type,
+          message: 'Our wedding-day team has taken over your request personally and will contact you within minutes.',
+        },
+        `${key}/couple/${req.activeCrisisId}`,
+      );
+      await deps.pool.query(
+        `UPDATE crisis_notifications SET status = 'sent', sent_at = now() WHERE crisis_key = $1 AND active_crisis_id = $2`,
+        [key, req.activeCrisisId],
+      );
+      return { sent: true, alreadySent: false };
     },
   };
 }

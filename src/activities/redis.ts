@@ -2,9 +2,9 @@
 import type { Redis } from 'ioredis';
 import { activityInfo, Context, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureType } from '../common/failures';
-import { validatePurgeInput, type PurgeCacheInput } from '../workflows/maintenance/messages';
-import type { DependencyProbe } from '../workflows/health/types';
+import { FailureType } from '../contracts/failures';
+import { validatePurgeInput, type PurgeCacheInput, type PurgeCacheResult, type PurgeProgress } from '../contracts/maintenance';
+import type { DependencyProbe } from '../contracts/probes';
 
 export interface RedisDeps {
   redis: Redis;
@@ -18,29 +18,6 @@ export function parseInfo(text: string): Record<string, string> {
     if (i > 0 && !line.startsWith('#')) out[line.slice(0, i)] = line.slice(i + 1);
   }
   return out;
-}
-
-/**
- * The heartbeat checkpoint. The SCAN is split into lanes by the low bits of the cursor (see `purgeLanes`): lane i
- * goes on from `cursors[i]`, or is through when that is null. Every key a lane's SCAN returned before its cursor
- * has been unlinked.
- */
-export interface PurgeProgress {
-  cursors: (string | null)[];
-  scanned: number;
-  removed: number;
-  batches: number;
-}
-
-export interface PurgeCacheResult extends PurgeProgress {
-  pattern: string;
-  /** True when this attempt continued a checkpoint left by an earlier one (a crashed worker). */
-  resumed: boolean;
-  /** The lanes' cursors this attempt started from, after a resume. */
-  resumedFrom?: (string | null)[];
-  /** SCAN calls made by this attempt alone; below `batches` after a resume. */
-  batchesThisAttempt: number;
-  durationMs: number;
 }
 
 const isCursor = (c: unknown): c is string | null => c === null || (typeof c === 'string' && /^\d+$/.test(c));

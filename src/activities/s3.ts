@@ -1,8 +1,8 @@
 /** S3 activities (the runbooks' `aws s3` steps), against AWS or any S3-compatible store. */
 import { HeadBucketCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureType } from '../common/failures';
-import type { DependencyProbe } from '../workflows/health/types';
+import { FailureType } from '../contracts/failures';
+import type { DependencyProbe } from '../contracts/probes';
 
 export interface S3Deps {
   s3: S3Client;

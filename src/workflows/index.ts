@@ -1,11 +1,11 @@
 /** Every workflow the worker runs; the worker's single workflowsPath. */
-export { morningHealthCheck } from './health/workflow';
-export { monitorUntilHealthy } from './health/monitor';
 export { weddingDayCrisis } from './crisis/workflow';
 export { incidentResponse } from './incident/workflow';
-export { purgeCache } from './maintenance/cache-purge';
-export { pruneOptimizations } from './maintenance/retention';
-export { restartDeployment, rollbackDeployment } from './rollout/workflow';
-export { eveningPerformanceReview } from './health/evening-review';
-export { sundayMaintenanceWindow } from './maintenance/sunday-window';
-export { maintenanceChecklist } from './maintenance/checklist';
+export { morningHealthCheck } from './morning-health-check/workflow';
+export { eveningPerformanceReview } from './evening-review/workflow';
+export { sundayMaintenanceWindow } from './sunday-window/workflow';
+export { maintenanceChecklist } from './checklists/workflow';
+export { purgeCache } from './operations/cache-purge/workflow';
+export { pruneOptimizations } from './operations/retention/workflow';
+export { restartDeployment, rollbackDeployment } from './operations/rollout/workflow';
+export { monitorUntilHealthy } from './operations/monitor/workflow';

@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 
-const CLI = join(__dirname, '..', '..', 'src', 'schedules', 'cli.js');
+const CLI = join(__dirname, '..', '..', 'src', 'cli', 'schedules.js');
 
 export interface CliResult {
   code: number;

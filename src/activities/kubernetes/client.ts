@@ -14,7 +14,7 @@ import type {
 } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureType, invalidInput } from '../../common/failures';
+import { FailureType, invalidInput } from '../../contracts/failures';
 import type { KubernetesTargets } from '../../config';
 
 export interface KubernetesDeps {

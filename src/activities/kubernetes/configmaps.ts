@@ -2,7 +2,7 @@
  * The model configuration ConfigMap (seed 002, Model Recovery): `kubectl get configmap -o yaml` as a backup
  * and `kubectl apply -f` to restore it.
  */
-import { invalidInput } from '../../common/failures';
+import { invalidInput } from '../../contracts/failures';
 import { call, isNotFound, requireTarget, type KubeApisGetter, type KubernetesDeps } from './client';
 
 const DATA_KEY = /^[-._a-zA-Z0-9]+$/;

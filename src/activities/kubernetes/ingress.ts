@@ -5,7 +5,7 @@
  */
 import type { V1Ingress } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureType } from '../../common/failures';
+import { FailureType } from '../../contracts/failures';
 import { call, requireTarget, requireWholeNumber, type KubeApisGetter, type KubernetesDeps } from './client';
 
 /** Where the ingress pointed before our last switch, so a retry or a failback knows the way home. */

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { V1Job, V1Pod } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureType, invalidInput } from '../../common/failures';
+import { FailureType, invalidInput } from '../../contracts/failures';
 import { call, canonicalJson, kubernetesFailure, pollPause, requireDnsLabel, requireWholeNumber, statusCode, type KubeApisGetter, type KubernetesDeps } from './client';
 
 export interface JobSpec {

@@ -1,18 +1,7 @@
 /** Pods: `kubectl get pods`, `kubectl logs --tail`, `kubectl top pods`. */
-import { invalidInput } from '../../common/failures';
-import type { PodListing, PodSummary } from '../../workflows/health/types';
+import { invalidInput } from '../../contracts/failures';
+import type { PodListing, PodSummary, PodUsageReport } from '../../contracts/probes';
 import { call, kubernetesFailure, NO_CLUSTER, requireDnsLabel, requireObjectName, requireWholeNumber, statusCode, type KubeApisGetter, type KubernetesDeps } from './client';
-
-export interface PodUsage {
-  pod: string;
-  /** CPU in millicores and memory in bytes, summed over the pod's containers. */
-  cpuMillicores: number;
-  memoryBytes: number;
-}
-
-export type PodUsageReport =
-  | { available: true; namespace: string; pods: PodUsage[] }
-  | { available: false; reason: string };
 
 const SELECTOR = /^[A-Za-z0-9._\/-]+(\s*(=|==|!=)\s*[A-Za-z0-9._-]*)?(\s*,\s*[A-Za-z0-9._\/-]+(\s*(=|==|!=)\s*[A-Za-z0-9._-]*)?)*$/;
 

@@ -5,7 +5,7 @@
  */
 import type { V1Deployment, V1PodTemplateSpec, V1ReplicaSet } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureType, invalidInput } from '../../common/failures';
+import { FailureType, invalidInput } from '../../contracts/failures';
 import {
   activityContext,
   call,

@@ -1,17 +1,27 @@
 /** weddingDayCrisis's input, status and result, and the workflow ID convention. Imported by clients and tests. */
 import { defineQuery } from '@temporalio/workflow';
-import type { GateStatus } from '../gates/types';
+import { z } from 'zod';
+import { CRISIS_TYPES, type CrisisType } from '../../contracts/crisis';
+import type { GateStatus } from '../../contracts/gates';
+import { oneOf, parseInput } from '../../contracts/input';
+import type { TimelineEvent } from '../../contracts/timeline';
 
-export const CRISIS_TYPES = ['vendor_cancellation', 'venue', 'weather', 'ai_failure', 'transport', 'other'] as const;
-export type CrisisType = (typeof CRISIS_TYPES)[number];
+export { CRISIS_TYPES, type CrisisType } from '../../contracts/crisis';
 
-export interface WeddingDayCrisisInput {
-  weddingId: string;
-  crisisType: CrisisType;
-  description?: string;
-  /** Roster id or system that reported the crisis. */
-  reportedBy?: string;
-}
+export const weddingDayCrisisInputSchema = z
+  .object({
+    weddingId: z
+      .string({ message: 'must be 1-64 characters of A-Z a-z 0-9 _ -' })
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ -'),
+    crisisType: oneOf(CRISIS_TYPES),
+    description: z.string({ message: 'must be a string of at most 2000 characters' }).max(2000, 'must be a string of at most 2000 characters').optional(),
+    /** Roster id or system that reported the crisis. */
+    reportedBy: z.string({ message: 'must be a non-empty string' }).min(1, 'must be a non-empty string').max(200, 'must be at most 200 characters').optional(),
+  })
+  .strict();
+export type WeddingDayCrisisInput = z.input<typeof weddingDayCrisisInputSchema>;
+
+export const parseWeddingDayCrisisInput = (raw: unknown) => parseInput(weddingDayCrisisInputSchema, raw, 'weddingDayCrisis');
 
 /** One crisis per wedding and type at a time: a second start with this ID is refused by the server. */
 export function crisisWorkflowId(input: Pick<WeddingDayCrisisInput, 'weddingId' | 'crisisType'>): string {
@@ -26,19 +36,16 @@ export interface StageStatus {
   missedDeadline: boolean;
 }
 
-export interface TimelineEvent {
-  at: string;
-  event: string;
-}
+export type StageName = 'stage1' | 'stage2';
 
 export interface CrisisStatus {
   crisisKey: string;
   weddingId: string;
   crisisType: CrisisType;
-  stage: 'stage1' | 'stage2' | 'awaiting-resolution' | 'resolved';
+  stage: StageName | 'awaiting-resolution' | 'resolved';
   startedAt: string;
   elapsedMs: number;
-  stages: { stage1: StageStatus; stage2: StageStatus };
+  stages: Record<StageName, StageStatus>;
   steps: Record<string, StepState>;
   couplesAffected: number[];
   couplesNotified: number[];

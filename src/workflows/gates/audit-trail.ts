@@ -3,16 +3,9 @@
  * outside any cancellation scope, so a cancelled step still leaves its record. Event keys are deterministic
  * (run + sequence), which makes every write idempotent.
  */
-import { CancellationScope, condition, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
-import type { Activities } from '../../activities';
-import type { AuditRecord } from './types';
-
-/** A short INSERT: a local activity, so the audit trail adds no activity round trips through the server. */
-const { recordAudit } = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '10 seconds',
-  // No attempt limit: an audit record must not be dropped because the database was briefly away.
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: ['InvalidInput'] },
-});
+import { CancellationScope, condition, workflowInfo } from '@temporalio/workflow';
+import type { AuditRecord } from '../../contracts/audit';
+import { recordAudit } from '../policies';
 
 const MAX_BATCH = 100;
 

@@ -5,11 +5,11 @@
  * refuses a bad decision to the caller's face; a bad signal changes nothing and is written to the audit log.
  */
 import { condition, setHandler, workflowInfo } from '@temporalio/workflow';
-import { describeAudience, isInAudience, mergeAudiences, type Audience, type Member } from '../../common/roster';
+import type { Decision, GateOutcome, GateSpec, GateStatus } from '../../contracts/gates';
+import { describeAudience, isInAudience, mergeAudiences, type Audience, type Member } from '../../contracts/roster';
+import { notifications } from '../policies';
 import type { AuditTrail } from './audit-trail';
 import { decideUpdate, decisionSignal } from './messages';
-import type { Decision, GateOutcome, GateSpec, GateStatus } from './types';
-import { notifications } from './notifications';
 
 const { notify } = notifications;
 

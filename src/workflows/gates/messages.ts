@@ -5,7 +5,7 @@
  *   temporal workflow query --workflow-id ID --type status
  */
 import { defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { Decision, GateOutcome } from './types';
+import type { Decision, GateOutcome } from '../../contracts/gates';
 
 export const decisionSignal = defineSignal<[Decision]>('decision');
 export const decideUpdate = defineUpdate<GateOutcome, [Decision]>('decide');

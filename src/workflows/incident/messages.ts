@@ -1,8 +1,10 @@
 /** incidentResponse's input, signals, status and result, and the workflow ID convention. */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { MonitorInput } from '../health/monitor';
-import type { GateStatus } from '../gates/types';
-import type { TimelineEvent } from '../crisis/messages';
+import { z } from 'zod';
+import type { GateStatus } from '../../contracts/gates';
+import { oneOf, parseInput } from '../../contracts/input';
+import type { TimelineEvent } from '../../contracts/timeline';
+import { monitorInputSchema } from '../operations/monitor/messages';
 
 export const SEVERITIES = ['P0', 'P1', 'P2', 'P3'] as const;
 export type IncidentSeverity = (typeof SEVERITIES)[number];
@@ -21,15 +23,26 @@ export const QUICK_FIXES = [
 ] as const;
 export type QuickFix = (typeof QUICK_FIXES)[number];
 
-export interface IncidentInput {
-  severity: IncidentSeverity;
-  service: string;
-  summary: string;
-  /** The alert's fingerprint: the same alert firing again joins this incident. */
-  fingerprint?: string;
-  /** How "monitor for resolution" probes; defaults every 5 minutes, 3 healthy in a row, up to 4 hours. */
-  monitor?: MonitorInput;
-}
+export const incidentInputSchema = z
+  .object({
+    severity: oneOf(SEVERITIES),
+    service: z.string({ message: 'must be a service name (a-z, 0-9, -)' }).regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a service name (a-z, 0-9, -)'),
+    summary: z
+      .string({ message: 'must be 1-1000 characters' })
+      .max(1000, 'must be 1-1000 characters')
+      .refine((s) => s.trim().length > 0, 'must be 1-1000 characters'),
+    /** The alert's fingerprint: the same alert firing again joins this incident. */
+    fingerprint: z
+      .string({ message: 'must be 1-128 characters of A-Z a-z 0-9 _ . : -' })
+      .regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must be 1-128 characters of A-Z a-z 0-9 _ . : -')
+      .optional(),
+    /** How "monitor for resolution" probes; defaults every 5 minutes, 3 healthy in a row, up to 4 hours. */
+    monitor: monitorInputSchema.optional(),
+  })
+  .strict();
+export type IncidentInput = z.input<typeof incidentInputSchema>;
+
+export const parseIncidentInput = (raw: unknown) => parseInput(incidentInputSchema, raw, 'incidentResponse');
 
 export interface AlertFiring {
   summary: string;

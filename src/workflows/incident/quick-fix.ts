@@ -3,10 +3,10 @@
  * throttling, theological review, vector index rebuild) are done by people and only recorded.
  */
 import { ParentClosePolicy, executeChild } from '@temporalio/workflow';
-import { purgeCache } from '../maintenance/cache-purge';
-import { restartDeployment, rollbackDeployment } from '../rollout/workflow';
+import { failureText } from '../../contracts/failures';
+import { purgeCache } from '../operations/cache-purge/workflow';
+import { restartDeployment, rollbackDeployment } from '../operations/rollout/workflow';
 import type { QuickFix } from './messages';
-import { failureText } from '../common/failure-text';
 
 export interface QuickFixOutcome {
   ok: boolean;

@@ -16,23 +16,22 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import { invalidInput } from '../../common/failures';
-import { SCROLLUNIVERSITY_ESCALATION_CHAIN, type Audience } from '../../common/roster';
+import { invalidInput } from '../../contracts/failures';
+import { isHealthyProbe } from '../../contracts/health';
+import { SCROLLUNIVERSITY_ESCALATION_CHAIN, type Audience } from '../../contracts/roster';
+import { settle } from '../common/settle';
 import { AuditTrail } from '../gates/audit-trail';
-import { loadDirectory } from '../gates/directory';
 import { Gatekeeper } from '../gates/gatekeeper';
-import { notifications } from '../gates/notifications';
-import { probes } from '../health/activities';
-import { monitorUntilHealthy } from '../health/monitor';
-import { settle } from '../health/settle';
+import { monitorUntilHealthy } from '../operations/monitor/workflow';
+import { loadDirectory, notifications, probes } from '../policies';
 import { nextBusinessDayStart } from './business-time';
 import { applyQuickFix } from './quick-fix';
 import {
   alertSignal,
   incidentStatusQuery,
   incidentWorkflowId,
+  parseIncidentInput,
   QUICK_FIXES,
-  SEVERITIES,
   type QuickFix,
   type IncidentInput,
   type IncidentResult,
@@ -66,23 +65,8 @@ const RESPONDERS: Audience = { roles: ['on-call', 'ai-team-lead', 'devops', 'sec
 const { notify, updatePagerDuty } = notifications;
 
 
-function validate(raw: unknown): IncidentInput {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw invalidInput('input', 'must be a JSON object');
-  const { severity, service, summary, fingerprint, monitor, ...rest } = raw as Record<string, unknown>;
-  const extra = Object.keys(rest);
-  if (extra.length) throw invalidInput(extra[0], 'is not a field of incidentResponse input');
-  if (!(SEVERITIES as readonly unknown[]).includes(severity)) throw invalidInput('severity', `must be one of ${SEVERITIES.join(', ')}`);
-  if (typeof service !== 'string' || !/^[a-z0-9][a-z0-9-]{0,62}$/.test(service)) throw invalidInput('service', 'must be a service name (a-z, 0-9, -)');
-  if (typeof summary !== 'string' || !summary.trim() || summary.length > 1000) throw invalidInput('summary', 'must be 1-1000 characters');
-  if (fingerprint !== undefined && (typeof fingerprint !== 'string' || !/^[A-Za-z0-9_.:-]{1,128}$/.test(fingerprint))) {
-    throw invalidInput('fingerprint', 'must be 1-128 characters of A-Z a-z 0-9 _ . : -');
-  }
-  if (monitor !== undefined && (typeof monitor !== 'object' || monitor === null)) throw invalidInput('monitor', 'must be an object');
-  return { severity: severity as IncidentSeverity, service, summary, fingerprint: fingerprint as string | undefined, monitor: monitor as IncidentInput['monitor'] };
-}
-
 export async function incidentResponse(rawInput: IncidentInput): Promise<IncidentResult> {
-  const input = validate(rawInput);
+  const input = parseIncidentInput(rawInput);
   const info = workflowInfo();
   if (input.fingerprint && info.workflowId !== incidentWorkflowId(input.fingerprint)) {
     // The ID is what lets a re-fired alert find this incident instead of opening another.
@@ -160,7 +144,7 @@ export async function incidentResponse(rawInput: IncidentInput): Promise<Inciden
   const urls = await probes.listHealthEndpoints();
   const health = await Promise.all(urls.map((url) => settle(probes.probeHealth(url))));
   const errors = await settle(probes.fetchRecentErrors());
-  const healthy = health.filter((h) => h.state === 'ok' && h.result.status === 'healthy').length;
+  const healthy = health.filter((h) => h.state === 'ok' && isHealthyProbe(h.result)).length;
   event(`health: ${healthy}/${urls.length} endpoints healthy; recent errors: ${errors.state === 'ok' ? errors.result.errors.map((e) => `${e.message} ×${e.count}`).join('; ') || 'none' : errors.state === 'failed' ? errors.error : 'skipped'}`);
 
   // 3. Root cause, recorded by a person.

@@ -1,0 +1,28 @@
+/**
+ * The wedding-day crisis protocol's shared vocabulary (seed 002, Issue 4): crisis types, the follow-up actions and
+ * what the takeover query returns. Couples' addresses stay in the database: workflows see row ids only.
+ */
+import { invalidInput } from './failures';
+
+export const CRISIS_TYPES = ['vendor_cancellation', 'venue', 'weather', 'ai_failure', 'transport', 'other'] as const;
+export type CrisisType = (typeof CRISIS_TYPES)[number];
+
+/** Follow-up Actions (5-30 minutes), each with its configured endpoint. */
+export const CRISIS_ACTIONS = ['emergency-planners', 'vendor-network', 'executive-escalation', 'crisis-communication'] as const;
+export type CrisisAction = (typeof CRISIS_ACTIONS)[number];
+
+export interface AffectedCouple {
+  activeCrisisId: number;
+  weddingId: string;
+  crisisType: string;
+}
+
+const CRISIS_KEY = /^[A-Za-z0-9:/_.-]{1,200}$/;
+
+/** The crisis key every crisis call carries; it is also the base of each call's Idempotency-Key. */
+export function checkCrisisKey(crisisKey: unknown): string {
+  if (typeof crisisKey !== 'string' || !CRISIS_KEY.test(crisisKey)) {
+    throw invalidInput('crisisKey', 'must be 1-200 characters of A-Z a-z 0-9 : / _ . -');
+  }
+  return crisisKey;
+}

@@ -1,0 +1,44 @@
+/**
+ * The fixed set of failure types our activities and workflows raise. Operators filter on them in the UI,
+ * so they are part of the interface: add new ones here, never inline.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+
+export const FailureType = {
+  InvalidInput: 'InvalidInput',
+  NotAuthorized: 'NotAuthorized',
+  TargetNotFound: 'TargetNotFound',
+  UpstreamUnavailable: 'UpstreamUnavailable',
+  BadUpstreamResponse: 'BadUpstreamResponse',
+  /** A Kubernetes rollout that reported ProgressDeadlineExceeded or did not finish in the time given. */
+  RolloutFailed: 'RolloutFailed',
+  /** A Kubernetes Job that failed or did not finish in the time given; the failed pod's log is attached. */
+  JobFailed: 'JobFailed',
+  /** A deployed model that did not pass its health and accuracy checks. */
+  ValidationFailed: 'ValidationFailed',
+} as const;
+export type FailureType = (typeof FailureType)[keyof typeof FailureType];
+
+/** A failure that retrying cannot fix, naming the field at fault. */
+export function invalidInput(field: string, problem: string): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: FailureType.InvalidInput,
+    message: `${field}: ${problem}`,
+    nonRetryable: true,
+    details: [{ field }],
+  });
+}
+
+/** Child workflow and activity failures wrap the failure that says what went wrong: the innermost cause is the one to show. */
+export function innermostCause(err: unknown): unknown {
+  let e = err as { cause?: unknown } | undefined;
+  while (e && e.cause) e = e.cause as typeof e;
+  return e;
+}
+
+/** What went wrong, for a person: the innermost failure as "Type: message" when it is an ApplicationFailure, else its message. */
+export function failureText(err: unknown): string {
+  const cause = innermostCause(err);
+  if (cause instanceof ApplicationFailure) return `${cause.type ?? 'Error'}: ${cause.message}`;
+  return cause instanceof Error ? cause.message : String(cause);
+}

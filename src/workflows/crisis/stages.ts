@@ -1,0 +1,133 @@
+/**
+ * The protocol's two stages (seed 002 Issue 4, EMERGENCY PROTOCOL), each in two forms: one activity per call (the
+ * only form before LOCAL_FIRST_PATCH, kept so older histories replay) and local first tries (local-first.ts).
+ *   Immediate Actions (0-5 minutes): emergency alert; manual crisis mode; notify the affected couples.
+ *   Follow-up Actions (5-30 minutes): the four actions, each confirmed done by a responder.
+ */
+import type { AffectedCouple, CrisisAction } from '../../contracts/crisis';
+import { firstTry, urgent } from '../policies';
+import { orActivity, tryLocally } from './local-first';
+import type { CrisisRun } from './run';
+
+export const STAGE1_STEPS = ['emergency-alert', 'manual-mode', 'notify-couples'];
+
+export const FOLLOW_UP: { action: CrisisAction; label: string }[] = [
+  { action: 'emergency-planners', label: 'Deploy Emergency Wedding Planners' },
+  { action: 'vendor-network', label: 'Activate Vendor Emergency Network' },
+  { action: 'executive-escalation', label: 'Escalate to Executive Team' },
+  { action: 'crisis-communication', label: 'Begin Crisis Communication Protocol' },
+];
+
+/** The seed's query: crises the AI was processing in the last hour. */
+const TAKEOVER_WINDOW = { withinMinutes: 60 };
+const RESPONDERS = { roles: ['wedding-day-support', 'ai-ops', 'platform-oncall', 'cto'] };
+
+const alertRequest = (run: CrisisRun) => ({ crisisKey: run.crisisKey, weddingId: run.input.weddingId, crisisType: run.input.crisisType });
+const actionRequest = (run: CrisisRun, action: CrisisAction) => ({ crisisKey: run.crisisKey, action, weddingId: run.input.weddingId });
+
+function couplesFound(run: CrisisRun, couples: AffectedCouple[]): void {
+  run.state.couplesAffected = couples.map((c) => c.activeCrisisId);
+  run.event(`${couples.length} affected couple(s) found`);
+}
+
+function coupleNotified(run: CrisisRun, c: AffectedCouple, result: { alreadySent: boolean }): void {
+  run.state.couplesNotified.push(c.activeCrisisId);
+  run.audit.record({
+    step: 'notify-couples',
+    actor: 'workflow',
+    action: 'couple-notified',
+    outcome: result.alreadySent ? 'already-sent' : 'sent',
+    details: { activeCrisisId: c.activeCrisisId, weddingId: c.weddingId },
+  });
+}
+
+export function stage1ByActivities(run: CrisisRun) {
+  const { crisisKey } = run;
+  return Promise.all([
+    run.step('emergency-alert', () => urgent.sendEmergencyAlert(alertRequest(run))),
+    run.step('manual-mode', () => urgent.enableManualCrisisMode({ crisisKey })),
+    run.step('notify-couples', async () => {
+      const couples = await urgent.findAffectedCouples(TAKEOVER_WINDOW);
+      couplesFound(run, couples);
+      await Promise.all(
+        couples.map(async (c) => coupleNotified(run, c, await urgent.notifyCouple({ crisisKey, activeCrisisId: c.activeCrisisId }))),
+      );
+    }),
+  ]);
+}
+
+export async function stage1LocalFirst(run: CrisisRun) {
+  const { crisisKey } = run;
+  const began = Date.now();
+  for (const name of STAGE1_STEPS) run.state.steps[name] = 'running';
+  const [alert, manual, found] = await tryLocally(run, () => [
+    firstTry.sendEmergencyAlert(alertRequest(run)),
+    firstTry.enableManualCrisisMode({ crisisKey }),
+    firstTry.findAffectedCouples(TAKEOVER_WINDOW),
+  ]);
+  const sends =
+    found.status === 'fulfilled'
+      ? await tryLocally(run, () => found.value.map((c) => firstTry.notifyCouple({ crisisKey, activeCrisisId: c.activeCrisisId })))
+      : [];
+  await Promise.all([
+    run.step('emergency-alert', () => orActivity(run, 'emergency-alert', alert, () => urgent.sendEmergencyAlert(alertRequest(run))), began),
+    run.step('manual-mode', () => orActivity(run, 'manual-mode', manual, () => urgent.enableManualCrisisMode({ crisisKey })), began),
+    run.step(
+      'notify-couples',
+      async () => {
+        const couples = await orActivity(run, 'notify-couples', found, () => urgent.findAffectedCouples(TAKEOVER_WINDOW));
+        couplesFound(run, couples);
+        await Promise.all(
+          couples.map(async (c, i) => {
+            const activity = () => urgent.notifyCouple({ crisisKey, activeCrisisId: c.activeCrisisId });
+            coupleNotified(run, c, await (sends[i] ? orActivity(run, `notify-couples ${c.activeCrisisId}`, sends[i], activity) : activity()));
+          }),
+        );
+      },
+      began,
+    ),
+  ]);
+}
+
+/** A follow-up action, once its endpoint was called: waits until a responder confirms it is done. */
+async function confirmed(run: CrisisRun, action: CrisisAction, label: string): Promise<void> {
+  run.state.steps[action] = 'awaiting-confirmation';
+  for (;;) {
+    const outcome = await run.gates.wait({
+      name: `confirm-${action}`,
+      prompt: `Confirm "${label}" is done for ${run.input.weddingId}`,
+      deciders: RESPONDERS,
+    });
+    if (outcome.decision === 'approve') break;
+    run.event(`${action} not confirmed by ${outcome.by}: ${outcome.reason}`);
+  }
+}
+
+export function stage2ByActivities(run: CrisisRun) {
+  return Promise.all(
+    FOLLOW_UP.map(({ action, label }) =>
+      run.step(action, async () => {
+        await urgent.startCrisisAction(actionRequest(run, action));
+        await confirmed(run, action, label);
+      }),
+    ),
+  );
+}
+
+export async function stage2LocalFirst(run: CrisisRun) {
+  const began = Date.now();
+  for (const { action } of FOLLOW_UP) run.state.steps[action] = 'running';
+  const starts = await tryLocally(run, () => FOLLOW_UP.map(({ action }) => firstTry.startCrisisAction(actionRequest(run, action))));
+  await Promise.all(
+    FOLLOW_UP.map(({ action, label }, i) =>
+      run.step(
+        action,
+        async () => {
+          await orActivity(run, action, starts[i], () => urgent.startCrisisAction(actionRequest(run, action)));
+          await confirmed(run, action, label);
+        },
+        began,
+      ),
+    ),
+  );
+}

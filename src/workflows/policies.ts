@@ -1,0 +1,109 @@
+/**
+ * Every activity proxy the workflows use, one per retry and timeout policy, each policy named and written once.
+ * A workflow picks the proxy whose policy fits the call; which activity it calls stays visible at the call site.
+ */
+import { proxyActivities, proxyLocalActivities, type ActivityOptions, type RetryPolicy } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { FailureType } from '../contracts/failures';
+
+/** Failures that retrying cannot fix: a wrong request, missing credentials, a target that is not there. */
+const WRONG_REQUEST = [FailureType.InvalidInput, FailureType.NotAuthorized, FailureType.TargetNotFound];
+
+/** A snapshot: three tries, then the failure itself goes into the report. */
+const SNAPSHOT: RetryPolicy = {
+  initialInterval: '1 second',
+  backoffCoefficient: 2,
+  maximumInterval: '10 seconds',
+  maximumAttempts: 3,
+  nonRetryableErrorTypes: WRONG_REQUEST,
+};
+
+/** A change that is safe to repeat: a few tries over a couple of minutes, then the workflow decides. */
+const CHANGE: RetryPolicy = {
+  initialInterval: '1 second',
+  maximumInterval: '30 seconds',
+  maximumAttempts: 5,
+  nonRetryableErrorTypes: [...WRONG_REQUEST, FailureType.RolloutFailed],
+};
+
+/** Long work that heartbeats a checkpoint: each retry resumes from it, so retrying costs little. */
+const RESUMABLE: RetryPolicy = {
+  initialInterval: '2 seconds',
+  backoffCoefficient: 2,
+  maximumInterval: '1 minute',
+  maximumAttempts: 10,
+  nonRetryableErrorTypes: [FailureType.InvalidInput],
+};
+
+/**
+ * An emergency step: retried until it succeeds or the crisis is resolved, since giving up is never the right
+ * call; only a request that can never succeed stops.
+ */
+export const UNTIL_DONE: RetryPolicy = {
+  initialInterval: '1 second',
+  backoffCoefficient: 2,
+  maximumInterval: '1 minute',
+  nonRetryableErrorTypes: [...WRONG_REQUEST, FailureType.BadUpstreamResponse],
+};
+
+/** Read-only probes and reads (HTTP, PostgreSQL, Redis, S3, Kubernetes, Temporal): retrying them is always safe. */
+export const probes = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: SNAPSHOT });
+
+/**
+ * Kubernetes changes and the Sunday window's configured steps. Each is safe to retry: restart stamps a fixed
+ * time, undo writes nothing when already done, apply is server-side apply, warm-up is a GET.
+ */
+export const changes = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: CHANGE });
+
+/** `kubectl rollout status --timeout`: the activity may run that long, heartbeating as it polls. */
+export function waitForRollout(deployment: string, timeoutSeconds: number) {
+  return proxyActivities<Activities>({
+    startToCloseTimeout: `${timeoutSeconds + 60} seconds`,
+    heartbeatTimeout: '30 seconds',
+    retry: CHANGE,
+  }).waitForRollout({ deployment, timeoutSeconds });
+}
+
+/** Telling people (Slack, PagerDuty): wherever a workflow pages or messages someone. */
+export const notifications = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10, nonRetryableErrorTypes: [FailureType.InvalidInput] },
+});
+
+/** The crisis protocol's calls, retried by the server until done. */
+export const urgent = proxyActivities<Activities>({ startToCloseTimeout: '15 seconds', retry: UNTIL_DONE });
+
+/**
+ * The crisis protocol's first try of each short call, as a local activity: one attempt, bounded at 2 seconds
+ * (waiting for a slot included); a failure worth retrying goes on as the `urgent` activity. Why: crisis/protocol.ts.
+ */
+export const firstTry = proxyLocalActivities<Activities>({ scheduleToCloseTimeout: '2 seconds', retry: { maximumAttempts: 1 } });
+
+const heartbeating = (startToCloseTimeout: ActivityOptions['startToCloseTimeout']): ActivityOptions => ({
+  startToCloseTimeout,
+  heartbeatTimeout: '30 seconds',
+  retry: RESUMABLE,
+});
+
+/**
+ * The cache purge. A million keys take seconds; the ceiling is for a cache far larger than today's, not for a
+ * stuck call, which the heartbeat timeout catches.
+ */
+export const { purgeCacheKeys } = proxyActivities<Activities>(heartbeating('1 hour'));
+
+/** The retention delete: the Sunday window is two hours, and stopBy normally ends the activity well before this. */
+export const { deleteCompletedOptimizations } = proxyActivities<Activities>(heartbeating('2 hours'));
+
+export const { analyzeTables } = proxyActivities<Activities>({ startToCloseTimeout: '10 minutes', retry: RESUMABLE });
+
+/**
+ * Local activities: a short INSERT or a read of the worker's configuration adds no round trip through the server.
+ * The audit write has no attempt limit: a record must not be dropped because the database was briefly away.
+ */
+export const { recordAudit } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: [FailureType.InvalidInput] },
+});
+
+/** The roster and business hours, read once at the start of every workflow with a gate. */
+export const { loadDirectory } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds' });

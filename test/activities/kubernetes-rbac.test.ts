@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { parseAllDocuments } from 'yaml';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
+import { createKubernetesActivities } from '../../src/activities/kubernetes';
+import { runIn } from '../helpers/activity-env';
+import { failure } from '../helpers/failures';
+import {
+  createDeployment,
+  createPod,
+  recordJobFinished,
+  recordRevision,
+  recordRolloutComplete,
+  startNodeLogEndpoint,
+  testCluster,
+  type NodeLogEndpoint,
+  type TestCluster,
+} from '../helpers/kube';
+
+const K8S_DIR = join(__dirname, '..', '..', '..', 'k8s');
+
+/** Every object in k8s/*.yaml, moved into the given namespace. */
+function manifests(namespace: string): KubernetesObject[] {
+  return readdirSync(K8S_DIR)
+    .filter((f) => f.endsWith('.yaml'))
+    .flatMap((f) => parseAllDocuments(readFileSync(join(K8S_DIR, f), 'utf8')).map((d) => d.toJS() as KubernetesObject))
+    .map((obj) => {
+      obj.metadata = { ...obj.metadata, namespace };
+      for (const subject of (obj as { subjects?: { namespace?: string }[] }).subjects ?? []) subject.namespace = namespace;
+      return obj;
+    });
+}
+
+/** A kubeconfig for the worker's ServiceAccount: the same server, a token the API server issued for it. */
+async function serviceAccountKubeConfig(c: TestCluster, serviceAccount: string): Promise<KubeConfig> {
+  const request = await c.core.createNamespacedServiceAccountToken({
+    name: serviceAccount,
+    namespace: c.namespace,
+    body: { spec: { audiences: [], expirationSeconds: 3600 } },
+  });
+  const cluster = c.kc.getCurrentCluster()!;
+  const kc = new c.k8s.KubeConfig();
+  kc.loadFromOptions({
+    clusters: [cluster],
+    users: [{ name: serviceAccount, token: request.status!.token }],
+    contexts: [{ name: 'worker', cluster: cluster.name, user: serviceAccount, namespace: c.namespace }],
+    currentContext: 'worker',
+  });
+  return kc;
+}
+
+describe('k8s/ manifests', () => {
+  let c: TestCluster;
+  before(async () => (c = await testCluster('aiops-manifests')));
+  after(async () => c?.destroy());
+
+  it('are accepted by the API server (server-side dry run)', async () => {
+    const objects = c.k8s.KubernetesObjectApi.makeApiClient(c.kc);
+    const all = manifests(c.namespace);
+    assert.deepEqual(all.map((o) => o.kind).sort(), ['Deployment', 'HorizontalPodAutoscaler', 'Role', 'RoleBinding', 'ServiceAccount']);
+    for (const obj of all) await objects.create(obj, undefined, 'All');
+  });
+});
+
+describe('the worker Role in k8s/worker-rbac.yaml', () => {
+  let c: TestCluster;
+  let node: NodeLogEndpoint;
+  let worker: ReturnType<typeof createKubernetesActivities>;
+  let workerKc: KubeConfig;
+
+  before(async () => {
+    c = await testCluster('aiops-rbac');
+    const objects = c.k8s.KubernetesObjectApi.makeApiClient(c.kc);
+    for (const obj of manifests(c.namespace).filter((o) => ['ServiceAccount', 'Role', 'RoleBinding'].includes(o.kind!))) {
+      await objects.create(obj);
+    }
+    workerKc = await serviceAccountKubeConfig(c, 'aiops-runbooks-worker');
+    worker = createKubernetesActivities(c.deps({}, workerKc));
+    node = await startNodeLogEndpoint(c);
+    await createDeployment(c, 'ai-optimization-engine', 2, 'wedsync/ai:2.0.0');
+    await recordRevision(c, 'ai-optimization-engine', 1, 'wedsync/ai:1.0.0');
+    await recordRevision(c, 'ai-optimization-engine', 2, 'wedsync/ai:2.0.0');
+    await createPod(c, 'ai-optimization-engine-1', { node: node.node, labels: { app: 'ai-optimization-engine' } });
+    node.setLog(c.namespace, 'ai-optimization-engine-1', 'run', ['ready']);
+    await c.networking.createNamespacedIngress({
+      namespace: c.namespace,
+      body: {
+        metadata: { name: 'ai-ingress' },
+        spec: { rules: [{ http: { paths: [{ path: '/ai/', pathType: 'Prefix', backend: { service: { name: 'ai-optimization-engine', port: { number: 80 } } } }] } }] },
+      },
+    });
+  });
+  after(async () => {
+    await node?.stop();
+    await c?.destroy();
+  });
+
+  it('is enough for every Kubernetes activity, run with a token bound to it', async () => {
+    const d = 'ai-optimization-engine';
+    await worker.rolloutRestart({ deployment: d });
+    await recordRolloutComplete(c, d);
+    await runIn(new MockActivityEnvironment(), worker.waitForRollout, { deployment: d, timeoutSeconds: 10 });
+    assert.equal((await worker.rolloutHistory({ deployment: d })).length, 2);
+    assert.equal((await worker.rolloutUndo({ deployment: d })).toRevision, 1);
+    assert.equal((await worker.scaleDeployment({ deployment: d, replicas: 4 })).previousReplicas, 2);
+    assert.equal((await worker.listPods({ labelSelector: `app=${d}` })).configured, true);
+    assert.deepEqual((await worker.podLogs({ pod: 'ai-optimization-engine-1', tailLines: 5 })).lines, ['ready']);
+    assert.equal((await worker.podUsage()).available, false);
+    assert.equal((await worker.patchIngressBackend({ service: 'ai-backup-services' })).changed, true);
+    assert.equal((await worker.applyConfigMap({ name: 'ai-model-config', data: { version: '1' } })).created, true);
+    assert.equal((await worker.applyConfigMap({ name: 'ai-model-config', data: { version: '2' } })).created, false);
+    assert.deepEqual((await worker.getConfigMap({ name: 'ai-model-config' })).data, { version: '2' });
+    await worker.runJob({ name: 'retrain-rbac', image: 'wedsync/trainer:1' });
+    await recordJobFinished(c, 'retrain-rbac', 'succeeded');
+    await runIn(new MockActivityEnvironment(), worker.waitForJob, { name: 'retrain-rbac', timeoutSeconds: 10 });
+  });
+
+  it('grants nothing more: the same token may not read Secrets or delete a Deployment', async () => {
+    const core = workerKc.makeApiClient(c.k8s.CoreV1Api);
+    const apps = workerKc.makeApiClient(c.k8s.AppsV1Api);
+    await assert.rejects(core.listNamespacedSecret({ namespace: c.namespace }), (err: { code?: number }) => err.code === 403);
+    await assert.rejects(apps.deleteNamespacedDeployment({ name: 'ai-optimization-engine', namespace: c.namespace }), (err: { code?: number }) => err.code === 403);
+  });
+
+  it('turns a refusal by RBAC into a NotAuthorized failure that is not retried', async () => {
+    const outsider = createKubernetesActivities({ ...c.deps({}, workerKc), aiNamespace: 'default' });
+    const err = await failure(outsider.rolloutRestart({ deployment: 'ai-optimization-engine' }));
+    assert.equal(err.type, 'NotAuthorized');
+    assert.equal(err.nonRetryable, true);
+  });
+});

@@ -1,0 +1,248 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { WorkflowFailedError } from '@temporalio/client';
+import { Redis } from 'ioredis';
+import { createActivities } from '../../src/activities';
+import { createRedisActivities, parseInfo, purgeLanes } from '../../src/activities/redis';
+import type { PurgeCacheResult, PurgeProgress } from '../../src/contracts/maintenance';
+import type { OwnedDeps } from '../../src/workers/deps';
+import { purgeCache } from '../../src/workflows';
+import { validatePurgeInput, type PurgeCacheInput } from '../../src/contracts/maintenance';
+import { testDeps } from '../helpers/deps';
+import { REDIS_DB, redisUrlFor } from '../helpers/maintenance';
+import { uniqueId, withTimeSkippingWorker } from '../helpers/temporal';
+
+/** Writes `count` string keys named `${prefix}${i}`, pipelined. */
+async function writeKeys(redis: Redis, prefix: string, count: number): Promise<void> {
+  for (let i = 0; i < count; i += 5000) {
+    const p = redis.pipeline();
+    for (let j = i; j < Math.min(count, i + 5000); j++) p.set(`${prefix}${j}`, 'v');
+    await p.exec();
+  }
+}
+
+async function countMatching(redis: Redis, pattern: string): Promise<number> {
+  let n = 0;
+  for await (const keys of redis.scanStream({ match: pattern, count: 1000 })) n += (keys as string[]).length;
+  return n;
+}
+
+/** Runs the activity in an activity context of the test's own, where heartbeats and cancellation are visible. */
+function runPurge(env: MockActivityEnvironment, redis: Redis, input: unknown): Promise<PurgeCacheResult> {
+  const { purgeCacheKeys } = createRedisActivities({ redis });
+  return env.run(purgeCacheKeys, input as PurgeCacheInput) as Promise<PurgeCacheResult>;
+}
+
+describe('purgeCacheKeys', () => {
+  let redis: Redis;
+  before(() => {
+    redis = new Redis(redisUrlFor(REDIS_DB.purge));
+  });
+  after(() => redis.disconnect());
+
+  it('removes every key matching the pattern and not one other, whatever its type', async () => {
+    const run = randomUUID().slice(0, 8);
+    const pattern = `ai:${run}:*`;
+    await writeKeys(redis, `ai:${run}:`, 12_000);
+    await redis.hset(`ai:${run}:hash`, 'f', 'v');
+    await redis.rpush(`ai:${run}:list`, 'a', 'b');
+    // Near misses of the glob: a different case, separator or position of the prefix.
+    const survivors = [`ai:${run}`, `ai-${run}:1`, `AI:${run}:1`, `xai:${run}:1`, `ai_${run}:1`, `cache:ai:${run}:1`];
+    for (const k of survivors) await redis.set(k, 'keep');
+    await writeKeys(redis, `session:${run}:`, 12_000);
+
+    const heartbeats: PurgeProgress[] = [];
+    const env = new MockActivityEnvironment();
+    env.on('heartbeat', (d: PurgeProgress) => heartbeats.push(d));
+    const result = await runPurge(env, redis, { pattern, scanCount: 500, unlinkBatch: 100 });
+
+    assert.equal(result.removed, 12_002);
+    assert.equal(await countMatching(redis, pattern), 0);
+    assert.equal(await redis.exists(...survivors), survivors.length);
+    assert.equal(await countMatching(redis, `session:${run}:*`), 12_000);
+    assert.equal(result.resumed, false);
+    assert.deepEqual(result.cursors, [null, null, null, null], 'four lanes, each through');
+    assert.ok(result.batches > 10, `${result.batches} batches for 24k keys at COUNT 500`);
+    assert.equal(result.batchesThisAttempt, result.batches);
+    assert.equal(heartbeats.length, result.batches);
+    assert.deepEqual(heartbeats.at(-1), { cursors: [null, null, null, null], scanned: result.scanned, removed: 12_002, batches: result.batches });
+    await redis.unlink(...survivors);
+    for await (const keys of redis.scanStream({ match: `session:${run}:*`, count: 1000 })) {
+      if ((keys as string[]).length) await redis.unlink(...(keys as string[]));
+    }
+  });
+
+  it('stops when cancelled and resumes from the heartbeated cursor, not from the start', async () => {
+    const run = randomUUID().slice(0, 8);
+    const pattern = `ai:${run}:*`;
+    await writeKeys(redis, `ai:${run}:`, 20_000);
+
+    const first = new MockActivityEnvironment();
+    let checkpoint: PurgeProgress | undefined;
+    first.on('heartbeat', (d: PurgeProgress) => {
+      checkpoint = d;
+      if (d.batches === 5) first.cancel();
+    });
+    await assert.rejects(runPurge(first, redis, { pattern, scanCount: 200 }), CancelledFailure);
+    assert.ok(checkpoint && checkpoint.batches >= 5 && checkpoint.cursors.some((c) => c !== null));
+    assert.equal(await countMatching(redis, pattern), 20_000 - checkpoint.removed);
+
+    const second = new MockActivityEnvironment({ heartbeatDetails: checkpoint });
+    const result = await runPurge(second, redis, { pattern, scanCount: 200 });
+    assert.equal(result.resumed, true);
+    assert.deepEqual(result.resumedFrom, checkpoint.cursors);
+    assert.equal(result.removed, 20_000);
+    assert.equal(result.batches, checkpoint.batches + result.batchesThisAttempt);
+    assert.equal(await countMatching(redis, pattern), 0);
+  });
+
+  it('splits the SCAN into four lanes that between them miss no key while the key table grows under them', async () => {
+    const run = randomUUID().slice(0, 8);
+    const pattern = `ai:${run}:*`;
+    await writeKeys(redis, `ai:${run}:`, 30_000);
+    // The purge's own SCANs (COUNT 50) as the server ran them; the table is rehashed to a larger size meanwhile.
+    const scans: string[] = [];
+    const counting = redis.duplicate();
+    const writer = redis.duplicate();
+    try {
+      const monitor = await counting.monitor();
+      monitor.on('monitor', (_time: string, args: string[]) => {
+        if (args[0]?.toLowerCase() === 'scan' && args[3] === pattern && args[5] === '50') scans.push(args[1]);
+      });
+      const purge = runPurge(new MockActivityEnvironment(), redis, { pattern, scanCount: 50 });
+      await writeKeys(writer, `grow:${run}:`, 200_000);
+      const result = await purge;
+      // MONITOR's lines trail the commands they report.
+      for (let i = 0; i < 100 && scans.length < result.batches; i++) await new Promise((r) => setTimeout(r, 20));
+      monitor.disconnect();
+
+      assert.equal(result.removed, 30_000);
+      assert.equal(await countMatching(redis, pattern), 0);
+      assert.equal(await countMatching(writer, `grow:${run}:*`), 200_000);
+      assert.deepEqual(scans.slice(0, 4).sort(), ['0', '1', '2', '3'], 'each lane starts at its own cursor');
+      assert.equal(scans.length, result.batches);
+    } finally {
+      for await (const keys of writer.scanStream({ match: `grow:${run}:*`, count: 5000 })) {
+        if ((keys as string[]).length) await writer.unlink(...(keys as string[]));
+      }
+      writer.disconnect();
+      counting.disconnect();
+    }
+  });
+
+  it('resumes a single-cursor checkpoint as one lane to the end of the table', async () => {
+    const run = randomUUID().slice(0, 8);
+    const pattern = `ai:${run}:*`;
+    await writeKeys(redis, `ai:${run}:`, 5000);
+    // What a purge that walked one cursor heartbeated: some batches unlinked, the cursor where it stopped.
+    let cursor = '0';
+    let removed = 0;
+    for (let batch = 0; batch < 3; batch++) {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 200);
+      if (keys.length) removed += await redis.unlink(...keys);
+      cursor = next;
+    }
+    assert.notEqual(cursor, '0');
+    const env = new MockActivityEnvironment({ heartbeatDetails: { cursor, scanned: removed, removed, batches: 3 } });
+    const result = await runPurge(env, redis, { pattern, scanCount: 200 });
+    assert.equal(result.resumed, true);
+    assert.deepEqual(result.resumedFrom, [cursor]);
+    assert.deepEqual(result.cursors, [null]);
+    assert.equal(result.removed, 5000);
+    assert.equal(await countMatching(redis, pattern), 0);
+  });
+
+  it('runs one lane for a Redis user that may not call INFO', async () => {
+    const run = randomUUID().slice(0, 8);
+    const pattern = `ai:${run}:*`;
+    await writeKeys(redis, `ai:${run}:`, 3000);
+    const user = `purge-${run}`;
+    await redis.call('ACL', 'SETUSER', user, 'on', `>${run}`, '~*', '&*', '+@all', '-info');
+    const limited = new Redis(redisUrlFor(REDIS_DB.purge), { username: user, password: run, enableReadyCheck: false });
+    try {
+      await assert.rejects(limited.info('server'), /NOPERM/);
+      const result = await runPurge(new MockActivityEnvironment(), limited, { pattern, scanCount: 200 });
+      assert.deepEqual(result.cursors, [null]);
+      assert.equal(result.removed, 3000);
+      assert.equal(await countMatching(redis, pattern), 0);
+    } finally {
+      limited.disconnect();
+      await redis.call('ACL', 'DELUSER', user);
+    }
+  });
+
+  it('uses lanes only on a server whose cursor layout is Redis\'s own', () => {
+    const info = (text: string) => parseInfo(text.replace(/ /g, '\r\n'));
+    assert.equal(purgeLanes(info('# Server redis_version:7.0.15 redis_mode:standalone gcc_version:12.2.0')), 4);
+    assert.equal(purgeLanes(info('# Server redis_version:7.4.1 redis_mode:cluster')), 1);
+    assert.equal(purgeLanes(info('# Server redis_version:7.2.4 server_name:valkey valkey_version:8.1.0 redis_mode:standalone')), 1);
+    assert.equal(purgeLanes(info('# Server redis_version:7.4.0 dragonfly_version:df-v1.25.0 redis_mode:standalone')), 1);
+    assert.equal(purgeLanes(info('# Server redis_version:6.2.6 redis_mode:sentinel')), 1);
+  });
+
+  it('refuses bad input with a non-retryable InvalidInput naming the field', async () => {
+    const cases: [unknown, string][] = [
+      [{ pattern: '*' }, 'pattern'],
+      [{ pattern: '[a-z]*' }, 'pattern'],
+      [{ pattern: '' }, 'pattern'],
+      [{ pattern: 'ai: *' }, 'pattern'],
+      [{ scanCount: 0 }, 'scanCount'],
+      [{ unlinkBatch: 1.5 }, 'unlinkBatch'],
+      [{ allowUnprefixed: 'yes' }, 'allowUnprefixed'],
+      [{ patern: 'ai:*' }, 'patern'],
+      ['ai:*', 'input'],
+    ];
+    for (const [input, field] of cases) {
+      await assert.rejects(
+        runPurge(new MockActivityEnvironment(), redis, input),
+        (err: unknown) =>
+          err instanceof ApplicationFailure && err.type === 'InvalidInput' && err.nonRetryable && err.message.startsWith(`${field}:`),
+        JSON.stringify(input),
+      );
+    }
+    assert.equal(validatePurgeInput({ pattern: '*', allowUnprefixed: true }).pattern, '*');
+    assert.deepEqual(validatePurgeInput(undefined), { pattern: 'ai:*', scanCount: 1000, unlinkBatch: 1000, allowUnprefixed: false });
+  });
+});
+
+describe('purgeCache workflow', () => {
+  let deps: OwnedDeps;
+  before(async () => {
+    deps = await testDeps({ REDIS_URL: redisUrlFor(REDIS_DB.purge) });
+  });
+  after(() => deps?.close());
+
+  it('purges the default ai:* pattern and returns the counts', { timeout: 120_000 }, async () => {
+    await writeKeys(deps.redis, `ai:${randomUUID().slice(0, 8)}:`, 3000);
+    const other = `other:${randomUUID().slice(0, 8)}:`;
+    await writeKeys(deps.redis, other, 1000);
+    // Leftovers of an earlier interrupted run in this DB count too: the purge removes every ai:* key.
+    const present = await countMatching(deps.redis, 'ai:*');
+    await withTimeSkippingWorker(createActivities(deps), async ({ env, taskQueue }) => {
+      const result = await env.client.workflow.execute(purgeCache, { taskQueue, workflowId: uniqueId('purge'), args: [{}] });
+      assert.equal(result.pattern, 'ai:*');
+      assert.equal(result.removed, present);
+    });
+    assert.equal(await countMatching(deps.redis, 'ai:*'), 0);
+    assert.equal(await countMatching(deps.redis, `${other}*`), 1000);
+    await deps.redis.unlink(...Array.from({ length: 1000 }, (_, i) => `${other}${i}`));
+  });
+
+  it('fails at once on a pattern that could match every key, before touching Redis', { timeout: 120_000 }, async () => {
+    const canary = `canary:${randomUUID()}`;
+    await deps.redis.set(canary, '1');
+    await withTimeSkippingWorker(createActivities(deps), async ({ env, taskQueue }) => {
+      const err = await env.client.workflow
+        .execute(purgeCache, { taskQueue, workflowId: uniqueId('purge'), args: [{ pattern: '*' }] })
+        .then(() => undefined, (e: unknown) => e);
+      assert.ok(err instanceof WorkflowFailedError);
+      assert.ok(err.cause instanceof ApplicationFailure && err.cause.type === 'InvalidInput', String(err.cause));
+      assert.match(err.cause.message, /^pattern: /);
+    });
+    assert.equal(await deps.redis.exists(canary), 1);
+    await deps.redis.unlink(canary);
+  });
+});
