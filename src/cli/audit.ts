@@ -3,6 +3,7 @@
  */
 import { Pool } from 'pg';
 import { loadConfigOrExit } from '../config';
+import { parseOptions, UsageError, wantsHelp } from './args';
 
 const HELP = `Usage: npm run audit -- [options]
 
@@ -23,42 +24,24 @@ interface Args {
 }
 
 export function parseArgs(argv: string[]): Args | 'help' {
-  const args: Args = { limit: 100, json: false };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith('--')) throw new Error(`${flag} needs a value`);
-      return v;
-    };
-    switch (flag) {
-      case '--help':
-      case '-h':
-        return 'help';
-      case '--workflow-id':
-        args.workflowId = value();
-        break;
-      case '--actor':
-        args.actor = value();
-        break;
-      case '--since': {
-        const v = value();
-        if (Number.isNaN(Date.parse(v))) throw new Error(`--since: "${v}" is not a timestamp`);
-        args.since = new Date(v).toISOString();
-        break;
-      }
-      case '--limit': {
-        const n = Number(value());
-        if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new Error('--limit: must be a whole number from 1 to 10000');
-        args.limit = n;
-        break;
-      }
-      case '--json':
-        args.json = true;
-        break;
-      default:
-        throw new Error(`unknown option ${flag} (see --help)`);
-    }
+  if (wantsHelp(argv)) return 'help';
+  const { values, positionals } = parseOptions(argv, {
+    'workflow-id': { type: 'string' },
+    actor: { type: 'string' },
+    since: { type: 'string' },
+    limit: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]} (see --help)`);
+  const args: Args = { workflowId: values['workflow-id'], actor: values.actor, limit: 100, json: values.json ?? false };
+  if (values.since !== undefined) {
+    if (Number.isNaN(Date.parse(values.since))) throw new UsageError(`--since: "${values.since}" is not a timestamp`);
+    args.since = new Date(values.since).toISOString();
+  }
+  if (values.limit !== undefined) {
+    const n = Number(values.limit);
+    if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new UsageError('--limit: must be a whole number from 1 to 10000');
+    args.limit = n;
   }
   return args;
 }

@@ -5,6 +5,7 @@
  */
 import { Client, Connection, ScheduleNotFoundError, type ScheduleDescription, type ScheduleOverlapPolicy } from '@temporalio/client';
 import { loadConfigOrExit } from '../config';
+import { parseOptions, UsageError, wantsHelp } from './args';
 import { registerSchedules } from '../schedules/register';
 import { findSkippedRuns, type SkippedRunsReport } from '../schedules/skipped';
 import { SCHEDULES, scheduleIds } from '../schedules/table';
@@ -76,6 +77,8 @@ schedule was paused are listed as "not started", not as skips. Without <id>, eve
 `,
 };
 
+export { UsageError } from './args';
+
 export type Command =
   | { name: 'list'; json: boolean }
   | { name: 'register' }
@@ -84,7 +87,6 @@ export type Command =
   | { name: 'backfill'; id: string; from: Date; to: Date; overlap: ScheduleOverlapPolicy }
   | { name: 'skipped'; id?: string; since: Date; json: boolean };
 
-export class UsageError extends Error {}
 
 function parseOverlap(value: string): ScheduleOverlapPolicy {
   const name = value.toLowerCase().replace(/_/g, '-');
@@ -102,37 +104,27 @@ function parseTime(flag: string, value: string): Date {
   return new Date(value);
 }
 
+/** The options each command takes; `json` is a switch, the others take a value. */
+const OPTIONS: Record<string, string[]> = {
+  list: ['json'],
+  register: [],
+  pause: ['reason'],
+  resume: ['reason'],
+  trigger: ['overlap'],
+  backfill: ['from', 'to', 'overlap'],
+  skipped: ['since', 'json'],
+};
+
 /** Parses the command line; `now` is a parameter so that tests can pin it. */
 export function parseArgs(argv: string[], now: Date = new Date()): Command | { help: string } {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') return { help: HELP.main };
   if (!(name in HELP) || name === 'main') throw new UsageError(`unknown command "${name}" (see --help)`);
-  if (rest.includes('--help') || rest.includes('-h')) return { help: HELP[name] };
+  if (wantsHelp(rest)) return { help: HELP[name] };
 
-  const positional: string[] = [];
-  const flags = new Map<string, string | true>();
-  const valued = new Set(['--reason', '--overlap', '--from', '--to', '--since']);
-  for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i];
-    if (!arg.startsWith('--')) {
-      positional.push(arg);
-      continue;
-    }
-    if (valued.has(arg)) {
-      const value = rest[++i];
-      if (value === undefined || value.startsWith('--')) throw new UsageError(`${arg} needs a value`);
-      flags.set(arg, value);
-    } else if (arg === '--json') {
-      flags.set(arg, true);
-    } else {
-      throw new UsageError(`${name}: unknown option ${arg} (see ${name} --help)`);
-    }
-  }
-  const allow = (...allowed: string[]) => {
-    for (const flag of flags.keys()) {
-      if (!allowed.includes(flag)) throw new UsageError(`${name}: unknown option ${flag} (see ${name} --help)`);
-    }
-  };
+  const options = Object.fromEntries(OPTIONS[name].map((o) => [o, { type: o === 'json' ? ('boolean' as const) : ('string' as const) }]));
+  const { values, positionals: positional } = parseOptions(rest, options, name);
+  const flags = new Map(Object.entries(values).map(([k, v]) => [`--${k}`, v as string | true]));
   const id = (required: boolean) => {
     if (positional.length > 1) throw new UsageError(`${name}: one schedule ID expected, got ${positional.join(' ')}`);
     if (required && positional.length === 0) {
@@ -144,25 +136,20 @@ export function parseArgs(argv: string[], now: Date = new Date()): Command | { h
 
   switch (name) {
     case 'list':
-      allow('--json');
       if (positional.length) throw new UsageError(`list: takes no schedule ID (got ${positional[0]})`);
       return { name, json: flags.has('--json') };
     case 'register':
-      allow();
       if (positional.length) throw new UsageError(`register: takes no arguments (got ${positional[0]})`);
       return { name };
     case 'pause':
     case 'resume': {
-      allow('--reason');
       const reason = str('--reason');
       if (reason !== undefined && reason.trim() === '') throw new UsageError('--reason: must not be empty');
       return { name, id: id(true), reason };
     }
     case 'trigger':
-      allow('--overlap');
       return { name, id: id(true), overlap: parseOverlap(str('--overlap') ?? 'allow-all') };
     case 'backfill': {
-      allow('--from', '--to', '--overlap');
       const scheduleId = id(true);
       const fromArg = str('--from');
       const toArg = str('--to');
@@ -175,7 +162,6 @@ export function parseArgs(argv: string[], now: Date = new Date()): Command | { h
       return { name, id: scheduleId, from, to, overlap: parseOverlap(str('--overlap') ?? 'buffer-all') };
     }
     case 'skipped': {
-      allow('--since', '--json');
       const sinceArg = str('--since');
       const since = sinceArg === undefined ? new Date(now.getTime() - 7 * DAY_MS) : parseTime('--since', sinceArg);
       if (since > now) throw new UsageError(`--since: ${sinceArg} is in the future`);

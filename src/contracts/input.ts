@@ -7,6 +7,9 @@
 import { z } from 'zod';
 import { invalidInput } from './failures';
 
+/** Schemas are written with zod's builder, taken from here so that workflow modules import nothing but contracts. */
+export { z };
+
 /** The first problem zod found, as the field it is about and what is wrong, in our words. */
 function describe(issue: z.ZodIssue, what: string): [string, string] {
   const path = issue.path.join('.');

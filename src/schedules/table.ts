@@ -30,14 +30,15 @@ export interface ScheduleDefinition {
 }
 
 const scrollUniversityChecklist = (
+  scheduleId: string,
   cadence: 'daily' | 'weekly' | 'monthly' | 'quarterly',
   cron: string,
   catchupWindow: string,
   when: string,
 ): ScheduleDefinition => ({
-  scheduleId: `scrolluniversity-${cadence}-checklist`,
+  scheduleId,
   workflowType: 'maintenanceChecklist',
-  workflowId: `scrolluniversity-${cadence}-checklist`,
+  workflowId: scheduleId,
   args: [{ cadence }],
   cron,
   timezone: 'UTC',
@@ -83,10 +84,10 @@ export const SCHEDULES: ScheduleDefinition[] = [
     catchupWindow: '1 hour',
     note: 'seed 002, Weekly Maintenance: Sunday Maintenance Window (2:00-4:00 AM GMT)',
   },
-  scrollUniversityChecklist('daily', '0 8 * * *', '4 hours', 'daily 08:00 GMT'),
-  scrollUniversityChecklist('weekly', '0 8 * * 1', '1 day', 'Mondays 08:00 GMT'),
-  scrollUniversityChecklist('monthly', '0 8 1 * *', '3 days', '1st of the month 08:00 GMT'),
-  scrollUniversityChecklist('quarterly', '0 8 1 1,4,7,10 *', '7 days', '1 January, April, July, October 08:00 GMT'),
+  scrollUniversityChecklist('scrolluniversity-daily-checklist', 'daily', '0 8 * * *', '4 hours', 'daily 08:00 GMT'),
+  scrollUniversityChecklist('scrolluniversity-weekly-checklist', 'weekly', '0 8 * * 1', '1 day', 'Mondays 08:00 GMT'),
+  scrollUniversityChecklist('scrolluniversity-monthly-checklist', 'monthly', '0 8 1 * *', '3 days', '1st of the month 08:00 GMT'),
+  scrollUniversityChecklist('scrolluniversity-quarterly-checklist', 'quarterly', '0 8 1 1,4,7,10 *', '7 days', '1 January, April, July, October 08:00 GMT'),
 ];
 
 export const scheduleIds = (): string[] => SCHEDULES.map((s) => s.scheduleId);

@@ -9,10 +9,12 @@ import type { OwnedDeps } from '../../src/workers/deps';
 import { weddingDayCrisis } from '../../src/workflows';
 import { crisisStatusQuery, crisisWorkflowId } from '../../src/workflows/crisis/messages';
 import { decisionSignal } from '../../src/workflows/gates/messages';
+import { testDatabase } from '../helpers/databases';
 import { testDeps } from '../helpers/deps';
 import type { HttpReceiver } from '../helpers/http-receiver';
 import { CRISIS_PATHS, receiverEnv, startRunbookReceiver } from '../helpers/runbook-receiver';
-import { devServerEnv, uniqueId, workflowBundle } from '../helpers/temporal';
+import { devServerEnv, queryUntil, replayOwnHistory, uniqueId, workflowBundle } from '../helpers/temporal';
+import { exited } from '../helpers/wait';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
@@ -21,11 +23,13 @@ describe('a worker killed in the middle of stage 1', () => {
   let receiver: HttpReceiver;
   let deps: OwnedDeps;
   let child: ChildProcess | undefined;
+  let databaseUrl: string;
 
   before(async () => {
     env = await devServerEnv();
     receiver = await startRunbookReceiver();
-    deps = await testDeps(receiverEnv(receiver));
+    databaseUrl = await testDatabase('aiops_test_crisis_crash');
+    deps = await testDeps({ ...receiverEnv(receiver), DATABASE_URL: databaseUrl });
   });
   after(async () => {
     child?.kill('SIGKILL');
@@ -56,7 +60,7 @@ describe('a worker killed in the middle of stage 1', () => {
     });
 
     child = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'workers', 'main.js')], {
-      env: { ...process.env, ...receiverEnv(receiver), TEMPORAL_TASK_QUEUE: taskQueue, TEMPORAL_ADDRESS: '127.0.0.1:7233' },
+      env: { ...process.env, ...receiverEnv(receiver), DATABASE_URL: databaseUrl, TEMPORAL_TASK_QUEUE: taskQueue, TEMPORAL_ADDRESS: '127.0.0.1:7233' },
       stdio: 'ignore',
     });
     const handle = await env.client.workflow.start(weddingDayCrisis, { taskQueue, workflowId, args: [input] });
@@ -72,7 +76,7 @@ describe('a worker killed in the middle of stage 1', () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     child.kill('SIGKILL');
-    await new Promise((r) => child!.once('exit', r));
+    await exited(child);
     workerDead = true;
     release();
 
@@ -84,11 +88,7 @@ describe('a worker killed in the middle of stage 1', () => {
       activities: createActivities(deps),
     });
     await worker.runUntil(async () => {
-      for (;;) {
-        const s = await handle.query(crisisStatusQuery);
-        if (s.stage === 'stage2') break;
-        await new Promise((r) => setTimeout(r, 200));
-      }
+      await queryUntil(handle, crisisStatusQuery, (s) => s.stage === 'stage2', 90_000);
       await handle.signal(decisionSignal, { gate: 'resolve', decision: 'approve', by: 'cto', reason: 'handled' });
       const result = await handle.result();
       assert.deepEqual([...new Set(result.couplesNotified)].sort(), [...ids].sort());
@@ -107,5 +107,6 @@ describe('a worker killed in the middle of stage 1', () => {
     assert.equal(Number(sent[0].n), 4);
     // Couples whose notification had finished before the kill were not sent again.
     for (const [key, count] of perCouple) if (key !== heldKey) assert.equal(count, 1, `${key} sent ${count} times`);
+    await replayOwnHistory(handle);
   });
 });

@@ -1,36 +1,18 @@
 /**
- * Shared setting for the maintenance tests: a PostgreSQL database and a Redis DB index of their own, so that
- * counting rows and keys is exact even while other suites use the same servers.
+ * Shared setting for the maintenance tests: a Redis DB index per test file, the WedSync endpoints the maintenance
+ * runbooks read, and the optimisation rows the retention delete works on.
  */
 import { Pool } from 'pg';
 import { loadConfig } from '../../src/config';
-import { bootstrapDatabase } from '../../src/db/bootstrap';
-import { localPostgresAdminUrl } from '../../scripts/lib/stack';
+import type { HttpReceiver } from './http-receiver';
 
-/** Redis DB indexes no other suite uses: one per test file, since node --test runs files in parallel. */
-export const REDIS_DB = { purge: 13, crash: 14 } as const;
+/** Redis DB indexes, one per test file that writes keys: node --test runs files in parallel. */
+export const REDIS_DB = { sundayWindow: 11, week: 12, purge: 13, crash: 14 } as const;
 
 export function redisUrlFor(db: number): string {
   const url = new URL(loadConfig().redis.url);
   url.pathname = `/${db}`;
   return url.toString();
-}
-
-/** Creates (idempotently) and migrates a database of the given name; returns its application URL. */
-export async function maintenanceDatabase(name: string): Promise<string> {
-  const appUrl = new URL(process.env.DATABASE_URL ?? loadConfig().postgres.url);
-  appUrl.pathname = `/${name}`;
-  const adminUrl = localPostgresAdminUrl();
-  // Parallel test files bootstrap at once and may collide on ALTER ROLE ("tuple concurrently updated").
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await bootstrapDatabase({ adminUrl, appUrl: appUrl.toString() });
-      return appUrl.toString();
-    } catch (err) {
-      if (attempt >= 5) throw err;
-      await new Promise((r) => setTimeout(r, 200 * attempt));
-    }
-  }
 }
 
 export interface OptimizationFixture {
@@ -64,4 +46,20 @@ export async function countOptimizations(pool: Pool): Promise<OptimizationFixtur
        FROM wedding_optimizations`,
   );
   return { eligible: Number(rows[0].eligible), total: Number(rows[0].total) };
+}
+
+export const DAILY_METRICS = { requests: 1200, response_time_ms: 800, accuracy_rate: 0.91, availability: 0.9995, error_rate: 0.002, queue_length: 3 };
+
+/** The WedSync endpoints the maintenance runbooks read, served by the suite's receiver, and the file's own stores. */
+export function maintenanceSettings(r: HttpReceiver, stores: { databaseUrl: string; redisDb: number }, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  r.route('/ai/metrics/daily', { status: 200, body: DAILY_METRICS });
+  r.route('/api/cost-optimization/budget/status', { status: 200, body: { spent: 300, budget: 1000 } });
+  return {
+    WEDSYNC_METRICS_URL: r.url('/ai/metrics/daily'),
+    COST_STATUS_URL: r.url('/api/cost-optimization/budget/status'),
+    CACHE_WARMUP_URLS: r.url('/ai/metrics/daily'),
+    DATABASE_URL: stores.databaseUrl,
+    REDIS_URL: redisUrlFor(stores.redisDb),
+    ...extra,
+  };
 }

@@ -1,11 +1,12 @@
 /**
- * The setting shared by the crisis and incident suites: a receiver for every webhook, real clients pointed at
- * it and the test database, and for each test a time-skipping server of its own with a worker running.
+ * The setting shared by the runbook suites: a receiver for every webhook, real clients pointed at it and at the
+ * suite's own database, and for each test a time-skipping server of its own with a worker running.
  */
 import { after, before, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../src/activities';
 import type { OwnedDeps } from '../../src/workers/deps';
+import { testDatabase } from './databases';
 import { testDeps } from './deps';
 import type { HttpReceiver } from './http-receiver';
 import { receiverEnv, startRunbookReceiver } from './runbook-receiver';
@@ -20,18 +21,25 @@ export interface RunbookSuite {
   test(name: string, body: () => Promise<void>): void;
 }
 
-/** Call inside describe(). `settings` adds configuration, e.g. a Kubernetes namespace made for the suite. */
-export function runbookSuite(settings: (receiver: HttpReceiver) => Promise<NodeJS.ProcessEnv> = async () => ({})): RunbookSuite {
+/**
+ * Call inside describe(). `database` is the suite's own (aiops_test_<suite>), so emptying a table there touches no
+ * other file's rows; `settings` adds configuration, e.g. a Kubernetes namespace made for the suite.
+ */
+export function runbookSuite(
+  database: string,
+  settings: (receiver: HttpReceiver, databaseUrl: string) => Promise<NodeJS.ProcessEnv> | NodeJS.ProcessEnv = () => ({}),
+): RunbookSuite {
   const suite = {} as RunbookSuite;
   before(async () => {
     suite.receiver = await startRunbookReceiver();
-    suite.deps = await testDeps({ ...receiverEnv(suite.receiver), ...(await settings(suite.receiver)) });
+    const databaseUrl = await testDatabase(database);
+    suite.deps = await testDeps({ ...receiverEnv(suite.receiver), DATABASE_URL: databaseUrl, ...(await settings(suite.receiver, databaseUrl)) });
   });
   after(async () => {
     await suite.deps?.close();
     await suite.receiver?.stop();
   });
-  suite.test = (name, body) =>
+  suite.test = (name, body) => {
     it(name, { timeout: 120_000 }, () =>
       withTimeSkippingWorker(createActivities(suite.deps), async (h) => {
         suite.env = h.env;
@@ -39,5 +47,6 @@ export function runbookSuite(settings: (receiver: HttpReceiver) => Promise<NodeJ
         await body();
       }),
     );
+  };
   return suite;
 }

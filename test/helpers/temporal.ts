@@ -90,17 +90,28 @@ export async function withTimeSkippingWorker(
   }
 }
 
-/** Queries a workflow until its answer satisfies `pred` (about 10 s), failing with the last answer. */
+/** Queries a workflow until its answer satisfies `pred`, failing with the last answer after `timeoutMs`. */
 export async function queryUntil<T>(
   handle: WorkflowHandle,
   query: QueryDefinition<T>,
   pred: (answer: T) => boolean = () => true,
+  timeoutMs = 10_000,
 ): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
   let answer = await handle.query(query);
-  for (let i = 0; i < 200 && !pred(answer); i++) {
+  while (!pred(answer) && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 50));
     answer = await handle.query(query);
   }
   if (!pred(answer)) throw new Error(`${query.name} never matched: ${JSON.stringify(answer)}`);
   return answer;
+}
+
+/**
+ * Replays the history a workflow left, as a worker restarted on today's code would: the last step of every crash
+ * test, since a history that does not replay is a workflow stuck in production.
+ */
+export async function replayOwnHistory(handle: WorkflowHandle): Promise<void> {
+  const history = await handle.fetchHistory();
+  await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, handle.workflowId);
 }

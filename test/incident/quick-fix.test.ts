@@ -7,10 +7,11 @@ import { alertSignal, incidentStatusQuery, incidentWorkflowId, type IncidentStat
 import { createDeployment, recordRolloutComplete, testCluster, type TestCluster } from '../helpers/kube';
 import { runbookSuite } from '../helpers/runbook-suite';
 import { queryUntil, uniqueId } from '../helpers/temporal';
+import { waitUntil } from '../helpers/wait';
 
 describe('incidentResponse quick fixes run as child workflows against the API server', () => {
   let cluster: TestCluster;
-  const suite = runbookSuite(async () => {
+  const suite = runbookSuite('aiops_test_quick_fix', async () => {
     cluster = await testCluster('aiops-quickfix');
     return { K8S_AI_NAMESPACE: cluster.namespace };
   });
@@ -42,11 +43,11 @@ describe('incidentResponse quick fixes run as child workflows against the API se
     await handle.executeUpdate(decideUpdate, { args: [{ gate: 'quick-fix', decision: 'approve', by: 'oncall', reason: 'pods wedged', choice: 'restart-service' }] });
 
     // Play the deployment controller once the restart has been written.
-    for (;;) {
-      const d = await cluster.apps.readNamespacedDeployment({ name, namespace: cluster.namespace });
-      if (d.spec?.template.metadata?.annotations?.['kubectl.kubernetes.io/restartedAt']) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitUntil(
+      'the restart annotation',
+      async () => (await cluster.apps.readNamespacedDeployment({ name, namespace: cluster.namespace })).spec?.template.metadata?.annotations,
+      (annotations) => !!annotations?.['kubectl.kubernetes.io/restartedAt'],
+    );
     const child = suite.env.client.workflow.getHandle(`${handle.workflowId}/quick-fix`);
     assert.equal((await child.describe()).type, 'restartDeployment');
     await recordRolloutComplete(cluster, name);

@@ -17,7 +17,7 @@ import { runbookSuite } from '../helpers/runbook-suite';
 import { queryUntil, rejectsWithCause, uniqueId } from '../helpers/temporal';
 
 describe('incidentResponse on the time-skipping server', () => {
-  const suite = runbookSuite();
+  const suite = runbookSuite('aiops_test_incident');
   const test = suite.test;
 
   function open(input: Omit<IncidentInput, 'fingerprint'>, fingerprint = uniqueId('fp')) {

@@ -10,7 +10,8 @@ import type { OwnedDeps } from '../../src/workers/deps';
 import { pruneOptimizations } from '../../src/workflows';
 import type { RetentionInput } from '../../src/contracts/maintenance';
 import { testDeps } from '../helpers/deps';
-import { countOptimizations, loadOptimizations, maintenanceDatabase } from '../helpers/maintenance';
+import { countOptimizations, loadOptimizations } from '../helpers/maintenance';
+import { testDatabase } from '../helpers/databases';
 import { uniqueId, withTimeSkippingWorker } from '../helpers/temporal';
 
 function runRetention(env: MockActivityEnvironment, pool: Pool, input: unknown): Promise<RetentionResult> {
@@ -31,7 +32,7 @@ describe('deleteCompletedOptimizations', () => {
   let pool: Pool;
   before(async () => {
     // A database of this file's own: other suites delete and insert optimisations in theirs.
-    pool = new Pool({ connectionString: await maintenanceDatabase('aiops_test_retention'), max: 4 });
+    pool = new Pool({ connectionString: await testDatabase('aiops_test_retention'), max: 4 });
   });
   after(() => pool?.end());
 
@@ -192,7 +193,7 @@ describe('deleteCompletedOptimizations', () => {
 describe('pruneOptimizations workflow', () => {
   let deps: OwnedDeps;
   before(async () => {
-    deps = await testDeps({ DATABASE_URL: await maintenanceDatabase('aiops_test_retention_wf') });
+    deps = await testDeps({ DATABASE_URL: await testDatabase('aiops_test_retention_wf') });
   });
   after(() => deps?.close());
 

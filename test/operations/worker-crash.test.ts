@@ -18,8 +18,10 @@ import type { PurgeProgress, RetentionProgress } from '../../src/contracts/maint
 import type { OwnedDeps } from '../../src/workers/deps';
 import { pruneOptimizations, purgeCache } from '../../src/workflows';
 import { testDeps } from '../helpers/deps';
-import { countOptimizations, loadOptimizations, maintenanceDatabase, REDIS_DB, redisUrlFor } from '../helpers/maintenance';
-import { devServerEnv, uniqueId, workflowBundle } from '../helpers/temporal';
+import { countOptimizations, loadOptimizations, REDIS_DB, redisUrlFor } from '../helpers/maintenance';
+import { testDatabase } from '../helpers/databases';
+import { devServerEnv, replayOwnHistory, uniqueId, workflowBundle } from '../helpers/temporal';
+import { exited } from '../helpers/wait';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -45,9 +47,8 @@ function spawnWorker(env: NodeJS.ProcessEnv): ChildProcess {
 }
 
 async function kill(child: ChildProcess): Promise<void> {
-  const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGKILL');
-  await exited;
+  await exited(child);
 }
 
 describe('a worker killed during maintenance', () => {
@@ -58,7 +59,7 @@ describe('a worker killed during maintenance', () => {
 
   before(async () => {
     env = await devServerEnv();
-    dbUrl = await maintenanceDatabase('aiops_test_maintenance_crash');
+    dbUrl = await testDatabase('aiops_test_maintenance_crash');
     deps = await testDeps({ REDIS_URL: redisUrlFor(REDIS_DB.crash), DATABASE_URL: dbUrl });
   });
   after(async () => {
@@ -67,7 +68,7 @@ describe('a worker killed during maintenance', () => {
     await env?.teardown();
   });
 
-  /** A second worker, in this process, until the workflow's result is in. */
+  /** A second worker, in this process, until the workflow's result is in; then the history it left must replay. */
   async function resumeOn<T>(taskQueue: string, handle: WorkflowHandle): Promise<T> {
     const worker = await Worker.create({
       connection: env.nativeConnection,
@@ -75,7 +76,9 @@ describe('a worker killed during maintenance', () => {
       workflowBundle: await workflowBundle(),
       activities: createActivities(deps),
     });
-    return worker.runUntil(handle.result() as Promise<T>);
+    const result = await worker.runUntil(handle.result() as Promise<T>);
+    await replayOwnHistory(handle);
+    return result;
   }
 
   it('resumes the cache purge from the heartbeated SCAN cursor and removes exactly the matching keys', { timeout: 180_000 }, async () => {

@@ -5,6 +5,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createTemporalActivities } from '../../src/activities/temporal';
 import { parseArgs, UsageError } from '../../src/cli/schedules';
+import { waitUntil } from '../helpers/wait';
 import { registerSchedules } from '../../src/schedules/register';
 import { classifySlots, findSkippedRuns, type SkippedRunsReport } from '../../src/schedules/skipped';
 import { SCHEDULES, type ScheduleDefinition } from '../../src/schedules/table';
@@ -13,17 +14,6 @@ import { devServerEnv, uniqueId } from '../helpers/temporal';
 
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
-
-async function waitFor<T>(what: string, probe: () => Promise<T>, pred: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await probe();
-  while (!pred(value)) {
-    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-    value = await probe();
-  }
-  return value;
-}
 
 describe('schedule table', () => {
   // The seeds' times, GMT (UTC): seed 002 for WedSync, seed 000 "Maintenance Procedures" for ScrollUniversity.
@@ -250,7 +240,7 @@ describe('schedules on a Temporal server', () => {
 
       const resumed = await cli('resume', id);
       assert.equal(resumed.code, 0, resumed.stderr);
-      await waitFor('actions after resume', async () => (await describeSchedule(id)).info.numActionsTaken, (n) => n >= 1);
+      await waitUntil('actions after resume', async () => (await describeSchedule(id)).info.numActionsTaken, (n) => n >= 1);
 
       const paused = await cli('pause', id, '--reason', 'maintenance freeze');
       assert.equal(paused.code, 0, paused.stderr);
@@ -268,7 +258,7 @@ describe('schedules on a Temporal server', () => {
       // Under SKIP the server watches the run it started; runs it started with ALLOW_ALL it does not track.
       const first = await cli('trigger', id, '--overlap', 'skip');
       assert.equal(first.code, 0, first.stderr);
-      const going = await waitFor('first run going', () => describeSchedule(id), (d) => d.info.runningActions.length === 1);
+      const going = await waitUntil('first run going', () => describeSchedule(id), (d) => d.info.runningActions.length === 1);
       // A run's ID ends with its time to the second: a second trigger within the same second would reuse the ID.
       const nextSecond = Math.floor(going.info.recentActions[0].scheduledAt.getTime() / 1000 + 1) * 1000;
       await new Promise((r) => setTimeout(r, Math.max(0, nextSecond - Date.now() + 50)));
@@ -276,11 +266,11 @@ describe('schedules on a Temporal server', () => {
       const forced = await cli('trigger', id);
       assert.equal(forced.code, 0, forced.stderr);
       assert.match(forced.stdout, /triggered \(overlap ALLOW_ALL\)/);
-      await waitFor('second run started', () => describeSchedule(id), (d) => d.info.numActionsTaken === 2);
+      await waitUntil('second run started', () => describeSchedule(id), (d) => d.info.numActionsTaken === 2);
 
       const polite = await cli('trigger', id, '--overlap', 'skip');
       assert.equal(polite.code, 0, polite.stderr);
-      const d = await waitFor('overlap skip counted', () => describeSchedule(id), (x) => x.info.numActionsSkippedOverlap === 1);
+      const d = await waitUntil('overlap skip counted', () => describeSchedule(id), (x) => x.info.numActionsSkippedOverlap === 1);
       assert.equal(d.info.numActionsTaken, 2);
     });
   });
@@ -292,7 +282,7 @@ describe('schedules on a Temporal server', () => {
       const r = await cli('backfill', id, '--from', '2026-11-01T00:00:00Z', '--to', '2026-11-04T00:00:00Z');
       assert.equal(r.code, 0, r.stderr);
       // buffer-all starts the slots one after another, each once the previous has finished.
-      await waitFor('three actions', async () => (await describeSchedule(id)).info.numActionsTaken, (n) => n >= 3);
+      await waitUntil('three actions', async () => (await describeSchedule(id)).info.numActionsTaken, (n) => n >= 3);
       for (const day of ['01', '02', '03']) {
         assert.equal(await env.client.workflow.getHandle(`${id}-2026-11-${day}T09:00:00Z`).result(), 'done');
       }
@@ -306,7 +296,7 @@ describe('schedules on a Temporal server', () => {
       const since = new Date(Date.now() - 1_000);
       const id = await probeSchedule({ spec: { every: '1s' }, holdMs: 60_000 });
       const quiet = await probeSchedule({ spec: { every: '1s' }, holdMs: 0, paused: true });
-      await waitFor('overlap skips', () => describeSchedule(id), (d) => d.info.numActionsSkippedOverlap >= 4);
+      await waitUntil('overlap skips', () => describeSchedule(id), (d) => d.info.numActionsSkippedOverlap >= 4);
 
       const { reportSkippedRuns } = createTemporalActivities(env.client, [id, quiet, 'never-registered']);
       const [busy, paused, missing] = await reportSkippedRuns({ since: since.toISOString() });

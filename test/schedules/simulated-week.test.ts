@@ -1,44 +1,24 @@
 import assert from 'node:assert/strict';
-import { after, describe } from 'node:test';
+import { describe } from 'node:test';
 import { Client, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { Redis } from 'ioredis';
 import { eveningPerformanceReview, maintenanceChecklist, morningHealthCheck, sundayMaintenanceWindow } from '../../src/workflows';
 import { decisionSignal } from '../../src/workflows/gates/messages';
 import { checklistStatusQuery, type ChecklistResult } from '../../src/workflows/checklists/messages';
 import type { SundayWindowResult } from '../../src/workflows/sunday-window/messages';
-import type { HttpReceiver } from '../helpers/http-receiver';
-import { createDeployment, playDeploymentController, testCluster, type TestCluster } from '../helpers/kube';
-import { loadOptimizations, maintenanceDatabase, redisUrlFor } from '../helpers/maintenance';
+import { loadOptimizations, maintenanceSettings, REDIS_DB, redisUrlFor } from '../helpers/maintenance';
 import { runbookSuite } from '../helpers/runbook-suite';
 import { queryUntil, uniqueId } from '../helpers/temporal';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-/** A Redis DB index no other suite uses. */
-const REDIS_DB = 12;
-
-const METRICS = { requests: 1200, response_time_ms: 800, accuracy_rate: 0.91, availability: 0.9995, error_rate: 0.002, queue_length: 3 };
-
-/** The WedSync endpoints the maintenance runbooks read, on the suite's receiver. */
-async function maintenanceSettings(r: HttpReceiver, extra: NodeJS.ProcessEnv = {}): Promise<NodeJS.ProcessEnv> {
-  r.route('/ai/metrics/daily', { status: 200, body: METRICS });
-  r.route('/api/cost-optimization/budget/status', { status: 200, body: { spent: 300, budget: 1000 } });
-  return {
-    WEDSYNC_METRICS_URL: r.url('/ai/metrics/daily'),
-    COST_STATUS_URL: r.url('/api/cost-optimization/budget/status'),
-    CACHE_WARMUP_URLS: r.url('/ai/metrics/daily'),
-    DATABASE_URL: await maintenanceDatabase('aiops_test_window'),
-    REDIS_URL: redisUrlFor(REDIS_DB),
-    ...extra,
-  };
-}
 
 describe('a simulated week of maintenance on the time-skipping server', () => {
-  const suite = runbookSuite((r) => maintenanceSettings(r));
+  const suite = runbookSuite('aiops_test_week', (r, databaseUrl) => maintenanceSettings(r, { databaseUrl, redisDb: REDIS_DB.week }));
 
   suite.test('runs every daily check, the weekly checklist and the Sunday window, the window inside its two hours', async () => {
     const { env, taskQueue } = suite;
-    const redis = new Redis(redisUrlFor(REDIS_DB));
+    const redis = new Redis(redisUrlFor(REDIS_DB.week));
     try {
       await redis.flushdb();
       await redis.mset('ai:rec:1', 'x', 'ai:rec:2', 'x', 'session:9', 'keep');
@@ -84,7 +64,10 @@ describe('a simulated week of maintenance on the time-skipping server', () => {
       assert.equal(daily.length, 7);
       for (const d of daily) {
         assert.deepEqual(d.items.map((i) => i.id), ['review-overnight-alerts', 'report-skipped-runs', 'check-cost-anomalies', 'verify-backup', 'review-error-rates']);
-        assert.notEqual(d.items.find((i) => i.id === 'report-skipped-runs')?.status, 'failed');
+        // The dev server's own schedules may or may not have skipped a run; the report must be one, not a failure.
+        const skipped = d.items.find((i) => i.id === 'report-skipped-runs')!;
+        assert.ok(['ok', 'attention'].includes(skipped.status), JSON.stringify(skipped));
+        assert.match(skipped.detail, /^no scheduled run skipped in 24 h \(\d+ schedules\)$|: \d+ skipped \(overlap\), \d+ missed/);
         assert.equal(d.items.find((i) => i.id === 'check-cost-anomalies')?.status, 'ok');
         assert.equal(d.items.find((i) => i.id === 'review-error-rates')?.status, 'ok');
       }
@@ -116,78 +99,6 @@ describe('a simulated week of maintenance on the time-skipping server', () => {
       assert.deepEqual((await redis.keys('*')).sort(), ['session:9']);
     } finally {
       redis.disconnect();
-    }
-  });
-
-  suite.test('a window started too late for a step defers it and reports what remains', async () => {
-    const { env, taskQueue } = suite;
-    const now = await env.currentTimeMs();
-    const result = await env.client.workflow.execute(sundayMaintenanceWindow, {
-      taskQueue,
-      workflowId: uniqueId('late-window'),
-      // Eight minutes left: too little for the model (30) or the database (10), enough for the cache (5).
-      args: [{ windowEnd: new Date(now + 8 * 60_000).toISOString() }],
-    });
-    assert.deepEqual(result.steps.map((s) => [s.step, s.status]), [['model-update', 'skipped'], ['database', 'deferred'], ['cache', 'done']]);
-    assert.match(result.steps[1].detail, /^8 min left of the window; needs 10$/);
-    assert.deepEqual(result.remaining, ['database']);
-    assert.ok(Date.parse(result.finishedAt) <= now + 8 * 60_000);
-  });
-});
-
-describe('the Sunday window\'s model update', () => {
-  let cluster: TestCluster;
-  let receiver: HttpReceiver;
-  const suite = runbookSuite(async (r) => {
-    receiver = r;
-    cluster = await testCluster('aiops-model');
-    return maintenanceSettings(r, { K8S_AI_NAMESPACE: cluster.namespace, AI_MODEL_VERSION: '2.0.0', MODEL_MIN_ACCURACY: '0.9' });
-  });
-  after(async () => cluster?.destroy());
-
-  async function modelClusterReady(version: string) {
-    for (const name of ['ai-optimization-engine', 'ai-recommendation-engine']) {
-      await cluster.apps.deleteNamespacedDeployment({ name, namespace: cluster.namespace }).catch(() => undefined);
-      await createDeployment(cluster, name, 2);
-    }
-    await cluster.core.deleteNamespacedConfigMap({ name: 'ai-model-config', namespace: cluster.namespace }).catch(() => undefined);
-    await cluster.core.createNamespacedConfigMap({ namespace: cluster.namespace, body: { metadata: { name: 'ai-model-config' }, data: { 'model.version': version, threshold: '0.8' } } });
-  }
-
-  const modelStep = (r: SundayWindowResult) => r.steps.find((s) => s.step === 'model-update')!;
-  const runWindow = async (skip: string[]) =>
-    suite.env.client.workflow.execute(sundayMaintenanceWindow, { taskQueue: suite.taskQueue, workflowId: uniqueId('window'), args: [{ skip: skip as never }] });
-
-  suite.test('deploys the configured version, restarts the engines and keeps it when it validates', async () => {
-    await modelClusterReady('1.0.0');
-    const controller = playDeploymentController(cluster);
-    try {
-      const result = await runWindow(['database', 'cache']);
-      assert.equal(modelStep(result).status, 'done', modelStep(result).detail);
-      assert.equal(modelStep(result).detail, 'model 1.0.0 → 2.0.0; accuracy 0.91');
-      const cm = await cluster.core.readNamespacedConfigMap({ name: 'ai-model-config', namespace: cluster.namespace });
-      assert.deepEqual(cm.data, { 'model.version': '2.0.0', threshold: '0.8' });
-      const d = await cluster.apps.readNamespacedDeployment({ name: 'ai-recommendation-engine', namespace: cluster.namespace });
-      assert.ok(d.spec?.template.metadata?.annotations?.['kubectl.kubernetes.io/restartedAt']);
-    } finally {
-      await controller.stop();
-    }
-  });
-
-  suite.test('rolls the model back when its accuracy is below the floor', async () => {
-    await modelClusterReady('1.0.0');
-    receiver.route('/ai/metrics/daily', { status: 200, body: { ...METRICS, accuracy_rate: 0.62 } });
-    const controller = playDeploymentController(cluster);
-    try {
-      const result = await runWindow(['database', 'cache']);
-      assert.equal(modelStep(result).status, 'rolled-back');
-      assert.match(modelStep(result).detail, /^model 2\.0\.0 rolled back to 1\.0\.0: ValidationFailed: accuracy 0\.62 is below 0\.9$/);
-      const cm = await cluster.core.readNamespacedConfigMap({ name: 'ai-model-config', namespace: cluster.namespace });
-      assert.deepEqual(cm.data, { 'model.version': '1.0.0', threshold: '0.8' });
-      assert.deepEqual(result.remaining, []);
-    } finally {
-      receiver.route('/ai/metrics/daily', { status: 200, body: METRICS });
-      await controller.stop();
     }
   });
 });

@@ -142,8 +142,8 @@ export function createRetentionActivities({ pool }: PostgresDeps) {
           // run deletes those rows again by the same rule, so nothing is lost; meanwhile no batch waits for a flush.
           await client.query('SET synchronous_commit = off');
           // A key range is read through a bitmap of the primary key, heap pages in order, rather than tuple by
-          // tuple through the index: the same plan the single DELETE's sequential scan approximates, about 5 %
-          // less time over a table's worth of ranges (npm run bench -- retention).
+          // tuple through the index: the same plan the single DELETE's sequential scan approximates, and less time
+          // over a table's worth of ranges (README "Benchmark").
           await client.query('SET enable_indexscan = off');
           for (let range = takeRange(); range; range = takeRange()) {
             const [from, to] = range;

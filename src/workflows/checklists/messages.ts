@@ -1,8 +1,7 @@
 /** maintenanceChecklist's input, status query and result. */
 import { defineQuery } from '@temporalio/workflow';
-import { z } from 'zod';
 import type { GateStatus } from '../../contracts/gates';
-import { oneOf, parseInput } from '../../contracts/input';
+import { oneOf, parseInput, z } from '../../contracts/input';
 
 export const CADENCES = ['daily', 'weekly', 'monthly', 'quarterly'] as const;
 export type Cadence = (typeof CADENCES)[number];

@@ -3,6 +3,8 @@
  * Items a machine can check run as activities; the others become tasks at an approval gate, assigned to a
  * role with a deadline (approve = done, with a note; reject = not done, with the reason). The result is the
  * completed checklist; an item nobody did by its deadline is "missed", and the workflow still completes.
+ * Started by the schedules scrolluniversity-daily-checklist, scrolluniversity-weekly-checklist,
+ * scrolluniversity-monthly-checklist and scrolluniversity-quarterly-checklist (src/schedules/table.ts); by hand:
  *
  *   temporal workflow start --type maintenanceChecklist --task-queue aiops-runbooks --input '{"cadence":"weekly"}'
  *   temporal workflow signal --workflow-id <id> --name decision \

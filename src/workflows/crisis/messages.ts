@@ -1,9 +1,8 @@
 /** weddingDayCrisis's input, status and result, and the workflow ID convention. Imported by clients and tests. */
 import { defineQuery } from '@temporalio/workflow';
-import { z } from 'zod';
 import { CRISIS_TYPES, type CrisisType } from '../../contracts/crisis';
 import type { GateStatus } from '../../contracts/gates';
-import { oneOf, parseInput } from '../../contracts/input';
+import { oneOf, parseInput, z } from '../../contracts/input';
 import type { TimelineEvent } from '../../contracts/timeline';
 
 export { CRISIS_TYPES, type CrisisType } from '../../contracts/crisis';

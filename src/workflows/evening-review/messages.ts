@@ -1,6 +1,5 @@
 /** eveningPerformanceReview's input and result. */
-import type { z } from 'zod';
-import { optionalObject, parseInput, wholeNumber } from '../../contracts/input';
+import { optionalObject, parseInput, wholeNumber, type z } from '../../contracts/input';
 import type { KpiResult } from '../../contracts/kpi';
 import type { Check, PodUsageReport } from '../../contracts/probes';
 import type { AcceptanceSummary, VolumeTrend } from '../../contracts/reviews';

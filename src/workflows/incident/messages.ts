@@ -1,8 +1,7 @@
 /** incidentResponse's input, signals, status and result, and the workflow ID convention. */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import { z } from 'zod';
 import type { GateStatus } from '../../contracts/gates';
-import { oneOf, parseInput } from '../../contracts/input';
+import { oneOf, parseInput, z } from '../../contracts/input';
 import type { TimelineEvent } from '../../contracts/timeline';
 import { monitorInputSchema } from '../operations/monitor/messages';
 

@@ -1,6 +1,5 @@
 /** morningHealthCheck's input. */
-import { parseInput, dnsLabel, optionalObject } from '../../contracts/input';
-import type { z } from 'zod';
+import { parseInput, dnsLabel, optionalObject, type z } from '../../contracts/input';
 
 export const morningHealthCheckInputSchema = optionalObject({
   /** Kubernetes namespace whose pods are listed; the configured K8S_AI_NAMESPACE when absent. */

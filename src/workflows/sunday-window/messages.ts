@@ -1,7 +1,6 @@
 /** sundayMaintenanceWindow's input, status query and result. */
 import { defineQuery } from '@temporalio/workflow';
-import { z } from 'zod';
-import { isoTime, oneOf, optionalObject, parseInput } from '../../contracts/input';
+import { isoTime, oneOf, optionalObject, parseInput, z } from '../../contracts/input';
 
 export const WINDOW_STEPS = ['model-update', 'database', 'cache'] as const;
 export type WindowStep = (typeof WINDOW_STEPS)[number];

@@ -1,7 +1,6 @@
 /** monitorUntilHealthy's input, status query and result. */
 import { defineQuery } from '@temporalio/workflow';
-import type { z } from 'zod';
-import { optionalObject, parseInput, wholeNumber } from '../../../contracts/input';
+import { optionalObject, parseInput, wholeNumber, type z } from '../../../contracts/input';
 
 /**
  * Most rounds one run may make. A round costs about a dozen history events with one endpoint, so this keeps a

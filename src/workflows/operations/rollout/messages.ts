@@ -1,6 +1,5 @@
 /** restartDeployment's and rollbackDeployment's inputs. */
-import { z } from 'zod';
-import { dnsLabel, parseInput, wholeNumber } from '../../../contracts/input';
+import { dnsLabel, parseInput, wholeNumber, z } from '../../../contracts/input';
 
 const rolloutShape = {
   /** A deployment listed in K8S_DEPLOYMENTS, in K8S_AI_NAMESPACE. */

@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { after, describe } from 'node:test';
+import { restartDeployment, rollbackDeployment } from '../../src/workflows';
+import { createDeployment, playDeploymentController, recordRevision, testCluster, type TestCluster } from '../helpers/kube';
+import { runbookSuite } from '../helpers/runbook-suite';
+import { rejectsWithCause, uniqueId } from '../helpers/temporal';
+
+describe('restartDeployment and rollbackDeployment against the API server', () => {
+  let cluster: TestCluster;
+  const suite = runbookSuite('aiops_test_rollout', async () => {
+    cluster = await testCluster('aiops-rollout');
+    return { K8S_AI_NAMESPACE: cluster.namespace };
+  });
+  after(async () => cluster?.destroy());
+
+  const run = <A extends unknown[], T>(workflow: (...args: A) => Promise<T>, args: A) =>
+    suite.env.client.workflow.execute(workflow, { taskQueue: suite.taskQueue, workflowId: uniqueId('rollout'), args });
+
+  suite.test('restarts a deployment and returns once its new pods are available', async () => {
+    const name = 'ai-optimization-engine';
+    await createDeployment(cluster, name, 3);
+    const controller = playDeploymentController(cluster);
+    try {
+      const result = await run(restartDeployment, [{ deployment: name, timeoutSeconds: 60 }]);
+      assert.equal(result.deployment, name);
+      assert.deepEqual([result.rollout.availableReplicas, result.rollout.replicas], [3, 3]);
+      const d = await cluster.apps.readNamespacedDeployment({ name, namespace: cluster.namespace });
+      assert.equal(d.spec?.template.metadata?.annotations?.['kubectl.kubernetes.io/restartedAt'], result.restartedAt);
+    } finally {
+      await controller.stop();
+    }
+  });
+
+  suite.test('rolls back to the revision before the current one and waits for the rollout', async () => {
+    const name = 'ai-recommendation-engine';
+    await createDeployment(cluster, name, 2);
+    await recordRevision(cluster, name, 1, 'wedsync/recommend:1.0.0', 'model 1.0');
+    await recordRevision(cluster, name, 2, 'wedsync/recommend:2.0.0', 'model 2.0');
+    const controller = playDeploymentController(cluster);
+    try {
+      const result = await run(rollbackDeployment, [{ deployment: name, timeoutSeconds: 60 }]);
+      assert.deepEqual([result.fromRevision, result.toRevision], [2, 1]);
+      const d = await cluster.apps.readNamespacedDeployment({ name, namespace: cluster.namespace });
+      assert.equal(d.spec?.template.spec?.containers[0].image, 'wedsync/recommend:1.0.0');
+    } finally {
+      await controller.stop();
+    }
+  });
+
+  suite.test('refuses bad input before touching the cluster, naming the field', async () => {
+    await rejectsWithCause(run(restartDeployment, [{ deployment: 'Not_A_Name' }]), /^deployment: must be a Kubernetes name/);
+    await rejectsWithCause(run(rollbackDeployment, [{ deployment: 'ai-recommendation-engine', toRevision: 0 }]), /^toRevision: must be a whole number from 1/);
+    await rejectsWithCause(run(restartDeployment, [{ deployment: 'ai-optimization-engine', replicas: 2 } as never]), /^replicas: is not a field of restartDeployment input$/);
+  });
+});
