@@ -55,7 +55,7 @@ describe('weddingDayCrisis on the time-skipping server with real PostgreSQL', ()
     assert.equal(late.escalationTier, 1);
     const escalations = pagerDutyEvents(suite.receiver, beforeDeadline).filter((e) => e.event_action === 'trigger');
     assert.equal(escalations.length, 1, JSON.stringify(escalations));
-    assert.match(escalations[0].payload!.summary, /^\[Platform Engineering on-call\] .*escalated to you \(tier 2\): stage2 missed its deadline/);
+    assert.match(escalations[0].payload!.summary, /^\[Platform Engineering on-call\] .*escalated to you \(tier 2\): Wedding-day crisis \S+: stage2 missed its deadline/);
     assert.ok(late.elapsedMs >= 30 * 60_000, `elapsed ${late.elapsedMs}`);
     // Platform Engineering is reached by PagerDuty alone (no Slack handle on the roster).
     assert.deepEqual(slackTexts(suite.receiver, beforeDeadline), []);

@@ -19,6 +19,16 @@ import type { CrisisRun } from './run';
 /** Marks the switch to local first tries; histories recorded before it replay with their activity commands. */
 export const LOCAL_FIRST_PATCH = 'crisis-calls-local-first';
 
+/**
+ * Marks local first tries decided in the workflow's first activation. LOCAL_FIRST_PATCH was asked for after the
+ * directory's local activity, and a workflow task can be completed by heartbeat after Core has recorded a local
+ * activity's marker but before the workflow has seen its result: the patch marker then lands in the next task, while
+ * a replay resolves the local activity, and asks for the patch, inside the earlier one, where the marker is not yet
+ * known, so it takes the old path and fails (a worker killed during stage 1 left such histories). A patch asked for
+ * before the first await is always in the first task. Histories with LOCAL_FIRST_PATCH still replay through it.
+ */
+export const PATH_DECIDED_FIRST_PATCH = 'crisis-path-decided-first';
+
 /** Whether a failed local attempt should be handed to the retrying activity rather than fail its step. */
 function worthRetrying(err: unknown): boolean {
   if (isCancellation(err)) return false;

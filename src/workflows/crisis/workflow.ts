@@ -19,7 +19,7 @@ import { invalidInput } from '../../contracts/failures';
 import { AuditTrail } from '../gates/audit-trail';
 import { Gatekeeper } from '../gates/gatekeeper';
 import { loadDirectory, urgent } from '../policies';
-import { LOCAL_FIRST_PATCH } from './local-first';
+import { LOCAL_FIRST_PATCH, PATH_DECIDED_FIRST_PATCH } from './local-first';
 import { crisisStatusQuery, crisisWorkflowId, parseWeddingDayCrisisInput, type CrisisResult, type WeddingDayCrisisInput } from './messages';
 import { CrisisRun } from './run';
 import { FOLLOW_UP, STAGE1_STEPS, stage1ByActivities, stage1LocalFirst, stage2ByActivities, stage2LocalFirst } from './stages';
@@ -34,6 +34,8 @@ export async function weddingDayCrisis(rawInput: WeddingDayCrisisInput): Promise
     // The ID is what makes a second start for the same crisis be refused; any other ID would allow duplicates.
     throw invalidInput('workflowId', `must be "${expectedId}" for this wedding and crisis type`);
   }
+  // Which path the protocol takes is decided before the first await (PATH_DECIDED_FIRST_PATCH): see local-first.ts.
+  const decidedFirst = patched(PATH_DECIDED_FIRST_PATCH);
   const crisisKey = info.workflowId;
   const audit = new AuditTrail();
   const gates = new Gatekeeper(audit, crisisKey);
@@ -53,7 +55,7 @@ export async function weddingDayCrisis(rawInput: WeddingDayCrisisInput): Promise
   gates.setRoster((await loadDirectory()).members);
 
   const protocol = async () => {
-    const localFirst = patched(LOCAL_FIRST_PATCH);
+    const localFirst = decidedFirst || patched(LOCAL_FIRST_PATCH);
     await run.stage('stage1', localFirst ? stage1LocalFirst(run) : stage1ByActivities(run));
     state.stage = 'stage2';
     await run.stage('stage2', localFirst ? stage2LocalFirst(run) : stage2ByActivities(run));
