@@ -8,11 +8,11 @@ import { join, relative } from 'node:path';
 import { ROOT } from './lib/paths';
 import { log } from './lib/processes';
 import { bringUp, runningSession, type Session } from './lib/session';
+import { endpointsSetByOperator, readLocalStackFile, withLocalStack } from './lib/local-stack';
 import { localPostgresAdminUrl } from './lib/stack';
-import { endpointsSetByOperator, loadConfig } from '../src/config';
+import { loadConfig } from '../src/config';
 import { bootstrapDatabase } from '../src/db/bootstrap';
 import { ensureTemporalCli, ensureTimeSkippingServer } from './lib/tools';
-import { localClusterEnv } from './lib/kube-local';
 
 const HELP = `Usage: npm test [-- <file filter>]
 
@@ -39,8 +39,7 @@ async function main(): Promise<number> {
   const files = testFiles(join(ROOT, 'dist', 'test')).filter((f) => !filter || f.includes(filter));
   if (files.length === 0) throw new Error(`no test files${filter ? ` match "${filter}"` : ''}`);
 
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
+  const tools = {
     TEMPORAL_CLI_PATH: ensureTemporalCli(),
     AIOPS_TIME_SKIPPING_SERVER: ensureTimeSkippingServer(),
   };
@@ -52,9 +51,11 @@ async function main(): Promise<number> {
     session = await bringUp();
   }
   try {
+    // The tests read their configuration as the worker does: the operator's settings, the local stack's for the rest.
+    const env: NodeJS.ProcessEnv = { ...withLocalStack(process.env, readLocalStackFile()), ...tools };
     if (!endpointsSetByOperator().postgres) {
       // Tests write crises, audit records and notifications: they get a database of their own on the same server.
-      const appUrl = new URL(loadConfig().postgres.url);
+      const appUrl = new URL(loadConfig(env).postgres.url);
       appUrl.pathname = '/aiops_test';
       await bootstrapDatabase({
         adminUrl: localPostgresAdminUrl(),
@@ -62,7 +63,6 @@ async function main(): Promise<number> {
       });
       env.DATABASE_URL = appUrl.toString();
     }
-    Object.assign(env, localClusterEnv());
     const child = spawn(process.execPath, ['--test', '--test-reporter=spec', ...files], {
       cwd: ROOT,
       env,

@@ -38,7 +38,7 @@ async function main(): Promise<void> {
     .join('\n');
   process.stdout.write(`
 aiops-runbooks is up (${((Date.now() - started) / 1000).toFixed(1)}s).
-  Temporal Web UI   ${config.temporal.uiUrl}
+  Temporal Web UI   ${config.temporal.uiUrl ?? '(TEMPORAL_UI_URL not set)'}
   Temporal          ${config.temporal.address}  namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}
   Kubernetes        ${localKubeconfig ? `kubeconfig ${relative(ROOT, localKubeconfig)}, namespace ${config.kubernetes.aiNamespace}` : 'the cluster of KUBECONFIG / in-cluster credentials'}
   Schedules

@@ -23,6 +23,7 @@ import { createWorker, WORKER_TUNING } from '../../src/workers/worker';
 import { crisisWorkflowId } from '../../src/workflows/crisis/messages';
 import { outboundUrlsAt } from '../lib/local-receiver';
 import { bringUp, runningSession, type Session } from '../lib/session';
+import { readLocalStackFile, withLocalStack } from '../lib/local-stack';
 import { runningPid } from '../lib/processes';
 import { localPostgresAdminUrl } from '../lib/stack';
 import { exitFailed, flag, percentile, printTable, progress as reportProgress } from './report';
@@ -109,6 +110,8 @@ async function main(): Promise<void> {
 
   progress('preparing');
   const session: Session | undefined = runningSession() ? undefined : await bringUp();
+  // The stack's settings for what the operator did not set (the preload found no settings file before this start).
+  Object.assign(process.env, withLocalStack(process.env, readLocalStackFile()));
   const server = createServer((req, res) => {
     req.resume();
     req.on('end', () => res.writeHead(202, { 'content-type': 'application/json' }).end('{"status":"accepted"}'));

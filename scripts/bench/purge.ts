@@ -11,7 +11,8 @@ import { spawnSync } from 'node:child_process';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { Redis } from 'ioredis';
 import { createRedisActivities, parseInfo, type PurgeCacheResult } from '../../src/activities/redis';
-import { LOCAL_PORTS, loadConfig } from '../../src/config';
+import { loadConfig } from '../../src/config';
+import { LOCAL_PORTS } from '../lib/local-stack';
 import { validatePurgeInput } from '../../src/workflows/maintenance/messages';
 import { exitFailed, flag, median, mib, printTable, progress, rssSampler, sum, timeShell, type RssSample } from './report';
 

@@ -7,11 +7,11 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { endpointsSetByOperator, loadConfig, LOCAL_PORTS } from '../../src/config';
-import { DATA_DIR, ensureDir } from './paths';
+import { loadConfig } from '../../src/config';
+import { endpointsSetByOperator, KUBE_DIR, LOCAL_KUBECONFIG, LOCAL_PORTS, withLocalStack } from './local-stack';
+import { ensureDir } from './paths';
 
-export const KUBE_DIR = join(DATA_DIR, 'kubernetes');
-export const LOCAL_KUBECONFIG = join(KUBE_DIR, 'kubeconfig');
+export { KUBE_DIR, LOCAL_KUBECONFIG };
 const CERT_DIR = join(KUBE_DIR, 'certs');
 /** kube-apiserver writes its self-signed serving certificate (with its CA) here on first start. */
 const SERVING_CERT = join(CERT_DIR, 'apiserver.crt');
@@ -127,7 +127,7 @@ export function writeLocalKubeconfig(): string {
     kind: 'Config',
     clusters: [{ name: 'aiops-local', cluster: { server, 'certificate-authority-data': readFileSync(SERVING_CERT).toString('base64') } }],
     users: [{ name: 'aiops-admin', user: { token: adminToken() } }],
-    contexts: [{ name: 'aiops-local', context: { cluster: 'aiops-local', user: 'aiops-admin', namespace: loadConfig().kubernetes.aiNamespace } }],
+    contexts: [{ name: 'aiops-local', context: { cluster: 'aiops-local', user: 'aiops-admin', namespace: loadConfig(withLocalStack()).kubernetes.aiNamespace } }],
     'current-context': 'aiops-local',
   };
   writeFileSync(LOCAL_KUBECONFIG, stringify(config), { mode: 0o600 });
@@ -144,7 +144,7 @@ export async function seedLocalCluster(): Promise<void> {
   kc.loadFromFile(LOCAL_KUBECONFIG);
   const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
   // The objects the runbooks are configured to act on, so that they find them here.
-  const { aiNamespace: namespace, targets } = loadConfig().kubernetes;
+  const { aiNamespace: namespace, targets } = loadConfig(withLocalStack()).kubernetes;
   const engine = (name: string, replicas: number) => ({
     apiVersion: 'apps/v1',
     kind: 'Deployment',

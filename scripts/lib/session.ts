@@ -8,15 +8,15 @@ import { CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
 import { Client, Connection } from '@temporalio/client';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { endpointsSetByOperator, LOCAL_PORTS, loadConfig, type AppConfig } from '../../src/config';
+import { loadConfig, type AppConfig } from '../../src/config';
 import { bootstrapDatabase, seedDemoData } from '../../src/db/bootstrap';
 import { registerSchedules, type RegistrationResult } from '../../src/schedules/register';
 import { SCHEDULES } from '../../src/schedules/table';
 import { createS3Client } from '../../src/workers/deps';
 import { startDemoApi, type DemoApi } from './demo-api';
+import { LOCAL_PORTS, localStackSettings, usesDemoApi, withLocalStack } from './local-stack';
 import { ensureDir, ROOT, RUN_DIR } from './paths';
 import { isAlive, log, logPath, runningPid, spawnService, stopPid, waitFor, forgetService } from './processes';
-import { localClusterEnv } from './kube-local';
 import { localPostgresAdminUrl, stackDown, stackUp, type StackState } from './stack';
 import { ensureTemporalCli } from './tools';
 
@@ -31,6 +31,8 @@ export interface SessionInfo {
 
 export interface Session {
   config: AppConfig;
+  /** The environment of the worker: the operator's settings, with the local stack's for the rest. */
+  env: NodeJS.ProcessEnv;
   info: SessionInfo;
   stop(): Promise<void>;
 }
@@ -80,7 +82,10 @@ async function workerPolling(client: Client, config: AppConfig): Promise<boolean
 }
 
 export async function bringUp(): Promise<Session> {
-  const config = loadConfig(); // fail on bad configuration before starting anything
+  // The operator's settings, with the local stack's for the rest; bad ones fail before anything starts.
+  const settings = localStackSettings();
+  const env = withLocalStack(process.env, settings);
+  const config = loadConfig(env);
   const temporalCli = ensureTemporalCli();
   let stack: StackState | undefined;
   let demoApi: DemoApi | undefined;
@@ -112,7 +117,7 @@ export async function bringUp(): Promise<Session> {
     }
     await ensureBuckets(config);
 
-    if (!endpointsSetByOperator().wedsyncApi) {
+    if (usesDemoApi(settings)) {
       demoApi = await startDemoApi(config.postgres.url, LOCAL_PORTS.demoApi, logPath('demo-api-received'));
     }
 
@@ -123,10 +128,7 @@ export async function bringUp(): Promise<Session> {
     // A worker left over from an earlier start may run older code: replace it.
     const stale = runningPid('worker');
     if (stale !== undefined) await stopPid(stale, 'SIGTERM', 30_000);
-    const workerPid = spawnService('worker', process.execPath, [join(ROOT, 'dist', 'src', 'workers', 'main.js')], {
-      cwd: ROOT,
-      env: { ...process.env, ...localClusterEnv() },
-    });
+    const workerPid = spawnService('worker', process.execPath, [join(ROOT, 'dist', 'src', 'workers', 'main.js')], { cwd: ROOT, env });
     await waitFor('worker', () => workerPolling(client, config), { timeoutMs: 120_000, pid: workerPid });
     log(`worker is polling task queue ${config.temporal.taskQueue} (pid ${workerPid})`);
 
@@ -134,7 +136,7 @@ export async function bringUp(): Promise<Session> {
     const info: SessionInfo = { pid: process.pid, startedAt: new Date().toISOString(), temporalCli, schedules };
     ensureDir(RUN_DIR);
     writeFileSync(SESSION_FILE, JSON.stringify(info, null, 2));
-    return { config, info, stop };
+    return { config, env, info, stop };
   } catch (err) {
     await stop().catch(() => undefined);
     throw err;

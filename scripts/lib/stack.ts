@@ -6,7 +6,7 @@
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { endpointsSetByOperator, LOCAL_CREDENTIALS, LOCAL_PORTS } from '../../src/config';
+import { endpointsSetByOperator, LOCAL_CREDENTIALS, LOCAL_PORTS, localStackSettings, writeLocalStackFile } from './local-stack';
 import { DATA_DIR, ensureDir } from './paths';
 import { forgetService, log, portOpen, run, runningPid, spawnService, stopPid, waitFor } from './processes';
 import { etcdArgs, kubeApiserverArgs, kubeApiserverReady, prepareKubeFiles, seedLocalCluster, writeLocalKubeconfig } from './kube-local';
@@ -132,7 +132,7 @@ const services: Record<ServiceName, Service> = {
     install: () => void ensureMinio(),
     async start() {
       const dir = ensureDir(join(DATA_DIR, 's3'));
-      return spawnService('s3', ensureMinio(), ['server', dir, '--address', `127.0.0.1:${LOCAL_PORTS.s3}`, '--console-address', `127.0.0.1:${LOCAL_PORTS.s3 + 1}`, '--quiet'], {
+      return spawnService('s3', ensureMinio(), ['server', dir, '--address', `127.0.0.1:${LOCAL_PORTS.s3}`, '--console-address', `127.0.0.1:${LOCAL_PORTS.s3Console}`, '--quiet'], {
         env: {
           ...process.env,
           MINIO_ROOT_USER: LOCAL_CREDENTIALS.s3AccessKeyId,
@@ -184,8 +184,12 @@ export interface StackState {
   external: ServiceName[];
 }
 
-/** Installs what is missing, then starts every local service not already running; waits until each answers. */
+/**
+ * Installs what is missing, then starts every local service not already running; waits until each answers.
+ * Also writes the stack's settings to .data/local-stack.json for the commands run in other shells.
+ */
 export async function stackUp(): Promise<StackState> {
+  writeLocalStackFile(localStackSettings());
   const state: StackState = { started: [], reused: [], external: [] };
   const local = SERVICE_NAMES.filter((name) => {
     if (services[name].external()) {

@@ -1,38 +1,14 @@
 /**
  * The one configuration module. Every endpoint, credential and target name is read here, from the
  * environment and, optionally, a JSON file named by AIOPS_CONFIG_FILE whose keys are the same variable
- * names. The environment wins over the file. A bad value stops the process with a message naming the
- * variable, so an operator never has to guess which setting is wrong.
+ * names. The environment wins over the file. A bad or missing value stops the process with a message naming the
+ * variable, so an operator never has to guess which setting is wrong. Endpoints and credentials have no defaults:
+ * the local stack's values live with the stack scripts (scripts/lib/local-stack.ts), which hand them to what runs
+ * against it.
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { BusinessHours } from './business-hours';
-
-/**
- * Ports of the local stack; docker-compose.yml publishes the same ones (a test holds them equal). All lie below
- * Linux's ephemeral range (32768-60999 by default): a port in it can be the local end of some client connection,
- * and a listener then fails to bind it with EADDRINUSE until that connection's TIME_WAIT is over.
- */
-export const LOCAL_PORTS = {
-  temporal: 7233,
-  temporalUi: 8233,
-  postgres: 25432,
-  redis: 26379,
-  s3: 29000,
-  demoApi: 28080,
-  etcd: 22379,
-  etcdPeer: 22380,
-  kubeApiserver: 26443,
-} as const;
-
-/** Credentials of the local stack only; a real deployment sets its own through the environment. */
-export const LOCAL_CREDENTIALS = {
-  postgresUser: 'aiops',
-  postgresPassword: 'aiops-local',
-  postgresDatabase: 'aiops',
-  s3AccessKeyId: 'aiops',
-  s3SecretAccessKey: 'aiops-local-secret',
-} as const;
 
 const nonEmpty = z.string().trim().min(1, 'must not be empty');
 
@@ -80,8 +56,6 @@ const k8sNameList = nonEmpty.transform((value, ctx) => {
 const port = z.coerce.number().int('must be a whole number').min(1).max(65535, 'must be a port number (1-65535)');
 const bucketName = nonEmpty.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name');
 
-const demoApiBase = `http://127.0.0.1:${LOCAL_PORTS.demoApi}`;
-
 const httpUrl = url(['http:', 'https:']);
 
 /** One person on the roster: who they are, which roles they hold, how to reach them. */
@@ -118,18 +92,6 @@ const rosterSchema = nonEmpty.transform((value, ctx) => {
   }
   return result.data;
 });
-
-/** The seeds' contacts as a demo roster for the local stack; a real team sets AIOPS_ROSTER. */
-const DEMO_ROSTER = [
-  { id: 'oncall', name: 'On-Call Engineer', roles: ['on-call'], slack: '@oncall', pagerduty: true },
-  { id: 'ai-lead', name: 'AI Team Lead', roles: ['ai-team-lead'], slack: '@ai-lead', pagerduty: true },
-  { id: 'devops', name: 'DevOps Team', roles: ['devops'], slack: '#devops' },
-  { id: 'security', name: 'Security Team', roles: ['security'], slack: '#security' },
-  { id: 'ai-ops', name: 'AI Operations Team', roles: ['ai-ops'], slack: '#ai-ops-alerts' },
-  { id: 'platform', name: 'Platform Engineering on-call', roles: ['platform-oncall'], pagerduty: true },
-  { id: 'cto', name: 'CTO', roles: ['cto', 'executive'], slack: '@cto' },
-  { id: 'wedding-support', name: 'Wedding Day Support Team', roles: ['wedding-day-support'], slack: '#wedding-day' },
-];
 
 const businessHours = nonEmpty.transform((value, ctx) => {
   const m = /^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$/.exec(value);
@@ -173,24 +135,26 @@ const timeZone = nonEmpty.refine(
   { message: 'must be an IANA time zone such as Europe/London' },
 );
 
-/** Variable name → schema and default. Keys are the environment variable names operators set. */
+/**
+ * Variable name → schema, and a default where one value suits every deployment. Keys are the environment variable
+ * names operators set. Where each system is and how to log in to it (endpoints, credentials, the roster) has no
+ * default: a worker without it stops naming the variable rather than talk to somebody's demo stack.
+ */
 const schema = z.object({
-  TEMPORAL_ADDRESS: hostPort.default(`127.0.0.1:${LOCAL_PORTS.temporal}`),
+  TEMPORAL_ADDRESS: hostPort,
   TEMPORAL_NAMESPACE: nonEmpty.default('default'),
   TEMPORAL_TASK_QUEUE: nonEmpty.default('aiops-runbooks'),
-  TEMPORAL_UI_URL: url(['http:', 'https:']).default(`http://127.0.0.1:${LOCAL_PORTS.temporalUi}`),
+  TEMPORAL_UI_URL: httpUrl.optional(),
 
-  DATABASE_URL: url(['postgres:', 'postgresql:']).default(
-    `postgres://${LOCAL_CREDENTIALS.postgresUser}:${LOCAL_CREDENTIALS.postgresPassword}@127.0.0.1:${LOCAL_PORTS.postgres}/${LOCAL_CREDENTIALS.postgresDatabase}`,
-  ),
+  DATABASE_URL: url(['postgres:', 'postgresql:']),
   DATABASE_POOL_MAX: positiveInt.default(10),
 
-  REDIS_URL: url(['redis:', 'rediss:']).default(`redis://127.0.0.1:${LOCAL_PORTS.redis}/0`),
+  REDIS_URL: url(['redis:', 'rediss:']),
 
-  S3_ENDPOINT: url(['http:', 'https:']).default(`http://127.0.0.1:${LOCAL_PORTS.s3}`),
+  S3_ENDPOINT: httpUrl,
   S3_REGION: nonEmpty.default('us-east-1'),
-  S3_ACCESS_KEY_ID: nonEmpty.default(LOCAL_CREDENTIALS.s3AccessKeyId),
-  S3_SECRET_ACCESS_KEY: nonEmpty.default(LOCAL_CREDENTIALS.s3SecretAccessKey),
+  S3_ACCESS_KEY_ID: nonEmpty,
+  S3_SECRET_ACCESS_KEY: nonEmpty,
   S3_FORCE_PATH_STYLE: bool.default('true'),
   S3_BUCKET_MODELS: bucketName.default('wedsync-ai-models'),
   S3_BUCKET_BACKUPS: bucketName.default('wedsync-backups'),
@@ -206,9 +170,9 @@ const schema = z.object({
   K8S_SERVICE_PORT: port.default(80),
   K8S_CONFIGMAPS: k8sNameList.default('ai-model-config'),
 
-  WEDSYNC_HEALTH_URLS: urlList.default(`${demoApiBase}/ai/health`),
-  WEDSYNC_METRICS_URL: url(['http:', 'https:']).default(`${demoApiBase}/ai/metrics/daily`),
-  WEDSYNC_ERRORS_URL: url(['http:', 'https:']).default(`${demoApiBase}/ai/errors/recent`),
+  WEDSYNC_HEALTH_URLS: urlList,
+  WEDSYNC_METRICS_URL: httpUrl,
+  WEDSYNC_ERRORS_URL: httpUrl,
   WEDSYNC_API_TOKEN: nonEmpty.optional(),
   HTTP_TIMEOUT_MS: positiveInt.default(5000),
 
@@ -216,24 +180,24 @@ const schema = z.object({
   // accuracy it must reach to stay, and the calls that warm the caches after the purge.
   AI_MODEL_VERSION: nonEmpty.regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be a version label such as 2.4.0').optional(),
   MODEL_MIN_ACCURACY: z.coerce.number().min(0, 'must be from 0 to 1').max(1, 'must be from 0 to 1').default(0.85),
-  CACHE_WARMUP_URLS: urlList.default(`${demoApiBase}/ai/metrics/daily,${demoApiBase}/ai/health`),
+  CACHE_WARMUP_URLS: urlList,
   // seed 000 Issue 1: the cost dashboard the daily checklist reads, and the share of the budget that is an anomaly.
-  COST_STATUS_URL: httpUrl.default(`${demoApiBase}/api/cost-optimization/budget/status`),
+  COST_STATUS_URL: httpUrl,
   COST_ALERT_RATIO: z.coerce.number().positive('must be greater than 0').default(0.8),
 
-  WEDSYNC_EMERGENCY_ALERT_URL: httpUrl.default(`${demoApiBase}/alerts/emergency`),
-  WEDSYNC_MANUAL_MODE_URL: httpUrl.default(`${demoApiBase}/crisis/manual-mode/enable`),
-  WEDSYNC_COUPLE_NOTIFY_URL: httpUrl.default(`${demoApiBase}/crisis/notify-couple`),
-  WEDSYNC_EMERGENCY_PLANNERS_URL: httpUrl.default(`${demoApiBase}/crisis/emergency-planners/deploy`),
-  WEDSYNC_VENDOR_NETWORK_URL: httpUrl.default(`${demoApiBase}/crisis/vendor-network/activate`),
-  WEDSYNC_EXECUTIVE_ESCALATION_URL: httpUrl.default(`${demoApiBase}/crisis/executive-escalation`),
-  WEDSYNC_CRISIS_COMMS_URL: httpUrl.default(`${demoApiBase}/crisis/communication/begin`),
+  WEDSYNC_EMERGENCY_ALERT_URL: httpUrl,
+  WEDSYNC_MANUAL_MODE_URL: httpUrl,
+  WEDSYNC_COUPLE_NOTIFY_URL: httpUrl,
+  WEDSYNC_EMERGENCY_PLANNERS_URL: httpUrl,
+  WEDSYNC_VENDOR_NETWORK_URL: httpUrl,
+  WEDSYNC_EXECUTIVE_ESCALATION_URL: httpUrl,
+  WEDSYNC_CRISIS_COMMS_URL: httpUrl,
 
-  SLACK_WEBHOOK_URL: httpUrl.default(`${demoApiBase}/hooks/slack`),
-  PAGERDUTY_EVENTS_URL: httpUrl.default(`${demoApiBase}/pagerduty/v2/enqueue`),
-  PAGERDUTY_ROUTING_KEY: nonEmpty.default('local-routing-key'),
+  SLACK_WEBHOOK_URL: httpUrl,
+  PAGERDUTY_EVENTS_URL: httpUrl,
+  PAGERDUTY_ROUTING_KEY: nonEmpty,
 
-  AIOPS_ROSTER: rosterSchema.default(JSON.stringify(DEMO_ROSTER)),
+  AIOPS_ROSTER: rosterSchema,
   BUSINESS_HOURS: businessHours.default('09:00-17:00'),
   BUSINESS_DAYS: businessDays.default('mon,tue,wed,thu,fri'),
   BUSINESS_TIMEZONE: timeZone.default('Europe/London'),
@@ -261,7 +225,7 @@ export interface MaintenanceConfig {
 }
 
 export interface AppConfig {
-  temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
+  temporal: { address: string; namespace: string; taskQueue: string; uiUrl?: string };
   postgres: { url: string; poolMax: number };
   redis: { url: string };
   s3: {
@@ -316,7 +280,7 @@ export class ConfigError extends Error {
   }
 }
 
-function readConfigFile(path: string): Record<string, unknown> {
+function readConfigFile(path: string): Record<string, string> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -344,32 +308,21 @@ function readConfigFile(path: string): Record<string, unknown> {
   );
 }
 
-/** Reads and validates the configuration; throws ConfigError naming every bad variable. */
-/** The settings as given, file first and environment over it, before defaults and validation. */
-function givenSettings(env: NodeJS.ProcessEnv): Record<string, unknown> {
-  const fromFile = env.AIOPS_CONFIG_FILE ? readConfigFile(env.AIOPS_CONFIG_FILE) : {};
-  const merged: Record<string, unknown> = { ...fromFile };
-  for (const key of Object.keys(schema.shape)) {
-    if (env[key] !== undefined) merged[key] = env[key];
-  }
-  return merged;
-}
+/** Every variable the configuration reads (the keys of the config file). */
+export const SETTING_NAMES = Object.keys(schema.shape) as (keyof typeof schema.shape)[];
 
 /**
- * Which endpoints the operator set (in the environment or the config file) rather than left at the local
- * stack's defaults: the start command starts a local server only for the others.
+ * The settings as given, file first and environment over it, before defaults and validation: what the operator
+ * set, for a caller that fills in only what is missing (the local stack does).
  */
-export function endpointsSetByOperator(env: NodeJS.ProcessEnv = process.env) {
-  const given = givenSettings(env);
-  const set = (...names: (keyof typeof schema.shape)[]) => names.some((n) => given[n] !== undefined);
-  return {
-    temporal: set('TEMPORAL_ADDRESS'),
-    postgres: set('DATABASE_URL'),
-    redis: set('REDIS_URL'),
-    s3: set('S3_ENDPOINT'),
-    kubernetes: given.KUBECONFIG !== undefined || ['true', '1'].includes(String(given.K8S_IN_CLUSTER)),
-    wedsyncApi: set('WEDSYNC_HEALTH_URLS', 'WEDSYNC_METRICS_URL', 'WEDSYNC_ERRORS_URL'),
-  };
+export function givenSettings(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const fromFile = env.AIOPS_CONFIG_FILE ? readConfigFile(env.AIOPS_CONFIG_FILE) : {};
+  const merged: Record<string, string> = { ...fromFile };
+  for (const key of SETTING_NAMES) {
+    const value = env[key];
+    if (value !== undefined) merged[key] = value;
+  }
+  return merged;
 }
 
 /** Every outbound HTTP endpoint a workflow step calls (webhooks, crisis actions, notifications). */
@@ -385,6 +338,7 @@ export const OUTBOUND_URL_VARIABLES = [
   'PAGERDUTY_EVENTS_URL',
 ] as const;
 
+/** Reads and validates the configuration; throws ConfigError naming every bad or missing variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const result = schema.safeParse(givenSettings(env));
   if (!result.success) {
@@ -392,7 +346,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     const byVariable = new Map<string, string>();
     for (const issue of result.error.issues) {
       const variable = String(issue.path[0] ?? '?');
-      if (!byVariable.has(variable)) byVariable.set(variable, issue.message);
+      const missing = issue.code === z.ZodIssueCode.invalid_type && issue.received === 'undefined';
+      if (!byVariable.has(variable)) byVariable.set(variable, missing ? 'not set (required)' : issue.message);
     }
     throw new ConfigError([...byVariable].map(([variable, message]) => ({ variable, message })));
   }

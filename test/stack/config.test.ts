@@ -45,7 +45,7 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({}), /DATABASE_URL: not set \(required\)/);
   });
 
-  it('lets the operator's settings win over the local stack's, from the environment or the config file', () => {
+  it('lets what the operator set win over the local stack, in the environment or the config file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'aiops-config-'));
     const file = join(dir, 'config.json');
     writeFileSync(file, JSON.stringify({ REDIS_URL: 'redis://cache.internal:6379/2', AIOPS_ROSTER: [{ id: 'ops', name: 'Ops', roles: ['on-call'] }] }));
@@ -60,7 +60,7 @@ describe('configuration', () => {
     assert.equal(settings.S3_SECRET_ACCESS_KEY, undefined);
   });
 
-  it('gives the operator commands the settings file a start wrote, under what their own shell sets', () => {
+  it('gives the operator commands the settings a start wrote, under what their own shell sets', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'aiops-data-'));
     const printConfig = (extra: NodeJS.ProcessEnv) =>
       spawnSync(
@@ -137,9 +137,8 @@ describe('configuration', () => {
       redis: true,
       s3: false,
       kubernetes: false,
-      wedsyncApi: false,
     });
-    assert.deepEqual(Object.values(endpointsSetByOperator({})), [false, false, false, false, false, false]);
+    assert.deepEqual(Object.values(endpointsSetByOperator({})), [false, false, false, false, false]);
   });
 
   it('counts a cluster as configured by KUBECONFIG or in-cluster credentials, not by K8S_IN_CLUSTER=false', () => {

@@ -1,0 +1,15 @@
+/**
+ * Preloaded (`node -r`) by the npm scripts of the worker and the operator commands (`npm run audit`,
+ * `npm run schedules`, ...): when a start wrote the local stack's settings (.data/local-stack.json, or under
+ * AIOPS_DATA_DIR), every setting the operator did not give is taken from there, so a command run in another
+ * shell finds the stack `npm start` runs. Without that file nothing is added, and a missing setting stops the
+ * command with a message naming it.
+ */
+import { readLocalStackFile, withLocalStack } from './lib/local-stack';
+
+const settings = readLocalStackFile();
+if (settings) {
+  for (const [name, value] of Object.entries(withLocalStack(process.env, settings))) {
+    if (process.env[name] === undefined && value !== undefined) process.env[name] = value;
+  }
+}
