@@ -7,8 +7,9 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ROOT } from './lib/paths';
 import { log } from './lib/processes';
-import { bringUp, runningSession, type Session } from './lib/session';
+import { catchInterrupts, Interrupted, interruption, onInterrupt, signalExitCode } from './lib/interrupt';
 import { endpointsSetByOperator, readLocalStackFile, withLocalStack } from './lib/local-stack';
+import { bringUp, runningSession, runningStart, type Session } from './lib/session';
 import { localPostgresAdminUrl } from './lib/stack';
 import { loadConfig } from '../src/config';
 import { bootstrapDatabase } from '../src/db/bootstrap';
@@ -39,16 +40,20 @@ async function main(): Promise<number> {
   const files = testFiles(join(ROOT, 'dist', 'test')).filter((f) => !filter || f.includes(filter));
   if (files.length === 0) throw new Error(`no test files${filter ? ` match "${filter}"` : ''}`);
 
+  // From here an interrupt stops the stack this run brings up, and the test process.
+  void catchInterrupts((signal) => process.stdout.write(`\n${signal}: stopping...\n`));
   const tools = {
-    TEMPORAL_CLI_PATH: ensureTemporalCli(),
-    AIOPS_TIME_SKIPPING_SERVER: ensureTimeSkippingServer(),
+    TEMPORAL_CLI_PATH: await ensureTemporalCli(),
+    AIOPS_TIME_SKIPPING_SERVER: await ensureTimeSkippingServer(),
   };
   let session: Session | undefined;
   if (runningSession()) {
     log('using the stack of the running npm start');
   } else {
+    const starting = runningStart();
+    if (starting !== undefined) throw new Error(`npm start (pid ${starting}) is still starting; run the tests once it is up`);
     log('no npm start running: bringing the stack up for this run');
-    session = await bringUp();
+    session = await bringUp({ adopt: false });
   }
   try {
     // The tests read their configuration as the worker does: the operator's settings, the local stack's for the rest.
@@ -68,7 +73,12 @@ async function main(): Promise<number> {
       env,
       stdio: 'inherit',
     });
-    return await new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+    // Ctrl-C in a terminal reaches the tests too; a SIGTERM to this process alone is passed on.
+    const unsubscribe = onInterrupt((signal) => child.kill(signal));
+    const code = await new Promise<number>((resolve) => child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
+    unsubscribe();
+    const signal = interruption();
+    return signal ? signalExitCode(signal) : code;
   } finally {
     await session?.stop();
   }
@@ -77,6 +87,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err) => {
+    if (err instanceof Interrupted) process.exit(signalExitCode(err.signal));
     process.stderr.write(`tests could not run: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
   },

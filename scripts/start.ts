@@ -1,32 +1,52 @@
 /**
  * `npm start`: sets up and starts everything (the stack, the worker, the schedules), prints where things
- * are, and runs until Ctrl-C, which stops everything it started. State lives under .data/.
+ * are, and runs until Ctrl-C or SIGTERM, which stop everything it started and everything it adopted from an
+ * earlier start. The handlers are in place before anything starts, so an interrupt during the start-up (the
+ * first one builds for minutes) stops what was started so far. State lives under .data/.
  */
 import { relative } from 'node:path';
 import { SCHEDULES } from '../src/schedules/table';
+import { catchInterrupts, Interrupted, signalExitCode } from './lib/interrupt';
 import { ROOT } from './lib/paths';
-import { bringUp, runningSession } from './lib/session';
+import { bringUp, claimStart, runningStart } from './lib/session';
 import { localClusterEnv } from './lib/kube-local';
 
 const HELP = `Usage: npm start
 
 Installs what is missing (Temporal CLI, MinIO, PostgreSQL, Redis, etcd and kube-apiserver), starts them on
 127.0.0.1 with state under .data/, creates the database schema with demo data, the buckets and the demo
-cluster objects, starts the worker, registers the schedules, and runs until Ctrl-C. Set TEMPORAL_ADDRESS,
-DATABASE_URL, REDIS_URL, S3_ENDPOINT or KUBECONFIG to use an existing server instead of starting one.
-See README.md.
+cluster objects, starts the worker, registers the schedules, and runs until Ctrl-C (or SIGTERM), which stops
+all of it, services left running by an earlier start included. Set TEMPORAL_ADDRESS, DATABASE_URL, REDIS_URL,
+S3_ENDPOINT or KUBECONFIG to use an existing server instead of starting one. The local stack's settings are
+written to .data/local-stack.json for the commands run in other shells. See README.md.
 `;
 
-async function main(): Promise<void> {
+async function main(): Promise<number> {
   if (process.argv.includes('--help') || process.argv.includes('-h')) {
     process.stdout.write(HELP);
-    return;
+    return 0;
   }
-  const other = runningSession();
-  if (other) throw new Error(`npm start is already running (pid ${other.pid}); stop it with Ctrl-C first`);
+  const interrupted = catchInterrupts((signal) => process.stdout.write(`\n${signal}: stopping...\n`));
+  const other = runningStart();
+  if (other) throw new Error(`npm start is already running (pid ${other}); stop it with Ctrl-C first`);
+  const claim = claimStart();
+  try {
+    return await run(interrupted);
+  } finally {
+    claim.release();
+  }
+}
 
+async function run(interrupted: Promise<NodeJS.Signals>): Promise<number> {
   const started = Date.now();
-  const session = await bringUp();
+  let session;
+  try {
+    session = await bringUp({ adopt: true });
+  } catch (err) {
+    if (!(err instanceof Interrupted)) throw err;
+    process.stdout.write('stopped during start-up; everything it had started is stopped, state is kept in .data/\n');
+    return signalExitCode(err.signal);
+  }
   const { config, info } = session;
   const cli = info.temporalCli.startsWith(ROOT) ? relative(ROOT, info.temporalCli) : info.temporalCli;
   const localKubeconfig = localClusterEnv().KUBECONFIG;
@@ -51,19 +71,16 @@ Start a first workflow:
 Press Ctrl-C to stop everything.
 `);
 
-  await new Promise<void>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      process.stdout.write(`\n${signal}: stopping...\n`);
-      resolve();
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-  });
+  await interrupted;
   await session.stop();
   process.stdout.write('stopped; state is kept in .data/\n');
+  return 0;
 }
 
-main().catch((err) => {
-  process.stderr.write(`start failed: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`start failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -109,7 +109,7 @@ async function main(): Promise<void> {
   const baselineRuns = flag('baseline-runs', 20);
 
   progress('preparing');
-  const session: Session | undefined = runningSession() ? undefined : await bringUp();
+  const session: Session | undefined = runningSession() ? undefined : await bringUp({ adopt: false });
   // The stack's settings for what the operator did not set (the preload found no settings file before this start).
   Object.assign(process.env, withLocalStack(process.env, readLocalStackFile()));
   const server = createServer((req, res) => {

@@ -1,8 +1,12 @@
-/** Starting, finding and stopping the stack's background processes; each writes a pid file and a log. */
-import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
+/**
+ * Starting, finding and stopping the stack's background processes. Each writes a pid file under .data/run/ the
+ * moment it is spawned: those files are the registry of what runs, which a start adopts and an interrupt stops.
+ */
+import { spawn, spawnSync, type SpawnOptions, type SpawnSyncOptions } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
+import { Interrupted, onInterrupt, throwIfInterrupted } from './interrupt';
 import { ensureDir, LOG_DIR, RUN_DIR } from './paths';
 
 export function log(message: string): void {
@@ -20,27 +24,59 @@ export function isAlive(pid: number): boolean {
 
 const pidFile = (name: string) => join(RUN_DIR, `${name}.pid`);
 
+/**
+ * When the process started, in clock ticks since boot (/proc/<pid>/stat, field 22), so that a pid file is not
+ * taken for a later process that reuses its pid (after a reboot, say); undefined where /proc is not readable.
+ */
+function startTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses; the fields after it are plain.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
 /** The pid of a service we started earlier that is still running, if any. */
 export function runningPid(name: string): number | undefined {
   const file = pidFile(name);
   if (!existsSync(file)) return undefined;
-  const pid = Number(readFileSync(file, 'utf8').trim());
-  if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) return pid;
+  const [pidText, started] = readFileSync(file, 'utf8').trim().split(/\s+/);
+  const pid = Number(pidText);
+  if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
+    const now = started === undefined ? undefined : startTime(pid);
+    if (now === undefined || now === started) return pid;
+  }
   rmSync(file, { force: true });
   return undefined;
+}
+
+/** Those of the named processes whose pid file names a running process, by name. */
+export function runningServices(names: readonly string[]): Map<string, number> {
+  const running = new Map<string, number>();
+  for (const name of names) {
+    const pid = runningPid(name);
+    if (pid !== undefined) running.set(name, pid);
+  }
+  return running;
 }
 
 export function logPath(name: string): string {
   return join(ensureDir(LOG_DIR), `${name}.log`);
 }
 
-/** Starts a process in its own process group with output to .data/logs/<name>.log; returns its pid. */
+/**
+ * Starts a process in its own process group with output to .data/logs/<name>.log and records its pid file before
+ * returning its pid. Refuses after an interrupt, so that nothing starts behind the clean-up.
+ */
 export function spawnService(
   name: string,
   command: string,
   args: string[],
   options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
 ): number {
+  throwIfInterrupted();
   ensureDir(RUN_DIR);
   const out = openSync(logPath(name), 'a');
   const child = spawn(command, args, {
@@ -52,7 +88,7 @@ export function spawnService(
   closeSync(out);
   if (!child.pid) throw new Error(`could not start ${name} (${command})`);
   child.unref();
-  writeFileSync(pidFile(name), String(child.pid));
+  writeFileSync(pidFile(name), `${child.pid} ${startTime(child.pid) ?? ''}`.trim());
   return child.pid;
 }
 
@@ -80,6 +116,7 @@ export async function waitFor(
 ): Promise<void> {
   const deadline = Date.now() + options.timeoutMs;
   while (Date.now() < deadline) {
+    throwIfInterrupted();
     if (await check()) return;
     if (options.pid !== undefined && !isAlive(options.pid)) {
       throw new Error(`${what} exited during start-up; see ${logPath(options.logName ?? what)}`);
@@ -114,7 +151,31 @@ export async function stopPid(
   if (isAlive(pid)) send('SIGKILL');
 }
 
-/** Runs a command to completion, throwing with its output when it fails. */
+/**
+ * Runs a long command (a build, a package install) to completion without blocking the event loop, so that an
+ * interrupt is handled at once: it stops the command's whole process group and rejects with `Interrupted`.
+ */
+export async function runInterruptible(command: string, args: string[], options: SpawnOptions = {}): Promise<void> {
+  throwIfInterrupted();
+  const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit'], ...options, detached: true });
+  let interruptedBy: NodeJS.Signals | undefined;
+  const unsubscribe = onInterrupt((signal) => {
+    interruptedBy = signal;
+    if (child.pid !== undefined) void stopPid(child.pid, 'SIGTERM', 10_000);
+  });
+  try {
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
+      child.once('error', (err) => reject(new Error(`${command}: ${err.message}`)));
+      child.once('exit', (c, s) => resolve([c, s]));
+    });
+    if (interruptedBy) throw new Interrupted(interruptedBy);
+    if (code !== 0) throw new Error(`${command} ${args.join(' ')} ${signal ? `was killed by ${signal}` : `exited ${code}`}`);
+  } finally {
+    unsubscribe();
+  }
+}
+
+/** Runs a short command to completion, throwing with its output when it fails. */
 export function run(command: string, args: string[], options: SpawnSyncOptions = {}): string {
   const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...options });
   if (result.error) throw new Error(`${command}: ${result.error.message}`);

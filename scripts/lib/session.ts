@@ -1,7 +1,8 @@
 /**
  * Brings the whole local environment up: the stack, the database schema and demo data, the buckets, the
  * Temporal namespace, the demo API, the worker and the schedules. Used by `npm start` and, when nothing is
- * running yet, by `npm test`.
+ * running yet, by `npm test`. A failure or an interrupt at any step stops what was started so far (and, for
+ * `npm start`, what it adopted) before the error goes on.
  */
 import Long from 'long';
 import { CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
@@ -14,13 +15,16 @@ import { registerSchedules, type RegistrationResult } from '../../src/schedules/
 import { SCHEDULES } from '../../src/schedules/table';
 import { createS3Client } from '../../src/workers/deps';
 import { startDemoApi, type DemoApi } from './demo-api';
+import { throwIfInterrupted } from './interrupt';
 import { LOCAL_PORTS, localStackSettings, usesDemoApi, withLocalStack } from './local-stack';
 import { ensureDir, ROOT, RUN_DIR } from './paths';
-import { isAlive, log, logPath, runningPid, spawnService, stopPid, waitFor, forgetService } from './processes';
-import { localPostgresAdminUrl, stackDown, stackUp, type StackState } from './stack';
+import { forgetService, isAlive, log, logPath, runningPid, runningServices, spawnService, stopPid, waitFor } from './processes';
+import { emptyStackState, localPostgresAdminUrl, SERVICE_NAMES, stackDown, stackUp } from './stack';
 import { ensureTemporalCli } from './tools';
 
 export const SESSION_FILE = join(RUN_DIR, 'session.json');
+/** The pid of an `npm start` from its first moment, before the session is up (session.json says it is up). */
+export const START_FILE = join(RUN_DIR, 'start.pid');
 
 export interface SessionInfo {
   pid: number;
@@ -42,6 +46,26 @@ export function runningSession(): SessionInfo | undefined {
   if (!existsSync(SESSION_FILE)) return undefined;
   const info = JSON.parse(readFileSync(SESSION_FILE, 'utf8')) as SessionInfo;
   return isAlive(info.pid) ? info : undefined;
+}
+
+/** The pid of an `npm start` that is running, up or still starting, if any. */
+export function runningStart(): number | undefined {
+  const session = runningSession();
+  if (session) return session.pid;
+  if (!existsSync(START_FILE)) return undefined;
+  const pid = Number(readFileSync(START_FILE, 'utf8').trim());
+  return Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid) ? pid : undefined;
+}
+
+/** Records this process as the running `npm start` until `release` is called. */
+export function claimStart(): { release: () => void } {
+  ensureDir(RUN_DIR);
+  writeFileSync(START_FILE, String(process.pid));
+  return {
+    release: () => {
+      if (existsSync(START_FILE) && readFileSync(START_FILE, 'utf8').trim() === String(process.pid)) rmSync(START_FILE, { force: true });
+    },
+  };
 }
 
 async function ensureBuckets(config: AppConfig): Promise<void> {
@@ -81,13 +105,29 @@ async function workerPolling(client: Client, config: AppConfig): Promise<boolean
   return (res.pollers ?? []).length > 0;
 }
 
-export async function bringUp(): Promise<Session> {
+export interface BringUpOptions {
+  /**
+   * Whether this session owns the services an earlier start left running: `npm start` does (it says so, and stops
+   * them on exit); `npm test` leaves them as it found them and stops only what it started.
+   */
+  adopt: boolean;
+}
+
+export async function bringUp(options: BringUpOptions): Promise<Session> {
   // The operator's settings, with the local stack's for the rest; bad ones fail before anything starts.
   const settings = localStackSettings();
   const env = withLocalStack(process.env, settings);
   const config = loadConfig(env);
-  const temporalCli = ensureTemporalCli();
-  let stack: StackState | undefined;
+  const left = runningServices([...SERVICE_NAMES, 'worker']);
+  if (left.size > 0) {
+    const names = [...left].map(([name, pid]) => `${name} (pid ${pid})`).join(', ');
+    log(
+      options.adopt
+        ? `adopting what an earlier start left running: ${names}; they stop with this one`
+        : `using what an earlier start left running: ${names}; left running afterwards`,
+    );
+  }
+  const stack = emptyStackState();
   let demoApi: DemoApi | undefined;
   let connection: Connection | undefined;
 
@@ -100,14 +140,16 @@ export async function bringUp(): Promise<Session> {
     }
     await demoApi?.close();
     await connection?.close();
-    if (stack) await stackDown(stack.started);
+    await stackDown(options.adopt ? SERVICE_NAMES : stack.started);
     rmSync(SESSION_FILE, { force: true });
   };
 
   try {
-    stack = await stackUp();
+    const temporalCli = await ensureTemporalCli();
+    await stackUp(stack);
 
     if (!stack.external.includes('postgres')) {
+      throwIfInterrupted();
       const adminUrl = localPostgresAdminUrl();
       const { applied } = await bootstrapDatabase({ adminUrl, appUrl: config.postgres.url });
       if (applied.length) log(`applied migrations: ${applied.join(', ')}`);
@@ -115,12 +157,15 @@ export async function bringUp(): Promise<Session> {
       adminApp.pathname = new URL(config.postgres.url).pathname;
       if (await seedDemoData(adminApp.toString())) log('loaded demo data');
     }
+    throwIfInterrupted();
     await ensureBuckets(config);
 
+    throwIfInterrupted();
     if (usesDemoApi(settings)) {
       demoApi = await startDemoApi(config.postgres.url, LOCAL_PORTS.demoApi, logPath('demo-api-received'));
     }
 
+    throwIfInterrupted();
     connection = await Connection.connect({ address: config.temporal.address });
     await ensureNamespace(connection, config.temporal.namespace);
     const client = new Client({ connection, namespace: config.temporal.namespace });
@@ -132,13 +177,15 @@ export async function bringUp(): Promise<Session> {
     await waitFor('worker', () => workerPolling(client, config), { timeoutMs: 120_000, pid: workerPid });
     log(`worker is polling task queue ${config.temporal.taskQueue} (pid ${workerPid})`);
 
+    throwIfInterrupted();
     const schedules = await registerSchedules(client, SCHEDULES, config.temporal.taskQueue);
+    throwIfInterrupted();
     const info: SessionInfo = { pid: process.pid, startedAt: new Date().toISOString(), temporalCli, schedules };
     ensureDir(RUN_DIR);
     writeFileSync(SESSION_FILE, JSON.stringify(info, null, 2));
     return { config, env, info, stop };
   } catch (err) {
-    await stop().catch(() => undefined);
+    await stop().catch((stopErr: unknown) => log(`could not stop everything: ${stopErr instanceof Error ? stopErr.message : String(stopErr)}`));
     throw err;
   }
 }

@@ -2,10 +2,13 @@
  * The local stack: Temporal dev server, PostgreSQL, Redis, MinIO and a Kubernetes API server (etcd +
  * kube-apiserver) on loopback, each with its state under .data/. A service whose endpoint the operator
  * configured (TEMPORAL_ADDRESS, DATABASE_URL, REDIS_URL, S3_ENDPOINT, KUBECONFIG or K8S_IN_CLUSTER, in the
- * environment or the config file) is not started: the configured one is used instead.
+ * environment or the config file) is not started: the configured one is used instead. Every service is recorded
+ * in the process registry (processes.ts) the moment it is spawned, so whoever stops the stack finds it even when
+ * the start-up did not finish.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Interrupted, throwIfInterrupted } from './interrupt';
 import { endpointsSetByOperator, LOCAL_CREDENTIALS, LOCAL_PORTS, localStackSettings, writeLocalStackFile } from './local-stack';
 import { DATA_DIR, ensureDir } from './paths';
 import { forgetService, log, portOpen, run, runningPid, spawnService, stopPid, waitFor } from './processes';
@@ -27,7 +30,7 @@ interface Service {
   /** True when the operator points us at an existing server instead. */
   external: () => boolean;
   port: number;
-  install: () => void;
+  install: () => Promise<unknown>;
   start: () => Promise<number>;
   ready: () => Promise<boolean>;
   stopSignal: NodeJS.Signals;
@@ -52,10 +55,10 @@ const services: Record<ServiceName, Service> = {
   temporal: {
     external: () => endpointsSetByOperator().temporal,
     port: LOCAL_PORTS.temporal,
-    install: () => void ensureTemporalCli(),
+    install: ensureTemporalCli,
     async start() {
       const dir = ensureDir(join(DATA_DIR, 'temporal'));
-      return spawnService('temporal', ensureTemporalCli(), [
+      return spawnService('temporal', await ensureTemporalCli(), [
         'server', 'start-dev',
         '--ip', '127.0.0.1',
         '--port', String(LOCAL_PORTS.temporal),
@@ -129,10 +132,11 @@ const services: Record<ServiceName, Service> = {
   s3: {
     external: () => endpointsSetByOperator().s3,
     port: LOCAL_PORTS.s3,
-    install: () => void ensureMinio(),
+    install: ensureMinio,
     async start() {
       const dir = ensureDir(join(DATA_DIR, 's3'));
-      return spawnService('s3', ensureMinio(), ['server', dir, '--address', `127.0.0.1:${LOCAL_PORTS.s3}`, '--console-address', `127.0.0.1:${LOCAL_PORTS.s3Console}`, '--quiet'], {
+      const address = `127.0.0.1:${LOCAL_PORTS.s3}`;
+      return spawnService('s3', await ensureMinio(), ['server', dir, '--address', address, '--console-address', `127.0.0.1:${LOCAL_PORTS.s3Console}`, '--quiet'], {
         env: {
           ...process.env,
           MINIO_ROOT_USER: LOCAL_CREDENTIALS.s3AccessKeyId,
@@ -148,8 +152,8 @@ const services: Record<ServiceName, Service> = {
   etcd: {
     external: () => endpointsSetByOperator().kubernetes,
     port: LOCAL_PORTS.etcd,
-    install: () => void ensureEtcd(),
-    start: async () => spawnService('etcd', ensureEtcd(), etcdArgs(ensureDir(join(DATA_DIR, 'etcd')))),
+    install: ensureEtcd,
+    start: async () => spawnService('etcd', await ensureEtcd(), etcdArgs(ensureDir(join(DATA_DIR, 'etcd')))),
     ready: () =>
       fetch(`http://127.0.0.1:${LOCAL_PORTS.etcd}/health`).then(
         async (r) => r.ok && ((await r.json()) as { health?: string }).health === 'true',
@@ -160,11 +164,11 @@ const services: Record<ServiceName, Service> = {
   kubernetes: {
     external: () => endpointsSetByOperator().kubernetes,
     port: LOCAL_PORTS.kubeApiserver,
-    install: () => void ensureKubeApiserver(),
+    install: ensureKubeApiserver,
     after: ['etcd'],
     async start() {
       prepareKubeFiles();
-      return spawnService('kubernetes', ensureKubeApiserver(), kubeApiserverArgs());
+      return spawnService('kubernetes', await ensureKubeApiserver(), kubeApiserverArgs());
     },
     ready: kubeApiserverReady,
     whenReady: async () => {
@@ -176,7 +180,7 @@ const services: Record<ServiceName, Service> = {
 };
 
 export interface StackState {
-  /** Services this call started (and so the caller stops). */
+  /** Services this call started (and so the caller stops), each listed the moment it is spawned. */
   started: ServiceName[];
   /** Services already running from an earlier start, reused. */
   reused: ServiceName[];
@@ -184,13 +188,15 @@ export interface StackState {
   external: ServiceName[];
 }
 
+export const emptyStackState = (): StackState => ({ started: [], reused: [], external: [] });
+
 /**
  * Installs what is missing, then starts every local service not already running; waits until each answers.
+ * `state` fills in as services start, so a caller whose start-up fails or is interrupted knows what to stop.
  * Also writes the stack's settings to .data/local-stack.json for the commands run in other shells.
  */
-export async function stackUp(): Promise<StackState> {
+export async function stackUp(state: StackState = emptyStackState()): Promise<StackState> {
   writeLocalStackFile(localStackSettings());
-  const state: StackState = { started: [], reused: [], external: [] };
   const local = SERVICE_NAMES.filter((name) => {
     if (services[name].external()) {
       state.external.push(name);
@@ -203,7 +209,7 @@ export async function stackUp(): Promise<StackState> {
     // docker compose runs the services on the same ports; wait for them instead of starting our own.
     // The API server container reads the keys and token file we keep under .data/kubernetes.
     if (local.includes('kubernetes')) prepareKubeFiles();
-    await Promise.all(
+    await settleAll(
       local.map(async (name) => {
         await waitFor(name, services[name].ready, { timeoutMs });
         await services[name].whenReady?.();
@@ -212,15 +218,16 @@ export async function stackUp(): Promise<StackState> {
     state.reused.push(...local);
     return state;
   }
-  for (const name of local) services[name].install();
+  for (const name of local) await services[name].install();
   const up = new Map<ServiceName, Promise<void>>();
   const bringUp = async (name: ServiceName) => {
     const svc = services[name];
     await Promise.all((svc.after ?? []).filter((dep) => up.has(dep)).map((dep) => up.get(dep)));
+    throwIfInterrupted();
     const existing = runningPid(name);
     if (existing !== undefined) {
-      await waitFor(name, svc.ready, { timeoutMs, pid: existing });
       state.reused.push(name);
+      await waitFor(name, svc.ready, { timeoutMs, pid: existing });
     } else {
       if (await portOpen(svc.port)) {
         throw new Error(
@@ -228,15 +235,26 @@ export async function stackUp(): Promise<StackState> {
         );
       }
       const pid = await svc.start();
-      await waitFor(name, svc.ready, { timeoutMs, pid });
       state.started.push(name);
+      await waitFor(name, svc.ready, { timeoutMs, pid });
       log(`${name} is up on 127.0.0.1:${svc.port} (pid ${pid})`);
     }
     await svc.whenReady?.();
   };
   for (const name of local) up.set(name, bringUp(name));
-  await Promise.all(up.values());
+  await settleAll([...up.values()]);
   return state;
+}
+
+/**
+ * Like Promise.all, but returns (or throws the first error) only once every one has settled: a service still
+ * starting when another failed must be in the state before the caller stops what was started.
+ */
+async function settleAll(promises: Promise<void>[]): Promise<void> {
+  const results = await Promise.allSettled(promises);
+  const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+  // After an interrupt the other failures are its echoes: report the interrupt.
+  if (failures.length > 0) throw failures.find((e) => e instanceof Interrupted) ?? failures[0];
 }
 
 function envVarOf(name: ServiceName): string {

@@ -5,7 +5,7 @@
 import { chmodSync, existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CACHE_DIR, ensureDir, ROOT, TOOLS_BIN } from './paths';
-import { log, run, which } from './processes';
+import { log, runInterruptible, which } from './processes';
 
 /** The newest Temporal CLI release whose go.mod has no replace directive, which `go install` requires. */
 export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
@@ -27,16 +27,15 @@ function linkIntoTools(name: string, target: string): string {
 }
 
 /** `go install` into a per-version folder of the user cache, once. */
-function goInstall(moduleAtVersion: string, binary: string): string {
+async function goInstall(moduleAtVersion: string, binary: string): Promise<string> {
   const version = moduleAtVersion.split('@')[1];
   const dir = join(CACHE_DIR, 'bin', `${binary}-${version}`);
   const path = join(dir, binary);
   if (!existsSync(path)) {
     if (!which('go')) throw new Error(`${binary} is not installed and there is no Go toolchain to build it`);
     log(`building ${moduleAtVersion} with go install (first run only; a few minutes)...`);
-    run('go', ['install', moduleAtVersion], {
+    await runInterruptible('go', ['install', moduleAtVersion], {
       env: { ...process.env, GOBIN: ensureDir(dir), CGO_ENABLED: '0' },
-      stdio: ['ignore', 'inherit', 'inherit'],
     });
   }
   return path;
@@ -47,7 +46,7 @@ function goInstall(moduleAtVersion: string, binary: string): string {
  * has replace directives), into a per-version folder of the user cache, once. The version is the one the
  * wrapper's go.mod requires, so changing the pin there rebuilds.
  */
-function goInstallFromToolModule(tool: string, requiredModule: string, pkg: string, binary: string): string {
+async function goInstallFromToolModule(tool: string, requiredModule: string, pkg: string, binary: string): Promise<string> {
   const moduleDir = join(ROOT, 'tools', tool);
   const goMod = readFileSync(join(moduleDir, 'go.mod'), 'utf8');
   const escaped = requiredModule.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
@@ -58,32 +57,31 @@ function goInstallFromToolModule(tool: string, requiredModule: string, pkg: stri
   if (!existsSync(path)) {
     if (!which('go')) throw new Error(`${tool} is not installed and there is no Go toolchain to build it`);
     log(`building ${tool} ${version} from tools/${tool} with go install (first run only; a few minutes)...`);
-    run('go', ['install', pkg], {
+    await runInterruptible('go', ['install', pkg], {
       cwd: moduleDir,
       env: { ...process.env, GOBIN: ensureDir(dir), CGO_ENABLED: '0' },
-      stdio: ['ignore', 'inherit', 'inherit'],
     });
   }
   return path;
 }
 
 /** kube-apiserver, built from k8s.io/kubernetes through tools/kube-apiserver. KUBE_APISERVER_PATH overrides it. */
-export function ensureKubeApiserver(): string {
+export async function ensureKubeApiserver(): Promise<string> {
   const fromEnv = process.env.KUBE_APISERVER_PATH;
   if (fromEnv) return fromEnv;
-  const built = goInstallFromToolModule('kube-apiserver', 'k8s.io/kubernetes', 'k8s.io/kubernetes/cmd/kube-apiserver', 'kube-apiserver');
+  const built = await goInstallFromToolModule('kube-apiserver', 'k8s.io/kubernetes', 'k8s.io/kubernetes/cmd/kube-apiserver', 'kube-apiserver');
   return linkIntoTools('kube-apiserver', built);
 }
 
 /** etcd, built from go.etcd.io/etcd/server/v3 through tools/etcd (its command is named `server`). ETCD_PATH overrides it. */
-export function ensureEtcd(): string {
+export async function ensureEtcd(): Promise<string> {
   const fromEnv = process.env.ETCD_PATH;
   if (fromEnv) return fromEnv;
-  return linkIntoTools('etcd', goInstallFromToolModule('etcd', 'go.etcd.io/etcd/server/v3', 'go.etcd.io/etcd/server/v3', 'server'));
+  return linkIntoTools('etcd', await goInstallFromToolModule('etcd', 'go.etcd.io/etcd/server/v3', 'go.etcd.io/etcd/server/v3', 'server'));
 }
 
 /** TEMPORAL_CLI_PATH, else a `temporal` on PATH, else our pinned build. */
-export function ensureTemporalCli(): string {
+export async function ensureTemporalCli(): Promise<string> {
   const fromEnv = process.env.TEMPORAL_CLI_PATH;
   if (fromEnv) {
     if (!existsSync(fromEnv)) throw new Error(`TEMPORAL_CLI_PATH: no file at ${fromEnv}`);
@@ -91,20 +89,20 @@ export function ensureTemporalCli(): string {
   }
   const onPath = which('temporal');
   if (onPath && !onPath.startsWith(TOOLS_BIN)) return onPath;
-  return linkIntoTools('temporal', goInstall(TEMPORAL_CLI_MODULE, 'temporal'));
+  return linkIntoTools('temporal', await goInstall(TEMPORAL_CLI_MODULE, 'temporal'));
 }
 
-export function ensureMinio(): string {
+export async function ensureMinio(): Promise<string> {
   const fromEnv = process.env.MINIO_PATH;
   if (fromEnv) return fromEnv;
-  return linkIntoTools('minio', goInstall(MINIO_MODULE, 'minio'));
+  return linkIntoTools('minio', await goInstall(MINIO_MODULE, 'minio'));
 }
 
 /**
  * A wrapper script that runs the Temporal Java test server, for TestWorkflowEnvironment.createTimeSkipping as
  * an existing-path executable. Maven resolves the classpath once into the user cache.
  */
-export function ensureTimeSkippingServer(): string {
+export async function ensureTimeSkippingServer(): Promise<string> {
   const pom = join(ROOT, 'tools', 'temporal-test-server', 'pom.xml');
   const version = /<temporal\.version>([^<]+)</.exec(readFileSync(pom, 'utf8'))?.[1];
   if (!version) throw new Error(`${pom} names no temporal.version`);
@@ -118,9 +116,7 @@ export function ensureTimeSkippingServer(): string {
   if (!jarsPresent()) {
     if (!which('mvn')) throw new Error('the Temporal test server needs Maven (mvn) to fetch it');
     log(`fetching the Temporal Java test server ${version} with Maven (first run only)...`);
-    run('mvn', ['-B', '-q', '-f', pom, 'dependency:build-classpath', `-Dmdep.outputFile=${classpathFile}`], {
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
+    await runInterruptible('mvn', ['-B', '-q', '-f', pom, 'dependency:build-classpath', `-Dmdep.outputFile=${classpathFile}`]);
   }
   const wrapper = join(ensureDir(TOOLS_BIN), 'temporal-test-server');
   writeFileSync(
@@ -134,7 +130,7 @@ export function ensureTimeSkippingServer(): string {
 export const POSTGRES_BIN = `/usr/lib/postgresql/${POSTGRES_MAJOR}/bin`;
 
 /** PostgreSQL and Redis servers from Debian's packages, installed when missing. */
-export function ensureDebianPackages(): void {
+export async function ensureDebianPackages(): Promise<void> {
   const missing: string[] = [];
   if (!existsSync(join(POSTGRES_BIN, 'postgres'))) missing.push(...DEBIAN_PACKAGES.postgres);
   if (!which('redis-server') || !which('redis-cli')) missing.push(...DEBIAN_PACKAGES.redis);
@@ -146,10 +142,9 @@ export function ensureDebianPackages(): void {
   }
   log(`installing Debian packages: ${missing.join(' ')}`);
   const apt = (args: string[]) =>
-    run(prefix[0] ?? 'apt-get', [...prefix.slice(1), ...(prefix.length ? ['apt-get'] : []), ...args], {
+    runInterruptible(prefix[0] ?? 'apt-get', [...prefix.slice(1), ...(prefix.length ? ['apt-get'] : []), ...args], {
       env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-      stdio: ['ignore', 'inherit', 'inherit'],
     });
-  apt(['update', '-q']);
-  apt(['install', '-y', '-q', '--no-install-recommends', ...missing]);
+  await apt(['update', '-q']);
+  await apt(['install', '-y', '-q', '--no-install-recommends', ...missing]);
 }
