@@ -10,10 +10,11 @@
 import { spawnSync } from 'node:child_process';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { Redis } from 'ioredis';
-import { createRedisActivities, parseInfo, type PurgeCacheResult } from '../../src/activities/redis';
+import { createRedisActivities, parseInfo } from '../../src/activities/redis';
+import type { PurgeCacheResult } from '../../src/contracts/maintenance';
 import { loadConfig } from '../../src/config';
 import { LOCAL_PORTS } from '../lib/local-stack';
-import { validatePurgeInput } from '../../src/workflows/maintenance/messages';
+import { validatePurgeInput } from '../../src/contracts/maintenance';
 import { exitFailed, flag, median, mib, printTable, progress, rssSampler, sum, timeShell, type RssSample } from './report';
 
 const HELP = `Usage: npm run bench -- purge [--keys N] [--others N] [--db N] [--scan-count N] [--rounds N]

@@ -12,7 +12,8 @@
  */
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { Client, Pool } from 'pg';
-import { createPostgresActivities, type RetentionResult } from '../../src/activities/postgres';
+import { createPostgresActivities } from '../../src/activities/postgres';
+import type { RetentionResult } from '../../src/contracts/maintenance';
 import { loadConfig } from '../../src/config';
 import { bootstrapDatabase } from '../../src/db/bootstrap';
 import { localPostgresAdminUrl } from '../lib/stack';
