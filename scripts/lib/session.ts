@@ -13,6 +13,7 @@ import { bootstrapDatabase, seedDemoData } from '../../src/db/bootstrap';
 import { registerSchedules, type RegistrationResult } from '../../src/schedules/register';
 import { SCHEDULES } from '../../src/schedules/table';
 import { createS3Client } from '../../src/workers/deps';
+import { SHUTDOWN_MARGIN_SECONDS } from '../../src/workers/worker';
 import { startDemoApi, type DemoApi } from './demo-api';
 import { ensureDir, ROOT, RUN_DIR } from './paths';
 import { isAlive, log, logPath, runningPid, spawnService, stopPid, waitFor, forgetService } from './processes';
@@ -85,11 +86,13 @@ export async function bringUp(): Promise<Session> {
   let stack: StackState | undefined;
   let demoApi: DemoApi | undefined;
   let connection: Connection | undefined;
+  // As long as a pod would wait: the worker lets running activities finish first (src/workers/worker.ts).
+  const workerStopMs = (config.worker.shutdownGraceSeconds + SHUTDOWN_MARGIN_SECONDS) * 1000;
 
   const stop = async () => {
     const workerPid = runningPid('worker');
     if (workerPid !== undefined) {
-      await stopPid(workerPid, 'SIGTERM', 30_000);
+      await stopPid(workerPid, 'SIGTERM', workerStopMs);
       forgetService('worker');
       log('worker stopped');
     }
@@ -122,7 +125,7 @@ export async function bringUp(): Promise<Session> {
 
     // A worker left over from an earlier start may run older code: replace it.
     const stale = runningPid('worker');
-    if (stale !== undefined) await stopPid(stale, 'SIGTERM', 30_000);
+    if (stale !== undefined) await stopPid(stale, 'SIGTERM', workerStopMs);
     const workerPid = spawnService('worker', process.execPath, [join(ROOT, 'dist', 'src', 'workers', 'main.js')], {
       cwd: ROOT,
       env: { ...process.env, ...localClusterEnv() },
