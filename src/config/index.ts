@@ -186,7 +186,7 @@ const schema = z.object({
   // kubelet probes the pod's address, so k8s/worker-deployment.yaml listens on 0.0.0.0. Port 0 takes a free one.
   WORKER_HEALTH_ADDRESS: listenAddress.default(`127.0.0.1:${LOCAL_PORTS.workerHealth}`),
   // How long running activities may go on after SIGTERM before they are cancelled; the pod's
-  // terminationGracePeriodSeconds must cover it plus WORKER_SHUTDOWN_MARGIN_SECONDS (src/workers/worker.ts).
+  // terminationGracePeriodSeconds must cover it plus SHUTDOWN_MARGIN_SECONDS (src/workers/worker.ts).
   WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int('must be a whole number').min(0, 'must be 0 or more').default(20),
 
   DATABASE_URL: url(['postgres:', 'postgresql:']).default(

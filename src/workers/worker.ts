@@ -29,8 +29,8 @@ export const WORKER_TUNING = {
 
 /**
  * After SIGTERM the worker stops polling and running activities have WORKER_SHUTDOWN_GRACE_SECONDS to finish;
- * then they are cancelled (a heartbeating activity sees it at its next heartbeat, one that listens to its
- * cancellation signal at once) and get SHUTDOWN_CANCEL_SECONDS to confirm, after which the SDK gives up on them
+ * then their cancellation signal fires (the purge, the retention delete, the rollout and Job waits and every HTTP
+ * call stop on it) and they get SHUTDOWN_CANCEL_SECONDS to confirm, after which the SDK gives up on them
  * (shutdownForceTime). The rest of SHUTDOWN_MARGIN_SECONDS is for closing the clients and exiting. A pod's
  * terminationGracePeriodSeconds must cover the grace time plus the margin (a test holds k8s/ to it).
  */
