@@ -152,6 +152,28 @@ describe('the worker image, laid out from the Dockerfile', () => {
     assert.equal(await worker.exited, 0);
   });
 
+  it('turns unready, but stays alive, while Temporal is unreachable', async () => {
+    // A dev server of the test's own, to stop under the worker; the worker itself stays up.
+    const own = await devServerEnv({ own: true });
+    let stopped = false;
+    try {
+      const worker = await startWorker({ TEMPORAL_ADDRESS: own.address });
+      await until('/readyz answers 200', async () => (await probe(worker, '/readyz')).status === 200);
+      await own.teardown();
+      stopped = true;
+      const started = Date.now();
+      const unready = await probe(worker, '/readyz');
+      assert.equal(unready.status, 503);
+      assert.match(String(unready.body.temporal), /unreachable/);
+      assert.ok(Date.now() - started < 5_000, 'answered within the probe timeout');
+      assert.equal((await probe(worker, '/livez')).status, 200, 'unready, not dead: no restart for a server outage');
+      worker.child.kill('SIGTERM');
+      assert.equal(await worker.exited, 0);
+    } finally {
+      if (!stopped) await own.teardown();
+    }
+  });
+
   it('on SIGTERM stops polling, turns unready, lets the running activity finish, and exits', async () => {
     const worker = await startWorker({ WORKER_SHUTDOWN_GRACE_SECONDS: '30' });
     await until('/readyz answers 200', async () => (await probe(worker, '/readyz')).status === 200);
