@@ -41,6 +41,7 @@ export const LOCAL_PORTS = {
   etcd: 22379 + offset,
   etcdPeer: 22380 + offset,
   kubeApiserver: 26443 + offset,
+  workerHealth: 28081 + offset,
 } as const;
 
 /** Credentials of the local stack only; a real deployment sets its own. */
@@ -115,6 +116,7 @@ export function localStackSettings(env: NodeJS.ProcessEnv = process.env): Record
       S3_SECRET_ACCESS_KEY: c.s3SecretAccessKey,
     }),
     ...(!operator.kubernetes && { KUBECONFIG: LOCAL_KUBECONFIG }),
+    WORKER_HEALTH_ADDRESS: `${host}:${LOCAL_PORTS.workerHealth}`,
     WEDSYNC_HEALTH_URLS: `${DEMO_API}/ai/health`,
     WEDSYNC_METRICS_URL: `${DEMO_API}/ai/metrics/daily`,
     WEDSYNC_ERRORS_URL: `${DEMO_API}/ai/errors/recent`,

@@ -14,6 +14,7 @@ import { bootstrapDatabase, seedDemoData } from '../../src/db/bootstrap';
 import { registerSchedules, type RegistrationResult } from '../../src/schedules/register';
 import { SCHEDULES } from '../../src/schedules/table';
 import { createS3Client } from '../../src/workers/deps';
+import { SHUTDOWN_MARGIN_SECONDS } from '../../src/workers/worker';
 import { startDemoApi, type DemoApi } from './demo-api';
 import { throwIfInterrupted } from './interrupt';
 import { LOCAL_PORTS, localStackSettings, usesDemoApi, withLocalStack } from './local-stack';
@@ -130,11 +131,13 @@ export async function bringUp(options: BringUpOptions): Promise<Session> {
   const stack = emptyStackState();
   let demoApi: DemoApi | undefined;
   let connection: Connection | undefined;
+  // As long as a pod would wait: the worker lets running activities finish first (src/workers/worker.ts).
+  const workerStopMs = (config.worker.shutdownGraceSeconds + SHUTDOWN_MARGIN_SECONDS) * 1000;
 
   const stop = async () => {
     const workerPid = runningPid('worker');
     if (workerPid !== undefined) {
-      await stopPid(workerPid, 'SIGTERM', 30_000);
+      await stopPid(workerPid, 'SIGTERM', workerStopMs);
       forgetService('worker');
       log('worker stopped');
     }
@@ -172,7 +175,7 @@ export async function bringUp(options: BringUpOptions): Promise<Session> {
 
     // A worker left over from an earlier start may run older code: replace it.
     const stale = runningPid('worker');
-    if (stale !== undefined) await stopPid(stale, 'SIGTERM', 30_000);
+    if (stale !== undefined) await stopPid(stale, 'SIGTERM', workerStopMs);
     const workerPid = spawnService('worker', process.execPath, [join(ROOT, 'dist', 'src', 'workers', 'main.js')], { cwd: ROOT, env });
     await waitFor('worker', () => workerPolling(client, config), { timeoutMs: 120_000, pid: workerPid });
     log(`worker is polling task queue ${config.temporal.taskQueue} (pid ${workerPid})`);

@@ -2,16 +2,32 @@
  * Installs the stack's tools on first use and reuses them after: Go builds and Maven classpaths are cached in
  * the user cache directory by version, Debian packages are installed pinned. Every version is pinned here.
  */
-import { chmodSync, existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CACHE_DIR, ensureDir, ROOT, TOOLS_BIN } from './paths';
-import { log, runInterruptible, which } from './processes';
+import { log, run, runInterruptible, which } from './processes';
 
 /** The newest Temporal CLI release whose go.mod has no replace directive, which `go install` requires. */
 export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
 /** MinIO publishes no semver tags to the module proxy; this pseudo-version is the pinned build. */
 export const MINIO_MODULE = 'github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c';
 export const POSTGRES_MAJOR = 15;
+
+/**
+ * Node 24 LTS, the runtime everything runs on (package.json `engines`, the Dockerfile's base image). Where the
+ * machine's node is not a 24, the entry scripts run on this release, from the npm registry's `node-<os>-<cpu>`
+ * package (the official binary), checked against the integrity pinned here.
+ */
+export const NODE_RUNTIME = {
+  version: '24.21.0',
+  /** The first Node 24 LTS release: a machine's own node from here up to 25 is used as it is. */
+  minimum: '24.11.0',
+  integrity: {
+    'linux-x64': 'sha512-3nULszZ5X0fciYpG0t6TrdApJzAn8+FlINP6OiMX7V8HrvpATPN936U1LlReOJriLRa4e8yEqQBYCnLyPNAs7Q==',
+    'linux-arm64': 'sha512-FpJRPEz2OvvTLfjIOlNGFY9JLPMKgl5m+d4oGYBLg24kJ1mmvN1Zl/HPJgF4HDaJ51ISev1l1cRZ/DM+keXW5g==',
+  } as Record<string, string>,
+};
 /** Debian bookworm's packages; the glob accepts its security updates of the same upstream release. */
 export const DEBIAN_PACKAGES = {
   redis: ['redis-server=5:7.0.15-1~deb12u*', 'redis-tools=5:7.0.15-1~deb12u*'],
@@ -78,6 +94,52 @@ export async function ensureEtcd(): Promise<string> {
   const fromEnv = process.env.ETCD_PATH;
   if (fromEnv) return fromEnv;
   return linkIntoTools('etcd', await goInstallFromToolModule('etcd', 'go.etcd.io/etcd/server/v3', 'go.etcd.io/etcd/server/v3', 'server'));
+}
+
+/** Whether a node version (without the v) is a supported runtime: at least NODE_RUNTIME.minimum, below 25. */
+export function isSupportedNode(version: string): boolean {
+  const [major, minor, patch] = version.split('.').map(Number);
+  const [minMajor, minMinor, minPatch] = NODE_RUNTIME.minimum.split('.').map(Number);
+  return major === minMajor && (minor > minMinor || (minor === minMinor && patch >= minPatch));
+}
+
+/**
+ * The node binary to run on: this process's own if it is a supported one, else the pinned release, fetched once
+ * with `npm pack` into the user cache. Progress goes to stderr: the shim reads the path from stdout.
+ */
+export function ensureNode(): string {
+  if (isSupportedNode(process.versions.node)) return process.execPath;
+  const { version } = NODE_RUNTIME;
+  const platform = `${process.platform}-${process.arch}`;
+  const integrity = NODE_RUNTIME.integrity[platform];
+  if (!integrity) throw new Error(`no pinned Node ${version} for ${platform}: install Node ${version} and run with it`);
+  const dir = join(CACHE_DIR, `node-${version}-${platform}`);
+  const path = join(dir, 'bin', 'node');
+  if (existsSync(path)) return path;
+  process.stderr.write(`[aiops] installing Node ${version} (node-${platform} from the npm registry; first run only)...\n`);
+  const work = mkdtempSync(join(ensureDir(CACHE_DIR), `.node-${version}-`));
+  try {
+    const packed = JSON.parse(
+      run('npm', ['pack', `node-${platform}@${version}`, '--json', '--pack-destination', work], { cwd: work }),
+    ) as { filename: string }[];
+    const tarball = join(work, packed[0].filename);
+    const actual = `sha512-${createHash('sha512').update(readFileSync(tarball)).digest('base64')}`;
+    if (actual !== integrity) throw new Error(`node-${platform}@${version}: integrity ${actual}, pinned ${integrity}`);
+    const unpacked = ensureDir(join(work, 'node'));
+    run('tar', ['-xzf', tarball, '-C', unpacked, '--strip-components=1']);
+    const reported = run(join(unpacked, 'bin', 'node'), ['--version']).trim();
+    if (reported !== `v${version}`) throw new Error(`node-${platform}@${version} reports ${reported}`);
+    // Renamed into place whole, so a second start never sees a half-unpacked binary; one running at the same
+    // time may have won the rename.
+    try {
+      renameSync(unpacked, dir);
+    } catch (err) {
+      if (!existsSync(path)) throw err;
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  return path;
 }
 
 /** TEMPORAL_CLI_PATH, else a `temporal` on PATH, else our pinned build. */

@@ -2,6 +2,7 @@
  * The one HTTP client of our activities. Maps answers to failure types so retry policies can tell a passing
  * outage (retry) from a wrong request or missing credentials (do not).
  */
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../contracts/failures';
 
@@ -24,12 +25,23 @@ export interface RequestOptions {
   keepErrorBodies?: boolean;
 }
 
+/** The calling activity's cancellation (the workflow's, or the worker's at the end of its shutdown grace time). */
+function activityCancellation(): AbortSignal | undefined {
+  try {
+    return Context.current().cancellationSignal;
+  } catch {
+    return undefined; // not called from an activity
+  }
+}
+
 export async function requestJson(url: string, options: RequestOptions): Promise<JsonResponse> {
   const method = options.method ?? 'GET';
   const headers: Record<string, string> = { accept: 'application/json' };
   if (options.bearerToken) headers.authorization = `Bearer ${options.bearerToken}`;
   if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
   if (options.body !== undefined) headers['content-type'] = 'application/json';
+  const cancelled = activityCancellation();
+  const timeout = AbortSignal.timeout(options.timeoutMs);
   const started = performance.now();
   let response: Response;
   try {
@@ -37,9 +49,11 @@ export async function requestJson(url: string, options: RequestOptions): Promise
       method,
       headers,
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
-      signal: AbortSignal.timeout(options.timeoutMs),
+      signal: cancelled ? AbortSignal.any([timeout, cancelled]) : timeout,
     });
   } catch (err) {
+    // A cancelled request confirms the activity's cancellation, so a stopping worker need not wait it out.
+    if (cancelled?.aborted) throw cancelled.reason;
     const cause = (err as Error & { cause?: Error }).cause;
     throw ApplicationFailure.create({
       type: FailureType.UpstreamUnavailable,

@@ -25,6 +25,7 @@ const url = (protocols: string[]) =>
   );
 
 const hostPort = nonEmpty.regex(/^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/, 'must be host:port');
+const listenAddress = hostPort.refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, 'port must be 0-65535');
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
@@ -146,6 +147,13 @@ const schema = z.object({
   TEMPORAL_TASK_QUEUE: nonEmpty.default('aiops-runbooks'),
   TEMPORAL_UI_URL: httpUrl.optional(),
 
+  // The worker's readiness and liveness endpoints (src/workers/probes.ts): loopback locally; in a pod the
+  // kubelet probes the pod's address, so k8s/worker-deployment.yaml listens on 0.0.0.0. Port 0 takes a free one.
+  WORKER_HEALTH_ADDRESS: listenAddress.default('127.0.0.1:28081'),
+  // How long running activities may go on after SIGTERM before they are cancelled; the pod's
+  // terminationGracePeriodSeconds must cover it plus SHUTDOWN_MARGIN_SECONDS (src/workers/worker.ts).
+  WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int('must be a whole number').min(0, 'must be 0 or more').default(20),
+
   DATABASE_URL: url(['postgres:', 'postgresql:']),
   DATABASE_POOL_MAX: positiveInt.default(10),
 
@@ -226,6 +234,7 @@ export interface MaintenanceConfig {
 
 export interface AppConfig {
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl?: string };
+  worker: { health: { host: string; port: number }; shutdownGraceSeconds: number };
   postgres: { url: string; poolMax: number };
   redis: { url: string };
   s3: {
@@ -354,6 +363,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   return toAppConfig(result.data);
 }
 
+/** "127.0.0.1:28081" or "[::]:8080" → host (brackets dropped) and port. */
+function splitHostPort(value: string): { host: string; port: number } {
+  const at = value.lastIndexOf(':');
+  return { host: value.slice(0, at).replace(/^\[(.*)\]$/, '$1'), port: Number(value.slice(at + 1)) };
+}
+
 function toAppConfig(raw: Raw): AppConfig {
   return {
     temporal: {
@@ -362,6 +377,7 @@ function toAppConfig(raw: Raw): AppConfig {
       taskQueue: raw.TEMPORAL_TASK_QUEUE,
       uiUrl: raw.TEMPORAL_UI_URL,
     },
+    worker: { health: splitHostPort(raw.WORKER_HEALTH_ADDRESS), shutdownGraceSeconds: raw.WORKER_SHUTDOWN_GRACE_SECONDS },
     postgres: { url: raw.DATABASE_URL, poolMax: raw.DATABASE_POOL_MAX },
     redis: { url: raw.REDIS_URL },
     s3: {

@@ -1,34 +1,52 @@
 /**
- * The worker process: `npm run worker`. Reads configuration, connects to Temporal and the systems the
- * activities act on, and polls the task queue until SIGINT/SIGTERM, finishing in-flight work before it exits.
+ * The worker process: `npm run worker`, and the container's command. Reads configuration, connects to Temporal
+ * and the systems the activities act on, serves the readiness and liveness endpoints, and polls the task queue
+ * until SIGINT/SIGTERM. Then it stops polling, gives running activities the shutdown grace time to finish
+ * (cancelling them after it), closes its clients and exits, within the pod's terminationGracePeriodSeconds.
  */
+import { NativeConnection } from '@temporalio/worker';
 import { loadConfigOrExit, redactConfig } from '../config';
 import { createDeps } from './deps';
-import { createWorker } from './worker';
+import { startProbes } from './probes';
+import { createWorker, SHUTDOWN_CANCEL_SECONDS, SHUTDOWN_MARGIN_SECONDS, shutdownOptions } from './worker';
 
-async function main(): Promise<void> {
+/** Bounds closing the clients: an activity the SDK gave up on may still hold a database client, and pool.end waits for it. */
+const CLOSE_TIMEOUT_MS = (SHUTDOWN_MARGIN_SECONDS - SHUTDOWN_CANCEL_SECONDS - 1) * 1000;
+
+async function main(): Promise<number> {
   if (process.argv.includes('--help')) {
     process.stdout.write(
       'Usage: npm run worker\n\nRuns the aiops-runbooks worker. Configuration comes from the environment and the\n' +
         'optional JSON file named by AIOPS_CONFIG_FILE; see README.md "Configuration".\n',
     );
-    return;
+    return 0;
   }
   const config = loadConfigOrExit();
   const deps = await createDeps(config);
-  const worker = await createWorker(config, deps);
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const worker = await createWorker(config, deps, { connection, overrides: shutdownOptions(config) });
+  const probes = await startProbes({ worker, connection, ...config.worker.health });
   const safe = redactConfig(config);
   process.stdout.write(
-    `worker polling task queue "${config.temporal.taskQueue}" on ${safe.temporal.address} (namespace ${safe.temporal.namespace})\n`,
+    `worker polling task queue "${config.temporal.taskQueue}" on ${safe.temporal.address} (namespace ${safe.temporal.namespace}); ` +
+      `probes on http://${probes.address.host}:${probes.address.port}/readyz and /livez\n`,
   );
+  let code = 0;
   try {
-    await worker.run(); // the SDK shuts down gracefully on SIGINT/SIGTERM
-  } finally {
-    await deps.close();
+    await worker.run(); // the SDK starts the graceful shutdown on SIGINT/SIGTERM
+  } catch (err) {
+    process.stderr.write(`worker stopped with an error: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    code = 1;
   }
+  const closed = Promise.allSettled([probes.close(), connection.close(), deps.close()]);
+  await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, CLOSE_TIMEOUT_MS).unref())]);
+  return code;
 }
 
-main().catch((err) => {
-  process.stderr.write(`worker failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`worker failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

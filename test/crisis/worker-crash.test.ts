@@ -60,7 +60,13 @@ describe('a worker killed in the middle of stage 1', () => {
     });
 
     child = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'workers', 'main.js')], {
-      env: { ...process.env, ...receiverEnv(receiver), DATABASE_URL: databaseUrl, TEMPORAL_TASK_QUEUE: taskQueue, TEMPORAL_ADDRESS: '127.0.0.1:7233' },
+      env: {
+        ...process.env,
+        ...receiverEnv(receiver),
+        DATABASE_URL: databaseUrl,
+        TEMPORAL_TASK_QUEUE: taskQueue,
+        WORKER_HEALTH_ADDRESS: '127.0.0.1:0', // the stack's own worker holds the default probe port
+      },
       stdio: 'ignore',
     });
     const handle = await env.client.workflow.start(weddingDayCrisis, { taskQueue, workflowId, args: [input] });

@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { parse, parseAllDocuments } from 'yaml';
+import { loadConfig } from '../../src/config';
+import { SHUTDOWN_MARGIN_SECONDS } from '../../src/workers/worker';
+import { NODE_RUNTIME } from '../../scripts/lib/tools';
+import { finalStage, instructions, parseCopy, parseDockerfile, ROOT, stageEnv } from './dockerfile';
+
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+const IMAGE = `aiops-runbooks-worker:${pkg.version}`;
+const stages = parseDockerfile();
+const runtime = finalStage(stages);
+
+interface Probe {
+  httpGet: { path: string; port: string | number };
+}
+interface Container {
+  image: string;
+  env?: { name: string; value: string }[];
+  ports?: { name?: string; containerPort: number }[];
+  readinessProbe?: Probe;
+  livenessProbe?: Probe;
+  startupProbe?: Probe;
+}
+const deployment = parseAllDocuments(readFileSync(join(ROOT, 'k8s', 'worker-deployment.yaml'), 'utf8'))
+  .map((d) => d.toJS())
+  .find((o) => o.kind === 'Deployment') as {
+  spec: {
+    template: {
+      spec: {
+        terminationGracePeriodSeconds: number;
+        securityContext: { runAsUser: number; runAsNonRoot: boolean };
+        containers: Container[];
+      };
+    };
+  };
+};
+const podSpec = deployment.spec.template.spec;
+const container = podSpec.containers[0];
+/** The worker's configuration in the pod: the image's ENV, then the container's env over it. */
+const podConfig = () =>
+  loadConfig({ ...stageEnv(runtime), ...Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value])) });
+
+describe('the worker image', () => {
+  it(`is named ${IMAGE} (package.json's version) in k8s/, docker-compose.yml and the README alike`, () => {
+    const files = [
+      ...readdirSync(join(ROOT, 'k8s')).map((f) => join('k8s', f)),
+      'docker-compose.yml',
+      'README.md',
+      'Dockerfile',
+    ];
+    const named = new Map<string, string[]>();
+    for (const file of files) {
+      for (const [ref] of readFileSync(join(ROOT, file), 'utf8').matchAll(/aiops-runbooks-worker:[\w.-]*\w/g)) {
+        named.set(file, [...(named.get(file) ?? []), ref]);
+      }
+    }
+    for (const file of ['k8s/worker-deployment.yaml', 'docker-compose.yml', 'README.md']) {
+      assert.ok(named.get(file)?.length, `${file} does not name the image`);
+    }
+    for (const [file, refs] of named) {
+      for (const ref of refs) assert.equal(ref, IMAGE, `${file} names ${ref}`);
+    }
+    assert.equal(container.image, IMAGE);
+    const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as {
+      services: Record<string, { image?: string; build?: string }>;
+    };
+    assert.equal(compose.services.worker.image, IMAGE);
+    assert.equal(compose.services.worker.build, '.');
+  });
+
+  it(`builds and runs on the pinned Node ${NODE_RUNTIME.version}, on Debian (the core bridge has glibc builds only)`, () => {
+    for (const stage of stages) assert.equal(stage.from, `node:${NODE_RUNTIME.version}-bookworm-slim`, `stage ${stage.name}`);
+  });
+
+  it('runs as a non-root user by number, the one the Deployment requires', () => {
+    const [user] = instructions(runtime, 'USER').map((i) => i.args.split(':')[0]);
+    assert.match(user ?? '', /^\d+$/, 'USER must be numeric for runAsNonRoot to verify it');
+    assert.notEqual(Number(user), 0);
+    assert.equal(podSpec.securityContext.runAsNonRoot, true);
+    assert.equal(podSpec.securityContext.runAsUser, Number(user));
+  });
+
+  it('ships only build output and production dependencies, installed without a compiler', () => {
+    const copies = instructions(runtime, 'COPY').map((i) => parseCopy(i.args));
+    assert.deepEqual(
+      copies.filter((c) => c.from === undefined),
+      [],
+      'the runtime stage copies nothing from the sources',
+    );
+    const deps = stages.find((s) => s.name === copies.find((c) => c.sources.includes('/app/node_modules'))?.from);
+    assert.ok(deps, 'node_modules comes from a stage of its own');
+    assert.match(instructions(deps, 'RUN').map((i) => i.args).join('\n'), /npm ci --omit=dev/);
+    assert.equal(instructions(runtime, 'RUN').length, 0, 'nothing is installed or built in the runtime stage');
+    assert.deepEqual(JSON.parse(instructions(runtime, 'CMD')[0].args), ['node', 'dist/src/workers/main.js']);
+  });
+});
+
+describe('k8s/worker-deployment.yaml and the worker', () => {
+  it('probes /readyz and /livez on the port the worker listens on in the image', () => {
+    const { port, host } = podConfig().worker.health;
+    assert.equal(host, '0.0.0.0', 'the kubelet probes the pod address, not loopback');
+    const named = new Map((container.ports ?? []).map((p) => [p.name, p.containerPort]));
+    const portOf = (probe?: Probe) => {
+      const p = probe?.httpGet.port;
+      return typeof p === 'number' ? p : named.get(p);
+    };
+    assert.equal(container.readinessProbe?.httpGet.path, '/readyz');
+    assert.equal(container.livenessProbe?.httpGet.path, '/livez');
+    for (const probe of [container.readinessProbe, container.livenessProbe, container.startupProbe]) {
+      assert.equal(portOf(probe), port);
+    }
+  });
+
+  it('gives the worker the time it takes to stop after SIGTERM', () => {
+    const grace = podConfig().worker.shutdownGraceSeconds;
+    assert.ok(grace > 0, 'running activities get time to finish');
+    assert.ok(
+      grace + SHUTDOWN_MARGIN_SECONDS <= podSpec.terminationGracePeriodSeconds,
+      `shutdown grace ${grace}s + ${SHUTDOWN_MARGIN_SECONDS}s must fit in terminationGracePeriodSeconds ${podSpec.terminationGracePeriodSeconds}`,
+    );
+  });
+});
