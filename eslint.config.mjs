@@ -18,7 +18,15 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': [
         'error',
         // node:test collects describe/it itself; their returned promises are not for the caller.
-        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite', 'before', 'after', 'beforeEach', 'afterEach'] }] },
+        {
+          allowForKnownSafeCalls: [
+            {
+              from: 'package',
+              package: 'node:test',
+              name: ['describe', 'it', 'test', 'suite', 'before', 'after', 'beforeEach', 'afterEach'],
+            },
+          ],
+        },
       ],
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
@@ -30,9 +38,23 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: nodeBuiltins.map((name) => ({ name, message: 'workflow code runs in a deterministic sandbox: no Node modules' })),
+          paths: nodeBuiltins.map((name) => ({
+            name,
+            message: 'workflow code runs in a deterministic sandbox: no Node modules',
+          })),
           patterns: [
-            { group: ['@temporalio/client', '@temporalio/worker', '@temporalio/activity', 'pg', 'ioredis', '@aws-sdk/*', '@kubernetes/*'], message: 'side effects belong in src/activities' },
+            {
+              group: [
+                '@temporalio/client',
+                '@temporalio/worker',
+                '@temporalio/activity',
+                'pg',
+                'ioredis',
+                '@aws-sdk/*',
+                '@kubernetes/*',
+              ],
+              message: 'side effects belong in src/activities',
+            },
           ],
         },
       ],
@@ -41,7 +63,17 @@ export default tseslint.config(
   {
     files: ['src/activities/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/workflows', '**/workflows/**'], message: 'activities meet workflows only through src/contracts' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/workflows', '**/workflows/**'],
+              message: 'activities meet workflows only through src/contracts',
+            },
+          ],
+        },
+      ],
     },
   },
 );

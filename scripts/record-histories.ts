@@ -37,7 +37,9 @@ import { ROOT } from './lib/paths';
 
 async function main(): Promise<void> {
   if (process.argv.includes('--help')) {
-    process.stdout.write('Usage: npm run record-histories [-- <workflow type>...]\n\nNeeds the stack (npm start, or npm run stack -- up). Records every workflow type, or only those named.\n');
+    process.stdout.write(
+      'Usage: npm run record-histories [-- <workflow type>...]\n\nNeeds the stack (npm start, or npm run stack -- up). Records every workflow type, or only those named.\n',
+    );
     return;
   }
   // A local endpoint answering as the seed's healthy service and accepting every POST (alerts, Slack,
@@ -45,7 +47,16 @@ async function main(): Promise<void> {
   const server = createServer((req, res) => {
     res.writeHead(req.method === 'POST' ? 202 : 200, { 'content-type': 'application/json' });
     res.end(
-      JSON.stringify({ status: 'healthy', optimization_engine: 'operational', response_time_ms: 250, accuracy_rate: 0.92, availability: 0.999, errors: [], error_rate: 0.001, queue_length: 1 }),
+      JSON.stringify({
+        status: 'healthy',
+        optimization_engine: 'operational',
+        response_time_ms: 250,
+        accuracy_rate: 0.92,
+        availability: 0.999,
+        errors: [],
+        error_rate: 0.001,
+        queue_length: 1,
+      }),
     );
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -78,21 +89,53 @@ async function main(): Promise<void> {
     }
     throw new Error('the recorded workflow never reached the expected state');
   };
-  const decide = (gate: string, by: string, extra: Record<string, string> = {}) => ({ gate, decision: 'approve' as const, by, reason: `${gate} recorded`, ...extra });
+  const decide = (gate: string, by: string, extra: Record<string, string> = {}) => ({
+    gate,
+    decision: 'approve' as const,
+    by,
+    reason: `${gate} recorded`,
+    ...extra,
+  });
 
   const recordings = [
-    { type: 'morningHealthCheck', start: () => client.workflow.start(morningHealthCheck, { taskQueue, workflowId: `record-morning-${randomUUID()}`, args: [{}] }) },
-    { type: 'monitorUntilHealthy', start: () => client.workflow.start(monitorUntilHealthy, { taskQueue, workflowId: `record-monitor-${randomUUID()}`, args: [{ intervalSeconds: 1, healthyChecksRequired: 2, timeoutSeconds: 60 }] }) },
+    {
+      type: 'morningHealthCheck',
+      start: () =>
+        client.workflow.start(morningHealthCheck, {
+          taskQueue,
+          workflowId: `record-morning-${randomUUID()}`,
+          args: [{}],
+        }),
+    },
+    {
+      type: 'monitorUntilHealthy',
+      start: () =>
+        client.workflow.start(monitorUntilHealthy, {
+          taskQueue,
+          workflowId: `record-monitor-${randomUUID()}`,
+          args: [{ intervalSeconds: 1, healthyChecksRequired: 2, timeoutSeconds: 60 }],
+        }),
+    },
     {
       type: 'weddingDayCrisis',
       start: async () => {
         const input = { weddingId: `record-${randomUUID().slice(0, 8)}`, crisisType: 'vendor_cancellation' as const };
-        const handle = await client.workflow.start(weddingDayCrisis, { taskQueue, workflowId: crisisWorkflowId(input), args: [input] });
-        await until(() => handle.query(crisisStatusQuery), (s) => s.stage === 'stage2' && s.gates.length === 5);
+        const handle = await client.workflow.start(weddingDayCrisis, {
+          taskQueue,
+          workflowId: crisisWorkflowId(input),
+          args: [input],
+        });
+        await until(
+          () => handle.query(crisisStatusQuery),
+          (s) => s.stage === 'stage2' && s.gates.length === 5,
+        );
         for (const action of ['emergency-planners', 'vendor-network', 'executive-escalation', 'crisis-communication']) {
           await handle.executeUpdate(decideUpdate, { args: [decide(`confirm-${action}`, 'wedding-support')] });
         }
-        await until(() => handle.query(crisisStatusQuery), (s) => s.stage === 'awaiting-resolution');
+        await until(
+          () => handle.query(crisisStatusQuery),
+          (s) => s.stage === 'awaiting-resolution',
+        );
         await handle.signal(decisionSignal, decide('resolve', 'cto'));
         return handle;
       },
@@ -101,52 +144,129 @@ async function main(): Promise<void> {
       type: 'incidentResponse',
       start: async () => {
         const fingerprint = `record-${randomUUID().slice(0, 8)}`;
-        const input = { severity: 'P1' as const, service: 'ai-gateway-service', summary: 'recorded drill', fingerprint, monitor: { intervalSeconds: 1, healthyChecksRequired: 2, timeoutSeconds: 60 } };
+        const input = {
+          severity: 'P1' as const,
+          service: 'ai-gateway-service',
+          summary: 'recorded drill',
+          fingerprint,
+          monitor: { intervalSeconds: 1, healthyChecksRequired: 2, timeoutSeconds: 60 },
+        };
         const handle = await client.workflow.signalWithStart(incidentResponse, {
-          taskQueue, workflowId: incidentWorkflowId(fingerprint), args: [input], signal: alertSignal, signalArgs: [{ summary: input.summary }],
+          taskQueue,
+          workflowId: incidentWorkflowId(fingerprint),
+          args: [input],
+          signal: alertSignal,
+          signalArgs: [{ summary: input.summary }],
         });
-        const gateOpen = (gate: string) => until(() => handle.query(incidentStatusQuery), (s) => s.gates.some((g) => g.gate === gate));
+        const gateOpen = (gate: string) =>
+          until(
+            () => handle.query(incidentStatusQuery),
+            (s) => s.gates.some((g) => g.gate === gate),
+          );
         await gateOpen('acknowledge');
         await handle.executeUpdate(decideUpdate, { args: [decide('acknowledge', 'oncall')] });
         await gateOpen('root-cause');
         await handle.signal(decisionSignal, decide('root-cause', 'oncall'));
         await gateOpen('quick-fix');
-        await handle.executeUpdate(decideUpdate, { args: [decide('quick-fix', 'oncall', { choice: 'clear-ai-cache' })] });
+        await handle.executeUpdate(decideUpdate, {
+          args: [decide('quick-fix', 'oncall', { choice: 'clear-ai-cache' })],
+        });
         for (const gate of ['document', 'follow-up']) {
           await gateOpen(gate);
           await handle.executeUpdate(decideUpdate, { args: [decide(gate, 'oncall')] });
         }
         await gateOpen('post-mortem');
-        await handle.executeUpdate(decideUpdate, { args: [decide('post-mortem', 'oncall', { link: 'https://wiki.example.com/pm/recorded' })] });
+        await handle.executeUpdate(decideUpdate, {
+          args: [decide('post-mortem', 'oncall', { link: 'https://wiki.example.com/pm/recorded' })],
+        });
         return handle;
       },
     },
-    { type: 'purgeCache', start: () => client.workflow.start(purgeCache, { taskQueue, workflowId: `record-purge-${randomUUID()}`, args: [{ pattern: 'ai:record:*' }] }) },
-    { type: 'pruneOptimizations', start: () => client.workflow.start(pruneOptimizations, { taskQueue, workflowId: `record-prune-${randomUUID()}`, args: [{}] }) },
-    { type: 'eveningPerformanceReview', start: () => client.workflow.start(eveningPerformanceReview, { taskQueue, workflowId: `record-evening-${randomUUID()}`, args: [{}] }) },
-    { type: 'maintenanceChecklist', start: () => client.workflow.start(maintenanceChecklist, { taskQueue, workflowId: `record-daily-${randomUUID()}`, args: [{ cadence: 'daily' }] }) },
+    {
+      type: 'purgeCache',
+      start: () =>
+        client.workflow.start(purgeCache, {
+          taskQueue,
+          workflowId: `record-purge-${randomUUID()}`,
+          args: [{ pattern: 'ai:record:*' }],
+        }),
+    },
+    {
+      type: 'pruneOptimizations',
+      start: () =>
+        client.workflow.start(pruneOptimizations, {
+          taskQueue,
+          workflowId: `record-prune-${randomUUID()}`,
+          args: [{}],
+        }),
+    },
+    {
+      type: 'eveningPerformanceReview',
+      start: () =>
+        client.workflow.start(eveningPerformanceReview, {
+          taskQueue,
+          workflowId: `record-evening-${randomUUID()}`,
+          args: [{}],
+        }),
+    },
+    {
+      type: 'maintenanceChecklist',
+      start: () =>
+        client.workflow.start(maintenanceChecklist, {
+          taskQueue,
+          workflowId: `record-daily-${randomUUID()}`,
+          args: [{ cadence: 'daily' }],
+        }),
+    },
     // Without controllers nothing rolls out on the local API server: these record the rollout timing out and the
     // undo finding no earlier revision, real paths through the API server all the same.
-    { type: 'restartDeployment', start: () => client.workflow.start(restartDeployment, { taskQueue, workflowId: `record-restart-${randomUUID()}`, args: [{ deployment: 'ai-recommendation-engine', timeoutSeconds: 1 }] }) },
-    { type: 'rollbackDeployment', start: () => client.workflow.start(rollbackDeployment, { taskQueue, workflowId: `record-rollback-${randomUUID()}`, args: [{ deployment: 'ai-recommendation-engine', timeoutSeconds: 1 }] }) },
+    {
+      type: 'restartDeployment',
+      start: () =>
+        client.workflow.start(restartDeployment, {
+          taskQueue,
+          workflowId: `record-restart-${randomUUID()}`,
+          args: [{ deployment: 'ai-recommendation-engine', timeoutSeconds: 1 }],
+        }),
+    },
+    {
+      type: 'rollbackDeployment',
+      start: () =>
+        client.workflow.start(rollbackDeployment, {
+          taskQueue,
+          workflowId: `record-rollback-${randomUUID()}`,
+          args: [{ deployment: 'ai-recommendation-engine', timeoutSeconds: 1 }],
+        }),
+    },
     {
       type: 'sundayMaintenanceWindow',
       // The model step needs a cluster whose controllers roll Deployments out; the local API server has none.
-      start: () => client.workflow.start(sundayMaintenanceWindow, { taskQueue, workflowId: `record-sunday-${randomUUID()}`, args: [{ skip: ['model-update'] }] }),
+      start: () =>
+        client.workflow.start(sundayMaintenanceWindow, {
+          taskQueue,
+          workflowId: `record-sunday-${randomUUID()}`,
+          args: [{ skip: ['model-update'] }],
+        }),
     },
   ];
   const wanted = process.argv.slice(2);
   const unknown = wanted.filter((t) => !recordings.some((r) => r.type === t));
-  if (unknown.length) throw new Error(`no recording for ${unknown.join(', ')}; known: ${recordings.map((r) => r.type).join(', ')}`);
+  if (unknown.length)
+    throw new Error(`no recording for ${unknown.join(', ')}; known: ${recordings.map((r) => r.type).join(', ')}`);
   await worker.runUntil(async () => {
     mkdirSync(join(ROOT, 'test', 'histories'), { recursive: true });
     for (const r of recordings.filter((rec) => wanted.length === 0 || wanted.includes(rec.type))) {
       const handle = await r.start();
-      await handle.result().catch((err: Error) => process.stdout.write(`${r.type} failed as expected here: ${err.message}\n`));
+      await handle
+        .result()
+        .catch((err: Error) => process.stdout.write(`${r.type} failed as expected here: ${err.message}\n`));
       const history = await handle.fetchHistory();
       // The workflow ID is part of the name: workflows that check their own ID must replay under it.
       const file = `${r.type}@${handle.workflowId}.json`;
-      writeFileSync(join(ROOT, 'test', 'histories', file), `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 2)}\n`);
+      writeFileSync(
+        join(ROOT, 'test', 'histories', file),
+        `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 2)}\n`,
+      );
       process.stdout.write(`recorded ${file}\n`);
     }
   });

@@ -51,7 +51,8 @@ async function main(): Promise<number> {
     log('using the stack of the running npm start');
   } else {
     const starting = runningStart();
-    if (starting !== undefined) throw new Error(`npm start (pid ${starting}) is still starting; run the tests once it is up`);
+    if (starting !== undefined)
+      throw new Error(`npm start (pid ${starting}) is still starting; run the tests once it is up`);
     log('no npm start running: bringing the stack up for this run');
     session = await bringUp({ adopt: false });
   }
@@ -75,7 +76,9 @@ async function main(): Promise<number> {
     });
     // Ctrl-C in a terminal reaches the tests too; a SIGTERM to this process alone is passed on.
     const unsubscribe = onInterrupt((signal) => child.kill(signal));
-    const code = await new Promise<number>((resolve) => child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
+    const code = await new Promise<number>((resolve) =>
+      child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))),
+    );
     unsubscribe();
     const signal = interruption();
     return signal ? signalExitCode(signal) : code;

@@ -20,7 +20,9 @@ async function main(): Promise<void> {
       try {
         await stackUp(state);
       } catch (err) {
-        await stackDown(state.started).catch((stopErr: unknown) => log(`could not stop everything: ${String(stopErr)}`));
+        await stackDown(state.started).catch((stopErr: unknown) =>
+          log(`could not stop everything: ${String(stopErr)}`),
+        );
         if (!(err instanceof Interrupted)) throw err;
         process.exitCode = signalExitCode(err.signal);
         return;
@@ -32,7 +34,8 @@ async function main(): Promise<void> {
       await stackDown();
       return;
     case 'status':
-      for (const [name, state] of Object.entries(await stackStatus())) process.stdout.write(`${name.padEnd(9)} ${state}\n`);
+      for (const [name, state] of Object.entries(await stackStatus()))
+        process.stdout.write(`${name.padEnd(9)} ${state}\n`);
       return;
     default:
       process.stdout.write(HELP);

@@ -25,7 +25,8 @@ function importsOf(file: string): { from: string; typeOnly: boolean }[] {
 }
 
 /** The repository path a relative import names, or the package name. */
-const target = (file: string, from: string) => (from.startsWith('.') ? relative(ROOT, resolve(ROOT, dirname(file), from)) : from);
+const target = (file: string, from: string) =>
+  from.startsWith('.') ? relative(ROOT, resolve(ROOT, dirname(file), from)) : from;
 
 describe('the floor plan', () => {
   it('activities never import a workflow module', () => {
@@ -62,11 +63,14 @@ describe('the floor plan', () => {
 
   it('every procedure folder has its workflow and its messages, and a test folder of the same name', () => {
     const folders = readdirSync(join(ROOT, 'src/workflows')).filter(
-      (name) => statSync(join(ROOT, 'src/workflows', name)).isDirectory() && !['gates', 'common', 'operations'].includes(name),
+      (name) =>
+        statSync(join(ROOT, 'src/workflows', name)).isDirectory() && !['gates', 'common', 'operations'].includes(name),
     );
     const operations = readdirSync(join(ROOT, 'src/workflows/operations')).map((name) => `operations/${name}`);
     const missing = [...folders, ...operations].flatMap((folder) =>
-      ['workflow.ts', 'messages.ts'].filter((f) => !existsSync(join(ROOT, 'src/workflows', folder, f))).map((f) => `src/workflows/${folder}/${f}`),
+      ['workflow.ts', 'messages.ts']
+        .filter((f) => !existsSync(join(ROOT, 'src/workflows', folder, f)))
+        .map((f) => `src/workflows/${folder}/${f}`),
     );
     assert.deepEqual(missing, []);
     assert.deepEqual(
@@ -80,19 +84,26 @@ describe('the floor plan', () => {
 describe("the README's table of procedures", () => {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   const section = readme.slice(readme.indexOf('### Where each procedure lives'));
-  const rows = section.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| ---') && !line.startsWith('| procedure'));
+  const rows = section
+    .split('\n')
+    .filter((line) => line.startsWith('| ') && !line.startsWith('| ---') && !line.startsWith('| procedure'));
 
   it('names paths that exist', () => {
     assert.ok(rows.length >= 10, `${rows.length} rows`);
     const paths = rows.flatMap((row) => [...row.matchAll(/`((?:src|test)\/[^`]+)`/g)].map((m) => m[1]));
     assert.ok(paths.length >= rows.length * 3);
-    assert.deepEqual(paths.filter((p) => !existsSync(join(ROOT, p))), []);
+    assert.deepEqual(
+      paths.filter((p) => !existsSync(join(ROOT, p))),
+      [],
+    );
   });
 
   it('lists the file of every workflow type the worker runs', () => {
     const listed = rows.map((row) => /`(src\/workflows\/[^`]+\/workflow\.ts)`/.exec(row)?.[1]);
     const unlisted = Object.keys(workflows).filter((type) => {
-      return !listed.some((path) => path && new RegExp(`export async function ${type}\\b`).test(readFileSync(join(ROOT, path), 'utf8')));
+      return !listed.some(
+        (path) => path && new RegExp(`export async function ${type}\\b`).test(readFileSync(join(ROOT, path), 'utf8')),
+      );
     });
     assert.deepEqual(unlisted, []);
   });

@@ -14,7 +14,10 @@ describe('replay of recorded histories', () => {
 
   it('has a recorded history for every workflow type the worker runs', () => {
     const recorded = new Set(files.map((f) => f.split('@')[0]));
-    assert.deepEqual(Object.keys(workflows).filter((type) => !recorded.has(type)), []);
+    assert.deepEqual(
+      Object.keys(workflows).filter((type) => !recorded.has(type)),
+      [],
+    );
   });
 
   for (const file of files) {

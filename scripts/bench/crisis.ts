@@ -68,13 +68,20 @@ async function workerProcess(): Promise<void> {
   await deps.close();
   const cpu = process.cpuUsage();
   // ru_maxrss is in KiB: the process's true peak, sampled by the kernel rather than by us.
-  const report: WorkerReport = { peakRssBytes: process.resourceUsage().maxRSS * 1024, cpuMs: (cpu.user + cpu.system) / 1000, options };
+  const report: WorkerReport = {
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    options,
+  };
   // Letting go of the channel is what lets this process end.
   process.send!(report, () => process.disconnect());
 }
 
 function startWorkerProcess(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; report: Promise<WorkerReport> }> {
-  const child = fork(__filename, ['--worker-process', ...process.argv.slice(2)], { env, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const child = fork(__filename, ['--worker-process', ...process.argv.slice(2)], {
+    env,
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
   const report = new Promise<WorkerReport>((resolve, reject) => {
     child.on('message', (m: Partial<WorkerReport>) => m.peakRssBytes !== undefined && resolve(m as WorkerReport));
     child.once('exit', (code) => reject(new Error(`the worker process exited (${code}) without a report`)));
@@ -88,7 +95,9 @@ function startWorkerProcess(env: NodeJS.ProcessEnv): Promise<{ child: ChildProce
 
 /** User + system CPU a process has used so far, from /proc (Linux's clock ticks are 100 a second). */
 function processCpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .replace(/^.*\) /, '')
+    .split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
@@ -96,7 +105,6 @@ function processCpuMs(pid: number): number {
 const run = promisify(execFile);
 
 const progress = reportProgress('crisis');
-
 
 async function main(): Promise<void> {
   if (process.argv.includes('--help')) {
@@ -130,7 +138,12 @@ async function main(): Promise<void> {
   await admin.connect();
   await admin.query('TRUNCATE audit_log, crisis_notifications, active_crises');
   await admin.end();
-  const env: NodeJS.ProcessEnv = { ...process.env, ...outboundUrlsAt(base), DATABASE_URL: dbUrl.toString(), DATABASE_POOL_MAX: '20' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...outboundUrlsAt(base),
+    DATABASE_URL: dbUrl.toString(),
+    DATABASE_POOL_MAX: '20',
+  };
   const config = loadConfig(env);
   const deps = await createDeps(config);
   await deps.pool.query(
@@ -145,12 +158,36 @@ async function main(): Promise<void> {
   for (let i = 0; i < baselineRuns; i++) {
     const t0 = performance.now();
     for (const url of [env.WEDSYNC_EMERGENCY_ALERT_URL!, env.WEDSYNC_MANUAL_MODE_URL!]) {
-      await run('curl', ['-sf', '-o', '/dev/null', '-X', 'POST', url, '-H', 'Content-Type: application/json', '-d', '{"type": "ai_crisis_failure", "severity": "critical"}']);
+      await run('curl', [
+        '-sf',
+        '-o',
+        '/dev/null',
+        '-X',
+        'POST',
+        url,
+        '-H',
+        'Content-Type: application/json',
+        '-d',
+        '{"type": "ai_crisis_failure", "severity": "critical"}',
+      ]);
     }
-    const q = await run('psql', [dbUrl.toString(), '-Atc', "SELECT wedding_id, couple_email, crisis_type FROM active_crises WHERE status = 'ai_processing' AND created_at > NOW() - INTERVAL '1 hour';"]);
+    const q = await run('psql', [
+      dbUrl.toString(),
+      '-Atc',
+      "SELECT wedding_id, couple_email, crisis_type FROM active_crises WHERE status = 'ai_processing' AND created_at > NOW() - INTERVAL '1 hour';",
+    ]);
     // One notification per couple found, as the runbook leaves it to the engineer: a curl each.
     for (const line of q.stdout.trim().split('\n')) {
-      await run('curl', ['-sf', '-o', '/dev/null', '-X', 'POST', env.WEDSYNC_COUPLE_NOTIFY_URL!, '-d', JSON.stringify({ couple: line.split('|')[1] })]);
+      await run('curl', [
+        '-sf',
+        '-o',
+        '/dev/null',
+        '-X',
+        'POST',
+        env.WEDSYNC_COUPLE_NOTIFY_URL!,
+        '-d',
+        JSON.stringify({ couple: line.split('|')[1] }),
+      ]);
     }
     baseline.push(performance.now() - t0);
   }
@@ -168,7 +205,11 @@ async function main(): Promise<void> {
   const handles = await Promise.all(
     Array.from({ length: crises }, (_, i) => {
       const input = { weddingId: `bench-${runTag}-${i}`, crisisType: 'ai_failure' as const };
-      return client.workflow.start('weddingDayCrisis', { taskQueue, workflowId: crisisWorkflowId(input), args: [input] });
+      return client.workflow.start('weddingDayCrisis', {
+        taskQueue,
+        workflowId: crisisWorkflowId(input),
+        args: [input],
+      });
     }),
   );
   const startedAllMs = Date.now() - t0;
@@ -191,7 +232,8 @@ async function main(): Promise<void> {
     `SELECT recorded_at AS at FROM audit_log WHERE workflow_id LIKE $1 AND step = 'stage1' AND action = 'stage'`,
     [prefix],
   );
-  const serverCpuMs = serverPid === undefined || serverCpuBefore === undefined ? undefined : processCpuMs(serverPid) - serverCpuBefore;
+  const serverCpuMs =
+    serverPid === undefined || serverCpuBefore === undefined ? undefined : processCpuMs(serverPid) - serverCpuBefore;
   const results = {
     latencies: done.map((r) => r.at.getTime() - t0).sort((a, b) => a - b),
     startedAllMs,
@@ -200,7 +242,9 @@ async function main(): Promise<void> {
   await Promise.all(handles.map((h) => h.terminate('benchmark over')));
   worker.child.send('stop');
   const used = await worker.report;
-  await new Promise((resolve) => (worker.child.exitCode === null ? worker.child.once('exit', resolve) : resolve(undefined)));
+  await new Promise((resolve) =>
+    worker.child.exitCode === null ? worker.child.once('exit', resolve) : resolve(undefined),
+  );
 
   const sortedBaseline = baseline.sort((a, b) => a - b);
   const rows = [
@@ -225,7 +269,7 @@ async function main(): Promise<void> {
     `\nstarting all ${crises} took ${results.startedAllMs} ms; the worker used ${(used.cpuMs / 1000).toFixed(1)} s of CPU ` +
       `(${(used.cpuMs / crises).toFixed(0)} ms a crisis)` +
       (serverCpuMs === undefined
-        ? '; the dev server is not the local stack\'s, so its CPU is not shown'
+        ? "; the dev server is not the local stack's, so its CPU is not shown"
         : `, the dev server ${(serverCpuMs / 1000).toFixed(1)} s until the last crisis was through stage 1 (${(serverCpuMs / crises).toFixed(0)} ms a crisis)`) +
       `; worker options ${JSON.stringify(used.options)}; targets: p99 < 5000 ms, ≥ 35 crises/s\n`,
   );

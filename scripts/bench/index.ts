@@ -11,7 +11,9 @@ const BENCHMARKS = ['crisis', 'purge', 'retention'];
 function main(): number {
   const args = process.argv.slice(2);
   if (args.includes('--help') && args.length === 1) {
-    process.stdout.write(`Usage: npm run bench [-- <filter>] [flags]\n\nBenchmarks: ${BENCHMARKS.join(', ')}. Each accepts --help.\n`);
+    process.stdout.write(
+      `Usage: npm run bench [-- <filter>] [flags]\n\nBenchmarks: ${BENCHMARKS.join(', ')}. Each accepts --help.\n`,
+    );
     return 0;
   }
   const filter = args[0] && !args[0].startsWith('--') ? args.shift() : undefined;

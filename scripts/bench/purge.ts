@@ -15,7 +15,18 @@ import type { PurgeCacheResult } from '../../src/contracts/maintenance';
 import { loadConfig } from '../../src/config';
 import { LOCAL_PORTS } from '../lib/local-stack';
 import { validatePurgeInput } from '../../src/contracts/maintenance';
-import { exitFailed, flag, median, mib, printTable, progress, rssSampler, sum, timeShell, type RssSample } from './report';
+import {
+  exitFailed,
+  flag,
+  median,
+  mib,
+  printTable,
+  progress,
+  rssSampler,
+  sum,
+  timeShell,
+  type RssSample,
+} from './report';
 
 const HELP = `Usage: npm run bench -- purge [--keys N] [--others N] [--db N] [--scan-count N] [--rounds N]
 
@@ -25,7 +36,12 @@ Needs the stack's Redis (npm run stack -- up) and redis-cli on PATH.
 `;
 
 const say = progress('purge');
-const OTHER_SHAPES = [(i: number) => `user:${i}:profile`, (i: number) => `cache:ai:${i}`, (i: number) => `ai-model:${i}`, (i: number) => `session:${i}`];
+const OTHER_SHAPES = [
+  (i: number) => `user:${i}:profile`,
+  (i: number) => `cache:ai:${i}`,
+  (i: number) => `ai-model:${i}`,
+  (i: number) => `session:${i}`,
+];
 const VALUE = 'x'.repeat(48);
 
 function redisUrl(db: number): string {
@@ -60,7 +76,10 @@ async function redisWork(redis: Redis): Promise<{ cpu: number; rewrites: number 
   return { cpu: Number(cpu.used_cpu_user) + Number(cpu.used_cpu_sys), rewrites: Number(persistence.aof_rewrites ?? 0) };
 }
 
-async function workSince(redis: Redis, before: { cpu: number; rewrites: number }): Promise<{ cpu: number; rewrites: number }> {
+async function workSince(
+  redis: Redis,
+  before: { cpu: number; rewrites: number },
+): Promise<{ cpu: number; rewrites: number }> {
   const now = await redisWork(redis);
   return { cpu: now.cpu - before.cpu, rewrites: now.rewrites - before.rewrites };
 }
@@ -156,18 +175,38 @@ async function main(): Promise<void> {
     say(`round ${round}/${rounds}: the seed command`);
     const seedStart = await redisWork(redis);
     const seed = await timeShell(`${cli} --scan --pattern 'ai:*' | xargs -L 1000 ${cli} DEL > /dev/null`);
-    seedRuns.push({ ms: seed.ms, removed: keys, maxRssBytes: seed.maxRssBytes, redis: await workSince(redis, seedStart), ...(await leftOver(redis, others)) });
+    seedRuns.push({
+      ms: seed.ms,
+      removed: keys,
+      maxRssBytes: seed.maxRssBytes,
+      redis: await workSince(redis, seedStart),
+      ...(await leftOver(redis, others)),
+    });
 
     say(`round ${round}/${rounds}: reloading the ai:* keys; ours, in a process of its own`);
     await load(redis, keys, (i) => `ai:rec:${i}`);
     await quiesce(redis);
     const oursStart = await redisWork(redis);
-    const child = spawnSync(process.execPath, ['--expose-gc', __filename, '--ours', '--db', String(db), '--scan-count', String(scanCount)], {
-      encoding: 'utf8',
-    });
+    const child = spawnSync(
+      process.execPath,
+      ['--expose-gc', __filename, '--ours', '--db', String(db), '--scan-count', String(scanCount)],
+      {
+        encoding: 'utf8',
+      },
+    );
     if (child.status !== 0) throw new Error(`ours failed: ${child.stderr}`);
-    const ours = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as { ms: number; memory: RssSample; heapRetained: number; result: PurgeCacheResult };
-    ourRuns.push({ ...ours, removed: ours.result.removed, redis: await workSince(redis, oursStart), ...(await leftOver(redis, others)) });
+    const ours = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as {
+      ms: number;
+      memory: RssSample;
+      heapRetained: number;
+      result: PurgeCacheResult;
+    };
+    ourRuns.push({
+      ...ours,
+      removed: ours.result.removed,
+      redis: await workSince(redis, oursStart),
+      ...(await leftOver(redis, others)),
+    });
   }
   await redis.flushdb();
   redis.disconnect();
@@ -177,10 +216,20 @@ async function main(): Promise<void> {
   const oursMs = median(ourRuns.map((r) => r.ms));
   const seedCpu = median(seedRuns.map((r) => r.redis.cpu));
   const oursCpu = median(ourRuns.map((r) => r.redis.cpu));
-  const worst = ourRuns.reduce((a, b) => (b.memory.peakRss - b.memory.startRss > a.memory.peakRss - a.memory.startRss ? b : a));
+  const worst = ourRuns.reduce((a, b) =>
+    b.memory.peakRss - b.memory.startRss > a.memory.peakRss - a.memory.startRss ? b : a,
+  );
   const seedRss = Math.max(...seedRuns.map((r) => r.maxRssBytes ?? 0));
   printTable([
-    ['', 'time (median)', 'keys/s (median)', 'Redis CPU (median)', 'peak memory (largest round)', 'ai:* left', 'other keys removed'],
+    [
+      '',
+      'time (median)',
+      'keys/s (median)',
+      'Redis CPU (median)',
+      'peak memory (largest round)',
+      'ai:* left',
+      'other keys removed',
+    ],
     [
       'seed: redis-cli --scan \\| xargs -L 1000 redis-cli DEL',
       `${(seedMs / 1000).toFixed(2)} s`,
@@ -200,7 +249,15 @@ async function main(): Promise<void> {
       String(sum(ourRuns.map((r) => r.matchingLeft))),
       String(sum(ourRuns.map((r) => r.othersRemoved))),
     ],
-    ['ratio (ours / seed)', `${(oursMs / seedMs).toFixed(2)}×`, `${(seedMs / oursMs).toFixed(2)}×`, `${(oursCpu / seedCpu).toFixed(2)}×`, '', '', ''],
+    [
+      'ratio (ours / seed)',
+      `${(oursMs / seedMs).toFixed(2)}×`,
+      `${(seedMs / oursMs).toFixed(2)}×`,
+      `${(oursCpu / seedCpu).toFixed(2)}×`,
+      '',
+      '',
+      '',
+    ],
   ]);
   const perRound = seedRuns.map((seed, i) => `${(rate(ourRuns[i]) / rate(seed)).toFixed(2)}×`).join(', ');
   process.stdout.write(

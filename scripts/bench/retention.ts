@@ -17,7 +17,19 @@ import type { RetentionResult } from '../../src/contracts/maintenance';
 import { loadConfig } from '../../src/config';
 import { bootstrapDatabase } from '../../src/db/bootstrap';
 import { localPostgresAdminUrl } from '../lib/stack';
-import { exitFailed, flag, median, mib, percentile, printTable, progress, rssSampler, sum, timeShell, type RssSample } from './report';
+import {
+  exitFailed,
+  flag,
+  median,
+  mib,
+  percentile,
+  printTable,
+  progress,
+  rssSampler,
+  sum,
+  timeShell,
+  type RssSample,
+} from './report';
 
 const HELP = `Usage: npm run bench -- retention [--rows N] [--writers N] [--rounds N]
 
@@ -26,7 +38,8 @@ the seed's DELETE, reload, ours); the table gives medians, and writer latencies 
 Needs the stack's PostgreSQL (npm run stack -- up) and psql on PATH.
 `;
 
-const SEED_DELETE = "DELETE FROM wedding_optimizations WHERE created_at < NOW() - INTERVAL '90 days' AND status = 'completed';";
+const SEED_DELETE =
+  "DELETE FROM wedding_optimizations WHERE created_at < NOW() - INTERVAL '90 days' AND status = 'completed';";
 
 const say = progress('retention');
 
@@ -68,7 +81,9 @@ function startWriters(url: string, connections: number, maxId: number) {
       while (running) {
         const t0 = performance.now();
         await c.query('BEGIN');
-        await c.query('UPDATE wedding_optimizations SET quality_score = 0.9 WHERE id = $1', [1 + Math.floor(Math.random() * maxId)]);
+        await c.query('UPDATE wedding_optimizations SET quality_score = 0.9 WHERE id = $1', [
+          1 + Math.floor(Math.random() * maxId),
+        ]);
         await c.query(
           `INSERT INTO wedding_optimizations (wedding_id, wedding_date, status, quality_score) VALUES ('writer', DATE '2026-06-01', 'pending', 0.5)`,
         );
@@ -93,14 +108,20 @@ function startWriters(url: string, connections: number, maxId: number) {
 }
 
 const writerLatency = (sorted: number[]) =>
-  [50, 99].map((p) => `${percentile(sorted, p).toFixed(1)}`).concat(sorted.at(-1)!.toFixed(1)).join(' / ') + ' ms';
+  [50, 99]
+    .map((p) => `${percentile(sorted, p).toFixed(1)}`)
+    .concat(sorted.at(-1)!.toFixed(1))
+    .join(' / ') + ' ms';
 
 async function walLsn(admin: Client): Promise<string> {
   return (await admin.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0].lsn;
 }
 
 async function walSince(admin: Client, lsn: string): Promise<number> {
-  return Number((await admin.query<{ b: string }>('SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn) AS b', [lsn])).rows[0].b);
+  return Number(
+    (await admin.query<{ b: string }>('SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn) AS b', [lsn])).rows[0]
+      .b,
+  );
 }
 
 async function main(): Promise<void> {
@@ -118,7 +139,13 @@ async function main(): Promise<void> {
 
   const rounds = flag('rounds', 5);
   const eligibleLeft = async () =>
-    Number((await admin.query<{ n: string }>(`SELECT count(*) AS n FROM wedding_optimizations WHERE status = 'completed' AND created_at < now() - interval '90 days'`)).rows[0].n);
+    Number(
+      (
+        await admin.query<{ n: string }>(
+          `SELECT count(*) AS n FROM wedding_optimizations WHERE status = 'completed' AND created_at < now() - interval '90 days'`,
+        )
+      ).rows[0].n,
+    );
   /** Loads the rows, starts the writer, runs `work` timed, and stops the writer. */
   const timedWithWriter = async <T>(work: () => Promise<T>) => {
     const writer = startWriters(appUrl.toString(), writers, rows);
@@ -139,17 +166,31 @@ async function main(): Promise<void> {
   const seedRuns: { ms: number; wal: number; latencies: number[]; maxRssBytes?: number; left: number }[] = [];
   const ourRuns: { ms: number; wal: number; latencies: number[]; result: RetentionResult; memory: RssSample }[] = [];
   for (let round = 1; round <= rounds; round++) {
-    say(`round ${round}/${rounds}: loading ${rows} rows; the seed's single DELETE through psql, with the writer running`);
+    say(
+      `round ${round}/${rounds}: loading ${rows} rows; the seed's single DELETE through psql, with the writer running`,
+    );
     checkEligible(await reload(admin, rows));
-    const seed = await timedWithWriter(() => timeShell(`psql '${appUrl.toString()}' -v ON_ERROR_STOP=1 -qc "${SEED_DELETE}"`));
-    seedRuns.push({ ms: seed.ms, wal: seed.wal, latencies: seed.latencies, maxRssBytes: seed.result.maxRssBytes, left: await eligibleLeft() });
+    const seed = await timedWithWriter(() =>
+      timeShell(`psql '${appUrl.toString()}' -v ON_ERROR_STOP=1 -qc "${SEED_DELETE}"`),
+    );
+    seedRuns.push({
+      ms: seed.ms,
+      wal: seed.wal,
+      latencies: seed.latencies,
+      maxRssBytes: seed.result.maxRssBytes,
+      left: await eligibleLeft(),
+    });
 
     say(`round ${round}/${rounds}: reloading; ours: deleteCompletedOptimizations, with the writer running`);
     checkEligible(await reload(admin, rows));
     const pool = new Pool({ connectionString: appUrl.toString(), max: 3 });
     const sampler = rssSampler();
     const ours = await timedWithWriter(
-      () => new MockActivityEnvironment().run(createPostgresActivities({ pool }).deleteCompletedOptimizations, {}) as Promise<RetentionResult>,
+      () =>
+        new MockActivityEnvironment().run(
+          createPostgresActivities({ pool }).deleteCompletedOptimizations,
+          {},
+        ) as Promise<RetentionResult>,
     );
     ourRuns.push({ ...ours, memory: sampler.stop() });
     await pool.end();
@@ -162,12 +203,22 @@ async function main(): Promise<void> {
   const seedWal = median(seedRuns.map((r) => r.wal));
   const oursWal = median(ourRuns.map((r) => r.wal));
   const psqlRss = Math.max(0, ...seedRuns.map((r) => r.maxRssBytes ?? 0));
-  const memory = ourRuns.reduce((a, b) => (b.memory.peakRss - b.memory.startRss > a.memory.peakRss - a.memory.startRss ? b : a)).memory;
+  const memory = ourRuns.reduce((a, b) =>
+    b.memory.peakRss - b.memory.startRss > a.memory.peakRss - a.memory.startRss ? b : a,
+  ).memory;
   const deleted = ourRuns.map((r) => r.result.deleted);
   const n = eligible ?? 0;
 
   printTable([
-    ['', 'total time (median)', 'rows/s (median)', 'longest transaction', `writer p50 / p99 / max, ${writers} conns`, 'WAL written (median)', 'peak memory (client)'],
+    [
+      '',
+      'total time (median)',
+      'rows/s (median)',
+      'longest transaction',
+      `writer p50 / p99 / max, ${writers} conns`,
+      'WAL written (median)',
+      'peak memory (client)',
+    ],
     [
       'seed: one DELETE (psql)',
       `${(seedMs / 1000).toFixed(2)} s`,
@@ -201,8 +252,8 @@ async function main(): Promise<void> {
     `\n${rows} rows, ${n} eligible, ${rounds} rounds (seed, then ours, each on freshly loaded rows); ours/seed time by round: ${perRound}. ` +
       `The seed left ${sum(seedRuns.map((r) => r.left))} eligible in all; ours deleted ${deleted.join(', ')} ` +
       `(${ourRuns.every((r) => r.result.complete) ? 'complete' : 'INCOMPLETE'}). ` +
-      `Writer transactions while deleting: ${seedLatencies.length} in the seed's runs (${(seedLatencies.length / sum(seedRuns.map((r) => r.ms)) * 1000).toFixed(0)}/s), ` +
-      `${ourLatencies.length} in ours (${(ourLatencies.length / sum(ourRuns.map((r) => r.ms)) * 1000).toFixed(0)}/s). ` +
+      `Writer transactions while deleting: ${seedLatencies.length} in the seed's runs (${((seedLatencies.length / sum(seedRuns.map((r) => r.ms))) * 1000).toFixed(0)}/s), ` +
+      `${ourLatencies.length} in ours (${((ourLatencies.length / sum(ourRuns.map((r) => r.ms))) * 1000).toFixed(0)}/s). ` +
       `Targets: total time ≤ the single statement, no transaction > 100 ms.\n`,
   );
   await admin.query('TRUNCATE wedding_optimizations RESTART IDENTITY');

@@ -73,7 +73,12 @@ export async function startDemoApi(databaseUrl: string, port: number, receivedCa
     },
     '/ai/errors/recent': async () => ({ errors: [{ message: 'vendor availability API timeout', count: 3 }] }),
     // seed 000 Issue 1's cost dashboard; the local stack spends nothing, so these are fixed figures.
-    '/api/cost-optimization/budget/status': async () => ({ spent: 412.5, budget: 1000, currency: 'USD', period: 'month' }),
+    '/api/cost-optimization/budget/status': async () => ({
+      spent: 412.5,
+      budget: 1000,
+      currency: 'USD',
+      period: 'month',
+    }),
   };
 
   const server: Server = createServer((req, res) => {
@@ -99,7 +104,9 @@ export async function startDemoApi(databaseUrl: string, port: number, receivedCa
     route().then(
       (body) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body)),
       (err: Error) =>
-        res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'down', error: err.message })),
+        res
+          .writeHead(503, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ status: 'down', error: err.message })),
     );
   });
   await new Promise<void>((resolve, reject) => {

@@ -41,7 +41,9 @@ export function prepareKubeFiles(): void {
   }
   if (!existsSync(TOKENS_FILE)) {
     // token,user,uid,"groups": system:masters is the local cluster's administrator, as kubeadm's admin.conf is.
-    writeFileSync(TOKENS_FILE, `${randomBytes(24).toString('hex')},aiops-admin,aiops-admin,"system:masters"\n`, { mode: 0o600 });
+    writeFileSync(TOKENS_FILE, `${randomBytes(24).toString('hex')},aiops-admin,aiops-admin,"system:masters"\n`, {
+      mode: 0o600,
+    });
   }
 }
 
@@ -53,14 +55,22 @@ export function etcdArgs(dataDir: string): string[] {
   const client = `http://127.0.0.1:${LOCAL_PORTS.etcd}`;
   const peer = `http://127.0.0.1:${LOCAL_PORTS.etcdPeer}`;
   return [
-    '--name', 'aiops',
-    '--data-dir', dataDir,
-    '--listen-client-urls', client,
-    '--advertise-client-urls', client,
-    '--listen-peer-urls', peer,
-    '--initial-advertise-peer-urls', peer,
-    '--initial-cluster', `aiops=${peer}`,
-    '--log-level', 'warn',
+    '--name',
+    'aiops',
+    '--data-dir',
+    dataDir,
+    '--listen-client-urls',
+    client,
+    '--advertise-client-urls',
+    client,
+    '--listen-peer-urls',
+    peer,
+    '--initial-advertise-peer-urls',
+    peer,
+    '--initial-cluster',
+    `aiops=${peer}`,
+    '--log-level',
+    'warn',
   ];
 }
 
@@ -125,9 +135,23 @@ export function writeLocalKubeconfig(): string {
   const config = {
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: 'aiops-local', cluster: { server, 'certificate-authority-data': readFileSync(SERVING_CERT).toString('base64') } }],
+    clusters: [
+      {
+        name: 'aiops-local',
+        cluster: { server, 'certificate-authority-data': readFileSync(SERVING_CERT).toString('base64') },
+      },
+    ],
     users: [{ name: 'aiops-admin', user: { token: adminToken() } }],
-    contexts: [{ name: 'aiops-local', context: { cluster: 'aiops-local', user: 'aiops-admin', namespace: loadConfig(withLocalStack()).kubernetes.aiNamespace } }],
+    contexts: [
+      {
+        name: 'aiops-local',
+        context: {
+          cluster: 'aiops-local',
+          user: 'aiops-admin',
+          namespace: loadConfig(withLocalStack()).kubernetes.aiNamespace,
+        },
+      },
+    ],
     'current-context': 'aiops-local',
   };
   writeFileSync(LOCAL_KUBECONFIG, stringify(config), { mode: 0o600 });
@@ -152,7 +176,10 @@ export async function seedLocalCluster(): Promise<void> {
     spec: {
       replicas,
       selector: { matchLabels: { app: name } },
-      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name, image: `wedsync/${name}:1.0.0` }] } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: { containers: [{ name, image: `wedsync/${name}:1.0.0` }] },
+      },
     },
   });
   const wanted = [
@@ -166,12 +193,25 @@ export async function seedLocalCluster(): Promise<void> {
         rules: [
           {
             host: 'api.wedsync.com',
-            http: { paths: [{ path: '/ai/', pathType: 'Prefix', backend: { service: { name: targets.primaryService, port: { number: targets.servicePort } } } }] },
+            http: {
+              paths: [
+                {
+                  path: '/ai/',
+                  pathType: 'Prefix',
+                  backend: { service: { name: targets.primaryService, port: { number: targets.servicePort } } },
+                },
+              ],
+            },
           },
         ],
       },
     },
-    ...targets.configMaps.map((name) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace }, data: { 'model.version': '1.0.0' } })),
+    ...targets.configMaps.map((name) => ({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name, namespace },
+      data: { 'model.version': '1.0.0' },
+    })),
   ];
   for (const obj of wanted) {
     try {

@@ -169,7 +169,8 @@ export async function runInterruptible(command: string, args: string[], options:
       child.once('exit', (c, s) => resolve([c, s]));
     });
     if (interruptedBy) throw new Interrupted(interruptedBy);
-    if (code !== 0) throw new Error(`${command} ${args.join(' ')} ${signal ? `was killed by ${signal}` : `exited ${code}`}`);
+    if (code !== 0)
+      throw new Error(`${command} ${args.join(' ')} ${signal ? `was killed by ${signal}` : `exited ${code}`}`);
   } finally {
     unsubscribe();
   }
@@ -180,7 +181,9 @@ export function run(command: string, args: string[], options: SpawnSyncOptions =
   const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...options });
   if (result.error) throw new Error(`${command}: ${result.error.message}`);
   if (result.status !== 0) {
-    throw new Error(`${command} ${args.join(' ')} exited ${result.status}:\n${result.stdout ?? ''}${result.stderr ?? ''}`);
+    throw new Error(
+      `${command} ${args.join(' ')} exited ${result.status}:\n${result.stdout ?? ''}${result.stderr ?? ''}`,
+    );
   }
   return String(result.stdout ?? '');
 }

@@ -19,7 +19,17 @@ import { startDemoApi, type DemoApi } from './demo-api';
 import { throwIfInterrupted } from './interrupt';
 import { LOCAL_PORTS, localStackSettings, usesDemoApi, withLocalStack } from './local-stack';
 import { ensureDir, ROOT, RUN_DIR } from './paths';
-import { forgetService, isAlive, log, logPath, runningPid, runningServices, spawnService, stopPid, waitFor } from './processes';
+import {
+  forgetService,
+  isAlive,
+  log,
+  logPath,
+  runningPid,
+  runningServices,
+  spawnService,
+  stopPid,
+  waitFor,
+} from './processes';
 import { emptyStackState, localPostgresAdminUrl, SERVICE_NAMES, stackDown, stackUp } from './stack';
 import { ensureTemporalCli } from './tools';
 
@@ -64,7 +74,8 @@ export function claimStart(): { release: () => void } {
   writeFileSync(START_FILE, String(process.pid));
   return {
     release: () => {
-      if (existsSync(START_FILE) && readFileSync(START_FILE, 'utf8').trim() === String(process.pid)) rmSync(START_FILE, { force: true });
+      if (existsSync(START_FILE) && readFileSync(START_FILE, 'utf8').trim() === String(process.pid))
+        rmSync(START_FILE, { force: true });
     },
   };
 }
@@ -176,7 +187,10 @@ export async function bringUp(options: BringUpOptions): Promise<Session> {
     // A worker left over from an earlier start may run older code: replace it.
     const stale = runningPid('worker');
     if (stale !== undefined) await stopPid(stale, 'SIGTERM', workerStopMs);
-    const workerPid = spawnService('worker', process.execPath, [join(ROOT, 'dist', 'src', 'workers', 'main.js')], { cwd: ROOT, env });
+    const workerPid = spawnService('worker', process.execPath, [join(ROOT, 'dist', 'src', 'workers', 'main.js')], {
+      cwd: ROOT,
+      env,
+    });
     await waitFor('worker', () => workerPolling(client, config), { timeoutMs: 120_000, pid: workerPid });
     log(`worker is polling task queue ${config.temporal.taskQueue} (pid ${workerPid})`);
 
@@ -188,7 +202,9 @@ export async function bringUp(options: BringUpOptions): Promise<Session> {
     writeFileSync(SESSION_FILE, JSON.stringify(info, null, 2));
     return { config, env, info, stop };
   } catch (err) {
-    await stop().catch((stopErr: unknown) => log(`could not stop everything: ${stopErr instanceof Error ? stopErr.message : String(stopErr)}`));
+    await stop().catch((stopErr: unknown) =>
+      log(`could not stop everything: ${stopErr instanceof Error ? stopErr.message : String(stopErr)}`),
+    );
     throw err;
   }
 }

@@ -9,11 +9,31 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Interrupted, throwIfInterrupted } from './interrupt';
-import { endpointsSetByOperator, LOCAL_CREDENTIALS, LOCAL_PORTS, localStackSettings, writeLocalStackFile } from './local-stack';
+import {
+  endpointsSetByOperator,
+  LOCAL_CREDENTIALS,
+  LOCAL_PORTS,
+  localStackSettings,
+  writeLocalStackFile,
+} from './local-stack';
 import { DATA_DIR, ensureDir } from './paths';
 import { forgetService, log, portOpen, run, runningPid, spawnService, stopPid, waitFor } from './processes';
-import { etcdArgs, kubeApiserverArgs, kubeApiserverReady, prepareKubeFiles, seedLocalCluster, writeLocalKubeconfig } from './kube-local';
-import { ensureDebianPackages, ensureEtcd, ensureKubeApiserver, ensureMinio, ensureTemporalCli, POSTGRES_BIN } from './tools';
+import {
+  etcdArgs,
+  kubeApiserverArgs,
+  kubeApiserverReady,
+  prepareKubeFiles,
+  seedLocalCluster,
+  writeLocalKubeconfig,
+} from './kube-local';
+import {
+  ensureDebianPackages,
+  ensureEtcd,
+  ensureKubeApiserver,
+  ensureMinio,
+  ensureTemporalCli,
+  POSTGRES_BIN,
+} from './tools';
 
 export type ServiceName = 'temporal' | 'postgres' | 'redis' | 's3' | 'kubernetes' | 'etcd';
 /** Stop order: dependants first. */
@@ -59,26 +79,40 @@ const services: Record<ServiceName, Service> = {
     async start() {
       const dir = ensureDir(join(DATA_DIR, 'temporal'));
       return spawnService('temporal', await ensureTemporalCli(), [
-        'server', 'start-dev',
-        '--ip', '127.0.0.1',
-        '--port', String(LOCAL_PORTS.temporal),
-        '--ui-ip', '127.0.0.1',
-        '--ui-port', String(LOCAL_PORTS.temporalUi),
-        '--db-filename', join(dir, 'temporal.db'),
+        'server',
+        'start-dev',
+        '--ip',
+        '127.0.0.1',
+        '--port',
+        String(LOCAL_PORTS.temporal),
+        '--ui-ip',
+        '127.0.0.1',
+        '--ui-port',
+        String(LOCAL_PORTS.temporalUi),
+        '--db-filename',
+        join(dir, 'temporal.db'),
         // WAL with synchronous=NORMAL survives a crash of any process (an OS crash may lose the last commits);
         // it carries the crisis benchmark from 5 to 13 crises/s on two cores.
-        '--sqlite-pragma', 'journal_mode=wal',
-        '--sqlite-pragma', 'synchronous=normal',
+        '--sqlite-pragma',
+        'journal_mode=wal',
+        '--sqlite-pragma',
+        'synchronous=normal',
         // An activity scheduled by a workflow task goes straight back to the worker that completed it, without a
         // trip through matching and its own persisted start (off by default in this server version).
-        '--dynamic-config-value', 'system.enableActivityEagerExecution=true',
-        '--namespace', 'default',
-        '--log-level', 'warn',
+        '--dynamic-config-value',
+        'system.enableActivityEagerExecution=true',
+        '--namespace',
+        'default',
+        '--log-level',
+        'warn',
       ]);
     },
     ready: async () =>
       (await portOpen(LOCAL_PORTS.temporal)) &&
-      fetch(`http://127.0.0.1:${LOCAL_PORTS.temporalUi}/`).then((r) => r.ok, () => false),
+      fetch(`http://127.0.0.1:${LOCAL_PORTS.temporalUi}/`).then(
+        (r) => r.ok,
+        () => false,
+      ),
     stopSignal: 'SIGTERM',
   },
   postgres: {
@@ -93,17 +127,29 @@ const services: Record<ServiceName, Service> = {
         const pwfile = join(DATA_DIR, 'run', 'pg-admin-password');
         writeFileSync(pwfile, POSTGRES_ADMIN.password, { mode: 0o600 });
         const [cmd, args] = asPostgresUser(join(POSTGRES_BIN, 'initdb'), [
-          '-D', dir, '-U', POSTGRES_ADMIN.user, `--pwfile=${pwfile}`,
-          '--auth-host=scram-sha-256', '--auth-local=scram-sha-256', '--encoding=UTF8', '--locale=C.UTF-8',
+          '-D',
+          dir,
+          '-U',
+          POSTGRES_ADMIN.user,
+          `--pwfile=${pwfile}`,
+          '--auth-host=scram-sha-256',
+          '--auth-local=scram-sha-256',
+          '--encoding=UTF8',
+          '--locale=C.UTF-8',
         ]);
         run(cmd, args);
       }
       const [cmd, args] = asPostgresUser(join(POSTGRES_BIN, 'postgres'), [
-        '-D', dir,
-        '-c', 'listen_addresses=127.0.0.1',
-        '-p', String(LOCAL_PORTS.postgres),
-        '-c', 'unix_socket_directories=',
-        '-c', 'max_connections=200',
+        '-D',
+        dir,
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-p',
+        String(LOCAL_PORTS.postgres),
+        '-c',
+        'unix_socket_directories=',
+        '-c',
+        'max_connections=200',
       ]);
       return spawnService('postgres', cmd, args);
     },
@@ -118,12 +164,18 @@ const services: Record<ServiceName, Service> = {
     async start() {
       const dir = ensureDir(join(DATA_DIR, 'redis'));
       return spawnService('redis', 'redis-server', [
-        '--bind', '127.0.0.1',
-        '--port', String(LOCAL_PORTS.redis),
-        '--dir', dir,
-        '--appendonly', 'yes',
-        '--daemonize', 'no',
-        '--protected-mode', 'yes',
+        '--bind',
+        '127.0.0.1',
+        '--port',
+        String(LOCAL_PORTS.redis),
+        '--dir',
+        dir,
+        '--appendonly',
+        'yes',
+        '--daemonize',
+        'no',
+        '--protected-mode',
+        'yes',
       ]);
     },
     ready: () => portOpen(LOCAL_PORTS.redis),
@@ -136,17 +188,26 @@ const services: Record<ServiceName, Service> = {
     async start() {
       const dir = ensureDir(join(DATA_DIR, 's3'));
       const address = `127.0.0.1:${LOCAL_PORTS.s3}`;
-      return spawnService('s3', await ensureMinio(), ['server', dir, '--address', address, '--console-address', `127.0.0.1:${LOCAL_PORTS.s3Console}`, '--quiet'], {
-        env: {
-          ...process.env,
-          MINIO_ROOT_USER: LOCAL_CREDENTIALS.s3AccessKeyId,
-          MINIO_ROOT_PASSWORD: LOCAL_CREDENTIALS.s3SecretAccessKey,
-          MINIO_UPDATE: 'off',
-          MINIO_CALLHOME_ENABLE: 'off',
+      return spawnService(
+        's3',
+        await ensureMinio(),
+        ['server', dir, '--address', address, '--console-address', `127.0.0.1:${LOCAL_PORTS.s3Console}`, '--quiet'],
+        {
+          env: {
+            ...process.env,
+            MINIO_ROOT_USER: LOCAL_CREDENTIALS.s3AccessKeyId,
+            MINIO_ROOT_PASSWORD: LOCAL_CREDENTIALS.s3SecretAccessKey,
+            MINIO_UPDATE: 'off',
+            MINIO_CALLHOME_ENABLE: 'off',
+          },
         },
-      });
+      );
     },
-    ready: () => fetch(`http://127.0.0.1:${LOCAL_PORTS.s3}/minio/health/live`).then((r) => r.ok, () => false),
+    ready: () =>
+      fetch(`http://127.0.0.1:${LOCAL_PORTS.s3}/minio/health/live`).then(
+        (r) => r.ok,
+        () => false,
+      ),
     stopSignal: 'SIGTERM',
   },
   etcd: {
@@ -290,7 +351,8 @@ export async function stackStatus(): Promise<Record<ServiceName, string>> {
       continue;
     }
     const pid = runningPid(name);
-    out[name] = pid === undefined ? 'stopped' : (await services[name].ready()) ? `running (pid ${pid})` : `starting (pid ${pid})`;
+    out[name] =
+      pid === undefined ? 'stopped' : (await services[name].ready()) ? `running (pid ${pid})` : `starting (pid ${pid})`;
   }
   return out;
 }

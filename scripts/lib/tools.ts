@@ -3,7 +3,16 @@
  * the user cache directory by version, Debian packages are installed pinned. Every version is pinned here.
  */
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { CACHE_DIR, ensureDir, ROOT, TOOLS_BIN } from './paths';
 import { log, run, runInterruptible, which } from './processes';
@@ -62,7 +71,12 @@ async function goInstall(moduleAtVersion: string, binary: string): Promise<strin
  * has replace directives), into a per-version folder of the user cache, once. The version is the one the
  * wrapper's go.mod requires, so changing the pin there rebuilds.
  */
-async function goInstallFromToolModule(tool: string, requiredModule: string, pkg: string, binary: string): Promise<string> {
+async function goInstallFromToolModule(
+  tool: string,
+  requiredModule: string,
+  pkg: string,
+  binary: string,
+): Promise<string> {
   const moduleDir = join(ROOT, 'tools', tool);
   const goMod = readFileSync(join(moduleDir, 'go.mod'), 'utf8');
   const escaped = requiredModule.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
@@ -85,7 +99,12 @@ async function goInstallFromToolModule(tool: string, requiredModule: string, pkg
 export async function ensureKubeApiserver(): Promise<string> {
   const fromEnv = process.env.KUBE_APISERVER_PATH;
   if (fromEnv) return fromEnv;
-  const built = await goInstallFromToolModule('kube-apiserver', 'k8s.io/kubernetes', 'k8s.io/kubernetes/cmd/kube-apiserver', 'kube-apiserver');
+  const built = await goInstallFromToolModule(
+    'kube-apiserver',
+    'k8s.io/kubernetes',
+    'k8s.io/kubernetes/cmd/kube-apiserver',
+    'kube-apiserver',
+  );
   return linkIntoTools('kube-apiserver', built);
 }
 
@@ -93,7 +112,10 @@ export async function ensureKubeApiserver(): Promise<string> {
 export async function ensureEtcd(): Promise<string> {
   const fromEnv = process.env.ETCD_PATH;
   if (fromEnv) return fromEnv;
-  return linkIntoTools('etcd', await goInstallFromToolModule('etcd', 'go.etcd.io/etcd/server/v3', 'go.etcd.io/etcd/server/v3', 'server'));
+  return linkIntoTools(
+    'etcd',
+    await goInstallFromToolModule('etcd', 'go.etcd.io/etcd/server/v3', 'go.etcd.io/etcd/server/v3', 'server'),
+  );
 }
 
 /** Whether a node version (without the v) is a supported runtime: at least NODE_RUNTIME.minimum, below 25. */
@@ -116,7 +138,9 @@ export function ensureNode(): string {
   const dir = join(CACHE_DIR, `node-${version}-${platform}`);
   const path = join(dir, 'bin', 'node');
   if (existsSync(path)) return path;
-  process.stderr.write(`[aiops] installing Node ${version} (node-${platform} from the npm registry; first run only)...\n`);
+  process.stderr.write(
+    `[aiops] installing Node ${version} (node-${platform} from the npm registry; first run only)...\n`,
+  );
   const work = mkdtempSync(join(ensureDir(CACHE_DIR), `.node-${version}-`));
   try {
     const packed = JSON.parse(
@@ -178,7 +202,14 @@ export async function ensureTimeSkippingServer(): Promise<string> {
   if (!jarsPresent()) {
     if (!which('mvn')) throw new Error('the Temporal test server needs Maven (mvn) to fetch it');
     log(`fetching the Temporal Java test server ${version} with Maven (first run only)...`);
-    await runInterruptible('mvn', ['-B', '-q', '-f', pom, 'dependency:build-classpath', `-Dmdep.outputFile=${classpathFile}`]);
+    await runInterruptible('mvn', [
+      '-B',
+      '-q',
+      '-f',
+      pom,
+      'dependency:build-classpath',
+      `-Dmdep.outputFile=${classpathFile}`,
+    ]);
   }
   const wrapper = join(ensureDir(TOOLS_BIN), 'temporal-test-server');
   writeFileSync(

@@ -16,8 +16,18 @@ export function createAuditActivities({ pool }: AuditDeps) {
     async recordAudit(records: AuditRecord[]): Promise<void> {
       if (!Array.isArray(records)) throw invalidInput('records', 'must be an array');
       for (const record of records) {
-        for (const field of ['eventKey', 'workflowId', 'workflowType', 'runId', 'step', 'actor', 'action', 'outcome'] as const) {
-          if (typeof record[field] !== 'string' || record[field].length === 0) throw invalidInput(field, 'must be a non-empty string');
+        for (const field of [
+          'eventKey',
+          'workflowId',
+          'workflowType',
+          'runId',
+          'step',
+          'actor',
+          'action',
+          'outcome',
+        ] as const) {
+          if (typeof record[field] !== 'string' || record[field].length === 0)
+            throw invalidInput(field, 'must be a non-empty string');
         }
         if (Number.isNaN(Date.parse(record.occurredAt))) throw invalidInput('occurredAt', 'must be an ISO timestamp');
       }

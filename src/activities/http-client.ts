@@ -70,7 +70,11 @@ export async function requestJson(url: string, options: RequestOptions): Promise
     });
   }
   if (response.status === 404) {
-    throw ApplicationFailure.create({ type: FailureType.TargetNotFound, message: `${method} ${url} answered 404`, nonRetryable: true });
+    throw ApplicationFailure.create({
+      type: FailureType.TargetNotFound,
+      message: `${method} ${url} answered 404`,
+      nonRetryable: true,
+    });
   }
   let body: unknown = undefined;
   try {
@@ -80,7 +84,10 @@ export async function requestJson(url: string, options: RequestOptions): Promise
   }
   if (response.status >= 500 || response.status === 429 || response.status === 408) {
     if (options.keepErrorBodies && body !== undefined) return { status: response.status, latencyMs, body };
-    throw ApplicationFailure.create({ type: FailureType.UpstreamUnavailable, message: `${method} ${url} answered ${response.status}` });
+    throw ApplicationFailure.create({
+      type: FailureType.UpstreamUnavailable,
+      message: `${method} ${url} answered ${response.status}`,
+    });
   }
   if (response.status >= 400) {
     throw ApplicationFailure.create({

@@ -144,7 +144,13 @@ export function createHttpActivities(deps: HttpDeps) {
       await wedsyncPost(
         wedsync.crisis.emergencyAlertUrl,
         deps,
-        { type: 'ai_crisis_failure', severity: 'critical', wedding_id: req.weddingId, crisis_type: req.crisisType, crisis_key: key },
+        {
+          type: 'ai_crisis_failure',
+          severity: 'critical',
+          wedding_id: req.weddingId,
+          crisis_type: req.crisisType,
+          crisis_key: key,
+        },
         `${key}/emergency-alert`,
       );
     },
@@ -160,7 +166,12 @@ export function createHttpActivities(deps: HttpDeps) {
       const key = checkCrisisKey(req.crisisKey);
       const url = actionUrls[req.action];
       if (!url) throw invalidInput('action', `must be one of ${CRISIS_ACTIONS.join(', ')}`);
-      await wedsyncPost(url, deps, { crisis_key: key, wedding_id: req.weddingId, action: req.action }, `${key}/${req.action}`);
+      await wedsyncPost(
+        url,
+        deps,
+        { crisis_key: key, wedding_id: req.weddingId, action: req.action },
+        `${key}/${req.action}`,
+      );
     },
   };
 }

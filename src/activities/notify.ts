@@ -50,7 +50,9 @@ export function createNotifyActivities(deps: NotifyDeps) {
         routing_key: deps.notifications.pagerdutyRoutingKey,
         event_action: action,
         dedup_key: dedupKey,
-        ...(action === 'trigger' ? { payload: { summary: summary.slice(0, 1024), source: 'aiops-runbooks', severity } } : {}),
+        ...(action === 'trigger'
+          ? { payload: { summary: summary.slice(0, 1024), source: 'aiops-runbooks', severity } }
+          : {}),
       },
     });
   }
@@ -100,9 +102,13 @@ export function createNotifyActivities(deps: NotifyDeps) {
      * Notifies one couple once per crisis. A row per (crisis, couple) records a finished send, so a retry after
      * success sends nothing; a retry after a send whose answer was lost repeats the same Idempotency-Key.
      */
-    async notifyCouple(req: { crisisKey: string; activeCrisisId: number }): Promise<{ sent: boolean; alreadySent: boolean }> {
+    async notifyCouple(req: {
+      crisisKey: string;
+      activeCrisisId: number;
+    }): Promise<{ sent: boolean; alreadySent: boolean }> {
       const key = checkCrisisKey(req.crisisKey);
-      if (!Number.isSafeInteger(req.activeCrisisId) || req.activeCrisisId < 1) throw invalidInput('activeCrisisId', 'must be a positive integer');
+      if (!Number.isSafeInteger(req.activeCrisisId) || req.activeCrisisId < 1)
+        throw invalidInput('activeCrisisId', 'must be a positive integer');
       const claim = await deps.pool.query<{ status: string }>(
         `INSERT INTO crisis_notifications (crisis_key, active_crisis_id, status, attempts)
          VALUES ($1, $2, 'sending', 1)

@@ -3,7 +3,12 @@ import type { Redis } from 'ioredis';
 import { activityInfo, Context, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../contracts/failures';
-import { validatePurgeInput, type PurgeCacheInput, type PurgeCacheResult, type PurgeProgress } from '../contracts/maintenance';
+import {
+  validatePurgeInput,
+  type PurgeCacheInput,
+  type PurgeCacheResult,
+  type PurgeProgress,
+} from '../contracts/maintenance';
 import type { DependencyProbe } from '../contracts/probes';
 
 export interface RedisDeps {
@@ -45,7 +50,9 @@ function readPurgeCheckpoint(details: unknown): PurgeProgress | undefined {
  * lay their cursors out otherwise, and get a single lane.
  */
 export function purgeLanes(info: Record<string, string>): number {
-  const otherServer = Object.keys(info).some((k) => k.endsWith('_version') && k !== 'redis_version' && k !== 'gcc_version');
+  const otherServer = Object.keys(info).some(
+    (k) => k.endsWith('_version') && k !== 'redis_version' && k !== 'gcc_version',
+  );
   const plainRedis = info.redis_mode === 'standalone' && !otherServer && (info.server_name ?? 'redis') === 'redis';
   return plainRedis ? 4 : 1;
 }
@@ -101,7 +108,12 @@ export function createRedisActivities({ redis }: RedisDeps) {
       let batchesThisAttempt = 0;
       const progress: PurgeProgress = resumed
         ? checkpoint
-        : { cursors: Array.from({ length: await lanesOn(redis) }, (_, i) => String(i)), scanned: 0, removed: 0, batches: 0 };
+        : {
+            cursors: Array.from({ length: await lanesOn(redis) }, (_, i) => String(i)),
+            scanned: 0,
+            removed: 0,
+            batches: 0,
+          };
       const resumedFrom = resumed ? [...progress.cursors] : undefined;
       const result = (): PurgeCacheResult => ({
         pattern: input.pattern,
@@ -163,7 +175,11 @@ export function createRedisActivities({ redis }: RedisDeps) {
         // (briefly) so that the last checkpoint counts them, and a resumed attempt's total stays exact.
         const settle = new Promise((r) => setTimeout(r, UNLINK_SETTLE_MS));
         await Promise.race([Promise.allSettled(lanes).then(() => Promise.allSettled(unlinked)), settle]);
-        if (err instanceof Error && !(err instanceof ApplicationFailure) && !Context.current().cancellationSignal.aborted) {
+        if (
+          err instanceof Error &&
+          !(err instanceof ApplicationFailure) &&
+          !Context.current().cancellationSignal.aborted
+        ) {
           throw ApplicationFailure.create({ type: FailureType.UpstreamUnavailable, message: `Redis: ${err.message}` });
         }
         throw err;
@@ -172,7 +188,6 @@ export function createRedisActivities({ redis }: RedisDeps) {
       }
       return result();
     },
-
 
     /** `redis-cli PING` and seed 000 Issue 4's `redis-cli INFO stats`: reachability and cache hit rate. */
     async probeCache(): Promise<DependencyProbe> {

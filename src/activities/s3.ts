@@ -19,12 +19,16 @@ export function createS3Activities({ s3, buckets }: S3Deps) {
         do {
           const page = await s3.send(new ListObjectsV2Command({ Bucket: buckets.backups, ContinuationToken: token }));
           for (const obj of page.Contents ?? []) {
-            if (obj.Key && obj.LastModified && (!newest || obj.LastModified > newest.at)) newest = { key: obj.Key, at: obj.LastModified };
+            if (obj.Key && obj.LastModified && (!newest || obj.LastModified > newest.at))
+              newest = { key: obj.Key, at: obj.LastModified };
           }
           token = page.IsTruncated ? page.NextContinuationToken : undefined;
         } while (token);
       } catch (err) {
-        throw ApplicationFailure.create({ type: FailureType.UpstreamUnavailable, message: `S3 bucket ${buckets.backups}: ${(err as Error).message}` });
+        throw ApplicationFailure.create({
+          type: FailureType.UpstreamUnavailable,
+          message: `S3 bucket ${buckets.backups}: ${(err as Error).message}`,
+        });
       }
       if (!newest) return { bucket: buckets.backups };
       return {

@@ -23,7 +23,8 @@ export function createTemporalActivities(client: Client, scheduleIds: string[] =
     async reportSkippedRuns(input: { since: string } | { hours: number }): Promise<SkippedRunsSummary[]> {
       // `hours` counts back from this worker's clock, which is the one the server's schedule times are compared with.
       if (input && 'hours' in input) {
-        if (!Number.isInteger(input.hours) || input.hours < 1 || input.hours > 24 * 90) throw invalidInput('hours', 'must be a whole number from 1 to 2160');
+        if (!Number.isInteger(input.hours) || input.hours < 1 || input.hours > 24 * 90)
+          throw invalidInput('hours', 'must be a whole number from 1 to 2160');
         input = { since: new Date(Date.now() - input.hours * 3_600_000).toISOString() };
       }
       const since = typeof input?.since === 'string' ? new Date(input.since) : undefined;

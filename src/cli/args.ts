@@ -35,7 +35,12 @@ export function parseOptions<O extends Options>(argv: string[], options: O, comm
   }
   // `--reason --json` would make "--json" the reason: refuse a value that is itself an option.
   for (const token of parsed.tokens) {
-    if (token.kind === 'option' && typeof token.value === 'string' && token.inlineValue === false && token.value.startsWith('--')) {
+    if (
+      token.kind === 'option' &&
+      typeof token.value === 'string' &&
+      token.inlineValue === false &&
+      token.value.startsWith('--')
+    ) {
       throw new UsageError(`--${token.name} needs a value`);
     }
   }

@@ -40,7 +40,8 @@ export function parseArgs(argv: string[]): Args | 'help' {
   }
   if (values.limit !== undefined) {
     const n = Number(values.limit);
-    if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new UsageError('--limit: must be a whole number from 1 to 10000');
+    if (!Number.isInteger(n) || n < 1 || n > 10_000)
+      throw new UsageError('--limit: must be a whole number from 1 to 10000');
     args.limit = n;
   }
   return args;

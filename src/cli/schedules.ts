@@ -3,7 +3,13 @@
  * of TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE. Exit codes: 0 done, 1 the server refused or failed, 2 bad arguments
  * (the message names the argument), 78 bad configuration.
  */
-import { Client, Connection, ScheduleNotFoundError, type ScheduleDescription, type ScheduleOverlapPolicy } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  ScheduleNotFoundError,
+  type ScheduleDescription,
+  type ScheduleOverlapPolicy,
+} from '@temporalio/client';
 import { loadConfigOrExit } from '../config';
 import { parseOptions, UsageError, wantsHelp } from './args';
 import { registerSchedules } from '../schedules/register';
@@ -87,7 +93,6 @@ export type Command =
   | { name: 'backfill'; id: string; from: Date; to: Date; overlap: ScheduleOverlapPolicy }
   | { name: 'skipped'; id?: string; since: Date; json: boolean };
 
-
 function parseOverlap(value: string): ScheduleOverlapPolicy {
   const name = value.toLowerCase().replace(/_/g, '-');
   if (!(OVERLAP_NAMES as readonly string[]).includes(name)) {
@@ -98,7 +103,10 @@ function parseOverlap(value: string): ScheduleOverlapPolicy {
 
 function parseTime(flag: string, value: string): Date {
   // Date.parse accepts "2026" or "11/20"; an operator backfilling a range should say exactly which instant.
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value) || Number.isNaN(Date.parse(value))) {
+  if (
+    !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value) ||
+    Number.isNaN(Date.parse(value))
+  ) {
     throw new UsageError(`${flag}: "${value}" is not an ISO time with a zone, e.g. 2026-11-20T09:00:00Z`);
   }
   return new Date(value);
@@ -122,7 +130,9 @@ export function parseArgs(argv: string[], now: Date = new Date()): Command | { h
   if (!(name in HELP) || name === 'main') throw new UsageError(`unknown command "${name}" (see --help)`);
   if (wantsHelp(rest)) return { help: HELP[name] };
 
-  const options = Object.fromEntries(OPTIONS[name].map((o) => [o, { type: o === 'json' ? ('boolean' as const) : ('string' as const) }]));
+  const options = Object.fromEntries(
+    OPTIONS[name].map((o) => [o, { type: o === 'json' ? ('boolean' as const) : ('string' as const) }]),
+  );
   const { values, positionals: positional } = parseOptions(rest, options, name);
   const flags = new Map(Object.entries(values).map(([k, v]) => [`--${k}`, v as string | true]));
   const id = (required: boolean) => {
@@ -158,7 +168,8 @@ export function parseArgs(argv: string[], now: Date = new Date()): Command | { h
       const from = parseTime('--from', fromArg);
       const to = parseTime('--to', toArg);
       if (to <= from) throw new UsageError(`--to: ${toArg} is not after --from ${fromArg}`);
-      if (to > now) throw new UsageError(`--to: ${toArg} is in the future; backfill is for past slots (use trigger for now)`);
+      if (to > now)
+        throw new UsageError(`--to: ${toArg} is in the future; backfill is for past slots (use trigger for now)`);
       return { name, id: scheduleId, from, to, overlap: parseOverlap(str('--overlap') ?? 'buffer-all') };
     }
     case 'skipped': {
@@ -185,7 +196,9 @@ async function describeKnown(client: Client, id: string): Promise<ScheduleDescri
     if (!(err instanceof ScheduleNotFoundError)) throw err;
   }
   if (scheduleIds().includes(id)) {
-    throw new UsageError(`schedule "${id}" is in the table but not registered on this server: run \`npm run schedules -- register\``);
+    throw new UsageError(
+      `schedule "${id}" is in the table but not registered on this server: run \`npm run schedules -- register\``,
+    );
   }
   const known = [...new Set([...scheduleIds(), ...(await serverScheduleIds(client))])].sort();
   throw new UsageError(`unknown schedule "${id}"; known: ${known.join(', ')}`);
@@ -268,8 +281,12 @@ async function run(command: Command, client: Client, taskQueue: string): Promise
       return;
     case 'backfill':
       await describeKnown(client, command.id);
-      await client.schedule.getHandle(command.id).backfill({ start: command.from, end: command.to, overlap: command.overlap });
-      out(`${command.id}  backfill requested from ${iso(command.from)} to ${iso(command.to)} (overlap ${command.overlap})`);
+      await client.schedule
+        .getHandle(command.id)
+        .backfill({ start: command.from, end: command.to, overlap: command.overlap });
+      out(
+        `${command.id}  backfill requested from ${iso(command.from)} to ${iso(command.to)} (overlap ${command.overlap})`,
+      );
       return;
     case 'skipped': {
       if (command.id !== undefined) await describeKnown(client, command.id);

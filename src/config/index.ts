@@ -152,7 +152,11 @@ const schema = z.object({
   WORKER_HEALTH_ADDRESS: listenAddress.default('127.0.0.1:28081'),
   // How long running activities may go on after SIGTERM before they are cancelled; the pod's
   // terminationGracePeriodSeconds must cover it plus SHUTDOWN_MARGIN_SECONDS (src/workers/worker.ts).
-  WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int('must be a whole number').min(0, 'must be 0 or more').default(20),
+  WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce
+    .number()
+    .int('must be a whole number')
+    .min(0, 'must be 0 or more')
+    .default(20),
 
   DATABASE_URL: url(['postgres:', 'postgresql:']),
   DATABASE_POOL_MAX: positiveInt.default(10),
@@ -282,9 +286,7 @@ export type { BusinessHours } from './business-hours';
 
 export class ConfigError extends Error {
   constructor(public readonly problems: { variable: string; message: string }[]) {
-    super(
-      `Invalid configuration:\n${problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n')}`,
-    );
+    super(`Invalid configuration:\n${problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n')}`);
     this.name = 'ConfigError';
   }
 }
@@ -294,26 +296,33 @@ function readConfigFile(path: string): Record<string, string> {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ConfigError([{ variable: 'AIOPS_CONFIG_FILE', message: `cannot read ${path}: ${(err as Error).message}` }]);
+    throw new ConfigError([
+      { variable: 'AIOPS_CONFIG_FILE', message: `cannot read ${path}: ${(err as Error).message}` },
+    ]);
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new ConfigError([{ variable: 'AIOPS_CONFIG_FILE', message: `${path} is not valid JSON: ${(err as Error).message}` }]);
+    throw new ConfigError([
+      { variable: 'AIOPS_CONFIG_FILE', message: `${path} is not valid JSON: ${(err as Error).message}` },
+    ]);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new ConfigError([{ variable: 'AIOPS_CONFIG_FILE', message: `${path} must hold a JSON object of VARIABLE: value` }]);
+    throw new ConfigError([
+      { variable: 'AIOPS_CONFIG_FILE', message: `${path} must hold a JSON object of VARIABLE: value` },
+    ]);
   }
   const unknownKeys = Object.keys(parsed).filter((k) => !(k in schema.shape));
   if (unknownKeys.length > 0) {
-    throw new ConfigError(
-      unknownKeys.map((k) => ({ variable: k, message: `unknown setting in ${path}` })),
-    );
+    throw new ConfigError(unknownKeys.map((k) => ({ variable: k, message: `unknown setting in ${path}` })));
   }
   // Structured values (the roster) may be written as JSON in the file; they are parsed like the variable.
   return Object.fromEntries(
-    Object.entries(parsed).map(([k, v]) => [k, typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v)]),
+    Object.entries(parsed).map(([k, v]) => [
+      k,
+      typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v),
+    ]),
   );
 }
 
@@ -377,7 +386,10 @@ function toAppConfig(raw: Raw): AppConfig {
       taskQueue: raw.TEMPORAL_TASK_QUEUE,
       uiUrl: raw.TEMPORAL_UI_URL,
     },
-    worker: { health: splitHostPort(raw.WORKER_HEALTH_ADDRESS), shutdownGraceSeconds: raw.WORKER_SHUTDOWN_GRACE_SECONDS },
+    worker: {
+      health: splitHostPort(raw.WORKER_HEALTH_ADDRESS),
+      shutdownGraceSeconds: raw.WORKER_SHUTDOWN_GRACE_SECONDS,
+    },
     postgres: { url: raw.DATABASE_URL, poolMax: raw.DATABASE_POOL_MAX },
     redis: { url: raw.REDIS_URL },
     s3: {

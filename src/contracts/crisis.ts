@@ -8,7 +8,12 @@ export const CRISIS_TYPES = ['vendor_cancellation', 'venue', 'weather', 'ai_fail
 export type CrisisType = (typeof CRISIS_TYPES)[number];
 
 /** Follow-up Actions (5-30 minutes), each with its configured endpoint. */
-export const CRISIS_ACTIONS = ['emergency-planners', 'vendor-network', 'executive-escalation', 'crisis-communication'] as const;
+export const CRISIS_ACTIONS = [
+  'emergency-planners',
+  'vendor-network',
+  'executive-escalation',
+  'crisis-communication',
+] as const;
 export type CrisisAction = (typeof CRISIS_ACTIONS)[number];
 
 export interface AffectedCouple {

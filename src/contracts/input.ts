@@ -36,12 +36,19 @@ export function optionalObject<T extends z.ZodRawShape>(shape: T) {
 
 /** A whole number within bounds, with the message every input uses. */
 export const wholeNumber = (min: number, max: number) =>
-  z.number({ message: `must be a whole number from ${min} to ${max}` }).int(`must be a whole number from ${min} to ${max}`).min(min, `must be a whole number from ${min} to ${max}`).max(max, `must be a whole number from ${min} to ${max}`);
+  z
+    .number({ message: `must be a whole number from ${min} to ${max}` })
+    .int(`must be a whole number from ${min} to ${max}`)
+    .min(min, `must be a whole number from ${min} to ${max}`)
+    .max(max, `must be a whole number from ${min} to ${max}`);
 
 /** An ISO 8601 date-time such as 2026-11-29T04:00:00Z. */
 export const isoTime = z
   .string({ message: 'must be an ISO 8601 date-time, e.g. 2026-11-29T04:00:00Z' })
-  .refine((s) => /^\d{4}-\d{2}-\d{2}T/.test(s) && !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 date-time, e.g. 2026-11-29T04:00:00Z');
+  .refine(
+    (s) => /^\d{4}-\d{2}-\d{2}T/.test(s) && !Number.isNaN(Date.parse(s)),
+    'must be an ISO 8601 date-time, e.g. 2026-11-29T04:00:00Z',
+  );
 
 /** A Kubernetes object or namespace name (RFC 1123 label). */
 export const dnsLabel = z

@@ -32,7 +32,8 @@ export const purgeCacheInputSchema = optionalObject({
 export type PurgeCacheInput = z.input<typeof purgeCacheInputSchema>;
 export type ValidPurgeInput = z.output<typeof purgeCacheInputSchema>;
 
-export const validatePurgeInput = (raw: unknown): ValidPurgeInput => parseInput(purgeCacheInputSchema, raw, 'purgeCache');
+export const validatePurgeInput = (raw: unknown): ValidPurgeInput =>
+  parseInput(purgeCacheInputSchema, raw, 'purgeCache');
 
 export const retentionInputSchema = optionalObject({
   /** Completed optimisations created before now() minus this many days are deleted. A day at least: 0 would delete today's too. */
@@ -48,7 +49,8 @@ export const retentionInputSchema = optionalObject({
 export type RetentionInput = z.input<typeof retentionInputSchema>;
 export type ValidRetentionInput = z.output<typeof retentionInputSchema>;
 
-export const validateRetentionInput = (raw: unknown): ValidRetentionInput => parseInput(retentionInputSchema, raw, 'pruneOptimizations');
+export const validateRetentionInput = (raw: unknown): ValidRetentionInput =>
+  parseInput(retentionInputSchema, raw, 'pruneOptimizations');
 
 /**
  * The heartbeat checkpoint. The SCAN is split into lanes by the low bits of the cursor (see `purgeLanes`): lane i

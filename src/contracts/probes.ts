@@ -36,8 +36,7 @@ export interface PodSummary {
 }
 
 export type PodListing =
-  | { configured: true; namespace: string; pods: PodSummary[] }
-  | { configured: false; reason: string };
+  { configured: true; namespace: string; pods: PodSummary[] } | { configured: false; reason: string };
 
 export interface DependencyProbe {
   name: 'database' | 'cache' | 'objectStore';
@@ -54,11 +53,8 @@ export interface PodUsage {
 }
 
 export type PodUsageReport =
-  | { available: true; namespace: string; pods: PodUsage[] }
-  | { available: false; reason: string };
+  { available: true; namespace: string; pods: PodUsage[] } | { available: false; reason: string };
 
 /** One check: what it found, or why it could not find it. Failures are data here, not exceptions. */
 export type Check<T> =
-  | { state: 'ok'; result: T }
-  | { state: 'failed'; error: string }
-  | { state: 'skipped'; reason: string };
+  { state: 'ok'; result: T } | { state: 'failed'; error: string } | { state: 'skipped'; reason: string };

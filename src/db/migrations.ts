@@ -110,4 +110,10 @@ export const APP_GRANTS: Record<string, string> = {
 };
 
 /** Tables with a bigserial id whose sequence the role needs for INSERT. */
-export const APP_SEQUENCES = ['wedding_optimizations', 'ai_recommendations', 'ai_feedback', 'active_crises', 'audit_log'];
+export const APP_SEQUENCES = [
+  'wedding_optimizations',
+  'ai_recommendations',
+  'ai_feedback',
+  'active_crises',
+  'audit_log',
+];

@@ -85,7 +85,10 @@ export function classifySlots(evidence: SlotEvidence): { skipped: SkippedRun[]; 
   return { skipped, notStarted };
 }
 
-const toTimestamp = (d: Date) => ({ seconds: Long.fromNumber(Math.floor(d.getTime() / 1000)), nanos: (d.getTime() % 1000) * 1e6 });
+const toTimestamp = (d: Date) => ({
+  seconds: Long.fromNumber(Math.floor(d.getTime() / 1000)),
+  nanos: (d.getTime() % 1000) * 1e6,
+});
 const fromTimestamp = (ts: { seconds?: Long | number | null; nanos?: number | null }) =>
   new Date(Number(ts.seconds ?? 0) * 1000 + Math.floor((ts.nanos ?? 0) / 1e6));
 

@@ -86,8 +86,20 @@ export const SCHEDULES: ScheduleDefinition[] = [
   },
   scrollUniversityChecklist('scrolluniversity-daily-checklist', 'daily', '0 8 * * *', '4 hours', 'daily 08:00 GMT'),
   scrollUniversityChecklist('scrolluniversity-weekly-checklist', 'weekly', '0 8 * * 1', '1 day', 'Mondays 08:00 GMT'),
-  scrollUniversityChecklist('scrolluniversity-monthly-checklist', 'monthly', '0 8 1 * *', '3 days', '1st of the month 08:00 GMT'),
-  scrollUniversityChecklist('scrolluniversity-quarterly-checklist', 'quarterly', '0 8 1 1,4,7,10 *', '7 days', '1 January, April, July, October 08:00 GMT'),
+  scrollUniversityChecklist(
+    'scrolluniversity-monthly-checklist',
+    'monthly',
+    '0 8 1 * *',
+    '3 days',
+    '1st of the month 08:00 GMT',
+  ),
+  scrollUniversityChecklist(
+    'scrolluniversity-quarterly-checklist',
+    'quarterly',
+    '0 8 1 1,4,7,10 *',
+    '7 days',
+    '1 January, April, July, October 08:00 GMT',
+  ),
 ];
 
 export const scheduleIds = (): string[] => SCHEDULES.map((s) => s.scheduleId);

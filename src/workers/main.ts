@@ -35,7 +35,9 @@ async function main(): Promise<number> {
   try {
     await worker.run(); // the SDK starts the graceful shutdown on SIGINT/SIGTERM
   } catch (err) {
-    process.stderr.write(`worker stopped with an error: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.stderr.write(
+      `worker stopped with an error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     code = 1;
   }
   const closed = Promise.allSettled([probes.close(), connection.close(), deps.close()]);
@@ -46,7 +48,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err) => {
-    process.stderr.write(`worker failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.stderr.write(`worker failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);
   },
 );

@@ -34,9 +34,14 @@ async function readiness(worker: Worker, connection: NativeConnection): Promise<
   try {
     // The call's deadline alone does not bound it: with the server gone, reconnecting took 6 s here.
     await Promise.race([
-      connection.withDeadline(Date.now() + TEMPORAL_CHECK_TIMEOUT_MS, () => connection.workflowService.getSystemInfo({})),
+      connection.withDeadline(Date.now() + TEMPORAL_CHECK_TIMEOUT_MS, () =>
+        connection.workflowService.getSystemInfo({}),
+      ),
       new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer in ${TEMPORAL_CHECK_TIMEOUT_MS} ms`)), TEMPORAL_CHECK_TIMEOUT_MS);
+        timer = setTimeout(
+          () => reject(new Error(`no answer in ${TEMPORAL_CHECK_TIMEOUT_MS} ms`)),
+          TEMPORAL_CHECK_TIMEOUT_MS,
+        );
       }),
     ]);
   } catch (err) {

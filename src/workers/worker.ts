@@ -10,20 +10,15 @@ export const WORKFLOW_BUNDLE_PATH = join(__dirname, '..', '..', 'workflow-bundle
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
 /**
- * Worker options, chosen on `npm run bench -- crisis` (500 crises at once against the dev server, README
- * "Benchmark"). On two cores the worker is CPU-bound, about 55 ms of CPU per crisis, most of it the SDK's cost
- * per workflow activation; so more slots or pollers buy nothing: workflow-task slots from 20 to 200,
- * local-activity slots from 100 to 400, 2 to 10 pollers and a sticky poll ratio of 1 all gave the same crises/s
- * within the run-to-run noise (about ±5 %), while every extra slot raised peak memory (550 MiB at 20 workflow-task
- * slots, 750 MiB at 200). The SDK's slot counts stay, written out to be seen.
+ * Worker options, chosen on `npm run bench -- crisis` (README "Benchmark" has the figures). The worker is
+ * CPU-bound, so more slots or pollers buy nothing but memory: the SDK's slot counts stay, written out to be seen.
  */
 export const WORKER_TUNING = {
   maxConcurrentWorkflowTaskExecutions: 40,
   maxConcurrentLocalActivityExecutions: 100,
   maxConcurrentActivityTaskExecutions: 100,
-  // A second thread for workflow activations: 20.7 and 20.8 against 19.6 and 19.7 crises/s in alternating runs,
-  // for 40 MiB more. Entering the workflow sandbox (twice per activation) is the largest cost in the worker's
-  // profile, and with two threads two activations can be in it at once.
+  // A second thread for workflow activations: entering the workflow sandbox (twice per activation) is the largest
+  // cost in the worker's profile, and with two threads two activations can be in it at once.
   workflowThreadPoolSize: 2,
 } satisfies Partial<WorkerOptions>;
 

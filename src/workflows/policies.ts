@@ -67,7 +67,12 @@ export function waitForRollout(deployment: string, timeoutSeconds: number) {
 /** Telling people (Slack, PagerDuty): wherever a workflow pages or messages someone. */
 export const notifications = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10, nonRetryableErrorTypes: [FailureType.InvalidInput] },
+  retry: {
+    initialInterval: '1 second',
+    maximumInterval: '30 seconds',
+    maximumAttempts: 10,
+    nonRetryableErrorTypes: [FailureType.InvalidInput],
+  },
 });
 
 /** The crisis protocol's calls, retried by the server until done. */
@@ -77,7 +82,10 @@ export const urgent = proxyActivities<Activities>({ startToCloseTimeout: '15 sec
  * The crisis protocol's first try of each short call, as a local activity: one attempt, bounded at 2 seconds
  * (waiting for a slot included); a failure worth retrying goes on as the `urgent` activity. Why: crisis/protocol.ts.
  */
-export const firstTry = proxyLocalActivities<Activities>({ scheduleToCloseTimeout: '2 seconds', retry: { maximumAttempts: 1 } });
+export const firstTry = proxyLocalActivities<Activities>({
+  scheduleToCloseTimeout: '2 seconds',
+  retry: { maximumAttempts: 1 },
+});
 
 const heartbeating = (startToCloseTimeout: ActivityOptions['startToCloseTimeout']): ActivityOptions => ({
   startToCloseTimeout,
@@ -102,7 +110,11 @@ export const { analyzeTables } = proxyActivities<Activities>({ startToCloseTimeo
  */
 export const { recordAudit } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: [FailureType.InvalidInput] },
+  retry: {
+    initialInterval: '1 second',
+    maximumInterval: '1 minute',
+    nonRetryableErrorTypes: [FailureType.InvalidInput],
+  },
 });
 
 /** The roster and business hours, read once at the start of every workflow with a gate. */

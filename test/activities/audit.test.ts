@@ -31,7 +31,10 @@ describe('audit log in PostgreSQL', () => {
     const { recordAudit } = createAuditActivities(deps);
     await recordAudit([record(key)]);
     await recordAudit([record(key), record(`${key}/2`)]);
-    const { rows } = await deps.pool.query('SELECT event_key, actor, outcome, duration_ms FROM audit_log WHERE event_key LIKE $1 ORDER BY id', [`${key}%`]);
+    const { rows } = await deps.pool.query(
+      'SELECT event_key, actor, outcome, duration_ms FROM audit_log WHERE event_key LIKE $1 ORDER BY id',
+      [`${key}%`],
+    );
     assert.deepEqual(rows, [
       { event_key: key, actor: 'cto', outcome: 'approve', duration_ms: 1200 },
       { event_key: `${key}/2`, actor: 'cto', outcome: 'approve', duration_ms: 1200 },
@@ -39,11 +42,20 @@ describe('audit log in PostgreSQL', () => {
   });
 
   it('is append-only for the worker role: no UPDATE, no DELETE', async () => {
-    await assert.rejects(deps.pool.query(`UPDATE audit_log SET outcome = 'reject' WHERE workflow_id = 'audit-test'`), /permission denied/);
-    await assert.rejects(deps.pool.query(`DELETE FROM audit_log WHERE workflow_id = 'audit-test'`), /permission denied/);
+    await assert.rejects(
+      deps.pool.query(`UPDATE audit_log SET outcome = 'reject' WHERE workflow_id = 'audit-test'`),
+      /permission denied/,
+    );
+    await assert.rejects(
+      deps.pool.query(`DELETE FROM audit_log WHERE workflow_id = 'audit-test'`),
+      /permission denied/,
+    );
   });
 
   it('refuses a record without an actor, naming the field', async () => {
-    await assert.rejects(createAuditActivities(deps).recordAudit([{ ...record(`k-${randomUUID()}`), actor: '' }]), /actor: must be a non-empty string/);
+    await assert.rejects(
+      createAuditActivities(deps).recordAudit([{ ...record(`k-${randomUUID()}`), actor: '' }]),
+      /actor: must be a non-empty string/,
+    );
   });
 });

@@ -29,7 +29,8 @@ function manifests(namespace: string): KubernetesObject[] {
     .flatMap((f) => parseAllDocuments(readFileSync(join(K8S_DIR, f), 'utf8')).map((d) => d.toJS() as KubernetesObject))
     .map((obj) => {
       obj.metadata = { ...obj.metadata, namespace };
-      for (const subject of (obj as { subjects?: { namespace?: string }[] }).subjects ?? []) subject.namespace = namespace;
+      for (const subject of (obj as { subjects?: { namespace?: string }[] }).subjects ?? [])
+        subject.namespace = namespace;
       return obj;
     });
 }
@@ -60,7 +61,13 @@ describe('k8s/ manifests', () => {
   it('are accepted by the API server (server-side dry run)', async () => {
     const objects = c.k8s.KubernetesObjectApi.makeApiClient(c.kc);
     const all = manifests(c.namespace);
-    assert.deepEqual(all.map((o) => o.kind).sort(), ['Deployment', 'HorizontalPodAutoscaler', 'Role', 'RoleBinding', 'ServiceAccount']);
+    assert.deepEqual(all.map((o) => o.kind).sort(), [
+      'Deployment',
+      'HorizontalPodAutoscaler',
+      'Role',
+      'RoleBinding',
+      'ServiceAccount',
+    ]);
     for (const obj of all) await objects.create(obj, undefined, 'All');
   });
 });
@@ -74,7 +81,9 @@ describe('the worker Role in k8s/worker-rbac.yaml', () => {
   before(async () => {
     c = await testCluster('aiops-rbac');
     const objects = c.k8s.KubernetesObjectApi.makeApiClient(c.kc);
-    for (const obj of manifests(c.namespace).filter((o) => ['ServiceAccount', 'Role', 'RoleBinding'].includes(o.kind!))) {
+    for (const obj of manifests(c.namespace).filter((o) =>
+      ['ServiceAccount', 'Role', 'RoleBinding'].includes(o.kind!),
+    )) {
       await objects.create(obj);
     }
     workerKc = await serviceAccountKubeConfig(c, 'aiops-runbooks-worker');
@@ -89,7 +98,21 @@ describe('the worker Role in k8s/worker-rbac.yaml', () => {
       namespace: c.namespace,
       body: {
         metadata: { name: 'ai-ingress' },
-        spec: { rules: [{ http: { paths: [{ path: '/ai/', pathType: 'Prefix', backend: { service: { name: 'ai-optimization-engine', port: { number: 80 } } } }] } }] },
+        spec: {
+          rules: [
+            {
+              http: {
+                paths: [
+                  {
+                    path: '/ai/',
+                    pathType: 'Prefix',
+                    backend: { service: { name: 'ai-optimization-engine', port: { number: 80 } } },
+                  },
+                ],
+              },
+            },
+          ],
+        },
       },
     });
   });
@@ -121,8 +144,14 @@ describe('the worker Role in k8s/worker-rbac.yaml', () => {
   it('grants nothing more: the same token may not read Secrets or delete a Deployment', async () => {
     const core = workerKc.makeApiClient(c.k8s.CoreV1Api);
     const apps = workerKc.makeApiClient(c.k8s.AppsV1Api);
-    await assert.rejects(core.listNamespacedSecret({ namespace: c.namespace }), (err: { code?: number }) => err.code === 403);
-    await assert.rejects(apps.deleteNamespacedDeployment({ name: 'ai-optimization-engine', namespace: c.namespace }), (err: { code?: number }) => err.code === 403);
+    await assert.rejects(
+      core.listNamespacedSecret({ namespace: c.namespace }),
+      (err: { code?: number }) => err.code === 403,
+    );
+    await assert.rejects(
+      apps.deleteNamespacedDeployment({ name: 'ai-optimization-engine', namespace: c.namespace }),
+      (err: { code?: number }) => err.code === 403,
+    );
   });
 
   it('turns a refusal by RBAC into a NotAuthorized failure that is not retried', async () => {

@@ -83,16 +83,23 @@ describe('Kubernetes activities against a real API server', () => {
     it('fails without retries when the deployment reports ProgressDeadlineExceeded', async () => {
       const name = 'ai-optimization-engine';
       await recordProgressDeadlineExceeded(c, name);
-      const err = await failure(runIn(new MockActivityEnvironment(), act.waitForRollout, { deployment: name, timeoutSeconds: 30 }));
+      const err = await failure(
+        runIn(new MockActivityEnvironment(), act.waitForRollout, { deployment: name, timeoutSeconds: 30 }),
+      );
       assert.equal(err.type, 'RolloutFailed');
       assert.equal(err.nonRetryable, true);
-      assert.match(err.message, /exceeded its progress deadline: ReplicaSet "ai-optimization-engine-abc" has timed out progressing/);
+      assert.match(
+        err.message,
+        /exceeded its progress deadline: ReplicaSet "ai-optimization-engine-abc" has timed out progressing/,
+      );
     });
 
     it('fails when the rollout is not finished in the time given', async () => {
       const name = 'ai-optimization-engine';
       await recordRolloutHalfway(c, name);
-      const err = await failure(runIn(new MockActivityEnvironment(), act.waitForRollout, { deployment: name, timeoutSeconds: 1 }));
+      const err = await failure(
+        runIn(new MockActivityEnvironment(), act.waitForRollout, { deployment: name, timeoutSeconds: 1 }),
+      );
       assert.equal(err.type, 'RolloutFailed');
       assert.match(err.message, /did not finish rolling out within 1s: 1 of 2 new replicas have been updated/);
     });
@@ -122,7 +129,7 @@ describe('Kubernetes activities against a real API server', () => {
       );
     });
 
-    it('restores the previous revision\'s pod template, and a repeat changes nothing', async () => {
+    it("restores the previous revision's pod template, and a repeat changes nothing", async () => {
       const undo = await act.rolloutUndo({ deployment: name });
       assert.deepEqual([undo.fromRevision, undo.toRevision, undo.changed], [2, 1, true]);
       const d = await c.apps.readNamespacedDeployment({ name, namespace: c.namespace });
@@ -164,7 +171,10 @@ describe('Kubernetes activities against a real API server', () => {
 
   describe('pods', () => {
     before(async () => {
-      await createPod(c, 'ai-optimization-engine-7d9f-a1', { node: node.node, labels: { app: 'ai-optimization-engine' } });
+      await createPod(c, 'ai-optimization-engine-7d9f-a1', {
+        node: node.node,
+        labels: { app: 'ai-optimization-engine' },
+      });
       await createPod(c, 'other-pod', { node: node.node, labels: { app: 'other' } });
     });
 
@@ -177,11 +187,20 @@ describe('Kubernetes activities against a real API server', () => {
       );
     });
 
-    it('reads the last lines of a pod\'s log through the API server', async () => {
-      node.setLog(c.namespace, 'ai-optimization-engine-7d9f-a1', 'run', ['boot', 'loading model', 'ready', 'request 1', 'request 2']);
+    it("reads the last lines of a pod's log through the API server", async () => {
+      node.setLog(c.namespace, 'ai-optimization-engine-7d9f-a1', 'run', [
+        'boot',
+        'loading model',
+        'ready',
+        'request 1',
+        'request 2',
+      ]);
       const logs = await act.podLogs({ pod: 'ai-optimization-engine-7d9f-a1', tailLines: 2 });
       assert.deepEqual(logs.lines, ['request 1', 'request 2']);
-      assert.deepEqual(node.requests.at(-1), { path: `/containerLogs/${c.namespace}/ai-optimization-engine-7d9f-a1/run`, tailLines: 2 });
+      assert.deepEqual(node.requests.at(-1), {
+        path: `/containerLogs/${c.namespace}/ai-optimization-engine-7d9f-a1/run`,
+        tailLines: 2,
+      });
     });
 
     it('fails without retries for a pod that does not exist', async () => {
@@ -211,7 +230,15 @@ describe('Kubernetes activities against a real API server', () => {
             rules: [
               {
                 host: 'api.wedsync.com',
-                http: { paths: [{ path: '/ai/', pathType: 'Prefix', backend: { service: { name: 'ai-optimization-engine', port: { number: 80 } } } }] },
+                http: {
+                  paths: [
+                    {
+                      path: '/ai/',
+                      pathType: 'Prefix',
+                      backend: { service: { name: 'ai-optimization-engine', port: { number: 80 } } },
+                    },
+                  ],
+                },
               },
             ],
           },
@@ -248,7 +275,10 @@ describe('Kubernetes activities against a real API server', () => {
 
   describe('applyConfigMap and getConfigMap', () => {
     it('creates, then updates, the model config; reads it back', async () => {
-      const created = await act.applyConfigMap({ name: 'ai-model-config', data: { 'model.version': '2.3.0', threshold: '0.8' } });
+      const created = await act.applyConfigMap({
+        name: 'ai-model-config',
+        data: { 'model.version': '2.3.0', threshold: '0.8' },
+      });
       assert.equal(created.created, true);
       const updated = await act.applyConfigMap({ name: 'ai-model-config', data: { 'model.version': '2.4.0' } });
       assert.equal(updated.created, false);
@@ -271,7 +301,12 @@ describe('Kubernetes activities against a real API server', () => {
   });
 
   describe('runJob and waitForJob', () => {
-    const spec = { name: 'retrain-2026-11', image: 'wedsync/trainer:3.1.0', args: ['--month', '2026-11'], env: { EPOCHS: '10' } };
+    const spec = {
+      name: 'retrain-2026-11',
+      image: 'wedsync/trainer:3.1.0',
+      args: ['--month', '2026-11'],
+      env: { EPOCHS: '10' },
+    };
 
     it('creates the Job once: a repeat finds it, a different spec under the same name is refused', async () => {
       const first = await act.runJob(spec);
@@ -293,22 +328,36 @@ describe('Kubernetes activities against a real API server', () => {
       assert.equal(done.durationSeconds, 90);
     });
 
-    it('fails without retries when the Job fails, with the failed pod\'s log in the error', async () => {
+    it("fails without retries when the Job fails, with the failed pod's log in the error", async () => {
       await act.runJob({ name: 'evaluate-2026-11', image: 'wedsync/trainer:3.1.0' });
-      await createPod(c, 'evaluate-2026-11-x7k2p', { node: node.node, labels: { 'job-name': 'evaluate-2026-11' }, phase: 'Failed' });
+      await createPod(c, 'evaluate-2026-11-x7k2p', {
+        node: node.node,
+        labels: { 'job-name': 'evaluate-2026-11' },
+        phase: 'Failed',
+      });
       node.setLog(c.namespace, 'evaluate-2026-11-x7k2p', 'run', ['epoch 1', 'CUDA out of memory']);
       await recordJobFinished(c, 'evaluate-2026-11', 'failed');
-      const err = await failure(runIn(new MockActivityEnvironment(), act.waitForJob, { name: 'evaluate-2026-11', timeoutSeconds: 30 }));
+      const err = await failure(
+        runIn(new MockActivityEnvironment(), act.waitForJob, { name: 'evaluate-2026-11', timeoutSeconds: 30 }),
+      );
       assert.equal(err.type, 'JobFailed');
       assert.equal(err.nonRetryable, true);
-      assert.match(err.message, /failed \(BackoffLimitExceeded: .*\); last log lines of evaluate-2026-11-x7k2p:\nepoch 1\nCUDA out of memory/);
+      assert.match(
+        err.message,
+        /failed \(BackoffLimitExceeded: .*\); last log lines of evaluate-2026-11-x7k2p:\nepoch 1\nCUDA out of memory/,
+      );
     });
 
     it('fails when the Job does not finish in the time given', async () => {
       await act.runJob({ name: 'stuck-2026-11', image: 'wedsync/trainer:3.1.0' });
-      const err = await failure(runIn(new MockActivityEnvironment(), act.waitForJob, { name: 'stuck-2026-11', timeoutSeconds: 1 }));
+      const err = await failure(
+        runIn(new MockActivityEnvironment(), act.waitForJob, { name: 'stuck-2026-11', timeoutSeconds: 1 }),
+      );
       assert.equal(err.type, 'JobFailed');
-      assert.match(err.message, /did not finish within 1s; last log lines of its pod:\n\(no pod of this job was found\)/);
+      assert.match(
+        err.message,
+        /did not finish within 1s; last log lines of its pod:\n\(no pod of this job was found\)/,
+      );
     });
 
     it('refuses a spec without an image, naming the field', async () => {

@@ -10,7 +10,6 @@ import { testConfig, testDeps } from '../helpers/deps';
 import { failure } from '../helpers/failures';
 import { HEALTHY_BODY, HttpReceiver } from '../helpers/http-receiver';
 
-
 describe('HTTP activities against a live endpoint', () => {
   const receiver = new HttpReceiver();
   let http: ReturnType<typeof createHttpActivities>;
@@ -23,7 +22,15 @@ describe('HTTP activities against a live endpoint', () => {
       .route('/bare-503', { status: 503 })
       .route('/denied', { status: 401, body: { error: 'no' } })
       .route('/not-json', { status: 200, body: '<html>' })
-      .route('/errors', { status: 200, body: { errors: [{ message: 'timeout', count: 12 }, { type: 'oom', count: 2 }] } });
+      .route('/errors', {
+        status: 200,
+        body: {
+          errors: [
+            { message: 'timeout', count: 12 },
+            { type: 'oom', count: 2 },
+          ],
+        },
+      });
     const wedsync = {
       ...testConfig().wedsync,
       healthUrls: ['/ok', '/unhealthy', '/bare-503', '/denied', '/not-json', '/gone'].map((p) => receiver.url(p)),
@@ -55,9 +62,10 @@ describe('HTTP activities against a live endpoint', () => {
     assert.equal(bare.type, 'UpstreamUnavailable');
     assert.equal(bare.nonRetryable, false);
     const refused = await failure(
-      createHttpActivities({ wedsync: { ...testConfig().wedsync, healthUrls: ['http://127.0.0.1:9/ai/health'] }, maintenance: testConfig().maintenance }).probeHealth(
-        'http://127.0.0.1:9/ai/health',
-      ),
+      createHttpActivities({
+        wedsync: { ...testConfig().wedsync, healthUrls: ['http://127.0.0.1:9/ai/health'] },
+        maintenance: testConfig().maintenance,
+      }).probeHealth('http://127.0.0.1:9/ai/health'),
     );
     assert.equal(refused.type, 'UpstreamUnavailable');
   });
@@ -108,7 +116,10 @@ describe('dependency probes against the real stack', () => {
 
   it('finds both configured buckets, and reports a missing one as not ok', async () => {
     assert.equal((await createS3Activities(deps).probeObjectStore()).ok, true);
-    const missing = await createS3Activities({ ...deps, buckets: { ...deps.buckets, backups: 'no-such-bucket-aiops' } }).probeObjectStore();
+    const missing = await createS3Activities({
+      ...deps,
+      buckets: { ...deps.buckets, backups: 'no-such-bucket-aiops' },
+    }).probeObjectStore();
     assert.equal(missing.ok, false);
     assert.equal(missing.detail['no-such-bucket-aiops'], false);
   });
@@ -125,13 +136,21 @@ describe('dependency probes against the real stack', () => {
   });
 
   it('says so when no Kubernetes cluster is configured', async () => {
-    const listing = await createKubernetesActivities({ kubeConfig: null, aiNamespace: 'ai-services', targets: testConfig().kubernetes.targets }).listPods();
+    const listing = await createKubernetesActivities({
+      kubeConfig: null,
+      aiNamespace: 'ai-services',
+      targets: testConfig().kubernetes.targets,
+    }).listPods();
     assert.equal(listing.configured, false);
   });
 
   it('rejects a namespace that is not a DNS label, naming the field', async () => {
     const err = await failure(
-      createKubernetesActivities({ kubeConfig: null, aiNamespace: 'ai-services', targets: testConfig().kubernetes.targets }).listPods({ namespace: 'Bad_NS' }),
+      createKubernetesActivities({
+        kubeConfig: null,
+        aiNamespace: 'ai-services',
+        targets: testConfig().kubernetes.targets,
+      }).listPods({ namespace: 'Bad_NS' }),
     );
     assert.equal(err.type, 'InvalidInput');
     assert.match(err.message, /^namespace: /);

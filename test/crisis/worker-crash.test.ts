@@ -73,8 +73,12 @@ describe('a worker killed in the middle of stage 1', () => {
 
     const sentCount = async () =>
       Number(
-        (await deps.pool.query<{ n: string }>(`SELECT count(*) AS n FROM crisis_notifications WHERE crisis_key = $1 AND status = 'sent'`, [workflowId]))
-          .rows[0].n,
+        (
+          await deps.pool.query<{ n: string }>(
+            `SELECT count(*) AS n FROM crisis_notifications WHERE crisis_key = $1 AND status = 'sent'`,
+            [workflowId],
+          )
+        ).rows[0].n,
       );
     const deadline = Date.now() + 60_000;
     while (!receiver.requests.some((r) => r.headers['idempotency-key'] === heldKey) || (await sentCount()) < 3) {

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe } from 'node:test';
-import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  WorkflowUpdateFailedError,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import { weddingDayCrisis } from '../../src/workflows';
 import { crisisStatusQuery, crisisWorkflowId, type CrisisStatus } from '../../src/workflows/crisis/messages';
 import { decideUpdate, decisionSignal } from '../../src/workflows/gates/messages';
@@ -30,17 +35,30 @@ describe('weddingDayCrisis on the time-skipping server with real PostgreSQL', ()
 
   function start(weddingId: string, crisisType = 'vendor_cancellation') {
     const input = { weddingId, crisisType: crisisType as 'vendor_cancellation', reportedBy: 'wedding-support' };
-    return suite.env.client.workflow.start(weddingDayCrisis, { taskQueue: suite.taskQueue, workflowId: crisisWorkflowId(input), args: [input] });
+    return suite.env.client.workflow.start(weddingDayCrisis, {
+      taskQueue: suite.taskQueue,
+      workflowId: crisisWorkflowId(input),
+      args: [input],
+    });
   }
 
-  const waitForStatus = (handle: WorkflowHandle, pred?: (s: CrisisStatus) => boolean) => queryUntil(handle, crisisStatusQuery, pred);
+  const waitForStatus = (handle: WorkflowHandle, pred?: (s: CrisisStatus) => boolean) =>
+    queryUntil(handle, crisisStatusQuery, pred);
 
-  const confirm = (gate: string, by = 'wedding-support') => ({ gate, decision: 'approve' as const, by, reason: 'done, confirmed by phone' });
+  const confirm = (gate: string, by = 'wedding-support') => ({
+    gate,
+    decision: 'approve' as const,
+    by,
+    reason: 'done, confirmed by phone',
+  });
 
   test('runs stage 1 within 5 minutes, escalates stage 2 at 30 minutes, and ends when resolved', async () => {
     const weddingId = uniqueId('w').slice(0, 40);
     const handle = await start(weddingId);
-    const afterStage1 = await waitForStatus(handle, (s) => s.stage === 'stage2' && FOLLOW_UPS.every((a) => s.steps[a] === 'awaiting-confirmation'));
+    const afterStage1 = await waitForStatus(
+      handle,
+      (s) => s.stage === 'stage2' && FOLLOW_UPS.every((a) => s.steps[a] === 'awaiting-confirmation'),
+    );
     assert.equal(afterStage1.stages.stage1.missedDeadline, false);
     assert.deepEqual([...afterStage1.couplesNotified].sort(), [...couples].sort());
     assert.equal(suite.receiver.callsTo(CRISIS_PATHS.alert) >= 1, true);
@@ -55,7 +73,10 @@ describe('weddingDayCrisis on the time-skipping server with real PostgreSQL', ()
     assert.equal(late.escalationTier, 1);
     const escalations = pagerDutyEvents(suite.receiver, beforeDeadline).filter((e) => e.event_action === 'trigger');
     assert.equal(escalations.length, 1, JSON.stringify(escalations));
-    assert.match(escalations[0].payload!.summary, /^\[Platform Engineering on-call\] .*escalated to you \(tier 2\): Wedding-day crisis \S+: stage2 missed its deadline/);
+    assert.match(
+      escalations[0].payload!.summary,
+      /^\[Platform Engineering on-call\] .*escalated to you \(tier 2\): Wedding-day crisis \S+: stage2 missed its deadline/,
+    );
     assert.ok(late.elapsedMs >= 30 * 60_000, `elapsed ${late.elapsedMs}`);
     // Platform Engineering is reached by PagerDuty alone (no Slack handle on the roster).
     assert.deepEqual(slackTexts(suite.receiver, beforeDeadline), []);
@@ -82,7 +103,9 @@ describe('weddingDayCrisis on the time-skipping server with real PostgreSQL', ()
       // The alert keeps retrying through the outage and gets through.
       outage = false;
       await suite.env.sleep('10 minutes');
-      const later = await waitForStatus(handle, (st) => FOLLOW_UPS.every((a) => st.steps[a] === 'awaiting-confirmation'));
+      const later = await waitForStatus(handle, (st) =>
+        FOLLOW_UPS.every((a) => st.steps[a] === 'awaiting-confirmation'),
+      );
       assert.equal(later.steps['emergency-alert'], 'done');
       assert.ok(later.timeline.some((e) => e.event.startsWith('emergency-alert: local attempt failed')));
       assert.ok(later.stages.stage1.completedAt);
@@ -100,7 +123,9 @@ describe('weddingDayCrisis on the time-skipping server with real PostgreSQL', ()
     await waitForStatus(handle, (s) => FOLLOW_UPS.every((a) => s.steps[a] === 'awaiting-confirmation'));
 
     await assert.rejects(
-      handle.executeUpdate(decideUpdate, { args: [{ gate: 'resolve', decision: 'approve', by: 'devops', reason: 'looks fine' }] }),
+      handle.executeUpdate(decideUpdate, {
+        args: [{ gate: 'resolve', decision: 'approve', by: 'devops', reason: 'looks fine' }],
+      }),
       (err: Error) => {
         assert.ok(err instanceof WorkflowUpdateFailedError);
         assert.match(String(err.cause?.message), /by: "devops" may not decide at gate "resolve"/);
@@ -108,7 +133,9 @@ describe('weddingDayCrisis on the time-skipping server with real PostgreSQL', ()
       },
     );
     await rejectsWithCause(
-      handle.executeUpdate(decideUpdate, { args: [{ gate: 'no-such-gate', decision: 'approve', by: 'cto', reason: 'x' }] }),
+      handle.executeUpdate(decideUpdate, {
+        args: [{ gate: 'no-such-gate', decision: 'approve', by: 'cto', reason: 'x' }],
+      }),
       /^gate "no-such-gate" is not open \(open: .*resolve/,
     );
     await handle.signal(decisionSignal, { gate: 'resolve', decision: 'approve', by: 'mallory', reason: 'let me in' });
@@ -116,7 +143,9 @@ describe('weddingDayCrisis on the time-skipping server with real PostgreSQL', ()
     assert.equal(still.stage, 'stage2');
     assert.ok(still.gates.some((g) => g.gate === 'resolve'));
 
-    await handle.executeUpdate(decideUpdate, { args: [{ gate: 'resolve', decision: 'approve', by: 'ai-ops', reason: 'vendor replaced' }] });
+    await handle.executeUpdate(decideUpdate, {
+      args: [{ gate: 'resolve', decision: 'approve', by: 'ai-ops', reason: 'vendor replaced' }],
+    });
     const result = await handle.result();
     assert.equal(result.resolvedBy, 'ai-ops');
 
@@ -140,7 +169,11 @@ describe('weddingDayCrisis on the time-skipping server with real PostgreSQL', ()
     await assert.rejects(start(weddingId), WorkflowExecutionAlreadyStartedError);
 
     const input = { weddingId, crisisType: 'weather' as const };
-    const wrongId = await suite.env.client.workflow.start(weddingDayCrisis, { taskQueue: suite.taskQueue, workflowId: uniqueId('crisis'), args: [input] });
+    const wrongId = await suite.env.client.workflow.start(weddingDayCrisis, {
+      taskQueue: suite.taskQueue,
+      workflowId: uniqueId('crisis'),
+      args: [input],
+    });
     await assert.rejects(wrongId.result(), (err: Error) => {
       assert.ok(err instanceof WorkflowFailedError);
       assert.match(String(err.cause?.message), /^workflowId: must be "wedding-crisis-/);
@@ -153,9 +186,16 @@ describe('weddingDayCrisis on the time-skipping server with real PostgreSQL', ()
 
   test('fails at once, without retry, on a crisis type that is not on the list', async () => {
     const input = { weddingId: 'w-x', crisisType: 'zombies' as never };
-    const handle = await suite.env.client.workflow.start(weddingDayCrisis, { taskQueue: suite.taskQueue, workflowId: 'wedding-crisis-w-x-zombies', args: [input] });
+    const handle = await suite.env.client.workflow.start(weddingDayCrisis, {
+      taskQueue: suite.taskQueue,
+      workflowId: 'wedding-crisis-w-x-zombies',
+      args: [input],
+    });
     await assert.rejects(handle.result(), (err: Error) => {
-      assert.match(String((err as WorkflowFailedError).cause?.message), /^crisisType: must be one of vendor_cancellation/);
+      assert.match(
+        String((err as WorkflowFailedError).cause?.message),
+        /^crisisType: must be one of vendor_cancellation/,
+      );
       return true;
     });
   });

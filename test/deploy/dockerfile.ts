@@ -97,9 +97,18 @@ export function layOut(stages: Stage[], into: string): Map<string, string> {
           break;
         }
         case 'RUN': {
-          const result = spawnSync('sh', ['-c', args], { cwd: dir, env: runEnv(env), encoding: 'utf8', timeout: 300_000 });
+          const result = spawnSync('sh', ['-c', args], {
+            cwd: dir,
+            env: runEnv(env),
+            encoding: 'utf8',
+            timeout: 300_000,
+          });
           if (result.status !== 0) {
-            throw new Error(`Dockerfile stage ${stage.name}: RUN ${args} exited ${result.status}:\n${result.stdout}${result.stderr}`.slice(-4000));
+            throw new Error(
+              `Dockerfile stage ${stage.name}: RUN ${args} exited ${result.status}:\n${result.stdout}${result.stderr}`.slice(
+                -4000,
+              ),
+            );
           }
           break;
         }

@@ -72,7 +72,8 @@ describe('the worker image', () => {
   });
 
   it(`builds and runs on the pinned Node ${NODE_RUNTIME.version}, on Debian (the core bridge has glibc builds only)`, () => {
-    for (const stage of stages) assert.equal(stage.from, `node:${NODE_RUNTIME.version}-bookworm-slim`, `stage ${stage.name}`);
+    for (const stage of stages)
+      assert.equal(stage.from, `node:${NODE_RUNTIME.version}-bookworm-slim`, `stage ${stage.name}`);
   });
 
   it('runs as a non-root user by number, the one the Deployment requires', () => {
@@ -92,7 +93,12 @@ describe('the worker image', () => {
     );
     const deps = stages.find((s) => s.name === copies.find((c) => c.sources.includes('/app/node_modules'))?.from);
     assert.ok(deps, 'node_modules comes from a stage of its own');
-    assert.match(instructions(deps, 'RUN').map((i) => i.args).join('\n'), /npm ci --omit=dev/);
+    assert.match(
+      instructions(deps, 'RUN')
+        .map((i) => i.args)
+        .join('\n'),
+      /npm ci --omit=dev/,
+    );
     assert.equal(instructions(runtime, 'RUN').length, 0, 'nothing is installed or built in the runtime stage');
     assert.deepEqual(JSON.parse(instructions(runtime, 'CMD')[0].args), ['node', 'dist/src/workers/main.js']);
   });

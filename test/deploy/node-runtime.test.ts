@@ -22,10 +22,15 @@ describe('Node 24, the runtime', () => {
   });
 
   it('accepts 24 from its first LTS release, and no other major', () => {
-    assert.deepEqual(
-      ['20.19.0', '22.12.0', '24.10.0', '24.11.0', '24.21.0', '25.0.0', '26.1.0'].map(isSupportedNode),
-      [false, false, false, true, true, false, false],
-    );
+    assert.deepEqual(['20.19.0', '22.12.0', '24.10.0', '24.11.0', '24.21.0', '25.0.0', '26.1.0'].map(isSupportedNode), [
+      false,
+      false,
+      false,
+      true,
+      true,
+      false,
+      false,
+    ]);
   });
 
   it('is what scripts/node24.sh execs the entry scripts on, whatever node is first on PATH', () => {

@@ -9,7 +9,8 @@ import { localPostgresAdminUrl } from '../../scripts/lib/stack';
 const RUNNER_DATABASE = '/aiops_test';
 
 export async function testDatabase(name: string): Promise<string> {
-  if (!/^aiops_test_[a-z0-9_]+$/.test(name)) throw new Error(`test database "${name}" must be named aiops_test_<suite>`);
+  if (!/^aiops_test_[a-z0-9_]+$/.test(name))
+    throw new Error(`test database "${name}" must be named aiops_test_<suite>`);
   const base = new URL(process.env.DATABASE_URL ?? 'postgres://unset/');
   if (base.pathname !== RUNNER_DATABASE) {
     throw new Error(

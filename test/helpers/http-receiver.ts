@@ -41,15 +41,28 @@ export class HttpReceiver {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const path = (req.url ?? '').split('?')[0];
-        const recorded = { method: req.method ?? '', path, headers: req.headers, body: Buffer.concat(chunks).toString() };
+        const recorded = {
+          method: req.method ?? '',
+          path,
+          headers: req.headers,
+          body: Buffer.concat(chunks).toString(),
+        };
         this.requests.push(recorded);
         const scripted = this.routes.get(path);
         void Promise.resolve(
-          typeof scripted === 'function' ? scripted(recorded) : scripted ?? { status: 404, body: { error: 'no route' } },
+          typeof scripted === 'function'
+            ? scripted(recorded)
+            : (scripted ?? { status: 404, body: { error: 'no route' } }),
         ).then((response) => {
           if (res.destroyed) return;
           res.writeHead(response.status, { 'content-type': 'application/json' });
-          res.end(response.body === undefined ? '' : typeof response.body === 'string' ? response.body : JSON.stringify(response.body));
+          res.end(
+            response.body === undefined
+              ? ''
+              : typeof response.body === 'string'
+                ? response.body
+                : JSON.stringify(response.body),
+          );
         });
       });
     });

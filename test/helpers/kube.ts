@@ -88,8 +88,20 @@ export async function recordRolloutComplete(c: TestCluster, name: string): Promi
     readyReplicas: replicas,
     availableReplicas: replicas,
     conditions: [
-      { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', lastUpdateTime: new Date(), lastTransitionTime: new Date() },
-      { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', lastUpdateTime: new Date(), lastTransitionTime: new Date() },
+      {
+        type: 'Available',
+        status: 'True',
+        reason: 'MinimumReplicasAvailable',
+        lastUpdateTime: new Date(),
+        lastTransitionTime: new Date(),
+      },
+      {
+        type: 'Progressing',
+        status: 'True',
+        reason: 'NewReplicaSetAvailable',
+        lastUpdateTime: new Date(),
+        lastTransitionTime: new Date(),
+      },
     ],
   };
   await c.apps.replaceNamespacedDeploymentStatus({ name, namespace: c.namespace, body: d });
@@ -99,7 +111,13 @@ export async function recordRolloutComplete(c: TestCluster, name: string): Promi
 export async function recordRolloutHalfway(c: TestCluster, name: string): Promise<void> {
   const d = await c.apps.readNamespacedDeployment({ name, namespace: c.namespace });
   const replicas = d.spec?.replicas ?? 1;
-  d.status = { observedGeneration: d.metadata?.generation, replicas: replicas + 1, updatedReplicas: 1, readyReplicas: replicas, availableReplicas: replicas };
+  d.status = {
+    observedGeneration: d.metadata?.generation,
+    replicas: replicas + 1,
+    updatedReplicas: 1,
+    readyReplicas: replicas,
+    availableReplicas: replicas,
+  };
   await c.apps.replaceNamespacedDeploymentStatus({ name, namespace: c.namespace, body: d });
 }
 
@@ -129,7 +147,13 @@ export async function recordProgressDeadlineExceeded(c: TestCluster, name: strin
  * What the deployment controller does on each template change: a ReplicaSet owned by the Deployment with the
  * revision annotation, and the Deployment's own revision annotation moved to it.
  */
-export async function recordRevision(c: TestCluster, deployment: string, revision: number, image: string, changeCause?: string) {
+export async function recordRevision(
+  c: TestCluster,
+  deployment: string,
+  revision: number,
+  image: string,
+  changeCause?: string,
+) {
   const d = await c.apps.readNamespacedDeployment({ name: deployment, namespace: c.namespace });
   const hash = `h${revision}${randomBytes(2).toString('hex')}`;
   const template = podTemplate(deployment, image);
@@ -144,13 +168,19 @@ export async function recordRevision(c: TestCluster, deployment: string, revisio
           'deployment.kubernetes.io/revision': String(revision),
           ...(changeCause && { 'kubernetes.io/change-cause': changeCause }),
         },
-        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: deployment, uid: d.metadata!.uid!, controller: true }],
+        ownerReferences: [
+          { apiVersion: 'apps/v1', kind: 'Deployment', name: deployment, uid: d.metadata!.uid!, controller: true },
+        ],
       },
       spec: { replicas: 0, selector: { matchLabels: { app: deployment, 'pod-template-hash': hash } }, template },
     },
   });
   await c.apps.patchNamespacedDeployment(
-    { name: deployment, namespace: c.namespace, body: { metadata: { annotations: { 'deployment.kubernetes.io/revision': String(revision) } } } },
+    {
+      name: deployment,
+      namespace: c.namespace,
+      body: { metadata: { annotations: { 'deployment.kubernetes.io/revision': String(revision) } } },
+    },
     c.k8s.setHeaderOptions('Content-Type', c.k8s.PatchStrategy.MergePatch),
   );
 }
@@ -167,16 +197,42 @@ export async function recordJobFinished(c: TestCluster, name: string, outcome: '
           completionTime: now,
           succeeded: 1,
           conditions: [
-            { type: 'SuccessCriteriaMet', status: 'True', reason: 'CompletionsReached', lastTransitionTime: now, lastProbeTime: now },
-            { type: 'Complete', status: 'True', reason: 'CompletionsReached', lastTransitionTime: now, lastProbeTime: now },
+            {
+              type: 'SuccessCriteriaMet',
+              status: 'True',
+              reason: 'CompletionsReached',
+              lastTransitionTime: now,
+              lastProbeTime: now,
+            },
+            {
+              type: 'Complete',
+              status: 'True',
+              reason: 'CompletionsReached',
+              lastTransitionTime: now,
+              lastProbeTime: now,
+            },
           ],
         }
       : {
           startTime: started,
           failed: 1,
           conditions: [
-            { type: 'FailureTarget', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit', lastTransitionTime: now, lastProbeTime: now },
-            { type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit', lastTransitionTime: now, lastProbeTime: now },
+            {
+              type: 'FailureTarget',
+              status: 'True',
+              reason: 'BackoffLimitExceeded',
+              message: 'Job has reached the specified backoff limit',
+              lastTransitionTime: now,
+              lastProbeTime: now,
+            },
+            {
+              type: 'Failed',
+              status: 'True',
+              reason: 'BackoffLimitExceeded',
+              message: 'Job has reached the specified backoff limit',
+              lastTransitionTime: now,
+              lastProbeTime: now,
+            },
           ],
         };
   await c.batch.replaceNamespacedJobStatus({ name, namespace: c.namespace, body: job });
@@ -219,7 +275,10 @@ export async function startNodeLogEndpoint(c: TestCluster): Promise<NodeLogEndpo
   const node = `${c.namespace}-node`;
   await c.core.createNode({ body: { metadata: { name: node } } });
   const created = await c.core.readNode({ name: node });
-  created.status = { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], daemonEndpoints: { kubeletEndpoint: { Port: port } } };
+  created.status = {
+    addresses: [{ type: 'InternalIP', address: '127.0.0.1' }],
+    daemonEndpoints: { kubeletEndpoint: { Port: port } },
+  };
   await c.core.replaceNodeStatus({ name: node, body: created });
   return {
     node,
@@ -240,7 +299,10 @@ export async function createPod(
 ): Promise<void> {
   await c.core.createNamespacedPod({
     namespace: c.namespace,
-    body: { metadata: { name, labels: options.labels }, spec: { nodeName: options.node, containers: [{ name: 'run', image: 'wedsync/ai:1.0.0' }] } },
+    body: {
+      metadata: { name, labels: options.labels },
+      spec: { nodeName: options.node, containers: [{ name: 'run', image: 'wedsync/ai:1.0.0' }] },
+    },
   });
   const pod = await c.core.readNamespacedPod({ name, namespace: c.namespace });
   pod.status = { phase: options.phase ?? 'Running' };

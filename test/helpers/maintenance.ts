@@ -48,10 +48,21 @@ export async function countOptimizations(pool: Pool): Promise<OptimizationFixtur
   return { eligible: Number(rows[0].eligible), total: Number(rows[0].total) };
 }
 
-export const DAILY_METRICS = { requests: 1200, response_time_ms: 800, accuracy_rate: 0.91, availability: 0.9995, error_rate: 0.002, queue_length: 3 };
+export const DAILY_METRICS = {
+  requests: 1200,
+  response_time_ms: 800,
+  accuracy_rate: 0.91,
+  availability: 0.9995,
+  error_rate: 0.002,
+  queue_length: 3,
+};
 
 /** The WedSync endpoints the maintenance runbooks read, served by the suite's receiver, and the file's own stores. */
-export function maintenanceSettings(r: HttpReceiver, stores: { databaseUrl: string; redisDb: number }, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+export function maintenanceSettings(
+  r: HttpReceiver,
+  stores: { databaseUrl: string; redisDb: number },
+  extra: NodeJS.ProcessEnv = {},
+): NodeJS.ProcessEnv {
   r.route('/ai/metrics/daily', { status: 200, body: DAILY_METRICS });
   r.route('/api/cost-optimization/budget/status', { status: 200, body: { spent: 300, budget: 1000 } });
   return {

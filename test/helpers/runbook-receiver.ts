@@ -45,7 +45,10 @@ export const slackTexts = (r: HttpReceiver, after = 0): string[] =>
     .filter((q) => q.path === CRISIS_PATHS.slack)
     .map((q) => JSON.parse(q.body).text as string);
 
-export const pagerDutyEvents = (r: HttpReceiver, after = 0): { event_action: string; dedup_key: string; payload?: { summary: string } }[] =>
+export const pagerDutyEvents = (
+  r: HttpReceiver,
+  after = 0,
+): { event_action: string; dedup_key: string; payload?: { summary: string } }[] =>
   r.requests
     .slice(after)
     .filter((q: RecordedRequest) => q.path === CRISIS_PATHS.pagerduty)

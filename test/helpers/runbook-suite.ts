@@ -27,13 +27,20 @@ export interface RunbookSuite {
  */
 export function runbookSuite(
   database: string,
-  settings: (receiver: HttpReceiver, databaseUrl: string) => Promise<NodeJS.ProcessEnv> | NodeJS.ProcessEnv = () => ({}),
+  settings: (
+    receiver: HttpReceiver,
+    databaseUrl: string,
+  ) => Promise<NodeJS.ProcessEnv> | NodeJS.ProcessEnv = () => ({}),
 ): RunbookSuite {
   const suite = {} as RunbookSuite;
   before(async () => {
     suite.receiver = await startRunbookReceiver();
     const databaseUrl = await testDatabase(database);
-    suite.deps = await testDeps({ ...receiverEnv(suite.receiver), DATABASE_URL: databaseUrl, ...(await settings(suite.receiver, databaseUrl)) });
+    suite.deps = await testDeps({
+      ...receiverEnv(suite.receiver),
+      DATABASE_URL: databaseUrl,
+      ...(await settings(suite.receiver, databaseUrl)),
+    });
   });
   after(async () => {
     await suite.deps?.close();

@@ -1,5 +1,10 @@
 /** Every wait in a test has a deadline: polls until `probe` satisfies `pred`, or fails naming what never came. */
-export async function waitUntil<T>(what: string, probe: () => Promise<T> | T, pred: (v: T) => boolean = Boolean, timeoutMs = 30_000): Promise<T> {
+export async function waitUntil<T>(
+  what: string,
+  probe: () => Promise<T> | T,
+  pred: (v: T) => boolean = Boolean,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let value = await probe();
   while (!pred(value)) {
@@ -11,7 +16,10 @@ export async function waitUntil<T>(what: string, probe: () => Promise<T> | T, pr
 }
 
 /** Resolves when the child process exits, or fails after `timeoutMs`. */
-export function exited(child: { once(event: 'exit', fn: () => void): unknown; exitCode: number | null; signalCode: string | null }, timeoutMs = 30_000): Promise<void> {
+export function exited(
+  child: { once(event: 'exit', fn: () => void): unknown; exitCode: number | null; signalCode: string | null },
+  timeoutMs = 30_000,
+): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the process did not exit within ${timeoutMs} ms`)), timeoutMs);

@@ -3,7 +3,12 @@ import { after, describe } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
 import { incidentResponse } from '../../src/workflows';
 import { decideUpdate } from '../../src/workflows/gates/messages';
-import { alertSignal, incidentStatusQuery, incidentWorkflowId, type IncidentStatus } from '../../src/workflows/incident/messages';
+import {
+  alertSignal,
+  incidentStatusQuery,
+  incidentWorkflowId,
+  type IncidentStatus,
+} from '../../src/workflows/incident/messages';
 import { createDeployment, recordRolloutComplete, testCluster, type TestCluster } from '../helpers/kube';
 import { runbookSuite } from '../helpers/runbook-suite';
 import { queryUntil, uniqueId } from '../helpers/temporal';
@@ -28,7 +33,9 @@ describe('incidentResponse quick fixes run as child workflows against the API se
     });
     for (const gate of ['acknowledge', 'root-cause']) {
       await queryUntil(handle, incidentStatusQuery, (s) => s.gates.some((g) => g.gate === gate));
-      await handle.executeUpdate(decideUpdate, { args: [{ gate, decision: 'approve', by: 'oncall', reason: `${gate} done` }] });
+      await handle.executeUpdate(decideUpdate, {
+        args: [{ gate, decision: 'approve', by: 'oncall', reason: `${gate} done` }],
+      });
     }
     await queryUntil(handle, incidentStatusQuery, (s) => s.gates.some((g) => g.gate === 'quick-fix'));
     return handle;
@@ -40,12 +47,18 @@ describe('incidentResponse quick fixes run as child workflows against the API se
     const name = 'ai-optimization-engine';
     await createDeployment(cluster, name, 2);
     const handle = await incidentAtQuickFix(name);
-    await handle.executeUpdate(decideUpdate, { args: [{ gate: 'quick-fix', decision: 'approve', by: 'oncall', reason: 'pods wedged', choice: 'restart-service' }] });
+    await handle.executeUpdate(decideUpdate, {
+      args: [
+        { gate: 'quick-fix', decision: 'approve', by: 'oncall', reason: 'pods wedged', choice: 'restart-service' },
+      ],
+    });
 
     // Play the deployment controller once the restart has been written.
     await waitUntil(
       'the restart annotation',
-      async () => (await cluster.apps.readNamespacedDeployment({ name, namespace: cluster.namespace })).spec?.template.metadata?.annotations,
+      async () =>
+        (await cluster.apps.readNamespacedDeployment({ name, namespace: cluster.namespace })).spec?.template.metadata
+          ?.annotations,
       (annotations) => !!annotations?.['kubectl.kubernetes.io/restartedAt'],
     );
     const child = suite.env.client.workflow.getHandle(`${handle.workflowId}/quick-fix`);
@@ -53,10 +66,13 @@ describe('incidentResponse quick fixes run as child workflows against the API se
     await recordRolloutComplete(cluster, name);
 
     const s = await queryUntil(handle, incidentStatusQuery, (st) => st.step === 'monitor');
-    assert.deepEqual(quickFixEvents(s).map((e) => e.event), [
-      'quick fix: restart-service (oncall: pods wedged)',
-      `quick fix restart-service: deployment ${name} restarted; 2/2 replicas available`,
-    ]);
+    assert.deepEqual(
+      quickFixEvents(s).map((e) => e.event),
+      [
+        'quick fix: restart-service (oncall: pods wedged)',
+        `quick fix restart-service: deployment ${name} restarted; 2/2 replicas available`,
+      ],
+    );
     await handle.terminate('drill over');
   });
 
@@ -64,9 +80,16 @@ describe('incidentResponse quick fixes run as child workflows against the API se
     const name = 'ai-recommendation-engine';
     await createDeployment(cluster, name, 2);
     const handle = await incidentAtQuickFix(name);
-    await handle.executeUpdate(decideUpdate, { args: [{ gate: 'quick-fix', decision: 'approve', by: 'oncall', reason: 'bad release', choice: 'rollback-deployment' }] });
+    await handle.executeUpdate(decideUpdate, {
+      args: [
+        { gate: 'quick-fix', decision: 'approve', by: 'oncall', reason: 'bad release', choice: 'rollback-deployment' },
+      ],
+    });
     const s = await queryUntil(handle, incidentStatusQuery, (st) => st.step === 'monitor');
-    assert.match(quickFixEvents(s).at(-1)!.event, /^quick fix rollback-deployment: failed: TargetNotFound: deployment .* has no previous revision to roll back to/);
+    assert.match(
+      quickFixEvents(s).at(-1)!.event,
+      /^quick fix rollback-deployment: failed: TargetNotFound: deployment .* has no previous revision to roll back to/,
+    );
     await handle.terminate('drill over');
   });
 });

@@ -31,7 +31,8 @@ describe('incidentResponse on the time-skipping server', () => {
     });
   }
 
-  const statusOf = (handle: WorkflowHandle, pred?: (s: IncidentStatus) => boolean) => queryUntil(handle, incidentStatusQuery, pred);
+  const statusOf = (handle: WorkflowHandle, pred?: (s: IncidentStatus) => boolean) =>
+    queryUntil(handle, incidentStatusQuery, pred);
 
   const ackGate = (s: IncidentStatus) => s.gates.find((g) => g.gate === 'acknowledge');
 
@@ -57,7 +58,9 @@ describe('incidentResponse on the time-skipping server', () => {
 
       // Someone from the escalated tier acknowledges.
       const acker = testConfig().roster.find((p) => p.roles.includes(next))!.id;
-      await handle.executeUpdate(decideUpdate, { args: [{ gate: 'acknowledge', decision: 'approve', by: acker, reason: 'on it' }] });
+      await handle.executeUpdate(decideUpdate, {
+        args: [{ gate: 'acknowledge', decision: 'approve', by: acker, reason: 'on it' }],
+      });
       const acked = await statusOf(handle, (s) => s.step !== 'acknowledge');
       assert.equal(acked.acknowledgedBy, acker);
       await handle.terminate('drill over');
@@ -70,7 +73,13 @@ describe('incidentResponse on the time-skipping server', () => {
     const s = await statusOf(handle, (st) => !!ackGate(st));
     const hours = testConfig().businessHours;
     assert.equal(Date.parse(s.acknowledgeBy), nextBusinessDayStart(Date.parse(s.openedAt), hours));
-    const local = new Intl.DateTimeFormat('en-GB', { timeZone: hours.timeZone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(s.acknowledgeBy));
+    const local = new Intl.DateTimeFormat('en-GB', {
+      timeZone: hours.timeZone,
+      weekday: 'short',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    }).format(new Date(s.acknowledgeBy));
     assert.match(local, /^(Mon|Tue|Wed|Thu|Fri) 09:00$/);
     assert.equal(suite.receiver.requests.length, mark, 'P3 sends no notification');
 
@@ -100,11 +109,18 @@ describe('incidentResponse on the time-skipping server', () => {
     });
     await statusOf(handle, (s) => !!ackGate(s));
     const decide = (gate: string, extra: Record<string, string> = {}) =>
-      handle.executeUpdate(decideUpdate, { args: [{ gate, decision: 'approve', by: 'oncall', reason: `${gate} done`, ...extra }] });
+      handle.executeUpdate(decideUpdate, {
+        args: [{ gate, decision: 'approve', by: 'oncall', reason: `${gate} done`, ...extra }],
+      });
 
     await decide('acknowledge');
     await statusOf(handle, (s) => s.gates.some((g) => g.gate === 'root-cause'));
-    await handle.signal(decisionSignal, { gate: 'root-cause', decision: 'approve', by: 'oncall', reason: 'retry loop against the LLM provider' });
+    await handle.signal(decisionSignal, {
+      gate: 'root-cause',
+      decision: 'approve',
+      by: 'oncall',
+      reason: 'retry loop against the LLM provider',
+    });
     await statusOf(handle, (s) => s.gates.some((g) => g.gate === 'quick-fix'));
     await rejectsWithCause(decide('quick-fix', { choice: 'reboot-the-internet' }), /^choice: must be one of/);
     await decide('quick-fix', { choice: 'enable-cost-throttling' });
@@ -129,7 +145,9 @@ describe('incidentResponse on the time-skipping server', () => {
     assert.equal(result.quickFix, 'enable-cost-throttling');
     assert.equal(result.resolvedByMonitoring, true);
     assert.equal(result.postMortem, 'https://wiki.example.com/pm/gw-5xx');
-    const pd = pagerDutyEvents(suite.receiver, mark).filter((e) => e.dedup_key === handle.workflowId).map((e) => e.event_action);
+    const pd = pagerDutyEvents(suite.receiver, mark)
+      .filter((e) => e.dedup_key === handle.workflowId)
+      .map((e) => e.event_action);
     assert.deepEqual(pd, ['trigger', 'acknowledge', 'resolve']);
 
     const { rows } = await suite.deps.pool.query<{ step: string; action: string }>(
@@ -137,7 +155,13 @@ describe('incidentResponse on the time-skipping server', () => {
       [handle.workflowId],
     );
     const actions = rows.map((r) => `${r.step}:${r.action}`);
-    for (const expected of ['incident:opened', 'gate:acknowledge:decision-update', 'gate:root-cause:decision-signal', 'gate:post-mortem:decision-update', 'incident:closed']) {
+    for (const expected of [
+      'incident:opened',
+      'gate:acknowledge:decision-update',
+      'gate:root-cause:decision-signal',
+      'gate:post-mortem:decision-update',
+      'incident:closed',
+    ]) {
       assert.ok(actions.includes(expected), `${expected} missing from ${actions.join(', ')}`);
     }
   });

@@ -82,7 +82,12 @@ describe('morning report verdict', () => {
       checks({
         errors: {
           state: 'ok',
-          result: { errors: [{ message: 'ten', count: 10 }, { message: 'eleven', count: 11 }] },
+          result: {
+            errors: [
+              { message: 'ten', count: 10 },
+              { message: 'eleven', count: 11 },
+            ],
+          },
         },
       }),
       times,

@@ -87,7 +87,12 @@ describe('morningHealthCheck on the dev server with real PostgreSQL, Redis and M
   });
 
   it('flags recent errors with a count above 10', async () => {
-    errorsBody = { errors: [{ message: 'vendor API timeout', count: 25 }, { message: 'cache miss storm', count: 4 }] };
+    errorsBody = {
+      errors: [
+        { message: 'vendor API timeout', count: 25 },
+        { message: 'cache miss storm', count: 4 },
+      ],
+    };
     try {
       const report = await run(['/a/ai/health']);
       assert.deepEqual(report.flaggedErrors, [{ message: 'vendor API timeout', count: 25 }]);

@@ -68,7 +68,12 @@ describe('purgeCacheKeys', () => {
     assert.ok(result.batches > 10, `${result.batches} batches for 24k keys at COUNT 500`);
     assert.equal(result.batchesThisAttempt, result.batches);
     assert.equal(heartbeats.length, result.batches);
-    assert.deepEqual(heartbeats.at(-1), { cursors: [null, null, null, null], scanned: result.scanned, removed: 12_002, batches: result.batches });
+    assert.deepEqual(heartbeats.at(-1), {
+      cursors: [null, null, null, null],
+      scanned: result.scanned,
+      removed: 12_002,
+      batches: result.batches,
+    });
     await redis.unlink(...survivors);
     for await (const keys of redis.scanStream({ match: `session:${run}:*`, count: 1000 })) {
       if ((keys as string[]).length) await redis.unlink(...(keys as string[]));
@@ -174,12 +179,18 @@ describe('purgeCacheKeys', () => {
     }
   });
 
-  it('uses lanes only on a server whose cursor layout is Redis\'s own', () => {
+  it("uses lanes only on a server whose cursor layout is Redis's own", () => {
     const info = (text: string) => parseInfo(text.replace(/ /g, '\r\n'));
     assert.equal(purgeLanes(info('# Server redis_version:7.0.15 redis_mode:standalone gcc_version:12.2.0')), 4);
     assert.equal(purgeLanes(info('# Server redis_version:7.4.1 redis_mode:cluster')), 1);
-    assert.equal(purgeLanes(info('# Server redis_version:7.2.4 server_name:valkey valkey_version:8.1.0 redis_mode:standalone')), 1);
-    assert.equal(purgeLanes(info('# Server redis_version:7.4.0 dragonfly_version:df-v1.25.0 redis_mode:standalone')), 1);
+    assert.equal(
+      purgeLanes(info('# Server redis_version:7.2.4 server_name:valkey valkey_version:8.1.0 redis_mode:standalone')),
+      1,
+    );
+    assert.equal(
+      purgeLanes(info('# Server redis_version:7.4.0 dragonfly_version:df-v1.25.0 redis_mode:standalone')),
+      1,
+    );
     assert.equal(purgeLanes(info('# Server redis_version:6.2.6 redis_mode:sentinel')), 1);
   });
 
@@ -199,12 +210,20 @@ describe('purgeCacheKeys', () => {
       await assert.rejects(
         runPurge(new MockActivityEnvironment(), redis, input),
         (err: unknown) =>
-          err instanceof ApplicationFailure && err.type === 'InvalidInput' && err.nonRetryable && err.message.startsWith(`${field}:`),
+          err instanceof ApplicationFailure &&
+          err.type === 'InvalidInput' &&
+          err.nonRetryable &&
+          err.message.startsWith(`${field}:`),
         JSON.stringify(input),
       );
     }
     assert.equal(validatePurgeInput({ pattern: '*', allowUnprefixed: true }).pattern, '*');
-    assert.deepEqual(validatePurgeInput(undefined), { pattern: 'ai:*', scanCount: 1000, unlinkBatch: 1000, allowUnprefixed: false });
+    assert.deepEqual(validatePurgeInput(undefined), {
+      pattern: 'ai:*',
+      scanCount: 1000,
+      unlinkBatch: 1000,
+      allowUnprefixed: false,
+    });
   });
 });
 
@@ -222,7 +241,11 @@ describe('purgeCache workflow', () => {
     // Leftovers of an earlier interrupted run in this DB count too: the purge removes every ai:* key.
     const present = await countMatching(deps.redis, 'ai:*');
     await withTimeSkippingWorker(createActivities(deps), async ({ env, taskQueue }) => {
-      const result = await env.client.workflow.execute(purgeCache, { taskQueue, workflowId: uniqueId('purge'), args: [{}] });
+      const result = await env.client.workflow.execute(purgeCache, {
+        taskQueue,
+        workflowId: uniqueId('purge'),
+        args: [{}],
+      });
       assert.equal(result.pattern, 'ai:*');
       assert.equal(result.removed, present);
     });
@@ -237,7 +260,10 @@ describe('purgeCache workflow', () => {
     await withTimeSkippingWorker(createActivities(deps), async ({ env, taskQueue }) => {
       const err = await env.client.workflow
         .execute(purgeCache, { taskQueue, workflowId: uniqueId('purge'), args: [{ pattern: '*' }] })
-        .then(() => undefined, (e: unknown) => e);
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
       assert.ok(err instanceof WorkflowFailedError);
       assert.ok(err.cause instanceof ApplicationFailure && err.cause.type === 'InvalidInput', String(err.cause));
       assert.match(err.cause.message, /^pattern: /);

@@ -61,7 +61,9 @@ describe('monitorUntilHealthy on the time-skipping test server', () => {
     const first = Date.parse(state.rounds[0].at);
     const last = Date.parse(state.rounds.at(-1)!.at);
     assert.ok(Math.abs(last - first - 4 * HOUR * 1000) < 60_000, `rounds span ${last - first} ms`);
-    process.stdout.write(`# ${((last - first) / 3_600_000).toFixed(1)} h of workflow time in ${wallMs} ms of wall time\n`);
+    process.stdout.write(
+      `# ${((last - first) / 3_600_000).toFixed(1)} h of workflow time in ${wallMs} ms of wall time\n`,
+    );
   });
 
   it('gives up unresolved at the deadline when the service stays down', async () => {

@@ -55,7 +55,10 @@ describe('deleteCompletedOptimizations', () => {
     assert.ok(result.batches > 3, `${result.batches} batches`);
     assert.ok(result.longestBatchMs < 100, `longest batch ${result.longestBatchMs} ms`);
     assert.equal(heartbeats.length, result.batches);
-    assert.ok(heartbeats.every((h) => h.cutoff === result.cutoff), 'one cutoff for the whole run');
+    assert.ok(
+      heartbeats.every((h) => h.cutoff === result.cutoff),
+      'one cutoff for the whole run',
+    );
     assert.ok(Math.abs(Date.parse(result.cutoff) - (Date.now() - 90 * 86_400_000)) < 60_000);
 
     // The batches' session settings stay with the batches: every pooled connection is handed back as it was.
@@ -92,7 +95,9 @@ describe('deleteCompletedOptimizations', () => {
         [from.toString()],
       );
     }
-    const released = new Promise((r) => setTimeout(r, 300)).then(() => locker.query('ROLLBACK')).finally(() => locker.release());
+    const released = new Promise((r) => setTimeout(r, 300))
+      .then(() => locker.query('ROLLBACK'))
+      .finally(() => locker.release());
     const result = await runRetention(new MockActivityEnvironment(), pool, {});
     await released;
 
@@ -121,7 +126,9 @@ describe('deleteCompletedOptimizations', () => {
       );
     }
     const stopBy = new Date(Date.now() + 1200).toISOString();
-    const released = new Promise((r) => setTimeout(r, 600)).then(() => locker.query('ROLLBACK')).finally(() => locker.release());
+    const released = new Promise((r) => setTimeout(r, 600))
+      .then(() => locker.query('ROLLBACK'))
+      .finally(() => locker.release());
     let checkpoint: RetentionProgress | undefined;
     const env = new MockActivityEnvironment();
     env.on('heartbeat', (d: RetentionProgress) => (checkpoint = d));
@@ -149,7 +156,9 @@ describe('deleteCompletedOptimizations', () => {
 
   it('returns at once when stopBy has already passed', async () => {
     const fixture = await loadOptimizations(pool, 1000);
-    const result = await runRetention(new MockActivityEnvironment(), pool, { stopBy: new Date(Date.now() - 1000).toISOString() });
+    const result = await runRetention(new MockActivityEnvironment(), pool, {
+      stopBy: new Date(Date.now() - 1000).toISOString(),
+    });
     assert.equal(result.complete, false);
     assert.equal(result.batches, 0);
     assert.equal((await countOptimizations(pool)).total, fixture.total);
@@ -166,7 +175,10 @@ describe('deleteCompletedOptimizations', () => {
     await assert.rejects(runRetention(env, pool, { targetBatchMs: 5 }), CancelledFailure);
     // No batch starts after the cancellation; the one still in flight on the other connection may finish.
     assert.ok(checkpoint && checkpoint.batches >= 2 && checkpoint.batches <= 3, `${checkpoint?.batches} batches`);
-    assert.equal(await eligibleLeft(pool, checkpoint.cutoff, '0'), await eligibleLeft(pool, checkpoint.cutoff, checkpoint.lastKey));
+    assert.equal(
+      await eligibleLeft(pool, checkpoint.cutoff, '0'),
+      await eligibleLeft(pool, checkpoint.cutoff, checkpoint.lastKey),
+    );
   });
 
   it('refuses bad input with a non-retryable InvalidInput naming the field', async () => {
@@ -183,7 +195,10 @@ describe('deleteCompletedOptimizations', () => {
       await assert.rejects(
         runRetention(new MockActivityEnvironment(), pool, input),
         (err: unknown) =>
-          err instanceof ApplicationFailure && err.type === 'InvalidInput' && err.nonRetryable && err.message.startsWith(`${field}:`),
+          err instanceof ApplicationFailure &&
+          err.type === 'InvalidInput' &&
+          err.nonRetryable &&
+          err.message.startsWith(`${field}:`),
         JSON.stringify(input),
       );
     }
@@ -201,7 +216,11 @@ describe('pruneOptimizations workflow', () => {
     const fixture = await loadOptimizations(deps.pool, 5000);
     const { rows: clock } = await deps.pool.query<{ now: Date }>('SELECT now()');
     await withTimeSkippingWorker(createActivities(deps), async ({ env, taskQueue }) => {
-      const result = await env.client.workflow.execute(pruneOptimizations, { taskQueue, workflowId: uniqueId('prune'), args: [{}] });
+      const result = await env.client.workflow.execute(pruneOptimizations, {
+        taskQueue,
+        workflowId: uniqueId('prune'),
+        args: [{}],
+      });
       assert.equal(result.retention.deleted, fixture.eligible);
       assert.equal(result.retention.complete, true);
       assert.deepEqual(result.analyze?.tables, ['wedding_optimizations', 'ai_recommendations', 'ai_feedback']);
@@ -211,7 +230,10 @@ describe('pruneOptimizations workflow', () => {
       [['wedding_optimizations', 'ai_recommendations', 'ai_feedback'], clock[0].now],
     );
     assert.equal(rows.length, 3, 'ANALYZE ran on all three (and was not skipped for lack of privilege)');
-    assert.equal(Number(rows.find((r) => r.relname === 'wedding_optimizations')?.n_live_tup), fixture.total - fixture.eligible);
+    assert.equal(
+      Number(rows.find((r) => r.relname === 'wedding_optimizations')?.n_live_tup),
+      fixture.total - fixture.eligible,
+    );
   });
 
   it('skips ANALYZE when the delete stopped at stopBy', { timeout: 120_000 }, async () => {

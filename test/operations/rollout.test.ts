@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, describe } from 'node:test';
 import { restartDeployment, rollbackDeployment } from '../../src/workflows';
-import { createDeployment, playDeploymentController, recordRevision, testCluster, type TestCluster } from '../helpers/kube';
+import {
+  createDeployment,
+  playDeploymentController,
+  recordRevision,
+  testCluster,
+  type TestCluster,
+} from '../helpers/kube';
 import { runbookSuite } from '../helpers/runbook-suite';
 import { rejectsWithCause, uniqueId } from '../helpers/temporal';
 
@@ -48,8 +54,17 @@ describe('restartDeployment and rollbackDeployment against the API server', () =
   });
 
   suite.test('refuses bad input before touching the cluster, naming the field', async () => {
-    await rejectsWithCause(run(restartDeployment, [{ deployment: 'Not_A_Name' }]), /^deployment: must be a Kubernetes name/);
-    await rejectsWithCause(run(rollbackDeployment, [{ deployment: 'ai-recommendation-engine', toRevision: 0 }]), /^toRevision: must be a whole number from 1/);
-    await rejectsWithCause(run(restartDeployment, [{ deployment: 'ai-optimization-engine', replicas: 2 } as never]), /^replicas: is not a field of restartDeployment input$/);
+    await rejectsWithCause(
+      run(restartDeployment, [{ deployment: 'Not_A_Name' }]),
+      /^deployment: must be a Kubernetes name/,
+    );
+    await rejectsWithCause(
+      run(rollbackDeployment, [{ deployment: 'ai-recommendation-engine', toRevision: 0 }]),
+      /^toRevision: must be a whole number from 1/,
+    );
+    await rejectsWithCause(
+      run(restartDeployment, [{ deployment: 'ai-optimization-engine', replicas: 2 } as never]),
+      /^replicas: is not a field of restartDeployment input$/,
+    );
   });
 });

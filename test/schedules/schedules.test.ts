@@ -19,11 +19,31 @@ describe('schedule table', () => {
   // The seeds' times, GMT (UTC): seed 002 for WedSync, seed 000 "Maintenance Procedures" for ScrollUniversity.
   const expected: Record<string, { type: string; cron: string; args: unknown[]; seed: string }> = {
     'wedsync-morning-health-check': { type: 'morningHealthCheck', cron: '0 9 * * *', args: [{}], seed: 'seed 002' },
-    'wedsync-evening-performance-review': { type: 'eveningPerformanceReview', cron: '0 18 * * *', args: [{}], seed: 'seed 002' },
+    'wedsync-evening-performance-review': {
+      type: 'eveningPerformanceReview',
+      cron: '0 18 * * *',
+      args: [{}],
+      seed: 'seed 002',
+    },
     'wedsync-sunday-maintenance': { type: 'sundayMaintenanceWindow', cron: '0 2 * * 0', args: [{}], seed: 'seed 002' },
-    'scrolluniversity-daily-checklist': { type: 'maintenanceChecklist', cron: '0 8 * * *', args: [{ cadence: 'daily' }], seed: 'seed 000' },
-    'scrolluniversity-weekly-checklist': { type: 'maintenanceChecklist', cron: '0 8 * * 1', args: [{ cadence: 'weekly' }], seed: 'seed 000' },
-    'scrolluniversity-monthly-checklist': { type: 'maintenanceChecklist', cron: '0 8 1 * *', args: [{ cadence: 'monthly' }], seed: 'seed 000' },
+    'scrolluniversity-daily-checklist': {
+      type: 'maintenanceChecklist',
+      cron: '0 8 * * *',
+      args: [{ cadence: 'daily' }],
+      seed: 'seed 000',
+    },
+    'scrolluniversity-weekly-checklist': {
+      type: 'maintenanceChecklist',
+      cron: '0 8 * * 1',
+      args: [{ cadence: 'weekly' }],
+      seed: 'seed 000',
+    },
+    'scrolluniversity-monthly-checklist': {
+      type: 'maintenanceChecklist',
+      cron: '0 8 1 * *',
+      args: [{ cadence: 'monthly' }],
+      seed: 'seed 000',
+    },
     'scrolluniversity-quarterly-checklist': {
       type: 'maintenanceChecklist',
       cron: '0 8 1 1,4,7,10 *',
@@ -85,24 +105,51 @@ describe('schedules CLI arguments', () => {
       id: 'wedsync-sunday-maintenance',
       overlap: 'ALLOW_ALL',
     });
-    assert.deepEqual(parseArgs(['trigger', 'x', '--overlap', 'skip'], now), { name: 'trigger', id: 'x', overlap: 'SKIP' });
+    assert.deepEqual(parseArgs(['trigger', 'x', '--overlap', 'skip'], now), {
+      name: 'trigger',
+      id: 'x',
+      overlap: 'SKIP',
+    });
     assert.deepEqual(
       parseArgs(['backfill', 'x', '--from', '2026-11-20T00:00:00Z', '--to', '2026-11-23T00:00:00Z'], now),
-      { name: 'backfill', id: 'x', from: new Date('2026-11-20T00:00:00Z'), to: new Date('2026-11-23T00:00:00Z'), overlap: 'BUFFER_ALL' },
+      {
+        name: 'backfill',
+        id: 'x',
+        from: new Date('2026-11-20T00:00:00Z'),
+        to: new Date('2026-11-23T00:00:00Z'),
+        overlap: 'BUFFER_ALL',
+      },
     );
-    assert.deepEqual(parseArgs(['skipped'], now), { name: 'skipped', id: undefined, since: new Date(now.getTime() - 7 * DAY), json: false });
+    assert.deepEqual(parseArgs(['skipped'], now), {
+      name: 'skipped',
+      id: undefined,
+      since: new Date(now.getTime() - 7 * DAY),
+      json: false,
+    });
   });
 
   it('names the argument at fault', () => {
     const fails = (argv: string[], pattern: RegExp) =>
-      assert.throws(() => parseArgs(argv, now), (err: Error) => err instanceof UsageError && pattern.test(err.message));
+      assert.throws(
+        () => parseArgs(argv, now),
+        (err: Error) => err instanceof UsageError && pattern.test(err.message),
+      );
     fails(['frobnicate'], /unknown command "frobnicate"/);
     fails(['pause'], /pause: a schedule ID is needed, one of wedsync-morning-health-check, /);
     fails(['trigger', 'x', '--overlap', 'sometimes'], /--overlap: "sometimes" is not one of skip\|buffer-one/);
     fails(['backfill', 'x', '--to', '2026-11-21T00:00:00Z'], /backfill: --from is needed/);
-    fails(['backfill', 'x', '--from', 'yesterday', '--to', '2026-11-21T00:00:00Z'], /--from: "yesterday" is not an ISO time/);
-    fails(['backfill', 'x', '--from', '2026-11-21T00:00:00Z', '--to', '2026-11-20T00:00:00Z'], /--to: .* is not after --from/);
-    fails(['backfill', 'x', '--from', '2026-11-21T00:00:00Z', '--to', '2026-12-01T00:00:00Z'], /--to: .* is in the future/);
+    fails(
+      ['backfill', 'x', '--from', 'yesterday', '--to', '2026-11-21T00:00:00Z'],
+      /--from: "yesterday" is not an ISO time/,
+    );
+    fails(
+      ['backfill', 'x', '--from', '2026-11-21T00:00:00Z', '--to', '2026-11-20T00:00:00Z'],
+      /--to: .* is not after --from/,
+    );
+    fails(
+      ['backfill', 'x', '--from', '2026-11-21T00:00:00Z', '--to', '2026-12-01T00:00:00Z'],
+      /--to: .* is in the future/,
+    );
     fails(['skipped', '--since', '2027-01-01T00:00:00Z'], /--since: .* is in the future/);
     fails(['pause', 'x', '--reason'], /--reason needs a value/);
     fails(['pause', 'x', '--overlap', 'skip'], /pause: unknown option --overlap/);
@@ -125,7 +172,11 @@ describe('schedules on a Temporal server', () => {
     });
   });
   after(async () => {
-    for (const id of created) await env.client.schedule.getHandle(id).delete().catch(() => undefined);
+    for (const id of created)
+      await env.client.schedule
+        .getHandle(id)
+        .delete()
+        .catch(() => undefined);
     await env?.teardown();
   });
 
@@ -148,8 +199,17 @@ describe('schedules on a Temporal server', () => {
     created.push(scheduleId);
     await env.client.schedule.create({
       scheduleId,
-      spec: 'every' in options.spec ? { intervals: [{ every: options.spec.every }] } : { cronExpressions: [options.spec.cron] },
-      action: { type: 'startWorkflow', workflowType: 'scheduleProbe', workflowId: scheduleId, args: [{ holdMs: options.holdMs }], taskQueue },
+      spec:
+        'every' in options.spec
+          ? { intervals: [{ every: options.spec.every }] }
+          : { cronExpressions: [options.spec.cron] },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'scheduleProbe',
+        workflowId: scheduleId,
+        args: [{ holdMs: options.holdMs }],
+        taskQueue,
+      },
       policies: { overlap: options.overlap ?? 'SKIP', catchupWindow: '1 minute' },
       state: { paused: options.paused ?? false },
     });
@@ -183,15 +243,22 @@ describe('schedules on a Temporal server', () => {
     const sundayDesc = await describeSchedule('wedsync-sunday-maintenance');
     assert.equal(sundayDesc.policies.overlap, 'SKIP');
     assert.equal(sundayDesc.policies.catchupWindow, HOUR);
-    assert.equal(sundayDesc.action.type === 'startWorkflow' && sundayDesc.action.taskQueue, tableQueue.TEMPORAL_TASK_QUEUE);
+    assert.equal(
+      sundayDesc.action.type === 'startWorkflow' && sundayDesc.action.taskQueue,
+      tableQueue.TEMPORAL_TASK_QUEUE,
+    );
 
     const list = await cli('list', '--json');
     assert.equal(list.code, 0, list.stderr);
-    const rows = list.stdout.trim().split('\n').map((l) => JSON.parse(l) as { scheduleId: string; registered: boolean; paused: boolean });
-    for (const s of SCHEDULES) assert.deepEqual(
-      rows.filter((r) => r.scheduleId === s.scheduleId).map((r) => [r.registered, r.paused]),
-      [[true, false]],
-    );
+    const rows = list.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { scheduleId: string; registered: boolean; paused: boolean });
+    for (const s of SCHEDULES)
+      assert.deepEqual(
+        rows.filter((r) => r.scheduleId === s.scheduleId).map((r) => [r.registered, r.paused]),
+        [[true, false]],
+      );
   });
 
   it('registers idempotently: a second registration updates instead of duplicating', async () => {
@@ -199,8 +266,14 @@ describe('schedules on a Temporal server', () => {
     created.push(def.scheduleId);
     const first = await registerSchedules(env.client, [def], 'aiops-runbooks-test');
     const second = await registerSchedules(env.client, [{ ...def, cron: '30 9 * * *' }], 'aiops-runbooks-test');
-    assert.deepEqual(first.map((r) => r.outcome), ['created']);
-    assert.deepEqual(second.map((r) => r.outcome), ['updated']);
+    assert.deepEqual(
+      first.map((r) => r.outcome),
+      ['created'],
+    );
+    assert.deepEqual(
+      second.map((r) => r.outcome),
+      ['updated'],
+    );
 
     const matching = [];
     for await (const s of env.client.schedule.list()) if (s.scheduleId === def.scheduleId) matching.push(s);
@@ -240,7 +313,11 @@ describe('schedules on a Temporal server', () => {
 
       const resumed = await cli('resume', id);
       assert.equal(resumed.code, 0, resumed.stderr);
-      await waitUntil('actions after resume', async () => (await describeSchedule(id)).info.numActionsTaken, (n) => n >= 1);
+      await waitUntil(
+        'actions after resume',
+        async () => (await describeSchedule(id)).info.numActionsTaken,
+        (n) => n >= 1,
+      );
 
       const paused = await cli('pause', id, '--reason', 'maintenance freeze');
       assert.equal(paused.code, 0, paused.stderr);
@@ -258,7 +335,11 @@ describe('schedules on a Temporal server', () => {
       // Under SKIP the server watches the run it started; runs it started with ALLOW_ALL it does not track.
       const first = await cli('trigger', id, '--overlap', 'skip');
       assert.equal(first.code, 0, first.stderr);
-      const going = await waitUntil('first run going', () => describeSchedule(id), (d) => d.info.runningActions.length === 1);
+      const going = await waitUntil(
+        'first run going',
+        () => describeSchedule(id),
+        (d) => d.info.runningActions.length === 1,
+      );
       // A run's ID ends with its time to the second: a second trigger within the same second would reuse the ID.
       const nextSecond = Math.floor(going.info.recentActions[0].scheduledAt.getTime() / 1000 + 1) * 1000;
       await new Promise((r) => setTimeout(r, Math.max(0, nextSecond - Date.now() + 50)));
@@ -266,11 +347,19 @@ describe('schedules on a Temporal server', () => {
       const forced = await cli('trigger', id);
       assert.equal(forced.code, 0, forced.stderr);
       assert.match(forced.stdout, /triggered \(overlap ALLOW_ALL\)/);
-      await waitUntil('second run started', () => describeSchedule(id), (d) => d.info.numActionsTaken === 2);
+      await waitUntil(
+        'second run started',
+        () => describeSchedule(id),
+        (d) => d.info.numActionsTaken === 2,
+      );
 
       const polite = await cli('trigger', id, '--overlap', 'skip');
       assert.equal(polite.code, 0, polite.stderr);
-      const d = await waitUntil('overlap skip counted', () => describeSchedule(id), (x) => x.info.numActionsSkippedOverlap === 1);
+      const d = await waitUntil(
+        'overlap skip counted',
+        () => describeSchedule(id),
+        (x) => x.info.numActionsSkippedOverlap === 1,
+      );
       assert.equal(d.info.numActionsTaken, 2);
     });
   });
@@ -282,7 +371,11 @@ describe('schedules on a Temporal server', () => {
       const r = await cli('backfill', id, '--from', '2026-11-01T00:00:00Z', '--to', '2026-11-04T00:00:00Z');
       assert.equal(r.code, 0, r.stderr);
       // buffer-all starts the slots one after another, each once the previous has finished.
-      await waitUntil('three actions', async () => (await describeSchedule(id)).info.numActionsTaken, (n) => n >= 3);
+      await waitUntil(
+        'three actions',
+        async () => (await describeSchedule(id)).info.numActionsTaken,
+        (n) => n >= 3,
+      );
       for (const day of ['01', '02', '03']) {
         assert.equal(await env.client.workflow.getHandle(`${id}-2026-11-${day}T09:00:00Z`).result(), 'done');
       }
@@ -296,7 +389,11 @@ describe('schedules on a Temporal server', () => {
       const since = new Date(Date.now() - 1_000);
       const id = await probeSchedule({ spec: { every: '1s' }, holdMs: 60_000 });
       const quiet = await probeSchedule({ spec: { every: '1s' }, holdMs: 0, paused: true });
-      await waitUntil('overlap skips', () => describeSchedule(id), (d) => d.info.numActionsSkippedOverlap >= 4);
+      await waitUntil(
+        'overlap skips',
+        () => describeSchedule(id),
+        (d) => d.info.numActionsSkippedOverlap >= 4,
+      );
 
       const { reportSkippedRuns } = createTemporalActivities(env.client, [id, quiet, 'never-registered']);
       const [busy, paused, missing] = await reportSkippedRuns({ since: since.toISOString() });
@@ -304,7 +401,12 @@ describe('schedules on a Temporal server', () => {
       assert.ok(busy.skippedOverlap >= 2, JSON.stringify(busy));
       assert.equal(busy.missedCatchup, 0);
       assert.deepEqual(paused, { scheduleId: quiet, registered: true, skippedOverlap: 0, missedCatchup: 0 });
-      assert.deepEqual(missing, { scheduleId: 'never-registered', registered: false, skippedOverlap: 0, missedCatchup: 0 });
+      assert.deepEqual(missing, {
+        scheduleId: 'never-registered',
+        registered: false,
+        skippedOverlap: 0,
+        missedCatchup: 0,
+      });
 
       // Slot by slot: the first slot ran, and every later second up to the report's end was skipped.
       const d = await describeSchedule(id);
@@ -313,8 +415,12 @@ describe('schedules on a Temporal server', () => {
       assert.equal(cliRun.code, 0, cliRun.stderr);
       const report = JSON.parse(cliRun.stdout) as SkippedRunsReport;
       const expectedSlots: string[] = [];
-      for (let t = firstRun.getTime() + 1_000; t <= Date.parse(report.to); t += 1_000) expectedSlots.push(new Date(t).toISOString());
-      assert.deepEqual(report.skipped.map((s) => s.scheduledAt), expectedSlots);
+      for (let t = firstRun.getTime() + 1_000; t <= Date.parse(report.to); t += 1_000)
+        expectedSlots.push(new Date(t).toISOString());
+      assert.deepEqual(
+        report.skipped.map((s) => s.scheduledAt),
+        expectedSlots,
+      );
       assert.ok(report.skipped.every((s) => s.reason === 'overlap'));
       assert.equal(report.lastSkippedAt, expectedSlots.at(-1));
       assert.ok(report.skippedOverlap <= report.totals.skippedOverlap);

@@ -20,7 +20,10 @@ function bench(...args: string[]): string {
 function row(output: string, label: string): string[] {
   const line = output.split('\n').find((l) => l.startsWith(`| ${label}`));
   assert.ok(line, `no "${label}" row in:\n${output}`);
-  return line.split(/(?<!\\)\|/).slice(1, -1).map((c) => c.trim());
+  return line
+    .split(/(?<!\\)\|/)
+    .slice(1, -1)
+    .map((c) => c.trim());
 }
 
 describe('npm run bench, at toy sizes', () => {
@@ -46,6 +49,9 @@ describe('npm run bench, at toy sizes', () => {
     const out = bench('crisis', '--crises', '4', '--couples', '2', '--baseline-runs', '1');
     const cells = row(out, 'weddingDayCrisis ×4 at once');
     assert.match(cells[1], /^\d+ ms$/);
-    assert.match(out, /the worker used [\d.]+ s of CPU \(\d+ ms a crisis\)(, the dev server [\d.]+ s|; the dev server is not the local stack's)/);
+    assert.match(
+      out,
+      /the worker used [\d.]+ s of CPU \(\d+ ms a crisis\)(, the dev server [\d.]+ s|; the dev server is not the local stack's)/,
+    );
   });
 });

@@ -70,7 +70,10 @@ describe('docker-compose.yml agrees with the native stack', () => {
       );
     const composeArgs = [compose.services['kube-apiserver'].command ?? []].flat();
     assert.deepEqual(flags(composeArgs), flags(kubeApiserverArgs()));
-    assert.equal(published(compose.services['kube-apiserver']).get(LOCAL_PORTS.kubeApiserver), LOCAL_PORTS.kubeApiserver);
+    assert.equal(
+      published(compose.services['kube-apiserver']).get(LOCAL_PORTS.kubeApiserver),
+      LOCAL_PORTS.kubeApiserver,
+    );
     assert.equal(published(compose.services.etcd).get(LOCAL_PORTS.etcd), 2379);
   });
 });

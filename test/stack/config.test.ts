@@ -5,7 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig, redactConfig } from '../../src/config';
-import { endpointsSetByOperator, LOCAL_KUBECONFIG, LOCAL_PORTS, localStackSettings, withLocalStack } from '../../scripts/lib/local-stack';
+import {
+  endpointsSetByOperator,
+  LOCAL_KUBECONFIG,
+  LOCAL_PORTS,
+  localStackSettings,
+  withLocalStack,
+} from '../../scripts/lib/local-stack';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
@@ -34,12 +40,28 @@ describe('configuration', () => {
 
   it('has no endpoint, credential or roster of its own: with nothing set it names each one missing', () => {
     const missing = problems({}, { withoutLocalStack: true });
-    for (const variable of ['TEMPORAL_ADDRESS', 'DATABASE_URL', 'REDIS_URL', 'S3_ENDPOINT', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY',
-      'WEDSYNC_HEALTH_URLS', 'SLACK_WEBHOOK_URL', 'PAGERDUTY_ROUTING_KEY', 'AIOPS_ROSTER']) {
+    for (const variable of [
+      'TEMPORAL_ADDRESS',
+      'DATABASE_URL',
+      'REDIS_URL',
+      'S3_ENDPOINT',
+      'S3_ACCESS_KEY_ID',
+      'S3_SECRET_ACCESS_KEY',
+      'WEDSYNC_HEALTH_URLS',
+      'SLACK_WEBHOOK_URL',
+      'PAGERDUTY_ROUTING_KEY',
+      'AIOPS_ROSTER',
+    ]) {
       assert.ok(missing.includes(variable), `${variable} is not reported missing: ${missing.join(', ')}`);
     }
     // What suits every deployment keeps its default.
-    for (const variable of ['TEMPORAL_NAMESPACE', 'TEMPORAL_TASK_QUEUE', 'S3_BUCKET_MODELS', 'BUSINESS_HOURS', 'K8S_AI_NAMESPACE']) {
+    for (const variable of [
+      'TEMPORAL_NAMESPACE',
+      'TEMPORAL_TASK_QUEUE',
+      'S3_BUCKET_MODELS',
+      'BUSINESS_HOURS',
+      'K8S_AI_NAMESPACE',
+    ]) {
       assert.ok(!missing.includes(variable), `${variable} has no default`);
     }
     assert.throws(() => loadConfig({}), /DATABASE_URL: not set \(required\)/);
@@ -48,11 +70,22 @@ describe('configuration', () => {
   it('lets what the operator set win over the local stack, in the environment or the config file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'aiops-config-'));
     const file = join(dir, 'config.json');
-    writeFileSync(file, JSON.stringify({ REDIS_URL: 'redis://cache.internal:6379/2', AIOPS_ROSTER: [{ id: 'ops', name: 'Ops', roles: ['on-call'] }] }));
-    const config = loadConfig(local({ AIOPS_CONFIG_FILE: file, DATABASE_URL: 'postgres://app:pw@db.internal:5432/ai' }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        REDIS_URL: 'redis://cache.internal:6379/2',
+        AIOPS_ROSTER: [{ id: 'ops', name: 'Ops', roles: ['on-call'] }],
+      }),
+    );
+    const config = loadConfig(
+      local({ AIOPS_CONFIG_FILE: file, DATABASE_URL: 'postgres://app:pw@db.internal:5432/ai' }),
+    );
     assert.equal(config.postgres.url, 'postgres://app:pw@db.internal:5432/ai');
     assert.equal(config.redis.url, 'redis://cache.internal:6379/2');
-    assert.deepEqual(config.roster.map((p) => p.id), ['ops']);
+    assert.deepEqual(
+      config.roster.map((p) => p.id),
+      ['ops'],
+    );
     assert.equal(config.s3.endpoint, `http://127.0.0.1:${LOCAL_PORTS.s3}`);
     // A server the operator replaced gets none of the local one's settings, not even its credentials.
     const settings = localStackSettings({ S3_ENDPOINT: 'https://s3.eu-west-1.amazonaws.com' });
@@ -65,9 +98,13 @@ describe('configuration', () => {
     const printConfig = (extra: NodeJS.ProcessEnv) =>
       spawnSync(
         process.execPath,
-        ['-r', join(ROOT, 'dist', 'scripts', 'use-local-stack.js'), '-e',
+        [
+          '-r',
+          join(ROOT, 'dist', 'scripts', 'use-local-stack.js'),
+          '-e',
           `const c = require(${JSON.stringify(join(ROOT, 'dist', 'src', 'config'))}).loadConfigOrExit();` +
-          'console.log(JSON.stringify({ db: c.postgres.url, redis: c.redis.url }))'],
+            'console.log(JSON.stringify({ db: c.postgres.url, redis: c.redis.url }))',
+        ],
         { env: { PATH: process.env.PATH, AIOPS_DATA_DIR: dataDir, ...extra }, encoding: 'utf8', timeout: 30_000 },
       );
     const before = printConfig({});
@@ -75,7 +112,10 @@ describe('configuration', () => {
     assert.match(before.stderr, /DATABASE_URL: not set/);
 
     const settings = localStackSettings({});
-    writeFileSync(join(dataDir, 'local-stack.json'), JSON.stringify({ ...settings, AIOPS_ROSTER: JSON.parse(settings.AIOPS_ROSTER) }));
+    writeFileSync(
+      join(dataDir, 'local-stack.json'),
+      JSON.stringify({ ...settings, AIOPS_ROSTER: JSON.parse(settings.AIOPS_ROSTER) }),
+    );
     const after = printConfig({ REDIS_URL: 'redis://elsewhere:6379/0' });
     assert.equal(after.status, 0, after.stderr);
     assert.deepEqual(JSON.parse(after.stdout), { db: settings.DATABASE_URL, redis: 'redis://elsewhere:6379/0' });
@@ -148,9 +188,14 @@ describe('configuration', () => {
   });
 
   it('reads the Kubernetes targets as lists of names and refuses a name the API would refuse', () => {
-    const config = loadConfig(local({ K8S_DEPLOYMENTS: 'ai-optimization-engine, gateway', K8S_CONFIGMAPS: 'ai-model-config' }));
+    const config = loadConfig(
+      local({ K8S_DEPLOYMENTS: 'ai-optimization-engine, gateway', K8S_CONFIGMAPS: 'ai-model-config' }),
+    );
     assert.deepEqual(config.kubernetes.targets.deployments, ['ai-optimization-engine', 'gateway']);
-    assert.throws(() => loadConfig(local({ K8S_DEPLOYMENTS: 'ai-engine,Bad_Name' })), /K8S_DEPLOYMENTS: "Bad_Name" is not a lowercase DNS label/);
+    assert.throws(
+      () => loadConfig(local({ K8S_DEPLOYMENTS: 'ai-engine,Bad_Name' })),
+      /K8S_DEPLOYMENTS: "Bad_Name" is not a lowercase DNS label/,
+    );
     assert.throws(() => loadConfig(local({ MODEL_MIN_ACCURACY: '1.5' })), /MODEL_MIN_ACCURACY: must be from 0 to 1/);
   });
 

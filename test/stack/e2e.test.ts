@@ -41,12 +41,18 @@ describe('the stack started by npm start', () => {
 
   it('completes `temporal workflow execute` of the health check with a report', () => {
     const out = temporalCli([
-      'workflow', 'execute',
-      '--type', 'morningHealthCheck',
-      '--task-queue', 'aiops-runbooks',
-      '--workflow-id', `e2e-health-check-${randomUUID()}`,
-      '--input', '{}',
-      '-o', 'json',
+      'workflow',
+      'execute',
+      '--type',
+      'morningHealthCheck',
+      '--task-queue',
+      'aiops-runbooks',
+      '--workflow-id',
+      `e2e-health-check-${randomUUID()}`,
+      '--input',
+      '{}',
+      '-o',
+      'json',
     ]);
     const result = JSON.parse(out);
     assert.equal(result.status, 'COMPLETED');
@@ -57,15 +63,22 @@ describe('the stack started by npm start', () => {
     assert.equal(report.kpis.length, 5);
     // The worker lists pods on the local API server (no kubelet, so none run there).
     assert.equal(report.checks.pods.state, 'ok');
-    assert.deepEqual(report.checks.pods.state === 'ok' && report.checks.pods.result, { configured: true, namespace: 'ai-services', pods: null });
+    assert.deepEqual(report.checks.pods.state === 'ok' && report.checks.pods.result, {
+      configured: true,
+      namespace: 'ai-services',
+      pods: null,
+    });
   });
 
-  it('runs a Kubernetes API server with seed 002\'s objects, reachable with the kubeconfig under .data/', async () => {
+  it("runs a Kubernetes API server with seed 002's objects, reachable with the kubeconfig under .data/", async () => {
     const k8s = await import('@kubernetes/client-node');
     const kc = new k8s.KubeConfig();
     kc.loadFromFile(LOCAL_KUBECONFIG);
     const apps = kc.makeApiClient(k8s.AppsV1Api);
     const list = await apps.listNamespacedDeployment({ namespace: 'ai-services' });
-    assert.deepEqual(list.items.map((d) => d.metadata?.name).sort(), ['ai-optimization-engine', 'ai-recommendation-engine']);
+    assert.deepEqual(list.items.map((d) => d.metadata?.name).sort(), [
+      'ai-optimization-engine',
+      'ai-recommendation-engine',
+    ]);
   });
 });

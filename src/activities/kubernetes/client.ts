@@ -45,7 +45,9 @@ export function apisFor(deps: KubernetesDeps): KubeApisGetter {
   let apis: Promise<KubeApis> | undefined;
   return () => {
     if (!deps.kubeConfig) {
-      return Promise.reject(ApplicationFailure.create({ type: FailureType.InvalidInput, message: NO_CLUSTER, nonRetryable: true }));
+      return Promise.reject(
+        ApplicationFailure.create({ type: FailureType.InvalidInput, message: NO_CLUSTER, nonRetryable: true }),
+      );
     }
     const kc = deps.kubeConfig;
     apis ??= import('@kubernetes/client-node').then((k8s) => {

@@ -10,10 +10,12 @@ const DATA_KEY = /^[-._a-zA-Z0-9]+$/;
 const MAX_BYTES = 1024 * 1024;
 
 function requireData(value: unknown): Record<string, string> {
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw invalidInput('data', 'must be an object of string values');
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    throw invalidInput('data', 'must be an object of string values');
   let bytes = 0;
   for (const [key, v] of Object.entries(value)) {
-    if (!DATA_KEY.test(key) || key.length > 253) throw invalidInput(`data.${key}`, 'keys may hold only letters, digits, "-", "_" and "."');
+    if (!DATA_KEY.test(key) || key.length > 253)
+      throw invalidInput(`data.${key}`, 'keys may hold only letters, digits, "-", "_" and "."');
     if (typeof v !== 'string') throw invalidInput(`data.${key}`, `must be a string, got ${typeof v}`);
     bytes += key.length + Buffer.byteLength(v);
   }
@@ -30,7 +32,9 @@ export function createConfigMapActivities(deps: KubernetesDeps, apis: KubeApisGe
     async getConfigMap(input: { name: string }) {
       const name = configMapName(input?.name);
       const { core } = await apis();
-      const cm = await call(`read configmap ${ns}/${name}`, () => core.readNamespacedConfigMap({ name, namespace: ns }));
+      const cm = await call(`read configmap ${ns}/${name}`, () =>
+        core.readNamespacedConfigMap({ name, namespace: ns }),
+      );
       return { name, data: cm.data ?? {}, resourceVersion: cm.metadata?.resourceVersion ?? '' };
     },
 
@@ -43,10 +47,12 @@ export function createConfigMapActivities(deps: KubernetesDeps, apis: KubeApisGe
       const data = requireData(input.data);
       const { core, patchAs } = await apis();
       let existed = true;
-      await call(`read configmap ${ns}/${name}`, () => core.readNamespacedConfigMap({ name, namespace: ns })).catch((err) => {
-        if (!isNotFound(err)) throw err;
-        existed = false;
-      });
+      await call(`read configmap ${ns}/${name}`, () => core.readNamespacedConfigMap({ name, namespace: ns })).catch(
+        (err) => {
+          if (!isNotFound(err)) throw err;
+          existed = false;
+        },
+      );
       const applied = await call(`apply configmap ${ns}/${name}`, () =>
         core.patchNamespacedConfigMap(
           {

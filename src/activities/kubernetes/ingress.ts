@@ -25,7 +25,10 @@ function backendsOf(ing: V1Ingress): IngressBackend[] {
     }
   }
   if (ing.spec?.defaultBackend?.service?.name) {
-    out.push({ service: ing.spec.defaultBackend.service.name, port: ing.spec.defaultBackend.service.port?.number ?? 0 });
+    out.push({
+      service: ing.spec.defaultBackend.service.name,
+      port: ing.spec.defaultBackend.service.port?.number ?? 0,
+    });
   }
   return out;
 }
@@ -47,10 +50,17 @@ export function createIngressActivities(deps: KubernetesDeps, apis: KubeApisGett
      */
     async patchIngressBackend(input: { ingress?: string; service: string; port?: number }) {
       const name = requireTarget('ingress', input?.ingress ?? targets.ingress, [targets.ingress], 'K8S_INGRESS');
-      const service = requireTarget('service', input.service, [targets.primaryService, targets.backupService], 'K8S_PRIMARY_SERVICE/K8S_BACKUP_SERVICE');
+      const service = requireTarget(
+        'service',
+        input.service,
+        [targets.primaryService, targets.backupService],
+        'K8S_PRIMARY_SERVICE/K8S_BACKUP_SERVICE',
+      );
       const port = requireWholeNumber('port', input.port ?? targets.servicePort, 1, 65535);
       const { networking } = await apis();
-      const ing = await call(`read ingress ${ns}/${name}`, () => networking.readNamespacedIngress({ name, namespace: ns }));
+      const ing = await call(`read ingress ${ns}/${name}`, () =>
+        networking.readNamespacedIngress({ name, namespace: ns }),
+      );
       const current = backendsOf(ing);
       if (current.length === 0) {
         throw ApplicationFailure.create({
@@ -73,8 +83,12 @@ export function createIngressActivities(deps: KubernetesDeps, apis: KubeApisGett
           if (path.backend?.service) path.backend.service = { name: service, port: { number: port } };
         }
       }
-      if (updated.spec?.defaultBackend?.service) updated.spec.defaultBackend.service = { name: service, port: { number: port } };
-      updated.metadata = { ...updated.metadata, annotations: { ...annotations, [PREVIOUS_BACKEND_ANNOTATION]: `${previous.service}:${previous.port}` } };
+      if (updated.spec?.defaultBackend?.service)
+        updated.spec.defaultBackend.service = { name: service, port: { number: port } };
+      updated.metadata = {
+        ...updated.metadata,
+        annotations: { ...annotations, [PREVIOUS_BACKEND_ANNOTATION]: `${previous.service}:${previous.port}` },
+      };
       await call(`switch ingress ${ns}/${name} to ${service}:${port}`, () =>
         networking.replaceNamespacedIngress({ name, namespace: ns, body: updated, fieldManager: 'aiops-runbooks' }),
       );

@@ -6,7 +6,17 @@ import { createHash } from 'node:crypto';
 import type { V1Job, V1Pod } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType, invalidInput } from '../../contracts/failures';
-import { call, canonicalJson, kubernetesFailure, pollPause, requireDnsLabel, requireWholeNumber, statusCode, type KubeApisGetter, type KubernetesDeps } from './client';
+import {
+  call,
+  canonicalJson,
+  kubernetesFailure,
+  pollPause,
+  requireDnsLabel,
+  requireWholeNumber,
+  statusCode,
+  type KubeApisGetter,
+  type KubernetesDeps,
+} from './client';
 
 export interface JobSpec {
   /** The Job's name; derive it from the workflow (e.g. retrain-2026-11) so a retry finds the same Job. */
@@ -33,7 +43,8 @@ const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/;
 
 function requireStrings(field: string, value: unknown): string[] | undefined {
   if (value === undefined) return undefined;
-  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw invalidInput(field, 'must be a list of strings');
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string'))
+    throw invalidInput(field, 'must be a list of strings');
   return value as string[];
 }
 
@@ -53,10 +64,12 @@ export function validateJobSpec(spec: unknown): JobSpec {
   for (const [key, ref] of Object.entries(s.secretEnv ?? {})) {
     if (!ENV_NAME.test(key)) throw invalidInput(`spec.secretEnv.${key}`, 'is not a valid variable name');
     requireDnsLabel(`spec.secretEnv.${key}.secret`, ref?.secret);
-    if (typeof ref.key !== 'string' || !/^[-._a-zA-Z0-9]+$/.test(ref.key)) throw invalidInput(`spec.secretEnv.${key}.key`, 'is not a Secret key');
+    if (typeof ref.key !== 'string' || !/^[-._a-zA-Z0-9]+$/.test(ref.key))
+      throw invalidInput(`spec.secretEnv.${key}.key`, 'is not a Secret key');
   }
   if (s.backoffLimit !== undefined) requireWholeNumber('spec.backoffLimit', s.backoffLimit, 0, 20);
-  if (s.activeDeadlineSeconds !== undefined) requireWholeNumber('spec.activeDeadlineSeconds', s.activeDeadlineSeconds, 1, 7 * 24 * 3600);
+  if (s.activeDeadlineSeconds !== undefined)
+    requireWholeNumber('spec.activeDeadlineSeconds', s.activeDeadlineSeconds, 1, 7 * 24 * 3600);
   for (const field of ['cpu', 'memory'] as const) {
     if (s[field] !== undefined && (typeof s[field] !== 'string' || !QUANTITY.test(s[field]!))) {
       throw invalidInput(`spec.${field}`, `${JSON.stringify(s[field])} is not a quantity such as 500m or 2Gi`);
@@ -70,13 +83,22 @@ function specHash(spec: JobSpec): string {
 }
 
 function jobManifest(spec: JobSpec, namespace: string): V1Job {
-  const resources = spec.cpu || spec.memory
-    ? { requests: { ...(spec.cpu && { cpu: spec.cpu }), ...(spec.memory && { memory: spec.memory }) }, limits: { ...(spec.memory && { memory: spec.memory }) } }
-    : undefined;
+  const resources =
+    spec.cpu || spec.memory
+      ? {
+          requests: { ...(spec.cpu && { cpu: spec.cpu }), ...(spec.memory && { memory: spec.memory }) },
+          limits: { ...(spec.memory && { memory: spec.memory }) },
+        }
+      : undefined;
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
-    metadata: { name: spec.name, namespace, labels: { ...MANAGED_BY }, annotations: { [SPEC_HASH_ANNOTATION]: specHash(spec) } },
+    metadata: {
+      name: spec.name,
+      namespace,
+      labels: { ...MANAGED_BY },
+      annotations: { [SPEC_HASH_ANNOTATION]: specHash(spec) },
+    },
     spec: {
       backoffLimit: spec.backoffLimit ?? 0,
       activeDeadlineSeconds: spec.activeDeadlineSeconds ?? 4 * 3600,
@@ -93,7 +115,10 @@ function jobManifest(spec: JobSpec, namespace: string): V1Job {
               args: spec.args,
               env: [
                 ...Object.entries(spec.env ?? {}).map(([name, value]) => ({ name, value })),
-                ...Object.entries(spec.secretEnv ?? {}).map(([name, ref]) => ({ name, valueFrom: { secretKeyRef: { name: ref.secret, key: ref.key } } })),
+                ...Object.entries(spec.secretEnv ?? {}).map(([name, ref]) => ({
+                  name,
+                  valueFrom: { secretKeyRef: { name: ref.secret, key: ref.key } },
+                })),
               ],
               resources,
             },
@@ -120,7 +145,9 @@ export function createJobActivities(deps: KubernetesDeps, apis: KubeApisGetter) 
     } catch (err) {
       return { log: `(pods unavailable: ${(err as Error).message.split('\n')[0]})` };
     }
-    const newestFirst = pods.sort((a, b) => +new Date(b.metadata?.creationTimestamp ?? 0) - +new Date(a.metadata?.creationTimestamp ?? 0));
+    const newestFirst = pods.sort(
+      (a, b) => +new Date(b.metadata?.creationTimestamp ?? 0) - +new Date(a.metadata?.creationTimestamp ?? 0),
+    );
     const pod = newestFirst.find((p) => p.status?.phase === 'Failed') ?? newestFirst[0];
     if (!pod?.metadata?.name) return { log: '(no pod of this job was found)' };
     const name = pod.metadata.name;
@@ -141,13 +168,21 @@ export function createJobActivities(deps: KubernetesDeps, apis: KubeApisGetter) 
       const manifest = jobManifest(valid, ns);
       const { batch } = await apis();
       try {
-        const created = await batch.createNamespacedJob({ namespace: ns, body: manifest, fieldManager: 'aiops-runbooks' });
+        const created = await batch.createNamespacedJob({
+          namespace: ns,
+          body: manifest,
+          fieldManager: 'aiops-runbooks',
+        });
         return { job: valid.name, created: true, uid: created.metadata?.uid ?? '' };
       } catch (err) {
         if (statusCode(err) !== 409) throw kubernetesFailure(`create job ${ns}/${valid.name}`, err);
       }
-      const existing = await call(`read job ${ns}/${valid.name}`, () => batch.readNamespacedJob({ name: valid.name, namespace: ns }));
-      if (existing.metadata?.annotations?.[SPEC_HASH_ANNOTATION] !== manifest.metadata!.annotations![SPEC_HASH_ANNOTATION]) {
+      const existing = await call(`read job ${ns}/${valid.name}`, () =>
+        batch.readNamespacedJob({ name: valid.name, namespace: ns }),
+      );
+      if (
+        existing.metadata?.annotations?.[SPEC_HASH_ANNOTATION] !== manifest.metadata!.annotations![SPEC_HASH_ANNOTATION]
+      ) {
         throw ApplicationFailure.create({
           type: FailureType.InvalidInput,
           message: `spec.name: job ${ns}/${valid.name} already exists with a different spec; choose another name`,
@@ -170,17 +205,27 @@ export function createJobActivities(deps: KubernetesDeps, apis: KubeApisGetter) 
       const deadline = Date.now() + timeoutSeconds * 1000;
       for (;;) {
         const job = await call(`read job ${ns}/${name}`, () => batch.readNamespacedJob({ name, namespace: ns }));
-        const progress = { job: name, active: job.status?.active ?? 0, succeeded: job.status?.succeeded ?? 0, failed: job.status?.failed ?? 0 };
+        const progress = {
+          job: name,
+          active: job.status?.active ?? 0,
+          succeeded: job.status?.succeeded ?? 0,
+          failed: job.status?.failed ?? 0,
+        };
         if (condition(job, 'Complete')) {
           const started = job.status?.startTime ? +new Date(job.status.startTime) : undefined;
           const finished = job.status?.completionTime ? +new Date(job.status.completionTime) : undefined;
-          return { ...progress, durationSeconds: started && finished ? Math.round((finished - started) / 1000) : undefined };
+          return {
+            ...progress,
+            durationSeconds: started && finished ? Math.round((finished - started) / 1000) : undefined,
+          };
         }
         const failed = condition(job, 'Failed');
         const timedOut = !failed && Date.now() >= deadline;
         if (failed || timedOut) {
           const { pod, log } = await failedPodLog(name, tailLines);
-          const why = failed ? `failed (${failed.reason ?? 'Failed'}: ${failed.message ?? 'no message'})` : `did not finish within ${timeoutSeconds}s`;
+          const why = failed
+            ? `failed (${failed.reason ?? 'Failed'}: ${failed.message ?? 'no message'})`
+            : `did not finish within ${timeoutSeconds}s`;
           throw ApplicationFailure.create({
             type: FailureType.JobFailed,
             message: `job ${ns}/${name} ${why}; last log lines of ${pod ?? 'its pod'}:\n${log}`,

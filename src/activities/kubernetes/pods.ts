@@ -1,14 +1,28 @@
 /** Pods: `kubectl get pods`, `kubectl logs --tail`, `kubectl top pods`. */
 import { invalidInput } from '../../contracts/failures';
 import type { PodListing, PodSummary, PodUsageReport } from '../../contracts/probes';
-import { call, kubernetesFailure, NO_CLUSTER, requireDnsLabel, requireObjectName, requireWholeNumber, statusCode, type KubeApisGetter, type KubernetesDeps } from './client';
+import {
+  call,
+  kubernetesFailure,
+  NO_CLUSTER,
+  requireDnsLabel,
+  requireObjectName,
+  requireWholeNumber,
+  statusCode,
+  type KubeApisGetter,
+  type KubernetesDeps,
+} from './client';
 
-const SELECTOR = /^[A-Za-z0-9._\/-]+(\s*(=|==|!=)\s*[A-Za-z0-9._-]*)?(\s*,\s*[A-Za-z0-9._\/-]+(\s*(=|==|!=)\s*[A-Za-z0-9._-]*)?)*$/;
+const SELECTOR =
+  /^[A-Za-z0-9._\/-]+(\s*(=|==|!=)\s*[A-Za-z0-9._-]*)?(\s*,\s*[A-Za-z0-9._\/-]+(\s*(=|==|!=)\s*[A-Za-z0-9._-]*)?)*$/;
 
 function requireSelector(value: unknown): string | undefined {
   if (value === undefined || value === '') return undefined;
   if (typeof value !== 'string' || !SELECTOR.test(value)) {
-    throw invalidInput('labelSelector', `${JSON.stringify(value)} is not a label selector such as app=ai-optimization-engine`);
+    throw invalidInput(
+      'labelSelector',
+      `${JSON.stringify(value)} is not a label selector such as app=ai-optimization-engine`,
+    );
   }
   return value;
 }
@@ -19,8 +33,18 @@ export function parseQuantity(q: string): number {
   if (!m) return NaN;
   const value = Number(m[1]);
   const factor: Record<string, number> = {
-    '': 1, n: 1e-9, u: 1e-6, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12,
-    Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4,
+    '': 1,
+    n: 1e-9,
+    u: 1e-6,
+    m: 1e-3,
+    k: 1e3,
+    M: 1e6,
+    G: 1e9,
+    T: 1e12,
+    Ki: 1024,
+    Mi: 1024 ** 2,
+    Gi: 1024 ** 3,
+    Ti: 1024 ** 4,
   };
   return m[2] in factor ? value * factor[m[2]] : NaN;
 }
@@ -51,7 +75,11 @@ export function createPodActivities(deps: KubernetesDeps, apis: KubeApisGetter) 
     },
 
     /** `kubectl logs <pod> [-c container] --tail=N`. */
-    async podLogs(input: { pod: string; tailLines?: number; container?: string }): Promise<{ pod: string; lines: string[] }> {
+    async podLogs(input: {
+      pod: string;
+      tailLines?: number;
+      container?: string;
+    }): Promise<{ pod: string; lines: string[] }> {
       const name = requireObjectName('pod', input?.pod);
       const tailLines = requireWholeNumber('tailLines', input.tailLines ?? 100, 1, 10_000);
       const container = input.container === undefined ? undefined : requireDnsLabel('container', input.container);
@@ -70,12 +98,21 @@ export function createPodActivities(deps: KubernetesDeps, apis: KubeApisGetter) 
       const { custom } = await apis();
       let list: { items?: { metadata?: { name?: string }; containers?: { usage?: Record<string, string> }[] }[] };
       try {
-        list = await custom.listNamespacedCustomObject({ group: 'metrics.k8s.io', version: 'v1beta1', namespace: ns, plural: 'pods', labelSelector });
+        list = await custom.listNamespacedCustomObject({
+          group: 'metrics.k8s.io',
+          version: 'v1beta1',
+          namespace: ns,
+          plural: 'pods',
+          labelSelector,
+        });
       } catch (err) {
         // 404: the API group is not served at all; 503: registered, but its server (metrics-server) is down.
         const code = statusCode(err);
         if (code === 404 || code === 503) {
-          return { available: false, reason: `metrics API unavailable (metrics.k8s.io/v1beta1 answered HTTP ${code}; is metrics-server installed?)` };
+          return {
+            available: false,
+            reason: `metrics API unavailable (metrics.k8s.io/v1beta1 answered HTTP ${code}; is metrics-server installed?)`,
+          };
         }
         throw kubernetesFailure(`read pod metrics in ${ns}`, err);
       }

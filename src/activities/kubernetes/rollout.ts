@@ -3,7 +3,9 @@
  * the way kubectl does them so that a cluster's controllers, audit log and `kubectl rollout history` see the
  * same thing an engineer's command would have produced.
  */
-import type { V1Deployment, V1PodTemplateSpec, V1ReplicaSet } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
+import type { V1Deployment, V1PodTemplateSpec, V1ReplicaSet } from '@kubernetes/client-node' with {
+  'resolution-mode': 'import',
+};
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType, invalidInput } from '../../contracts/failures';
 import {
@@ -62,7 +64,8 @@ export function rolloutPending(p: RolloutProgress): string | undefined {
   if (p.observedGeneration < p.generation) return 'waiting for the deployment spec update to be observed';
   if (p.updatedReplicas < p.replicas) return `${p.updatedReplicas} of ${p.replicas} new replicas have been updated`;
   if (p.oldReplicas > 0) return `${p.oldReplicas} old replicas are pending termination`;
-  if (p.availableReplicas < p.updatedReplicas) return `${p.availableReplicas} of ${p.updatedReplicas} updated replicas are available`;
+  if (p.availableReplicas < p.updatedReplicas)
+    return `${p.availableReplicas} of ${p.updatedReplicas} updated replicas are available`;
   return undefined;
 }
 
@@ -83,7 +86,8 @@ function sameTemplate(a: V1PodTemplateSpec | undefined, b: V1PodTemplateSpec): b
 
 export function createRolloutActivities(deps: KubernetesDeps, apis: KubeApisGetter) {
   const ns = deps.aiNamespace;
-  const deploymentName = (value: unknown) => requireTarget('deployment', value, deps.targets.deployments, 'K8S_DEPLOYMENTS');
+  const deploymentName = (value: unknown) =>
+    requireTarget('deployment', value, deps.targets.deployments, 'K8S_DEPLOYMENTS');
 
   async function readDeployment(name: string): Promise<V1Deployment> {
     const { apps } = await apis();
@@ -189,7 +193,8 @@ export function createRolloutActivities(deps: KubernetesDeps, apis: KubeApisGett
      */
     async rolloutUndo(input: { deployment: string; toRevision?: number }) {
       const name = deploymentName(input?.deployment);
-      if (input.toRevision !== undefined) requireWholeNumber('toRevision', input.toRevision, 1, Number.MAX_SAFE_INTEGER);
+      if (input.toRevision !== undefined)
+        requireWholeNumber('toRevision', input.toRevision, 1, Number.MAX_SAFE_INTEGER);
       const d = await readDeployment(name);
       const current = revisionOf(d);
       const sets = await ownedReplicaSets(d);
@@ -208,7 +213,12 @@ export function createRolloutActivities(deps: KubernetesDeps, apis: KubeApisGett
         });
       }
       const template = templateForDeployment(target);
-      const result = { deployment: name, fromRevision: current, toRevision: revisionOf(target), replicaSet: target.metadata?.name ?? '' };
+      const result = {
+        deployment: name,
+        fromRevision: current,
+        toRevision: revisionOf(target),
+        replicaSet: target.metadata?.name ?? '',
+      };
       if (sameTemplate(d.spec?.template, template)) return { ...result, changed: false };
       const { apps, patchAs } = await apis();
       await call(`roll back deployment ${ns}/${name}`, () =>
@@ -234,7 +244,9 @@ export function createRolloutActivities(deps: KubernetesDeps, apis: KubeApisGett
       const name = deploymentName(input?.deployment);
       const replicas = requireWholeNumber('replicas', input.replicas, 0, 1000);
       const { apps } = await apis();
-      const scale = await call(`read scale of ${ns}/${name}`, () => apps.readNamespacedDeploymentScale({ name, namespace: ns }));
+      const scale = await call(`read scale of ${ns}/${name}`, () =>
+        apps.readNamespacedDeploymentScale({ name, namespace: ns }),
+      );
       const ctx = activityContext();
       const earlier = ctx?.info.heartbeatDetails as { previousReplicas?: number } | undefined;
       const previousReplicas = earlier?.previousReplicas ?? scale.spec?.replicas ?? 0;
@@ -245,7 +257,10 @@ export function createRolloutActivities(deps: KubernetesDeps, apis: KubeApisGett
             name,
             namespace: ns,
             fieldManager: 'aiops-runbooks',
-            body: { metadata: { name, namespace: ns, resourceVersion: scale.metadata?.resourceVersion }, spec: { replicas } },
+            body: {
+              metadata: { name, namespace: ns, resourceVersion: scale.metadata?.resourceVersion },
+              spec: { replicas },
+            },
           }),
         );
       }

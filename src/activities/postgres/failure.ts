@@ -14,6 +14,8 @@ export interface PostgresDeps {
  */
 export const postgresFailure = (err: unknown, what?: string) =>
   err instanceof Error && !(err instanceof ApplicationFailure) && !Context.current().cancellationSignal.aborted
-    ? ApplicationFailure.create({ type: FailureType.UpstreamUnavailable, message: `PostgreSQL${what ? `, ${what}` : ''}: ${err.message}` })
+    ? ApplicationFailure.create({
+        type: FailureType.UpstreamUnavailable,
+        message: `PostgreSQL${what ? `, ${what}` : ''}: ${err.message}`,
+      })
     : err;
-

@@ -31,7 +31,14 @@ export function createReadActivities({ pool }: PostgresDeps) {
     /** seed 002 Evening Performance Review, "Analyze recommendation acceptance rates": from ai_feedback. */
     async recommendationAcceptance(input: { hours?: number } = {}): Promise<AcceptanceSummary> {
       const hours = hoursOf(input.hours ?? 24, 'hours', 24 * 90);
-      const rows = await query<{ period: 'current' | 'previous'; feedback: string; accepted: string; rejected: string; ignored: string; rating: string | null }>(
+      const rows = await query<{
+        period: 'current' | 'previous';
+        feedback: string;
+        accepted: string;
+        rejected: string;
+        ignored: string;
+        rating: string | null;
+      }>(
         'recommendation feedback',
         `SELECT CASE WHEN created_at > now() - make_interval(hours => $1) THEN 'current' ELSE 'previous' END AS period,
                 count(*) AS feedback,
@@ -62,7 +69,8 @@ export function createReadActivities({ pool }: PostgresDeps) {
     /** "Check resource utilization trends": optimisation requests per day over the last week and today's change. */
     async requestVolumeTrend(input: { days?: number } = {}): Promise<VolumeTrend> {
       const days = input.days ?? 7;
-      if (!Number.isInteger(days) || days < 1 || days > 90) throw invalidInput('days', 'must be a whole number from 1 to 90');
+      if (!Number.isInteger(days) || days < 1 || days > 90)
+        throw invalidInput('days', 'must be a whole number from 1 to 90');
       const rows = await query<{ day: number; requests: string }>(
         'request volume',
         `SELECT floor(extract(epoch FROM now() - created_at) / 86400)::int AS day, count(*) AS requests
@@ -76,11 +84,18 @@ export function createReadActivities({ pool }: PostgresDeps) {
       const today = dailyRequests[days];
       const history = dailyRequests.slice(0, days);
       const baseline = history.some((v) => v > 0) ? history.reduce((a, b) => a + b, 0) / history.length : undefined;
-      return { dailyRequests, today, baseline, change: baseline ? Number((today / baseline - 1).toFixed(4)) : undefined };
+      return {
+        dailyRequests,
+        today,
+        baseline,
+        change: baseline ? Number((today / baseline - 1).toFixed(4)) : undefined,
+      };
     },
 
     /** seed 000 Daily Maintenance, "Review overnight alerts": incidents opened, from the audit log. */
-    async incidentsOpened(input: { hours?: number } = {}): Promise<{ hours: number; incidents: { workflowId: string; at: string }[] }> {
+    async incidentsOpened(
+      input: { hours?: number } = {},
+    ): Promise<{ hours: number; incidents: { workflowId: string; at: string }[] }> {
       const hours = hoursOf(input.hours ?? 15, 'hours', 24 * 31);
       const rows = await query<{ workflow_id: string; occurred_at: Date }>(
         'incidents opened',
@@ -96,7 +111,8 @@ export function createReadActivities({ pool }: PostgresDeps) {
     /** The seed's query for couples with active crises, parameterised. */
     async findAffectedCouples(req: { withinMinutes?: number } = {}): Promise<AffectedCouple[]> {
       const minutes = req.withinMinutes ?? 60;
-      if (!Number.isInteger(minutes) || minutes < 1 || minutes > 24 * 60) throw invalidInput('withinMinutes', 'must be 1 to 1440');
+      if (!Number.isInteger(minutes) || minutes < 1 || minutes > 24 * 60)
+        throw invalidInput('withinMinutes', 'must be 1 to 1440');
       const rows = await query<{ id: string; wedding_id: string; crisis_type: string }>(
         'affected couples',
         `SELECT id, wedding_id, crisis_type

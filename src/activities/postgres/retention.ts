@@ -1,7 +1,13 @@
 /** The retention delete and ANALYZE of seed 002's Sunday "Database maintenance". Every statement is parameterised. */
 import type { PoolClient } from 'pg';
 import { activityInfo, Context, heartbeat } from '@temporalio/activity';
-import { validateRetentionInput, type AnalyzeResult, type RetentionInput, type RetentionProgress, type RetentionResult } from '../../contracts/maintenance';
+import {
+  validateRetentionInput,
+  type AnalyzeResult,
+  type RetentionInput,
+  type RetentionProgress,
+  type RetentionResult,
+} from '../../contracts/maintenance';
 
 import { postgresFailure, type PostgresDeps } from './failure';
 
@@ -90,7 +96,10 @@ export function createRetentionActivities({ pool }: PostgresDeps) {
       // is finished, nothing after it is handed out. Without an answer (a failed query) the ranges simply go on.
       if (!progress.endKeyBounded && next < end) {
         pool
-          .query<{ newest: string | null }>('SELECT max(id) AS newest FROM wedding_optimizations WHERE created_at < $1', [progress.cutoff])
+          .query<{ newest: string | null }>(
+            'SELECT max(id) AS newest FROM wedding_optimizations WHERE created_at < $1',
+            [progress.cutoff],
+          )
           .then(({ rows }) => {
             if (ended) return;
             const bound = rows[0].newest === null ? next : BigInt(rows[0].newest) + 1n;

@@ -16,7 +16,12 @@ export interface ItemSpec {
 
 const HOUR = 3_600_000;
 /** A person's task is due within the cadence's own period, so one run's tasks end before the next run. */
-export const TASK_DEADLINE: Record<Cadence, number> = { daily: 8 * HOUR, weekly: 3 * 24 * HOUR, monthly: 7 * 24 * HOUR, quarterly: 14 * 24 * HOUR };
+export const TASK_DEADLINE: Record<Cadence, number> = {
+  daily: 8 * HOUR,
+  weekly: 3 * 24 * HOUR,
+  monthly: 7 * 24 * HOUR,
+  quarterly: 14 * 24 * HOUR,
+};
 
 /** seed 000's SLOs: error rate < 1 %; cache hit rate above the 70 % its Issue 4 calls low. */
 const ERROR_RATE_SLO = 0.01;
@@ -25,7 +30,12 @@ const CACHE_HIT_RATE_FLOOR = 0.7;
 const CHECKS: Record<string, Check> = {
   async overnightAlerts() {
     const { incidents } = await probes.incidentsOpened({ hours: 15 });
-    return { ok: incidents.length === 0, detail: incidents.length ? `${incidents.length} incident(s) opened overnight: ${incidents.map((i) => i.workflowId).join(', ')}` : 'no incidents overnight' };
+    return {
+      ok: incidents.length === 0,
+      detail: incidents.length
+        ? `${incidents.length} incident(s) opened overnight: ${incidents.map((i) => i.workflowId).join(', ')}`
+        : 'no incidents overnight',
+    };
   },
   async skippedScheduleRuns() {
     // Temporal raises nothing when a schedule skips a run (overlap, or a catch-up window missed in an outage).
@@ -34,13 +44,21 @@ const CHECKS: Record<string, Check> = {
     return {
       ok: skipped.length === 0,
       detail: skipped.length
-        ? skipped.map((r) => `${r.scheduleId}: ${r.skippedOverlap} skipped (overlap), ${r.missedCatchup} missed (catch-up window)`).join('; ')
+        ? skipped
+            .map(
+              (r) =>
+                `${r.scheduleId}: ${r.skippedOverlap} skipped (overlap), ${r.missedCatchup} missed (catch-up window)`,
+            )
+            .join('; ')
         : `no scheduled run skipped in 24 h (${report.filter((r) => r.registered).length} schedules)`,
     };
   },
   async costAnomalies() {
     const c = await probes.fetchCostStatus();
-    return { ok: !c.anomaly, detail: `spent ${c.spent} of ${c.budget} (${Math.round(c.ratio * 100)}%)${c.anomaly ? ': above the alert ratio' : ''}` };
+    return {
+      ok: !c.anomaly,
+      detail: `spent ${c.spent} of ${c.budget} (${Math.round(c.ratio * 100)}%)${c.anomaly ? ': above the alert ratio' : ''}`,
+    };
   },
   async backupCompleted() {
     const b = await probes.latestBackup();
@@ -51,22 +69,36 @@ const CHECKS: Record<string, Check> = {
     const [m, recent] = await Promise.all([probes.fetchDailyMetrics(), probes.fetchRecentErrors()]);
     const loud = recent.errors.filter((e) => e.count > 10);
     const ok = (m.errorRate ?? 0) < ERROR_RATE_SLO && loud.length === 0;
-    return { ok, detail: `error rate ${m.errorRate ?? 'unknown'} (SLO < ${ERROR_RATE_SLO}); errors over 10 occurrences: ${loud.map((e) => `${e.message} ×${e.count}`).join('; ') || 'none'}` };
+    return {
+      ok,
+      detail: `error rate ${m.errorRate ?? 'unknown'} (SLO < ${ERROR_RATE_SLO}); errors over 10 occurrences: ${loud.map((e) => `${e.message} ×${e.count}`).join('; ') || 'none'}`,
+    };
   },
   async serviceMetrics() {
     const m = await probes.fetchDailyMetrics();
-    const kpis = (['responseTimeMs', 'accuracyRate', 'availability', 'errorRate', 'queueLength'] as const).map((k) => evaluateKpi(k, m[k]));
+    const kpis = (['responseTimeMs', 'accuracyRate', 'availability', 'errorRate', 'queueLength'] as const).map((k) =>
+      evaluateKpi(k, m[k]),
+    );
     const off = kpis.filter((k) => k.level === 'warning' || k.level === 'alert');
-    return { ok: off.length === 0, detail: off.length ? off.map((k) => `${k.name} ${k.value} ${k.level}`).join('; ') : 'every KPI within target' };
+    return {
+      ok: off.length === 0,
+      detail: off.length ? off.map((k) => `${k.name} ${k.value} ${k.level}`).join('; ') : 'every KPI within target',
+    };
   },
   async cachePerformance() {
     const probe = await probes.probeCache();
     const hitRate = Number((probe.detail as { hitRate?: number }).hitRate ?? 0);
-    return { ok: hitRate >= CACHE_HIT_RATE_FLOOR, detail: `cache hit rate ${hitRate} (low below ${CACHE_HIT_RATE_FLOOR})` };
+    return {
+      ok: hitRate >= CACHE_HIT_RATE_FLOOR,
+      detail: `cache hit rate ${hitRate} (low below ${CACHE_HIT_RATE_FLOOR})`,
+    };
   },
   async userFeedback() {
     const a = await probes.recommendationAcceptance({ hours: 30 * 24 });
-    return { ok: a.acceptanceRate === undefined || a.acceptanceRate >= 0.85, detail: `${a.feedback} feedback entries in 30 days; acceptance ${a.acceptanceRate ?? 'n/a'}, rating ${a.averageRating ?? 'n/a'}` };
+    return {
+      ok: a.acceptanceRate === undefined || a.acceptanceRate >= 0.85,
+      detail: `${a.feedback} feedback entries in 30 days; acceptance ${a.acceptanceRate ?? 'n/a'}, rating ${a.averageRating ?? 'n/a'}`,
+    };
   },
 };
 

@@ -32,4 +32,6 @@ export interface ChecklistResult {
   open: string[];
 }
 
-export const checklistStatusQuery = defineQuery<{ cadence: Cadence; items: ChecklistItem[]; gates: GateStatus[] }>('status');
+export const checklistStatusQuery = defineQuery<{ cadence: Cadence; items: ChecklistItem[]; gates: GateStatus[] }>(
+  'status',
+);

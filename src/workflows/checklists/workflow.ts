@@ -17,7 +17,13 @@ import { AuditTrail } from '../gates/audit-trail';
 import { Gatekeeper } from '../gates/gatekeeper';
 import { loadDirectory, notifications } from '../policies';
 import { CHECKLISTS, TASK_DEADLINE, type ItemSpec } from './items';
-import { checklistStatusQuery, parseChecklistInput, type ChecklistInput, type ChecklistItem, type ChecklistResult } from './messages';
+import {
+  checklistStatusQuery,
+  parseChecklistInput,
+  type ChecklistInput,
+  type ChecklistItem,
+  type ChecklistResult,
+} from './messages';
 
 const { notify } = notifications;
 
@@ -47,30 +53,46 @@ export async function maintenanceChecklist(input: ChecklistInput): Promise<Check
   }
 
   const results = await Promise.all(
-    specs.map(async (spec): Promise<ChecklistItem> => {
-      if (spec.check) {
-        try {
-          const { ok, detail } = await spec.check();
-          return { id: spec.id, title: spec.title, kind: 'automatic', status: ok ? 'ok' : 'attention', detail };
-        } catch (err) {
-          return { id: spec.id, title: spec.title, kind: 'automatic', status: 'failed', detail: failureText(err) };
+    specs
+      .map(async (spec): Promise<ChecklistItem> => {
+        if (spec.check) {
+          try {
+            const { ok, detail } = await spec.check();
+            return { id: spec.id, title: spec.title, kind: 'automatic', status: ok ? 'ok' : 'attention', detail };
+          } catch (err) {
+            return { id: spec.id, title: spec.title, kind: 'automatic', status: 'failed', detail: failureText(err) };
+          }
         }
-      }
-      const outcome = await gates.wait({
-        name: spec.id,
-        prompt: `[${cadence} maintenance] ${spec.title}: approve when done (reason: what was found), reject if it was not done`,
-        deciders: { roles: [spec.role!] },
-        tierTimeoutMs: deadline,
-        onExhausted: 'abort',
-      });
-      const status = outcome.byDefault ? 'missed' : outcome.decision === 'approve' ? 'done' : 'not-done';
-      return { id: spec.id, title: spec.title, kind: 'person', status, detail: outcome.reason, assignedTo: spec.role, by: outcome.byDefault ? undefined : outcome.by };
-    }).map(async (p) => {
-      const item = await p;
-      items.push(item);
-      audit.record({ step: `checklist:${item.id}`, actor: item.by ?? 'workflow', action: item.kind === 'automatic' ? 'checked' : 'task', outcome: item.status, reason: item.detail });
-      return item;
-    }),
+        const outcome = await gates.wait({
+          name: spec.id,
+          prompt: `[${cadence} maintenance] ${spec.title}: approve when done (reason: what was found), reject if it was not done`,
+          deciders: { roles: [spec.role!] },
+          tierTimeoutMs: deadline,
+          onExhausted: 'abort',
+        });
+        const status = outcome.byDefault ? 'missed' : outcome.decision === 'approve' ? 'done' : 'not-done';
+        return {
+          id: spec.id,
+          title: spec.title,
+          kind: 'person',
+          status,
+          detail: outcome.reason,
+          assignedTo: spec.role,
+          by: outcome.byDefault ? undefined : outcome.by,
+        };
+      })
+      .map(async (p) => {
+        const item = await p;
+        items.push(item);
+        audit.record({
+          step: `checklist:${item.id}`,
+          actor: item.by ?? 'workflow',
+          action: item.kind === 'automatic' ? 'checked' : 'task',
+          outcome: item.status,
+          reason: item.detail,
+        });
+        return item;
+      }),
   );
 
   await audit.flush();

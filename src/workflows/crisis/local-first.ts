@@ -38,7 +38,12 @@ function worthRetrying(err: unknown): boolean {
 }
 
 /** The local attempt's result, or the retrying activity's when the attempt failed for a reason worth retrying. */
-export async function orActivity<T>(run: CrisisRun, name: string, attempt: PromiseSettledResult<T>, activity: () => Promise<T>): Promise<T> {
+export async function orActivity<T>(
+  run: CrisisRun,
+  name: string,
+  attempt: PromiseSettledResult<T>,
+  activity: () => Promise<T>,
+): Promise<T> {
   if (attempt.status === 'fulfilled') return attempt.value;
   if (!worthRetrying(attempt.reason)) throw attempt.reason;
   const failure = attempt.reason as Error & { cause?: Error };

@@ -13,14 +13,22 @@ export const weddingDayCrisisInputSchema = z
       .string({ message: 'must be 1-64 characters of A-Z a-z 0-9 _ -' })
       .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ -'),
     crisisType: oneOf(CRISIS_TYPES),
-    description: z.string({ message: 'must be a string of at most 2000 characters' }).max(2000, 'must be a string of at most 2000 characters').optional(),
+    description: z
+      .string({ message: 'must be a string of at most 2000 characters' })
+      .max(2000, 'must be a string of at most 2000 characters')
+      .optional(),
     /** Roster id or system that reported the crisis. */
-    reportedBy: z.string({ message: 'must be a non-empty string' }).min(1, 'must be a non-empty string').max(200, 'must be at most 200 characters').optional(),
+    reportedBy: z
+      .string({ message: 'must be a non-empty string' })
+      .min(1, 'must be a non-empty string')
+      .max(200, 'must be at most 200 characters')
+      .optional(),
   })
   .strict();
 export type WeddingDayCrisisInput = z.input<typeof weddingDayCrisisInputSchema>;
 
-export const parseWeddingDayCrisisInput = (raw: unknown) => parseInput(weddingDayCrisisInputSchema, raw, 'weddingDayCrisis');
+export const parseWeddingDayCrisisInput = (raw: unknown) =>
+  parseInput(weddingDayCrisisInputSchema, raw, 'weddingDayCrisis');
 
 /** One crisis per wedding and type at a time: a second start with this ID is refused by the server. */
 export function crisisWorkflowId(input: Pick<WeddingDayCrisisInput, 'weddingId' | 'crisisType'>): string {

@@ -55,8 +55,14 @@ export class CrisisRun {
   /** Tells a tier of the escalation chain (0 = AI Operations, the first told) why. */
   async tell(tierIndex: number, why: string): Promise<void> {
     const tier = WEDSYNC_ESCALATION_CHAIN[Math.min(tierIndex, WEDSYNC_ESCALATION_CHAIN.length - 1)];
-    this.event(`${tierIndex === 0 ? 'alerted' : 'escalated to'} tier ${tierIndex + 1} (${tier.roles?.join(', ')}): ${why}`);
-    await this.gates.escalate({ name: 'crisis', prompt: `Wedding-day crisis ${this.crisisKey}: ${why}` }, tier, tierIndex + 1);
+    this.event(
+      `${tierIndex === 0 ? 'alerted' : 'escalated to'} tier ${tierIndex + 1} (${tier.roles?.join(', ')}): ${why}`,
+    );
+    await this.gates.escalate(
+      { name: 'crisis', prompt: `Wedding-day crisis ${this.crisisKey}: ${why}` },
+      tier,
+      tierIndex + 1,
+    );
   }
 
   /** Tells the next tier of the chain; the last tier is told again when the chain is used up. */
@@ -82,7 +88,14 @@ export class CrisisRun {
       state.steps[name] = 'failed';
       const message = (err as Error & { cause?: Error }).cause?.message ?? (err as Error).message;
       this.event(`${name} failed: ${message}`);
-      audit.record({ step: name, actor: 'workflow', action: 'step', outcome: 'failed', reason: message, durationMs: Date.now() - began });
+      audit.record({
+        step: name,
+        actor: 'workflow',
+        action: 'step',
+        outcome: 'failed',
+        reason: message,
+        durationMs: Date.now() - began,
+      });
       await this.escalate(`${name} failed: ${message}`);
     }
   }
@@ -98,7 +111,13 @@ export class CrisisRun {
     const remaining = this.startedMs + STAGE_DUE_MS[name] - Date.now();
     if (remaining <= 0 || !(await condition(() => finished, remaining))) {
       state.stages[name].missedDeadline = true;
-      audit.record({ step: name, actor: 'workflow', action: 'deadline', outcome: 'missed', reason: `due by ${state.stages[name].dueBy}` });
+      audit.record({
+        step: name,
+        actor: 'workflow',
+        action: 'deadline',
+        outcome: 'missed',
+        reason: `due by ${state.stages[name].dueBy}`,
+      });
       await this.escalate(`${name} missed its deadline (${state.stages[name].dueBy})`);
     }
     await work;

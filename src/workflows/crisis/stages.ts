@@ -22,8 +22,16 @@ export const FOLLOW_UP: { action: CrisisAction; label: string }[] = [
 const TAKEOVER_WINDOW = { withinMinutes: 60 };
 const RESPONDERS = { roles: ['wedding-day-support', 'ai-ops', 'platform-oncall', 'cto'] };
 
-const alertRequest = (run: CrisisRun) => ({ crisisKey: run.crisisKey, weddingId: run.input.weddingId, crisisType: run.input.crisisType });
-const actionRequest = (run: CrisisRun, action: CrisisAction) => ({ crisisKey: run.crisisKey, action, weddingId: run.input.weddingId });
+const alertRequest = (run: CrisisRun) => ({
+  crisisKey: run.crisisKey,
+  weddingId: run.input.weddingId,
+  crisisType: run.input.crisisType,
+});
+const actionRequest = (run: CrisisRun, action: CrisisAction) => ({
+  crisisKey: run.crisisKey,
+  action,
+  weddingId: run.input.weddingId,
+});
 
 function couplesFound(run: CrisisRun, couples: AffectedCouple[]): void {
   run.state.couplesAffected = couples.map((c) => c.activeCrisisId);
@@ -50,7 +58,9 @@ export function stage1ByActivities(run: CrisisRun) {
       const couples = await urgent.findAffectedCouples(TAKEOVER_WINDOW);
       couplesFound(run, couples);
       await Promise.all(
-        couples.map(async (c) => coupleNotified(run, c, await urgent.notifyCouple({ crisisKey, activeCrisisId: c.activeCrisisId }))),
+        couples.map(async (c) =>
+          coupleNotified(run, c, await urgent.notifyCouple({ crisisKey, activeCrisisId: c.activeCrisisId })),
+        ),
       );
     }),
   ]);
@@ -67,20 +77,36 @@ export async function stage1LocalFirst(run: CrisisRun) {
   ]);
   const sends =
     found.status === 'fulfilled'
-      ? await tryLocally(run, () => found.value.map((c) => firstTry.notifyCouple({ crisisKey, activeCrisisId: c.activeCrisisId })))
+      ? await tryLocally(run, () =>
+          found.value.map((c) => firstTry.notifyCouple({ crisisKey, activeCrisisId: c.activeCrisisId })),
+        )
       : [];
   await Promise.all([
-    run.step('emergency-alert', () => orActivity(run, 'emergency-alert', alert, () => urgent.sendEmergencyAlert(alertRequest(run))), began),
-    run.step('manual-mode', () => orActivity(run, 'manual-mode', manual, () => urgent.enableManualCrisisMode({ crisisKey })), began),
+    run.step(
+      'emergency-alert',
+      () => orActivity(run, 'emergency-alert', alert, () => urgent.sendEmergencyAlert(alertRequest(run))),
+      began,
+    ),
+    run.step(
+      'manual-mode',
+      () => orActivity(run, 'manual-mode', manual, () => urgent.enableManualCrisisMode({ crisisKey })),
+      began,
+    ),
     run.step(
       'notify-couples',
       async () => {
-        const couples = await orActivity(run, 'notify-couples', found, () => urgent.findAffectedCouples(TAKEOVER_WINDOW));
+        const couples = await orActivity(run, 'notify-couples', found, () =>
+          urgent.findAffectedCouples(TAKEOVER_WINDOW),
+        );
         couplesFound(run, couples);
         await Promise.all(
           couples.map(async (c, i) => {
             const activity = () => urgent.notifyCouple({ crisisKey, activeCrisisId: c.activeCrisisId });
-            coupleNotified(run, c, await (sends[i] ? orActivity(run, `notify-couples ${c.activeCrisisId}`, sends[i], activity) : activity()));
+            coupleNotified(
+              run,
+              c,
+              await (sends[i] ? orActivity(run, `notify-couples ${c.activeCrisisId}`, sends[i], activity) : activity()),
+            );
           }),
         );
       },
@@ -117,7 +143,9 @@ export function stage2ByActivities(run: CrisisRun) {
 export async function stage2LocalFirst(run: CrisisRun) {
   const began = Date.now();
   for (const { action } of FOLLOW_UP) run.state.steps[action] = 'running';
-  const starts = await tryLocally(run, () => FOLLOW_UP.map(({ action }) => firstTry.startCrisisAction(actionRequest(run, action))));
+  const starts = await tryLocally(run, () =>
+    FOLLOW_UP.map(({ action }) => firstTry.startCrisisAction(actionRequest(run, action))),
+  );
   await Promise.all(
     FOLLOW_UP.map(({ action, label }, i) =>
       run.step(

@@ -20,9 +20,22 @@ import { AuditTrail } from '../gates/audit-trail';
 import { Gatekeeper } from '../gates/gatekeeper';
 import { loadDirectory, urgent } from '../policies';
 import { LOCAL_FIRST_PATCH, PATH_DECIDED_FIRST_PATCH } from './local-first';
-import { crisisStatusQuery, crisisWorkflowId, parseWeddingDayCrisisInput, type CrisisResult, type WeddingDayCrisisInput } from './messages';
+import {
+  crisisStatusQuery,
+  crisisWorkflowId,
+  parseWeddingDayCrisisInput,
+  type CrisisResult,
+  type WeddingDayCrisisInput,
+} from './messages';
 import { CrisisRun } from './run';
-import { FOLLOW_UP, STAGE1_STEPS, stage1ByActivities, stage1LocalFirst, stage2ByActivities, stage2LocalFirst } from './stages';
+import {
+  FOLLOW_UP,
+  STAGE1_STEPS,
+  stage1ByActivities,
+  stage1LocalFirst,
+  stage2ByActivities,
+  stage2LocalFirst,
+} from './stages';
 
 const RESOLVERS = { roles: ['wedding-day-support', 'ai-ops', 'cto'] };
 
@@ -39,11 +52,16 @@ export async function weddingDayCrisis(rawInput: WeddingDayCrisisInput): Promise
   const crisisKey = info.workflowId;
   const audit = new AuditTrail();
   const gates = new Gatekeeper(audit, crisisKey);
-  const run = new CrisisRun(input, crisisKey, audit, gates, Date.now(), [...STAGE1_STEPS, ...FOLLOW_UP.map((f) => f.action)]);
+  const run = new CrisisRun(input, crisisKey, audit, gates, Date.now(), [
+    ...STAGE1_STEPS,
+    ...FOLLOW_UP.map((f) => f.action),
+  ]);
   const { state } = run;
   setHandler(crisisStatusQuery, () => run.status());
 
-  run.event(`crisis opened: ${input.crisisType} at ${input.weddingId}${input.description ? ` (${input.description})` : ''}`);
+  run.event(
+    `crisis opened: ${input.crisisType} at ${input.weddingId}${input.description ? ` (${input.description})` : ''}`,
+  );
   audit.record({
     step: 'crisis',
     actor: input.reportedBy ?? 'workflow',
@@ -70,7 +88,11 @@ export async function weddingDayCrisis(rawInput: WeddingDayCrisisInput): Promise
 
   let resolution;
   for (;;) {
-    resolution = await gates.wait({ name: 'resolve', prompt: `Resolve wedding-day crisis ${crisisKey}`, deciders: RESOLVERS });
+    resolution = await gates.wait({
+      name: 'resolve',
+      prompt: `Resolve wedding-day crisis ${crisisKey}`,
+      deciders: RESOLVERS,
+    });
     if (resolution.decision === 'approve') break;
     run.event(`resolution refused by ${resolution.by}: ${resolution.reason}`);
   }
@@ -87,11 +109,24 @@ export async function weddingDayCrisis(rawInput: WeddingDayCrisisInput): Promise
   await firstAlert;
   state.stage = 'resolved';
   run.event(`resolved by ${resolution.by}: ${resolution.reason}`);
-  audit.record({ step: 'crisis', actor: resolution.by, action: 'resolved', outcome: 'resolved', reason: resolution.reason, durationMs: Date.now() - run.startedMs });
+  audit.record({
+    step: 'crisis',
+    actor: resolution.by,
+    action: 'resolved',
+    outcome: 'resolved',
+    reason: resolution.reason,
+    durationMs: Date.now() - run.startedMs,
+  });
   await CancellationScope.nonCancellable(() =>
     urgent.updatePagerDuty({ action: 'resolve', dedupKey: crisisKey, summary: `crisis ${crisisKey} resolved` }),
   ).catch(() => run.event('PagerDuty resolve failed; resolve the alert by hand'));
   await audit.flush();
   const { stage: _stage, ...rest } = state;
-  return { ...rest, elapsedMs: Date.now() - run.startedMs, resolvedBy: resolution.by, resolution: resolution.reason, resolvedAt: new Date().toISOString() };
+  return {
+    ...rest,
+    elapsedMs: Date.now() - run.startedMs,
+    resolvedBy: resolution.by,
+    resolution: resolution.reason,
+    resolvedAt: new Date().toISOString(),
+  };
 }

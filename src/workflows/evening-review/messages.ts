@@ -10,7 +10,8 @@ export const eveningReviewInputSchema = optionalObject({
 });
 export type EveningReviewInput = z.input<typeof eveningReviewInputSchema>;
 
-export const parseEveningReviewInput = (raw: unknown) => parseInput(eveningReviewInputSchema, raw, 'eveningPerformanceReview');
+export const parseEveningReviewInput = (raw: unknown) =>
+  parseInput(eveningReviewInputSchema, raw, 'eveningPerformanceReview');
 
 export interface CapacitySuggestion {
   action: 'scale-up' | 'scale-down' | 'keep';

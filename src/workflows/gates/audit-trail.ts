@@ -9,7 +9,10 @@ import { recordAudit } from '../policies';
 
 const MAX_BATCH = 100;
 
-export type AuditEntry = Pick<AuditRecord, 'step' | 'actor' | 'action' | 'outcome' | 'reason' | 'durationMs' | 'details'>;
+export type AuditEntry = Pick<
+  AuditRecord,
+  'step' | 'actor' | 'action' | 'outcome' | 'reason' | 'durationMs' | 'details'
+>;
 
 export class AuditTrail {
   private readonly queue: AuditRecord[] = [];

@@ -91,7 +91,11 @@ export class Gatekeeper {
     if (!isInAudience(this.roster, d.by, gate.deciders)) {
       return `by: "${d.by}" may not decide at gate "${d.gate}" (allowed: ${describeAudience(gate.deciders)})`;
     }
-    if (d.decision === 'approve' && gate.spec.requireLink && !(typeof d.link === 'string' && URL_PATTERN.test(d.link))) {
+    if (
+      d.decision === 'approve' &&
+      gate.spec.requireLink &&
+      !(typeof d.link === 'string' && URL_PATTERN.test(d.link))
+    ) {
       return `link: gate "${d.gate}" needs an http(s) link to approve`;
     }
     if (d.decision === 'approve' && gate.spec.choices && !gate.spec.choices.includes(String(d.choice))) {
@@ -141,7 +145,10 @@ export class Gatekeeper {
     try {
       const tiers = spec.escalation ?? [];
       for (;;) {
-        const timeout = gate.tierReached === 0 && spec.firstTierTimeoutMs !== undefined ? spec.firstTierTimeoutMs : spec.tierTimeoutMs;
+        const timeout =
+          gate.tierReached === 0 && spec.firstTierTimeoutMs !== undefined
+            ? spec.firstTierTimeoutMs
+            : spec.tierTimeoutMs;
         if (timeout === undefined) {
           await condition(() => gate.outcome !== undefined);
           return gate.outcome!;

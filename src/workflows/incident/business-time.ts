@@ -57,7 +57,13 @@ export function nextBusinessDayStart(nowMs: number, hours: BusinessHours): numbe
     // Calendar arithmetic on a UTC date avoids the zone entirely; the zone is applied once, at the end.
     const date = new Date(Date.UTC(today.year, today.month - 1, today.day + offset));
     if (!hours.days.includes(date.getUTCDay())) continue;
-    return instantOf(date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate(), hours.startMinute, hours.timeZone);
+    return instantOf(
+      date.getUTCFullYear(),
+      date.getUTCMonth() + 1,
+      date.getUTCDate(),
+      hours.startMinute,
+      hours.timeZone,
+    );
   }
   throw new Error('BUSINESS_DAYS names no day of the week');
 }

@@ -25,7 +25,9 @@ export type QuickFix = (typeof QUICK_FIXES)[number];
 export const incidentInputSchema = z
   .object({
     severity: oneOf(SEVERITIES),
-    service: z.string({ message: 'must be a service name (a-z, 0-9, -)' }).regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a service name (a-z, 0-9, -)'),
+    service: z
+      .string({ message: 'must be a service name (a-z, 0-9, -)' })
+      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a service name (a-z, 0-9, -)'),
     summary: z
       .string({ message: 'must be 1-1000 characters' })
       .max(1000, 'must be 1-1000 characters')
@@ -73,6 +75,10 @@ export interface IncidentStatus {
   timeline: TimelineEvent[];
 }
 
-export type IncidentResult = Omit<IncidentStatus, 'gates'> & { closedAt: string; documentation?: string; followUps?: string };
+export type IncidentResult = Omit<IncidentStatus, 'gates'> & {
+  closedAt: string;
+  documentation?: string;
+  followUps?: string;
+};
 
 export const incidentStatusQuery = defineQuery<IncidentStatus>('status');

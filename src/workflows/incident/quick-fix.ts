@@ -14,17 +14,27 @@ export interface QuickFixOutcome {
 }
 
 /** Runs the fix's workflow for the incident's service; undefined when the fix has none. A failed fix is reported, not thrown: people decide what next. */
-export async function applyQuickFix(fix: QuickFix, service: string, workflowId: string): Promise<QuickFixOutcome | undefined> {
+export async function applyQuickFix(
+  fix: QuickFix,
+  service: string,
+  workflowId: string,
+): Promise<QuickFixOutcome | undefined> {
   const options = { workflowId, parentClosePolicy: ParentClosePolicy.TERMINATE };
   try {
     switch (fix) {
       case 'restart-service': {
         const r = await executeChild(restartDeployment, { ...options, args: [{ deployment: service }] });
-        return { ok: true, summary: `deployment ${r.deployment} restarted; ${r.rollout.availableReplicas}/${r.rollout.replicas} replicas available` };
+        return {
+          ok: true,
+          summary: `deployment ${r.deployment} restarted; ${r.rollout.availableReplicas}/${r.rollout.replicas} replicas available`,
+        };
       }
       case 'rollback-deployment': {
         const r = await executeChild(rollbackDeployment, { ...options, args: [{ deployment: service }] });
-        return { ok: true, summary: `deployment ${r.deployment} rolled back from revision ${r.fromRevision} to ${r.toRevision}` };
+        return {
+          ok: true,
+          summary: `deployment ${r.deployment} rolled back from revision ${r.fromRevision} to ${r.toRevision}`,
+        };
       }
       case 'clear-ai-cache': {
         const r = await executeChild(purgeCache, { ...options, args: [{}] });

@@ -9,13 +9,7 @@
  *   temporal workflow start --type incidentResponse --task-queue aiops-runbooks --workflow-id incident-gw-5xx \
  *     --input '{"severity":"P1","service":"ai-gateway-service","summary":"5xx above 10%","fingerprint":"gw-5xx"}'
  */
-import {
-  ParentClosePolicy,
-  executeChild,
-  patched,
-  setHandler,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { ParentClosePolicy, executeChild, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import { invalidInput } from '../../contracts/failures';
 import { isHealthyProbe } from '../../contracts/health';
 import { SCROLLUNIVERSITY_ESCALATION_CHAIN, type Audience } from '../../contracts/roster';
@@ -52,25 +46,41 @@ interface SeverityPolicy {
 }
 
 export const SEVERITY_POLICY: Record<IncidentSeverity, SeverityPolicy> = {
-  P0: { ackWithinMs: 15 * MINUTE, first: { audience: { roles: ['on-call', 'ai-team-lead'] }, urgency: 'page' }, nextTier: 2, pagerDutySeverity: 'critical' },
-  P1: { ackWithinMs: HOUR, first: { audience: { roles: ['on-call'] }, urgency: 'page' }, nextTier: 1, pagerDutySeverity: 'error' },
-  P2: { ackWithinMs: 4 * HOUR, first: { audience: { roles: ['on-call'] }, urgency: 'message' }, nextTier: 1, pagerDutySeverity: 'warning' },
+  P0: {
+    ackWithinMs: 15 * MINUTE,
+    first: { audience: { roles: ['on-call', 'ai-team-lead'] }, urgency: 'page' },
+    nextTier: 2,
+    pagerDutySeverity: 'critical',
+  },
+  P1: {
+    ackWithinMs: HOUR,
+    first: { audience: { roles: ['on-call'] }, urgency: 'page' },
+    nextTier: 1,
+    pagerDutySeverity: 'error',
+  },
+  P2: {
+    ackWithinMs: 4 * HOUR,
+    first: { audience: { roles: ['on-call'] }, urgency: 'message' },
+    nextTier: 1,
+    pagerDutySeverity: 'warning',
+  },
   P3: { nextTier: 1, pagerDutySeverity: 'info' },
 };
 /** After the first deadline, each further tier gets this long; P3's first is the next business day. */
 const P3_TIER_MS = 24 * HOUR;
 const RESPONDERS: Audience = { roles: ['on-call', 'ai-team-lead', 'devops', 'security'] };
 
-
 const { notify, updatePagerDuty } = notifications;
-
 
 export async function incidentResponse(rawInput: IncidentInput): Promise<IncidentResult> {
   const input = parseIncidentInput(rawInput);
   const info = workflowInfo();
   if (input.fingerprint && info.workflowId !== incidentWorkflowId(input.fingerprint)) {
     // The ID is what lets a re-fired alert find this incident instead of opening another.
-    throw invalidInput('workflowId', `must be "${incidentWorkflowId(input.fingerprint)}" for fingerprint ${input.fingerprint}`);
+    throw invalidInput(
+      'workflowId',
+      `must be "${incidentWorkflowId(input.fingerprint)}" for fingerprint ${input.fingerprint}`,
+    );
   }
   const policy = SEVERITY_POLICY[input.severity];
   const dedupKey = info.workflowId;
@@ -94,11 +104,28 @@ export async function incidentResponse(rawInput: IncidentInput): Promise<Inciden
   const event = (text: string) => state.timeline.push({ at: iso(), event: text });
   setHandler(alertSignal, (firing) => {
     state.alertFirings += 1;
-    event(state.alertFirings === 1 ? `alert fired: ${firing?.summary ?? ''}` : `alert fired again (${state.alertFirings}): ${firing?.summary ?? ''}`);
-    audit.record({ step: 'alert', actor: 'alerting', action: 'fired', outcome: String(state.alertFirings), reason: firing?.summary });
+    event(
+      state.alertFirings === 1
+        ? `alert fired: ${firing?.summary ?? ''}`
+        : `alert fired again (${state.alertFirings}): ${firing?.summary ?? ''}`,
+    );
+    audit.record({
+      step: 'alert',
+      actor: 'alerting',
+      action: 'fired',
+      outcome: String(state.alertFirings),
+      reason: firing?.summary,
+    });
   });
 
-  audit.record({ step: 'incident', actor: 'workflow', action: 'opened', outcome: input.severity, reason: input.summary, details: { service: input.service } });
+  audit.record({
+    step: 'incident',
+    actor: 'workflow',
+    action: 'opened',
+    outcome: input.severity,
+    reason: input.summary,
+    details: { service: input.service },
+  });
   const directory = await loadDirectory();
   gates.setRoster(directory.members);
 
@@ -116,10 +143,20 @@ export async function incidentResponse(rawInput: IncidentInput): Promise<Inciden
   state.acknowledgeBy = iso(openedMs + firstTimeout);
   if (policy.first) {
     event(`${policy.first.urgency === 'page' ? 'paged' : 'notified'} ${policy.first.audience.roles?.join(' + ')}`);
-    await say(policy.first.audience, policy.first.urgency, `${tag} ${input.summary} (acknowledge by ${state.acknowledgeBy}: workflow ${info.workflowId})`);
+    await say(
+      policy.first.audience,
+      policy.first.urgency,
+      `${tag} ${input.summary} (acknowledge by ${state.acknowledgeBy}: workflow ${info.workflowId})`,
+    );
   } else {
     event('ticket created; no immediate notification (P3)');
-    audit.record({ step: 'incident', actor: 'workflow', action: 'ticket-created', outcome: 'open', reason: input.summary });
+    audit.record({
+      step: 'incident',
+      actor: 'workflow',
+      action: 'ticket-created',
+      outcome: 'open',
+      reason: input.summary,
+    });
   }
   const ack = await gates.wait({
     name: 'acknowledge',
@@ -135,7 +172,9 @@ export async function incidentResponse(rawInput: IncidentInput): Promise<Inciden
   event(`acknowledged by ${ack.by}${ack.tierReached ? ` after ${ack.tierReached} escalation(s)` : ''}`);
   const paged = policy.first?.urgency === 'page' || ack.tierReached > 0;
   if (paged) {
-    await updatePagerDuty({ action: 'acknowledge', dedupKey, summary: input.summary }).catch(() => event('PagerDuty acknowledge failed'));
+    await updatePagerDuty({ action: 'acknowledge', dedupKey, summary: input.summary }).catch(() =>
+      event('PagerDuty acknowledge failed'),
+    );
   }
   const responders: Audience = { ...RESPONDERS, people: [ack.by] };
 
@@ -145,11 +184,17 @@ export async function incidentResponse(rawInput: IncidentInput): Promise<Inciden
   const health = await Promise.all(urls.map((url) => settle(probes.probeHealth(url))));
   const errors = await settle(probes.fetchRecentErrors());
   const healthy = health.filter((h) => h.state === 'ok' && isHealthyProbe(h.result)).length;
-  event(`health: ${healthy}/${urls.length} endpoints healthy; recent errors: ${errors.state === 'ok' ? errors.result.errors.map((e) => `${e.message} ×${e.count}`).join('; ') || 'none' : errors.state === 'failed' ? errors.error : 'skipped'}`);
+  event(
+    `health: ${healthy}/${urls.length} endpoints healthy; recent errors: ${errors.state === 'ok' ? errors.result.errors.map((e) => `${e.message} ×${e.count}`).join('; ') || 'none' : errors.state === 'failed' ? errors.error : 'skipped'}`,
+  );
 
   // 3. Root cause, recorded by a person.
   state.step = 'root-cause';
-  const rootCause = await gates.wait({ name: 'root-cause', prompt: `${tag} record the root cause`, deciders: responders });
+  const rootCause = await gates.wait({
+    name: 'root-cause',
+    prompt: `${tag} record the root cause`,
+    deciders: responders,
+  });
   state.rootCause = rootCause.reason;
   event(`root cause (${rootCause.by}): ${rootCause.reason}`);
 
@@ -168,7 +213,12 @@ export async function incidentResponse(rawInput: IncidentInput): Promise<Inciden
     const outcome = await applyQuickFix(state.quickFix as QuickFix, input.service, `${info.workflowId}/quick-fix`);
     if (outcome) {
       event(`quick fix ${state.quickFix}: ${outcome.summary}`);
-      audit.record({ step: 'quick-fix', actor: 'workflow', action: state.quickFix!, outcome: outcome.ok ? 'done' : 'failed' });
+      audit.record({
+        step: 'quick-fix',
+        actor: 'workflow',
+        action: state.quickFix!,
+        outcome: outcome.ok ? 'done' : 'failed',
+      });
     }
   }
 
@@ -181,13 +231,22 @@ export async function incidentResponse(rawInput: IncidentInput): Promise<Inciden
   });
   state.resolvedByMonitoring = watch.resolved;
   event(watch.resolved ? `healthy ${watch.consecutiveHealthy} checks in a row` : 'monitoring ended without recovery');
-  audit.record({ step: 'monitor', actor: 'workflow', action: 'monitored', outcome: watch.resolved ? 'healthy' : 'not-recovered' });
+  audit.record({
+    step: 'monitor',
+    actor: 'workflow',
+    action: 'monitored',
+    outcome: watch.resolved ? 'healthy' : 'not-recovered',
+  });
 
   // 6-8. Document, follow-up tasks, post-mortem (P0/P1).
   state.step = 'document';
   const doc = await gates.wait({ name: 'document', prompt: `${tag} document the incident`, deciders: responders });
   state.step = 'follow-up';
-  const followUps = await gates.wait({ name: 'follow-up', prompt: `${tag} list the follow-up tasks`, deciders: responders });
+  const followUps = await gates.wait({
+    name: 'follow-up',
+    prompt: `${tag} list the follow-up tasks`,
+    deciders: responders,
+  });
   if (input.severity === 'P0' || input.severity === 'P1') {
     state.step = 'post-mortem';
     for (;;) {
@@ -206,9 +265,18 @@ export async function incidentResponse(rawInput: IncidentInput): Promise<Inciden
   }
 
   state.step = 'closed';
-  if (paged) await updatePagerDuty({ action: 'resolve', dedupKey, summary: input.summary }).catch(() => event('PagerDuty resolve failed'));
+  if (paged)
+    await updatePagerDuty({ action: 'resolve', dedupKey, summary: input.summary }).catch(() =>
+      event('PagerDuty resolve failed'),
+    );
   if (policy.first) await say(responders, 'message', `${tag} closed: ${rootCause.reason}`);
-  audit.record({ step: 'incident', actor: 'workflow', action: 'closed', outcome: 'closed', durationMs: Date.now() - openedMs });
+  audit.record({
+    step: 'incident',
+    actor: 'workflow',
+    action: 'closed',
+    outcome: 'closed',
+    durationMs: Date.now() - openedMs,
+  });
   await audit.flush();
   return { ...state, closedAt: iso(), documentation: doc.reason, followUps: followUps.reason };
 }

@@ -7,4 +7,5 @@ export const morningHealthCheckInputSchema = optionalObject({
 });
 export type MorningHealthCheckInput = z.input<typeof morningHealthCheckInputSchema>;
 
-export const parseMorningHealthCheckInput = (raw: unknown) => parseInput(morningHealthCheckInputSchema, raw, 'morningHealthCheck');
+export const parseMorningHealthCheckInput = (raw: unknown) =>
+  parseInput(morningHealthCheckInputSchema, raw, 'morningHealthCheck');

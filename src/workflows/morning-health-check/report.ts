@@ -1,7 +1,14 @@
 /** Turns the raw check results into the morning report's verdict. Pure code: used inside workflows. */
 import { isHealthyState } from '../../contracts/health';
 import { evaluateKpi, type KpiName, type KpiResult } from '../../contracts/kpi';
-import type { Check, DailyMetrics, DependencyProbe, HealthProbe, PodListing, RecentErrors } from '../../contracts/probes';
+import type {
+  Check,
+  DailyMetrics,
+  DependencyProbe,
+  HealthProbe,
+  PodListing,
+  RecentErrors,
+} from '../../contracts/probes';
 
 /** The seed's `select(.count > 10)`. */
 export const ERROR_COUNT_FLAG_THRESHOLD = 10;
@@ -63,7 +70,9 @@ export function buildReport(
   );
   for (const k of kpis) {
     if (k.level === 'warning' || k.level === 'alert') {
-      findings.push(`${k.name} ${k.value} is past its ${k.level === 'alert' ? 'alert threshold' : 'target'} (${k.level === 'alert' ? k.alert : k.target})`);
+      findings.push(
+        `${k.name} ${k.value} is past its ${k.level === 'alert' ? 'alert threshold' : 'target'} (${k.level === 'alert' ? k.alert : k.target})`,
+      );
     }
   }
 
@@ -83,7 +92,8 @@ export function buildReport(
 
   for (const d of checks.dependencies) {
     if (d.state === 'failed') findings.push(`dependency check failed: ${d.error}`);
-    if (d.state === 'ok' && !d.result.ok) findings.push(`${d.result.name} is not fully available: ${JSON.stringify(d.result.detail)}`);
+    if (d.state === 'ok' && !d.result.ok)
+      findings.push(`${d.result.name} is not fully available: ${JSON.stringify(d.result.detail)}`);
   }
 
   const anyEndpointAnswered = probes.length > 0;

@@ -37,8 +37,7 @@ export async function morningHealthCheck(rawInput?: MorningHealthCheckInput): Pr
       health,
       metrics,
       errors,
-      pods:
-        pods.state === 'ok' && !pods.result.configured ? { state: 'skipped', reason: pods.result.reason } : pods,
+      pods: pods.state === 'ok' && !pods.result.configured ? { state: 'skipped', reason: pods.result.reason } : pods,
       dependencies,
     },
     { startedAt, finishedAt: new Date().toISOString() },

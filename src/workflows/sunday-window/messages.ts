@@ -13,7 +13,8 @@ export const sundayWindowInputSchema = optionalObject({
 });
 export type SundayWindowInput = z.input<typeof sundayWindowInputSchema>;
 
-export const parseSundayWindowInput = (raw: unknown) => parseInput(sundayWindowInputSchema, raw, 'sundayMaintenanceWindow');
+export const parseSundayWindowInput = (raw: unknown) =>
+  parseInput(sundayWindowInputSchema, raw, 'sundayMaintenanceWindow');
 
 export interface StepReport {
   step: WindowStep;
@@ -32,4 +33,6 @@ export interface SundayWindowResult {
   finishedAt: string;
 }
 
-export const sundayWindowStatusQuery = defineQuery<{ windowEnd: string; step?: WindowStep; steps: StepReport[] }>('status');
+export const sundayWindowStatusQuery = defineQuery<{ windowEnd: string; step?: WindowStep; steps: StepReport[] }>(
+  'status',
+);

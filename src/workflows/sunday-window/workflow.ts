@@ -77,54 +77,86 @@ export async function sundayMaintenanceWindow(rawInput?: SundayWindowInput): Pro
     } else if (nothingToDo) {
       report = { step, status: 'skipped', detail: nothingToDo };
     } else if (windowEnd - startedMs < MIN_TIME[step]) {
-      report = { step, status: 'deferred', detail: `${Math.max(0, Math.round((windowEnd - startedMs) / MINUTE))} min left of the window; needs ${MIN_TIME[step] / MINUTE}` };
+      report = {
+        step,
+        status: 'deferred',
+        detail: `${Math.max(0, Math.round((windowEnd - startedMs) / MINUTE))} min left of the window; needs ${MIN_TIME[step] / MINUTE}`,
+      };
     } else {
       try {
         report = { step, ...(await body()), startedAt: iso(startedMs), finishedAt: iso(Date.now()) };
       } catch (err) {
-        report = { step, status: 'failed', detail: failureText(err), startedAt: iso(startedMs), finishedAt: iso(Date.now()) };
+        report = {
+          step,
+          status: 'failed',
+          detail: failureText(err),
+          startedAt: iso(startedMs),
+          finishedAt: iso(Date.now()),
+        };
       }
     }
     steps.push(report);
-    audit.record({ step, actor: 'workflow', action: step, outcome: report.status, reason: report.detail, durationMs: Date.now() - startedMs });
+    audit.record({
+      step,
+      actor: 'workflow',
+      action: step,
+      outcome: report.status,
+      reason: report.detail,
+      durationMs: Date.now() - startedMs,
+    });
   };
 
   // 1. Model update, validated, rolled back when it does not hold.
-  await run('model-update', async () => {
-    const version = plan.modelVersion!;
-    const before = await changes.getConfigMap({ name: plan.modelConfigMap });
-    if (before.data['model.version'] === version) return { status: 'done', detail: `already at model ${version}` };
-    const rolloutSeconds = () => Math.max(60, Math.min(15 * 60, Math.floor((windowEnd - Date.now()) / 1000) - 5 * 60));
-    const restartAll = async () => {
-      const stamp = new Date().toISOString();
-      for (const deployment of plan.deployments) await changes.rolloutRestart({ deployment, restartedAt: stamp });
-      for (const deployment of plan.deployments) await waitForRollout(deployment, rolloutSeconds());
-    };
-    try {
-      await changes.applyConfigMap({ name: plan.modelConfigMap, data: { ...before.data, 'model.version': version } });
-      await restartAll();
-      const urls = await probes.listHealthEndpoints();
-      const health = await Promise.all(urls.map((url) => settle(probes.probeHealth(url))));
-      const unhealthy = health.filter((h) => !(h.state === 'ok' && isHealthyProbe(h.result))).length;
-      const metrics = await probes.fetchDailyMetrics();
-      if (unhealthy > 0) throw ApplicationFailure.create({ type: FailureType.ValidationFailed, message: `${unhealthy} of ${urls.length} health endpoints not healthy` });
-      if (metrics.accuracyRate === undefined || metrics.accuracyRate < plan.minAccuracy) {
-        throw ApplicationFailure.create({
-          type: FailureType.ValidationFailed,
-          message: `accuracy ${metrics.accuracyRate ?? 'unknown'} is below ${plan.minAccuracy}`,
-        });
-      }
-      return { status: 'done', detail: `model ${before.data['model.version'] ?? 'none'} → ${version}; accuracy ${metrics.accuracyRate}` };
-    } catch (err) {
-      const why = failureText(err);
-      // The previous model config goes back and the pods restart on it, even if this workflow is being cancelled.
-      await CancellationScope.nonCancellable(async () => {
-        await changes.applyConfigMap({ name: plan.modelConfigMap, data: before.data });
+  await run(
+    'model-update',
+    async () => {
+      const version = plan.modelVersion!;
+      const before = await changes.getConfigMap({ name: plan.modelConfigMap });
+      if (before.data['model.version'] === version) return { status: 'done', detail: `already at model ${version}` };
+      const rolloutSeconds = () =>
+        Math.max(60, Math.min(15 * 60, Math.floor((windowEnd - Date.now()) / 1000) - 5 * 60));
+      const restartAll = async () => {
+        const stamp = new Date().toISOString();
+        for (const deployment of plan.deployments) await changes.rolloutRestart({ deployment, restartedAt: stamp });
+        for (const deployment of plan.deployments) await waitForRollout(deployment, rolloutSeconds());
+      };
+      try {
+        await changes.applyConfigMap({ name: plan.modelConfigMap, data: { ...before.data, 'model.version': version } });
         await restartAll();
-      });
-      return { status: 'rolled-back', detail: `model ${version} rolled back to ${before.data['model.version'] ?? 'the previous config'}: ${why}` };
-    }
-  }, plan.modelVersion ? undefined : 'no model version configured (AI_MODEL_VERSION)');
+        const urls = await probes.listHealthEndpoints();
+        const health = await Promise.all(urls.map((url) => settle(probes.probeHealth(url))));
+        const unhealthy = health.filter((h) => !(h.state === 'ok' && isHealthyProbe(h.result))).length;
+        const metrics = await probes.fetchDailyMetrics();
+        if (unhealthy > 0)
+          throw ApplicationFailure.create({
+            type: FailureType.ValidationFailed,
+            message: `${unhealthy} of ${urls.length} health endpoints not healthy`,
+          });
+        if (metrics.accuracyRate === undefined || metrics.accuracyRate < plan.minAccuracy) {
+          throw ApplicationFailure.create({
+            type: FailureType.ValidationFailed,
+            message: `accuracy ${metrics.accuracyRate ?? 'unknown'} is below ${plan.minAccuracy}`,
+          });
+        }
+        return {
+          status: 'done',
+          detail: `model ${before.data['model.version'] ?? 'none'} → ${version}; accuracy ${metrics.accuracyRate}`,
+        };
+      } catch (err) {
+        const why = failureText(err);
+        // The previous model config goes back and the pods restart on it, even if this workflow is being cancelled.
+        await CancellationScope.nonCancellable(async () => {
+          await changes.applyConfigMap({ name: plan.modelConfigMap, data: before.data });
+          await restartAll();
+        });
+        return {
+          status: 'rolled-back',
+          detail: `model ${version} rolled back to ${before.data['model.version'] ?? 'the previous config'}: ${why}`,
+        };
+      }
+    },
+    plan.modelVersion ? undefined : 'no model version configured (AI_MODEL_VERSION)',
+  );
 
   // 2. Database maintenance: the delete stops in time to leave the cache its share of the window.
   await run('database', async () => {
@@ -137,7 +169,10 @@ export async function sundayMaintenanceWindow(rawInput?: SundayWindowInput): Pro
     const detail = `${retention.deleted} rows deleted in ${retention.batches} batches${analyze ? `; analyzed ${analyze.tables.join(', ')}` : ''}`;
     return retention.complete && analyze
       ? { status: 'done', detail }
-      : { status: 'incomplete', detail: `${detail}; stopped at id ${retention.lastKey} of ${retention.endKey} for the window's end` };
+      : {
+          status: 'incomplete',
+          detail: `${detail}; stopped at id ${retention.lastKey} of ${retention.endKey} for the window's end`,
+        };
   });
 
   // 3. Cache optimisation: the purge is cancelled at its share's end (it stops between batches), then warm-up.
@@ -146,16 +181,21 @@ export async function sundayMaintenanceWindow(rawInput?: SundayWindowInput): Pro
     let complete = true;
     try {
       // The purge heartbeats its cursors; the heartbeat is also how the window's end reaches it.
-      const result = await CancellationScope.withTimeout(windowEnd - WARMUP_RESERVE - Date.now(), () => purgeCacheKeys({ pattern: 'ai:*' }));
+      const result = await CancellationScope.withTimeout(windowEnd - WARMUP_RESERVE - Date.now(), () =>
+        purgeCacheKeys({ pattern: 'ai:*' }),
+      );
       purge = `${result.removed} ai:* keys removed`;
     } catch (err) {
       if (!isCancellation(err)) throw err;
       complete = false;
-      purge = 'purge stopped at the window\'s end';
+      purge = "purge stopped at the window's end";
     }
     const warmed = await Promise.all(plan.warmupUrls.map((url) => settle(changes.warmCache(url))));
     const ok = warmed.filter((w) => w.state === 'ok').length;
-    return { status: complete ? 'done' : 'incomplete', detail: `${purge}; ${ok}/${plan.warmupUrls.length} caches warmed` };
+    return {
+      status: complete ? 'done' : 'incomplete',
+      detail: `${purge}; ${ok}/${plan.warmupUrls.length} caches warmed`,
+    };
   });
 
   current = undefined;
