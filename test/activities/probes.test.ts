@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { after, before, describe, it } from 'node:test';
 import { createHttpActivities } from '../../src/activities/http';
 import { createKubernetesActivities } from '../../src/activities/kubernetes';
@@ -127,7 +128,7 @@ describe('dependency probes against the real stack', () => {
   it('fails retryably when PostgreSQL cannot be reached', async () => {
     const unreachable = await testDeps({ DATABASE_URL: 'postgres://aiops:x@127.0.0.1:9/aiops' });
     try {
-      const err = await failure(createPostgresActivities(unreachable).probeDatabase());
+      const err = await failure(new MockActivityEnvironment().run(createPostgresActivities(unreachable).probeDatabase));
       assert.equal(err.type, 'UpstreamUnavailable');
       assert.equal(err.nonRetryable, false);
     } finally {

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse, parseAllDocuments } from 'yaml';
-import { loadConfig } from '../../src/config';
+import { givenSettings, loadConfig } from '../../src/config';
 import { SHUTDOWN_MARGIN_SECONDS } from '../../src/workers/worker';
 import { NODE_RUNTIME } from '../../scripts/lib/tools';
 import { finalStage, instructions, parseCopy, parseDockerfile, ROOT, stageEnv } from './dockerfile';
@@ -39,9 +39,16 @@ const deployment = parseAllDocuments(readFileSync(join(ROOT, 'k8s', 'worker-depl
 };
 const podSpec = deployment.spec.template.spec;
 const container = podSpec.containers[0];
-/** The worker's configuration in the pod: the image's ENV, then the container's env over it. */
+/**
+ * The worker's configuration in the pod: where each system is comes from the operator's settings (here, the test
+ * stack's), then the image's ENV, then the container's env over it.
+ */
 const podConfig = () =>
-  loadConfig({ ...stageEnv(runtime), ...Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value])) });
+  loadConfig({
+    ...givenSettings(process.env),
+    ...stageEnv(runtime),
+    ...Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value])),
+  });
 
 describe('the worker image', () => {
   it(`is named ${IMAGE} (package.json's version) in k8s/, docker-compose.yml and the README alike`, () => {

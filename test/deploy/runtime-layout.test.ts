@@ -4,6 +4,7 @@
  * its ENV, against the dev server. What the runtime stage leaves out, the worker cannot load.
  */
 import assert from 'node:assert/strict';
+import { givenSettings } from '../../src/config';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -50,7 +51,10 @@ describe('the worker image, laid out from the Dockerfile', () => {
     if (into) rmSync(into, { recursive: true, force: true });
   });
 
-  /** The runtime stage's CMD in its directory, with its ENV and nothing of this machine's but PATH and HOME. */
+  /**
+   * The runtime stage's CMD in its directory, with its ENV and nothing of this machine's but PATH, HOME and the
+   * settings an operator gives a pod (here, the test stack's: where each system is and how to log in).
+   */
   async function startWorker(settings: Record<string, string>): Promise<RunningWorker> {
     const taskQueue = uniqueId('image');
     const [command, ...args] = JSON.parse(instructions(runtime, 'CMD')[0].args) as string[];
@@ -60,6 +64,7 @@ describe('the worker image, laid out from the Dockerfile', () => {
       env: {
         PATH: process.env.PATH,
         HOME: process.env.HOME,
+        ...givenSettings(process.env),
         ...stageEnv(runtime),
         TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
         TEMPORAL_TASK_QUEUE: taskQueue,

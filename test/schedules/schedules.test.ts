@@ -167,7 +167,7 @@ describe('schedules on a Temporal server', () => {
     // A dev server of its own: schedules registered here must not fire on the shared stack.
     env = await devServerEnv({ own: true });
     bundle = await bundleWorkflowCode({
-      workflowsPath: require.resolve('./helpers/schedule-workflows'),
+      workflowsPath: require.resolve('../helpers/schedule-workflows'),
       logger: new DefaultLogger('WARN'),
     });
   });
