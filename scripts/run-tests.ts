@@ -15,6 +15,9 @@ import { loadConfig } from '../src/config';
 import { bootstrapDatabase } from '../src/db/bootstrap';
 import { ensureTemporalCli, ensureTimeSkippingServer } from './lib/tools';
 
+/** Test files at once; AIOPS_TEST_CONCURRENCY overrides. */
+const TEST_CONCURRENCY = Number(process.env.AIOPS_TEST_CONCURRENCY ?? 2);
+
 const HELP = `Usage: npm test [-- <file filter>]
 
 Builds, then runs every test under test/ with Node's test runner against real Temporal (dev server and
@@ -69,11 +72,16 @@ async function main(): Promise<number> {
       });
       env.DATABASE_URL = appUrl.toString();
     }
-    const child = spawn(process.execPath, ['--test', '--test-reporter=spec', ...files], {
-      cwd: ROOT,
-      env,
-      stdio: 'inherit',
-    });
+    // Files run two at a time: each owns its data (database, Redis DB index, namespace, task queue), so they may.
+    const child = spawn(
+      process.execPath,
+      ['--test', `--test-concurrency=${TEST_CONCURRENCY}`, '--test-reporter=spec', ...files],
+      {
+        cwd: ROOT,
+        env,
+        stdio: 'inherit',
+      },
+    );
     // Ctrl-C in a terminal reaches the tests too; a SIGTERM to this process alone is passed on.
     const unsubscribe = onInterrupt((signal) => child.kill(signal));
     const code = await new Promise<number>((resolve) =>

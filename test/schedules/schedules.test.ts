@@ -392,7 +392,8 @@ describe('schedules on a Temporal server', () => {
       await waitUntil(
         'overlap skips',
         () => describeSchedule(id),
-        (d) => d.info.numActionsSkippedOverlap >= 4,
+        // Enough skipped slots that at least two lie before the report's settle margin even on a loaded machine.
+        (d) => d.info.numActionsSkippedOverlap >= 6,
       );
 
       const { reportSkippedRuns } = createTemporalActivities(env.client, [id, quiet, 'never-registered']);
