@@ -17,6 +17,8 @@ import { ensureTemporalCli, ensureTimeSkippingServer } from './lib/tools';
 
 /** Test files at once; AIOPS_TEST_CONCURRENCY overrides. */
 const TEST_CONCURRENCY = Number(process.env.AIOPS_TEST_CONCURRENCY ?? 2);
+/** The deadline of any test that sets none of its own: nothing in the suite waits forever. */
+const TEST_TIMEOUT_MS = 10 * 60_000;
 
 const HELP = `Usage: npm test [-- <file filter>]
 
@@ -75,7 +77,13 @@ async function main(): Promise<number> {
     // Files run two at a time: each owns its data (database, Redis DB index, namespace, task queue), so they may.
     const child = spawn(
       process.execPath,
-      ['--test', `--test-concurrency=${TEST_CONCURRENCY}`, '--test-reporter=spec', ...files],
+      [
+        '--test',
+        `--test-concurrency=${TEST_CONCURRENCY}`,
+        `--test-timeout=${TEST_TIMEOUT_MS}`,
+        '--test-reporter=spec',
+        ...files,
+      ],
       {
         cwd: ROOT,
         env,
