@@ -24,6 +24,11 @@ export class AuditTrail {
     this.sequence += 1;
     this.queue.push({
       ...entry,
+      // The audit log refuses empty names; a payload from outside must not be able to make a record it refuses.
+      step: entry.step || 'unknown',
+      actor: entry.actor || 'unknown',
+      action: entry.action || 'unknown',
+      outcome: entry.outcome || 'unknown',
       eventKey: `${info.workflowId}/${info.runId}/${this.sequence}`,
       occurredAt: new Date().toISOString(),
       workflowId: info.workflowId,

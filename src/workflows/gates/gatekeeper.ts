@@ -24,6 +24,19 @@ interface OpenGate {
 
 const URL_PATTERN = /^https?:\/\/\S+$/;
 
+/** Longest text a decision may carry in each field: a payload is anyone's, and it goes into history and the audit log. */
+const MAX_ID = 100;
+const MAX_TEXT = 2000;
+
+/**
+ * Any value from a payload as bounded text for the audit log; never throws, whatever was sent (a JSON object with
+ * a `toString` key makes String() throw).
+ */
+function payloadText(value: unknown, max = MAX_ID): string {
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? typeof value);
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
 export class Gatekeeper {
   private readonly open = new Map<string, OpenGate>();
   private roster: Member[] = [];
@@ -36,13 +49,14 @@ export class Gatekeeper {
     setHandler(decisionSignal, (decision) => {
       const problem = this.problemWith(decision);
       if (problem) {
+        const d = (typeof decision === 'object' && decision !== null ? decision : {}) as Partial<Decision>;
         this.audit.record({
-          step: `gate:${String(decision?.gate)}`,
-          actor: String(decision?.by ?? 'unknown'),
+          step: `gate:${payloadText(d.gate)}`,
+          actor: payloadText(d.by) || 'unknown',
           action: 'decision-signal',
           outcome: 'rejected',
           reason: problem,
-          details: { decision: String(decision?.decision) },
+          details: { decision: payloadText(d.decision) },
         });
         return;
       }
@@ -77,11 +91,19 @@ export class Gatekeeper {
 
   /** Why this decision cannot be taken, or undefined when it can. */
   private problemWith(d: Decision): string | undefined {
-    if (typeof d !== 'object' || d === null) return 'a decision must be an object {gate, decision, by, reason}';
-    if (typeof d.gate !== 'string' || !d.gate) return 'gate: required';
+    if (typeof d !== 'object' || d === null || Array.isArray(d))
+      return 'a decision must be an object {gate, decision, by, reason}';
+    if (typeof d.gate !== 'string' || !d.gate || d.gate.length > MAX_ID)
+      return `gate: required, at most ${MAX_ID} characters`;
     if (d.decision !== 'approve' && d.decision !== 'reject') return 'decision: must be "approve" or "reject"';
-    if (typeof d.by !== 'string' || !d.by) return 'by: required (your roster id)';
-    if (typeof d.reason !== 'string' || !d.reason.trim()) return 'reason: required';
+    if (typeof d.by !== 'string' || !d.by || d.by.length > MAX_ID) return 'by: required (your roster id)';
+    if (typeof d.reason !== 'string' || !d.reason.trim() || d.reason.length > MAX_TEXT) {
+      return `reason: required, at most ${MAX_TEXT} characters`;
+    }
+    if (d.link !== undefined && (typeof d.link !== 'string' || d.link.length > MAX_TEXT))
+      return `link: must be a URL of at most ${MAX_TEXT} characters`;
+    if (d.choice !== undefined && (typeof d.choice !== 'string' || d.choice.length > MAX_ID))
+      return "choice: must be one of the gate's choices";
     const gate = this.open.get(d.gate);
     if (!gate || gate.outcome) {
       const open = [...this.open.keys()];
