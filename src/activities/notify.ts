@@ -6,7 +6,8 @@
 import type { Pool } from 'pg';
 import { checkCrisisKey } from '../contracts/crisis';
 import { invalidInput } from '../contracts/failures';
-import { membersOf, type Audience } from '../contracts/roster';
+import type { NotifyRequest, NotifyResult, PagerDutyAction, Severity } from '../contracts/notifications';
+import { membersOf } from '../contracts/roster';
 import type { AppConfig, Person } from '../config';
 import { requestJson } from './http-client';
 import { wedsyncPost, type HttpDeps } from './http';
@@ -15,25 +16,6 @@ export interface NotifyDeps extends HttpDeps {
   notifications: AppConfig['notifications'];
   roster: Person[];
   pool: Pool;
-}
-
-export type PagerDutyAction = 'trigger' | 'acknowledge' | 'resolve';
-export type Severity = 'critical' | 'error' | 'warning' | 'info';
-
-export interface NotifyRequest {
-  audience: Audience;
-  message: string;
-  /** page: also a PagerDuty trigger for people who are paged; message: Slack only. */
-  urgency: 'page' | 'message';
-  /** PagerDuty dedup key: the same incident is one PagerDuty alert however often it is paged. */
-  dedupKey: string;
-  severity?: Severity;
-}
-
-export interface NotifyResult {
-  notified: string[];
-  slack: boolean;
-  paged: boolean;
 }
 
 const SEVERITIES: Severity[] = ['critical', 'error', 'warning', 'info'];
@@ -57,36 +39,60 @@ export function createNotifyActivities(deps: NotifyDeps) {
     });
   }
 
+  /** The audience's people with how to reach them, or a non-retryable failure naming what is wrong. */
+  function audienceOf(req: NotifyRequest) {
+    if (!req.message) throw invalidInput('message', 'must not be empty');
+    if (!req.dedupKey) throw invalidInput('dedupKey', 'must not be empty');
+    const severity = req.severity ?? 'critical';
+    if (!SEVERITIES.includes(severity)) throw invalidInput('severity', `must be one of ${SEVERITIES.join(', ')}`);
+    const people = membersOf(deps.roster, req.audience).map((m) => deps.roster.find((p) => p.id === m.id)!);
+    if (people.length === 0) throw invalidInput('audience', 'names nobody on the roster (AIOPS_ROSTER)');
+    return { people, severity };
+  }
+
+  /** A Slack webhook has no idempotency key: a retry after a lost answer can post twice, the safe side for an alert. */
+  async function postToSlack(people: Person[], message: string): Promise<boolean> {
+    const mentions = people.map((p) => p.slack).filter((h): h is string => !!h);
+    if (mentions.length === 0) return false;
+    await requestJson(deps.notifications.slackWebhookUrl, {
+      method: 'POST',
+      timeoutMs,
+      credentialsSetting: 'SLACK_WEBHOOK_URL',
+      body: { text: `${mentions.join(' ')} ${message}` },
+    });
+    return true;
+  }
+
+  /** A PagerDuty trigger is idempotent by its dedup key. */
+  async function page(people: Person[], req: NotifyRequest, severity: Severity): Promise<boolean> {
+    const paged = people.filter((p) => p.pagerduty);
+    if (req.urgency !== 'page' || paged.length === 0) return false;
+    await pagerduty('trigger', req.dedupKey, `[${paged.map((p) => p.name).join(', ')}] ${req.message}`, severity);
+    return true;
+  }
+
   return {
     /**
-     * Tells an audience. PagerDuty triggers are idempotent by dedup key; a Slack webhook has no such key, so
-     * a retry after a lost answer can post twice, which is the safe side for an alert.
+     * Tells an audience on both channels in one activity: Slack first, then PagerDuty. Kept for workflows that
+     * scheduled it before each channel had its own activity (notifySlack, pageOnCall); new code calls those.
      */
     async notify(req: NotifyRequest): Promise<NotifyResult> {
-      if (!req.message) throw invalidInput('message', 'must not be empty');
-      if (!req.dedupKey) throw invalidInput('dedupKey', 'must not be empty');
-      const severity = req.severity ?? 'critical';
-      if (!SEVERITIES.includes(severity)) throw invalidInput('severity', `must be one of ${SEVERITIES.join(', ')}`);
-      const people = membersOf(deps.roster, req.audience).map((m) => deps.roster.find((p) => p.id === m.id)!);
-      if (people.length === 0) throw invalidInput('audience', 'names nobody on the roster (AIOPS_ROSTER)');
-
-      const mentions = people.map((p) => p.slack).filter((h): h is string => !!h);
-      let slack = false;
-      if (mentions.length > 0) {
-        await requestJson(deps.notifications.slackWebhookUrl, {
-          method: 'POST',
-          timeoutMs,
-          credentialsSetting: 'SLACK_WEBHOOK_URL',
-          body: { text: `${mentions.join(' ')} ${req.message}` },
-        });
-        slack = true;
-      }
-      const paged = req.urgency === 'page' && people.some((p) => p.pagerduty);
-      if (paged) {
-        const names = people.filter((p) => p.pagerduty).map((p) => p.name);
-        await pagerduty('trigger', req.dedupKey, `[${names.join(', ')}] ${req.message}`, severity);
-      }
+      const { people, severity } = audienceOf(req);
+      const slack = await postToSlack(people, req.message);
+      const paged = await page(people, req, severity);
       return { notified: people.map((p) => p.id), slack, paged };
+    },
+
+    /** Slack alone: its failure never keeps anyone from being paged, and a page's retry never posts again. */
+    async notifySlack(req: NotifyRequest): Promise<{ notified: string[]; posted: boolean }> {
+      const { people } = audienceOf(req);
+      return { notified: people.map((p) => p.id), posted: await postToSlack(people, req.message) };
+    },
+
+    /** PagerDuty alone, for the audience's people who are paged, when the urgency is a page. */
+    async pageOnCall(req: NotifyRequest): Promise<{ paged: boolean }> {
+      const { people, severity } = audienceOf(req);
+      return { paged: await page(people, req, severity) };
     },
 
     /** PagerDuty Events API v2 acknowledge/resolve of the alert with this dedup key. */

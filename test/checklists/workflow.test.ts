@@ -8,6 +8,7 @@ import { maintenanceSettings, REDIS_DB } from '../helpers/maintenance';
 import { slackTexts } from '../helpers/runbook-receiver';
 import { runbookSuite } from '../helpers/runbook-suite';
 import { queryUntil, rejectsWithCause, uniqueId } from '../helpers/temporal';
+import { waitUntil } from '../helpers/wait';
 
 const DAY = 24 * 3_600_000;
 
@@ -35,8 +36,12 @@ describe('the ScrollUniversity maintenance checklists', () => {
         'update-cost-budgets',
         'update-runbook',
       ]);
-      // Each role is told its own tasks once, with the gate names to answer.
-      const told = slackTexts(receiver, before);
+      // Each role is told its own tasks once, with the gate names to answer (the tasks open meanwhile).
+      const told = await waitUntil(
+        'the team lead told',
+        () => slackTexts(receiver, before),
+        (texts) => texts.some((t) => t.startsWith('@ai-lead [monthly maintenance] yours by')),
+      );
       assert.equal(told.filter((t) => t.startsWith('@ai-lead [monthly maintenance] yours by')).length, 1);
       assert.match(
         told.find((t) => t.startsWith('@ai-lead'))!,

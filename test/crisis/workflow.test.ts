@@ -73,6 +73,8 @@ describe('weddingDayCrisis on the time-skipping server with real PostgreSQL', ()
     assert.equal(late.escalationTier, 1);
     const escalations = pagerDutyEvents(suite.receiver, beforeDeadline).filter((e) => e.event_action === 'trigger');
     assert.equal(escalations.length, 1, JSON.stringify(escalations));
+    // Each tier is paged under a key of its own, so PagerDuty does not fold it into the first tier's alert.
+    assert.equal(escalations[0].dedup_key, `${handle.workflowId}/tier-2`);
     assert.match(
       escalations[0].payload!.summary,
       /^\[Platform Engineering on-call\] .*escalated to you \(tier 2\): Wedding-day crisis \S+: stage2 missed its deadline/,

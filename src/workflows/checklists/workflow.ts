@@ -12,10 +12,9 @@
  */
 import { setHandler, workflowInfo } from '@temporalio/workflow';
 import { failureText } from '../../contracts/failures';
-import type { Audience } from '../../contracts/roster';
 import { AuditTrail } from '../gates/audit-trail';
 import { Gatekeeper } from '../gates/gatekeeper';
-import { loadDirectory, notifications } from '../policies';
+import { loadDirectory } from '../policies';
 import { CHECKLISTS, TASK_DEADLINE, type ItemSpec } from './items';
 import {
   checklistStatusQuery,
@@ -24,8 +23,6 @@ import {
   type ChecklistItem,
   type ChecklistResult,
 } from './messages';
-
-const { notify } = notifications;
 
 export async function maintenanceChecklist(input: ChecklistInput): Promise<ChecklistResult> {
   const { cadence } = parseChecklistInput(input);
@@ -40,16 +37,21 @@ export async function maintenanceChecklist(input: ChecklistInput): Promise<Check
   const deadline = TASK_DEADLINE[cadence];
   const byRole = new Map<string, ItemSpec[]>();
   for (const spec of specs) if (spec.role) byRole.set(spec.role, [...(byRole.get(spec.role) ?? []), spec]);
+  // A task nobody was told of is still at its gate, with its deadline; the status query shows it. The roles are
+  // told side by side and the tasks open meanwhile; checklists from before the channels were apart told each role
+  // in turn first, and replay the same way.
+  const told: Promise<string[]>[] = [];
   for (const [role, tasks] of byRole) {
-    const audience: Audience = { roles: [role] };
     const due = new Date(Date.now() + deadline).toISOString();
-    await notify({
-      audience,
+    const telling = gates.pager.tell({
+      audience: { roles: [role] },
       urgency: 'message',
       severity: 'info',
       dedupKey: `${workflowInfo().workflowId}/${role}`,
       message: `[${cadence} maintenance] yours by ${due}: ${tasks.map((t) => `${t.title} (gate ${t.id})`).join('; ')}`,
-    }).catch(() => undefined);
+    });
+    if (gates.pager.channelsApart) told.push(telling);
+    else await telling;
   }
 
   const results = await Promise.all(
@@ -95,6 +97,8 @@ export async function maintenanceChecklist(input: ChecklistInput): Promise<Check
       }),
   );
 
+  await Promise.all(told);
+  await gates.settled();
   await audit.flush();
   return {
     cadence,

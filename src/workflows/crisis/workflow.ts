@@ -18,7 +18,7 @@ import { CancellationScope, isCancellation, patched, setHandler, workflowInfo } 
 import { invalidInput } from '../../contracts/failures';
 import { AuditTrail } from '../gates/audit-trail';
 import { Gatekeeper } from '../gates/gatekeeper';
-import { loadDirectory, urgent } from '../policies';
+import { loadDirectory } from '../policies';
 import { LOCAL_FIRST_PATCH, PATH_DECIDED_FIRST_PATCH } from './local-first';
 import {
   crisisStatusQuery,
@@ -117,9 +117,12 @@ export async function weddingDayCrisis(rawInput: WeddingDayCrisisInput): Promise
     reason: resolution.reason,
     durationMs: Date.now() - run.startedMs,
   });
-  await CancellationScope.nonCancellable(() =>
-    urgent.updatePagerDuty({ action: 'resolve', dedupKey: crisisKey, summary: `crisis ${crisisKey} resolved` }),
-  ).catch(() => run.event('PagerDuty resolve failed; resolve the alert by hand'));
+  // Bounded retries: a wrong URL must not keep a resolved crisis open.
+  const unresolved = await CancellationScope.nonCancellable(() =>
+    gates.pager.update('resolve', `crisis ${crisisKey} resolved`),
+  );
+  for (const reason of unresolved) run.event(`PagerDuty resolve failed; resolve the alert by hand: ${reason}`);
+  await gates.settled();
   await audit.flush();
   const { stage: _stage, ...rest } = state;
   return {

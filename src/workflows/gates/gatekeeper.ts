@@ -7,11 +7,9 @@
 import { condition, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Decision, GateOutcome, GateSpec, GateStatus } from '../../contracts/gates';
 import { describeAudience, isInAudience, mergeAudiences, type Audience, type Member } from '../../contracts/roster';
-import { notifications } from '../policies';
 import type { AuditTrail } from './audit-trail';
 import { decideUpdate, decisionSignal } from './messages';
-
-const { notify } = notifications;
+import { Pager } from './pager';
 
 interface OpenGate {
   spec: GateSpec;
@@ -40,12 +38,17 @@ function payloadText(value: unknown, max = MAX_ID): string {
 export class Gatekeeper {
   private readonly open = new Map<string, OpenGate>();
   private roster: Member[] = [];
+  /** How this workflow tells people; its escalations page each tier under a key of the tier's own. */
+  readonly pager: Pager;
+  /** Escalations still being told while their gate went on. */
+  private readonly telling: Promise<void>[] = [];
 
   constructor(
     private readonly audit: AuditTrail,
     /** PagerDuty dedup key of this workflow's alerts. */
-    private readonly dedupKey: string,
+    dedupKey: string,
   ) {
+    this.pager = new Pager(dedupKey);
     setHandler(decisionSignal, (decision) => {
       const problem = this.problemWith(decision);
       if (problem) {
@@ -68,6 +71,11 @@ export class Gatekeeper {
         if (problem) throw new Error(problem);
       },
     });
+  }
+
+  /** Waits for every escalation still being told; call before the workflow returns, so each failure is audited. */
+  async settled(): Promise<void> {
+    await Promise.all(this.telling);
   }
 
   /** Set once the directory is loaded; until then no decider is known, so every decision is refused. */
@@ -181,7 +189,11 @@ export class Gatekeeper {
           const tier = tiers[gate.tierReached];
           gate.tierReached += 1;
           gate.deciders = mergeAudiences(gate.deciders, tier);
-          await this.escalate(spec, tier, gate.tierReached);
+          const telling = this.escalate(spec, tier, gate.tierReached);
+          // The next tier's clock starts now, not once a slow channel has given up; gates opened before the
+          // channels were apart waited, and replay the same way.
+          if (this.pager.channelsApart) this.telling.push(telling);
+          else await telling;
           continue;
         }
         const fallback = spec.onExhausted ?? 'keep-waiting';
@@ -223,21 +235,20 @@ export class Gatekeeper {
       outcome: `tier ${tierNumber}`,
       reason: `deadline passed; asking ${describeAudience(tier)}`,
     });
-    try {
-      await notify({
-        audience: tier,
-        urgency: 'page',
-        dedupKey: this.dedupKey,
-        message: `[${info.workflowType} ${info.workflowId}] escalated to you (tier ${tierNumber}): ${spec.prompt}`,
-      });
-    } catch (err) {
-      // A failed notification must not stop the escalation chain; it is recorded for the post-mortem.
+    const failed = await this.pager.tell({
+      audience: tier,
+      urgency: 'page',
+      dedupKey: this.pager.tierKey(tierNumber),
+      message: `[${info.workflowType} ${info.workflowId}] escalated to you (tier ${tierNumber}): ${spec.prompt}`,
+    });
+    // A failed notification must not stop the escalation chain; it is recorded for the post-mortem.
+    for (const reason of failed) {
       this.audit.record({
         step: `gate:${spec.name}`,
         actor: 'workflow',
         action: 'notify-failed',
         outcome: 'failed',
-        reason: (err as Error).message,
+        reason,
       });
     }
   }

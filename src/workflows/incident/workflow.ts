@@ -17,7 +17,7 @@ import { settle } from '../common/settle';
 import { AuditTrail } from '../gates/audit-trail';
 import { Gatekeeper } from '../gates/gatekeeper';
 import { monitorUntilHealthy } from '../operations/monitor/workflow';
-import { loadDirectory, notifications, probes } from '../policies';
+import { loadDirectory, probes } from '../policies';
 import { nextBusinessDayStart } from './business-time';
 import { applyQuickFix } from './quick-fix';
 import {
@@ -69,8 +69,6 @@ export const SEVERITY_POLICY: Record<IncidentSeverity, SeverityPolicy> = {
 /** After the first deadline, each further tier gets this long; P3's first is the next business day. */
 const P3_TIER_MS = 24 * HOUR;
 const RESPONDERS: Audience = { roles: ['on-call', 'ai-team-lead', 'devops', 'security'] };
-
-const { notify, updatePagerDuty } = notifications;
 
 export async function incidentResponse(rawInput: IncidentInput): Promise<IncidentResult> {
   const input = parseIncidentInput(rawInput);
@@ -130,24 +128,25 @@ export async function incidentResponse(rawInput: IncidentInput): Promise<Inciden
   gates.setRoster(directory.members);
 
   const say = async (audience: Audience, urgency: 'page' | 'message', message: string) => {
-    try {
-      await notify({ audience, urgency, message, dedupKey, severity: policy.pagerDutySeverity });
-    } catch (err) {
-      event(`notification failed: ${(err as Error).message}`);
-    }
+    const failed = await gates.pager.tell({ audience, urgency, message, dedupKey, severity: policy.pagerDutySeverity });
+    for (const reason of failed) event(`notification failed: ${reason}`);
   };
   const tag = `[${input.severity} ${input.service}]`;
 
   // 1. Acknowledge, within the severity's response time; escalate along the chain when nobody does.
   const firstTimeout = policy.ackWithinMs ?? nextBusinessDayStart(openedMs, directory.businessHours) - openedMs;
   state.acknowledgeBy = iso(openedMs + firstTimeout);
+  let firstNotice: Promise<void> = Promise.resolve();
   if (policy.first) {
     event(`${policy.first.urgency === 'page' ? 'paged' : 'notified'} ${policy.first.audience.roles?.join(' + ')}`);
-    await say(
+    firstNotice = say(
       policy.first.audience,
       policy.first.urgency,
       `${tag} ${input.summary} (acknowledge by ${state.acknowledgeBy}: workflow ${info.workflowId})`,
     );
+    // The clock to acknowledge runs while a channel is still being retried; incidents opened before the channels
+    // were apart waited for the one notification first, and replay the same way.
+    if (!gates.pager.channelsApart) await firstNotice;
   } else {
     event('ticket created; no immediate notification (P3)');
     audit.record({
@@ -172,9 +171,8 @@ export async function incidentResponse(rawInput: IncidentInput): Promise<Inciden
   event(`acknowledged by ${ack.by}${ack.tierReached ? ` after ${ack.tierReached} escalation(s)` : ''}`);
   const paged = policy.first?.urgency === 'page' || ack.tierReached > 0;
   if (paged) {
-    await updatePagerDuty({ action: 'acknowledge', dedupKey, summary: input.summary }).catch(() =>
-      event('PagerDuty acknowledge failed'),
-    );
+    for (const reason of await gates.pager.update('acknowledge', input.summary))
+      event(`PagerDuty acknowledge failed: ${reason}`);
   }
   const responders: Audience = { ...RESPONDERS, people: [ack.by] };
 
@@ -265,10 +263,11 @@ export async function incidentResponse(rawInput: IncidentInput): Promise<Inciden
   }
 
   state.step = 'closed';
-  if (paged)
-    await updatePagerDuty({ action: 'resolve', dedupKey, summary: input.summary }).catch(() =>
-      event('PagerDuty resolve failed'),
-    );
+  await firstNotice;
+  if (paged) {
+    for (const reason of await gates.pager.update('resolve', input.summary))
+      event(`PagerDuty resolve failed: ${reason}`);
+  }
   if (policy.first) await say(responders, 'message', `${tag} closed: ${rootCause.reason}`);
   audit.record({
     step: 'incident',
@@ -277,6 +276,7 @@ export async function incidentResponse(rawInput: IncidentInput): Promise<Inciden
     outcome: 'closed',
     durationMs: Date.now() - openedMs,
   });
+  await gates.settled();
   await audit.flush();
   return { ...state, closedAt: iso(), documentation: doc.reason, followUps: followUps.reason };
 }
