@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { BusinessHours } from './business-hours';
+import type { BusinessHours } from '../contracts/business-hours';
 
 const nonEmpty = z.string().trim().min(1, 'must not be empty');
 
@@ -282,7 +282,7 @@ export interface AppConfig {
 
 export type Person = z.infer<typeof personSchema>;
 
-export type { BusinessHours } from './business-hours';
+export type { BusinessHours } from '../contracts/business-hours';
 
 export class ConfigError extends Error {
   constructor(public readonly problems: { variable: string; message: string }[]) {

@@ -2,7 +2,7 @@
  * "Next business day" in the configured time zone, for P3's acknowledgement deadline (seed 000: "Response
  * Time: Next business day"). Pure code with Intl only: deterministic for the same inputs, used in workflows.
  */
-import type { BusinessHours } from '../../config/business-hours';
+import type { BusinessHours } from '../../contracts/business-hours';
 
 interface LocalParts {
   year: number;

@@ -1,4 +1,4 @@
-/** Business hours as configured (BUSINESS_HOURS, BUSINESS_DAYS, BUSINESS_TIMEZONE). Types only. */
+/** Business hours as configured (BUSINESS_HOURS, BUSINESS_DAYS, BUSINESS_TIMEZONE), as workflows see them. Types only. */
 export interface BusinessHours {
   /** Minutes after local midnight. */
   startMinute: number;
