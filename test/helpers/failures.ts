@@ -11,3 +11,12 @@ export async function failure(promise: Promise<unknown>): Promise<ApplicationFai
   }
   assert.fail('the call succeeded');
 }
+
+/** For assert.rejects: the non-retryable InvalidInput whose message starts with the field at fault. */
+export const invalidInputNaming =
+  (field: string) =>
+  (err: unknown): boolean =>
+    err instanceof ApplicationFailure &&
+    err.type === 'InvalidInput' &&
+    err.nonRetryable === true &&
+    err.message.startsWith(`${field}:`);

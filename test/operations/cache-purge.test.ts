@@ -13,6 +13,7 @@ import { purgeCache } from '../../src/workflows';
 import { validatePurgeInput, type PurgeCacheInput } from '../../src/contracts/maintenance';
 import { testDeps } from '../helpers/deps';
 import { REDIS_DB, redisUrlFor } from '../helpers/maintenance';
+import { invalidInputNaming } from '../helpers/failures';
 import { uniqueId, withTimeSkippingWorker } from '../helpers/temporal';
 
 /** Writes `count` string keys named `${prefix}${i}`, pipelined. */
@@ -209,11 +210,7 @@ describe('purgeCacheKeys', () => {
     for (const [input, field] of cases) {
       await assert.rejects(
         runPurge(new MockActivityEnvironment(), redis, input),
-        (err: unknown) =>
-          err instanceof ApplicationFailure &&
-          err.type === 'InvalidInput' &&
-          err.nonRetryable &&
-          err.message.startsWith(`${field}:`),
+        invalidInputNaming(field),
         JSON.stringify(input),
       );
     }

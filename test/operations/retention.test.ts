@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { Pool } from 'pg';
 import { createActivities } from '../../src/activities';
@@ -11,6 +11,7 @@ import { pruneOptimizations } from '../../src/workflows';
 import type { RetentionInput } from '../../src/contracts/maintenance';
 import { testDeps } from '../helpers/deps';
 import { countOptimizations, loadOptimizations } from '../helpers/maintenance';
+import { invalidInputNaming } from '../helpers/failures';
 import { testDatabase } from '../helpers/databases';
 import { uniqueId, withTimeSkippingWorker } from '../helpers/temporal';
 
@@ -194,11 +195,7 @@ describe('deleteCompletedOptimizations', () => {
     for (const [input, field] of cases) {
       await assert.rejects(
         runRetention(new MockActivityEnvironment(), pool, input),
-        (err: unknown) =>
-          err instanceof ApplicationFailure &&
-          err.type === 'InvalidInput' &&
-          err.nonRetryable &&
-          err.message.startsWith(`${field}:`),
+        invalidInputNaming(field),
         JSON.stringify(input),
       );
     }
