@@ -49,6 +49,9 @@ export const LOCAL_CREDENTIALS = {
   postgresUser: 'aiops',
   postgresPassword: 'aiops-local',
   postgresDatabase: 'aiops',
+  /** The local server's superuser (scripts/lib/stack.ts POSTGRES_ADMIN), which backups also use locally. */
+  postgresAdminUser: 'postgres',
+  postgresAdminPassword: 'aiops-admin-local',
   s3AccessKeyId: 'aiops',
   s3SecretAccessKey: 'aiops-local-secret',
   pagerdutyRoutingKey: 'local-routing-key',
@@ -108,6 +111,8 @@ export function localStackSettings(env: NodeJS.ProcessEnv = process.env): Record
     }),
     ...(!operator.postgres && {
       DATABASE_URL: `postgres://${c.postgresUser}:${c.postgresPassword}@${host}:${LOCAL_PORTS.postgres}/${c.postgresDatabase}`,
+      // Backups dump every table and the restore drill creates databases: the local server's administrator does both.
+      BACKUP_DATABASE_URL: `postgres://${c.postgresAdminUser}:${c.postgresAdminPassword}@${host}:${LOCAL_PORTS.postgres}/${c.postgresDatabase}`,
     }),
     ...(!operator.redis && { REDIS_URL: `redis://${host}:${LOCAL_PORTS.redis}/0` }),
     ...(!operator.s3 && {

@@ -39,7 +39,10 @@ export type ServiceName = 'temporal' | 'postgres' | 'redis' | 's3' | 'kubernetes
 /** Stop order: dependants first. */
 export const SERVICE_NAMES: ServiceName[] = ['temporal', 'kubernetes', 'etcd', 's3', 'redis', 'postgres'];
 
-export const POSTGRES_ADMIN = { user: 'postgres', password: 'aiops-admin-local' };
+export const POSTGRES_ADMIN = {
+  user: LOCAL_CREDENTIALS.postgresAdminUser,
+  password: LOCAL_CREDENTIALS.postgresAdminPassword,
+};
 
 /** The local server's administrator connection to a database (`postgres` unless named). */
 export function localPostgresAdminUrl(database = 'postgres'): string {

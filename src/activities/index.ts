@@ -1,5 +1,6 @@
 /** Spreads the per-system activity factories into the one object a worker registers. */
 import { createAuditActivities, type AuditDeps } from './audit';
+import { createBackupActivities, type BackupDeps } from './backups';
 import { createHttpActivities, type HttpDeps } from './http';
 import { createKubernetesActivities, type KubernetesDeps } from './kubernetes';
 import { createNotifyActivities, type NotifyDeps } from './notify';
@@ -17,7 +18,8 @@ export type ActivityDeps = HttpDeps &
   AuditDeps &
   NotifyDeps &
   SettingsDeps &
-  TemporalDeps;
+  TemporalDeps &
+  BackupDeps;
 
 export function createActivities(deps: ActivityDeps) {
   return {
@@ -30,6 +32,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createNotifyActivities(deps),
     ...createSettingsActivities(deps),
     ...createTemporalActivities(deps.temporalClient),
+    ...createBackupActivities(deps),
   };
 }
 

@@ -171,6 +171,18 @@ const schema = z.object({
   S3_BUCKET_MODELS: bucketName.default('wedsync-ai-models'),
   S3_BUCKET_BACKUPS: bucketName.default('wedsync-backups'),
 
+  // Backups (seed 002 Backup Procedures): pg_dump and pg_restore connect with this role, which must read every
+  // table and, for the restore drill, create and drop databases (CREATEDB); the worker's own role can do neither.
+  // Absent: DATABASE_URL. POSTGRES_BIN_DIR holds pg_dump/pg_restore of the server's major version; absent: Debian's
+  // /usr/lib/postgresql/<major>/bin for the major the server reports.
+  BACKUP_DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
+  POSTGRES_BIN_DIR: nonEmpty.optional(),
+  BACKUP_KEEP_DAILY: positiveInt.default(7),
+  BACKUP_KEEP_WEEKLY: z.coerce.number().int('must be a whole number').min(0, 'must be 0 or more').default(4),
+  BACKUP_KEEP_MONTHLY: z.coerce.number().int('must be a whole number').min(0, 'must be 0 or more').default(12),
+  // The restore drill alerts when the newest verified backup is older than this.
+  BACKUP_MAX_AGE_HOURS: positiveInt.default(26),
+
   KUBECONFIG: nonEmpty.optional(),
   K8S_IN_CLUSTER: bool.default('false'),
   K8S_AI_NAMESPACE: k8sName.default('ai-services'),
@@ -236,6 +248,14 @@ export interface MaintenanceConfig {
   costAlertRatio: number;
 }
 
+export interface BackupConfig {
+  /** The role pg_dump, pg_restore and the drill's scratch databases use; its database is the one backed up. */
+  databaseUrl: string;
+  binDir?: string;
+  keep: { daily: number; weekly: number; monthly: number };
+  maxAgeHours: number;
+}
+
 export interface AppConfig {
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl?: string };
   worker: { health: { host: string; port: number }; shutdownGraceSeconds: number };
@@ -251,6 +271,7 @@ export interface AppConfig {
     buckets: { models: string; backups: string };
   };
   maintenance: MaintenanceConfig;
+  backups: BackupConfig;
   kubernetes: {
     /** Path of a kubeconfig file; absent with inCluster false means no cluster is configured. */
     kubeconfig?: string;
@@ -407,6 +428,12 @@ function toAppConfig(raw: Raw): AppConfig {
       costStatusUrl: raw.COST_STATUS_URL,
       costAlertRatio: raw.COST_ALERT_RATIO,
     },
+    backups: {
+      databaseUrl: raw.BACKUP_DATABASE_URL ?? raw.DATABASE_URL,
+      binDir: raw.POSTGRES_BIN_DIR,
+      keep: { daily: raw.BACKUP_KEEP_DAILY, weekly: raw.BACKUP_KEEP_WEEKLY, monthly: raw.BACKUP_KEEP_MONTHLY },
+      maxAgeHours: raw.BACKUP_MAX_AGE_HOURS,
+    },
     kubernetes: {
       kubeconfig: raw.KUBECONFIG,
       inCluster: raw.K8S_IN_CLUSTER,
@@ -456,6 +483,7 @@ export function redactConfig(config: AppConfig): AppConfig {
   return {
     ...config,
     postgres: { ...config.postgres, url: maskUrl(config.postgres.url) },
+    backups: { ...config.backups, databaseUrl: maskUrl(config.backups.databaseUrl) },
     redis: { url: maskUrl(config.redis.url) },
     s3: { ...config.s3, secretAccessKey: '***' },
     wedsync: { ...config.wedsync, apiToken: config.wedsync.apiToken ? '***' : undefined },

@@ -16,6 +16,10 @@ export const FailureType = {
   JobFailed: 'JobFailed',
   /** A deployed model that did not pass its health and accuracy checks. */
   ValidationFailed: 'ValidationFailed',
+  /** A backup that cannot be made here (no pg_dump of the server's major version) or a restore target in the way. */
+  BackupFailed: 'BackupFailed',
+  /** A stored backup whose bytes, or whose restore, do not match its manifest. */
+  BackupVerificationFailed: 'BackupVerificationFailed',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 

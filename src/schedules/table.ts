@@ -84,6 +84,43 @@ export const SCHEDULES: ScheduleDefinition[] = [
     catchupWindow: '1 hour',
     note: 'seed 002, Weekly Maintenance: Sunday Maintenance Window (2:00-4:00 AM GMT)',
   },
+  {
+    scheduleId: 'wedsync-database-backup',
+    workflowType: 'databaseBackup',
+    workflowId: 'wedsync-database-backup',
+    args: [{}],
+    // Before the Sunday window (02:00) and the drill (05:00), at the quietest hour the seeds name.
+    cron: '0 1 * * *',
+    timezone: 'UTC',
+    overlap: 'SKIP',
+    // A late backup is still worth having the same day; the next slot is 24 h away.
+    catchupWindow: '12 hours',
+    note: 'seed 002, Disaster Recovery: Backup Procedures, Database Backups (daily; the seed gives no time)',
+  },
+  {
+    scheduleId: 'wedsync-backup-verification',
+    workflowType: 'verifyBackup',
+    workflowId: 'wedsync-backup-verification',
+    args: [{}],
+    // Four hours after the backup: time for a large dump to finish, so the drill restores today's.
+    cron: '0 5 * * *',
+    timezone: 'UTC',
+    overlap: 'SKIP',
+    catchupWindow: '12 hours',
+    note: 'seed 002, Disaster Recovery: Database Recovery, proven daily by a restore drill (seed 000 daily "verify backup completion")',
+  },
+  {
+    scheduleId: 'wedsync-backup-retention',
+    workflowType: 'pruneBackups',
+    workflowId: 'wedsync-backup-retention',
+    args: [{}],
+    // After the drill, so the backup it just proved counts as the newer verified one.
+    cron: '0 7 * * *',
+    timezone: 'UTC',
+    overlap: 'SKIP',
+    catchupWindow: '1 day',
+    note: 'seed 002, Disaster Recovery: Backup Procedures, retention (BACKUP_KEEP_DAILY/WEEKLY/MONTHLY)',
+  },
   scrollUniversityChecklist('scrolluniversity-daily-checklist', 'daily', '0 8 * * *', '4 hours', 'daily 08:00 GMT'),
   scrollUniversityChecklist('scrolluniversity-weekly-checklist', 'weekly', '0 8 * * 1', '1 day', 'Mondays 08:00 GMT'),
   scrollUniversityChecklist(

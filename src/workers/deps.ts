@@ -40,6 +40,7 @@ export async function createDeps(config: AppConfig): Promise<OwnedDeps> {
     redis,
     s3,
     buckets: config.s3.buckets,
+    backups: config.backups,
     notifications: config.notifications,
     roster: config.roster,
     businessHours: config.businessHours,

@@ -119,3 +119,44 @@ export const { recordAudit } = proxyLocalActivities<Activities>({
 
 /** The roster and business hours, read once at the start of every workflow with a gate. */
 export const { loadDirectory } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds' });
+
+/**
+ * A database dump. A retry starts a new dump (a snapshot cannot be resumed), so the limit is low; the heartbeat
+ * timeout notices a dead worker within two minutes rather than at the ceiling, which is for a large database.
+ */
+export const { dumpDatabase } = proxyActivities<Activities>({
+  startToCloseTimeout: '6 hours',
+  heartbeatTimeout: '2 minutes',
+  retry: {
+    initialInterval: '10 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '5 minutes',
+    maximumAttempts: 4,
+    nonRetryableErrorTypes: [...WRONG_REQUEST, FailureType.BackupFailed],
+  },
+});
+
+/** Restoring into a scratch database: each attempt drops and recreates it first, so retrying is safe. */
+export const { restoreBackup: restoreIntoScratch } = proxyActivities<Activities>({
+  startToCloseTimeout: '6 hours',
+  heartbeatTimeout: '2 minutes',
+  retry: {
+    initialInterval: '10 seconds',
+    maximumInterval: '5 minutes',
+    maximumAttempts: 3,
+    nonRetryableErrorTypes: [...WRONG_REQUEST, FailureType.BackupFailed, FailureType.BackupVerificationFailed],
+  },
+});
+
+/**
+ * Restoring over the production database: one attempt. It runs in one transaction, so a failure leaves the
+ * database as it was, but whether to try again is a person's call after seeing why, not a retry policy's.
+ */
+export const { restoreBackup: restoreOverProduction } = proxyActivities<Activities>({
+  startToCloseTimeout: '6 hours',
+  heartbeatTimeout: '2 minutes',
+  retry: { maximumAttempts: 1 },
+});
+
+/** Reading the restored database back, and dropping a scratch database: reads and an idempotent drop. */
+export const backupChecks = proxyActivities<Activities>({ startToCloseTimeout: '30 minutes', retry: CHANGE });

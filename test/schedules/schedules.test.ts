@@ -26,6 +26,9 @@ describe('schedule table', () => {
       seed: 'seed 002',
     },
     'wedsync-sunday-maintenance': { type: 'sundayMaintenanceWindow', cron: '0 2 * * 0', args: [{}], seed: 'seed 002' },
+    'wedsync-database-backup': { type: 'databaseBackup', cron: '0 1 * * *', args: [{}], seed: 'seed 002' },
+    'wedsync-backup-verification': { type: 'verifyBackup', cron: '0 5 * * *', args: [{}], seed: 'seed 002' },
+    'wedsync-backup-retention': { type: 'pruneBackups', cron: '0 7 * * *', args: [{}], seed: 'seed 002' },
     'scrolluniversity-daily-checklist': {
       type: 'maintenanceChecklist',
       cron: '0 8 * * *',

@@ -1,0 +1,220 @@
+/**
+ * Seed 002 "Database Backups": `pg_dump --exclude-table=temp_* --exclude-table=logs_* | gzip > file`, done as
+ * pg_dump (custom format, of the server's major version) → zstd → an S3 multipart upload, with no file in between
+ * and memory bounded by the part size, whatever the database's size.
+ */
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+import { constants as zlib, createZstdCompress } from 'node:zlib';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { activityInfo, Context, heartbeat } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { Client } from 'pg';
+import {
+  DUMP_FORMAT,
+  EXCLUDED_TABLE_PATTERNS,
+  type BackupManifest,
+  type DumpRequest,
+  type TableRows,
+} from '../../contracts/backups';
+import { FailureType } from '../../contracts/failures';
+import { postgresFailure } from '../postgres/failure';
+import { libpqEnv, pgTool, stderrTail } from './pg-tools';
+import { backupPrefix, storeFailure, type BackupDeps, type BackupStore } from './store';
+
+/**
+ * 16 MiB parts: 10,000 parts (S3's limit) hold 160 GiB of compressed dump, and two parts in flight plus the one
+ * being filled keep the upload's buffers near 50 MiB.
+ */
+export const PART_SIZE = 16 * 1024 * 1024;
+const PARTS_IN_FLIGHT = 2;
+const HEARTBEAT_EVERY_MS = 1000;
+
+/** Every table the dump holds, counted in the dump's own snapshot; the same exclusions as pg_dump's patterns. */
+async function countRows(client: Client): Promise<TableRows[]> {
+  const { rows } = await client.query<{ schema: string; table: string }>(
+    `SELECT n.nspname AS schema, c.relname AS table
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind IN ('r', 'p')
+        AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+        AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'
+        AND c.relname NOT LIKE 'temp\\_%' AND c.relname NOT LIKE 'logs\\_%'
+      ORDER BY 1, 2`,
+  );
+  const counted: TableRows[] = [];
+  for (const { schema, table } of rows) {
+    // Identifiers cannot be bound as parameters; escapeIdentifier quotes them as the server would.
+    const { rows: n } = await client.query<{ n: string }>(
+      `SELECT count(*) AS n FROM ${client.escapeIdentifier(schema)}.${client.escapeIdentifier(table)}`,
+    );
+    counted.push({ schema, table, rows: Number(n[0].n) });
+  }
+  return counted;
+}
+
+export function createDumpActivities(deps: BackupDeps, store: BackupStore) {
+  const { s3, backups } = deps;
+  return {
+    /**
+     * One database backup. The dump and the row counts read one exported snapshot, so the manifest's counts are
+     * exactly the dump's. Nothing that looks complete is left by a failed or killed attempt: the dump object only
+     * appears when CompleteMultipartUpload is called, which happens only after pg_dump exited 0, and the backup
+     * only counts once its manifest exists, which is written after the dump object was checked. Safe to retry:
+     * each attempt writes its own dump object under the backup's prefix, aborts the multipart uploads an earlier
+     * attempt left there, and, once its own manifest is written, deletes the other attempts' objects.
+     */
+    async dumpDatabase(req: DumpRequest): Promise<BackupManifest> {
+      const info = activityInfo();
+      const signal = Context.current().cancellationSignal;
+      const startedAt = new Date();
+      const client = new Client({ connectionString: backups.databaseUrl, application_name: 'aiops-backup-snapshot' });
+      client.on('error', () => undefined);
+      try {
+        await client.connect();
+        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+        const { rows } = await client.query<{
+          snapshot: string;
+          at: Date;
+          database: string;
+          version: string;
+          num: number;
+        }>(
+          `SELECT pg_export_snapshot() AS snapshot, statement_timestamp() AS at, current_database() AS database,
+                  current_setting('server_version') AS version, current_setting('server_version_num')::int AS num`,
+        );
+        const snap = rows[0];
+        const pgDump = await pgTool('pg_dump', Math.floor(snap.num / 10000), backups.binDir);
+        const prefix = backupPrefix(snap.database, req.backupId);
+        const Key = `${prefix}dump-${info.attempt}.pgdump.zst`;
+        await store.abortUploadsUnder(prefix).catch((err) => Promise.reject(storeFailure('abort uploads', err)));
+
+        const stderr = stderrTail();
+        const child = spawn(
+          pgDump.path,
+          [
+            '--format=custom',
+            // Compressed as a whole by zstd below: pg_dump 15's own compression is gzip only, and slower.
+            '--compress=0',
+            `--snapshot=${snap.snapshot}`,
+            ...EXCLUDED_TABLE_PATTERNS.map((p) => `--exclude-table=${p}`),
+            '--no-password',
+          ],
+          { env: libpqEnv(backups.databaseUrl, snap.database), stdio: ['ignore', 'pipe', 'pipe'] },
+        );
+        child.stderr.on('data', (c: Buffer) => stderr.push(c));
+        const exited = new Promise<string | undefined>((resolve) => {
+          child.on('error', (err) => resolve(`pg_dump could not start: ${err.message}`));
+          child.on('close', (code, sig) =>
+            resolve(code === 0 ? undefined : `pg_dump exited with ${code ?? sig}: ${stderr.text}`),
+          );
+        });
+        // Counted beside the dump on the exporting connection, which must stay open until pg_dump has the snapshot.
+        const counting = countRows(client);
+        counting.catch(() => undefined);
+
+        let dumpBytes = 0;
+        let storedBytes = 0;
+        let lastBeat = 0;
+        const hash = createHash('sha256');
+        const beat = (phase: string) => {
+          if (Date.now() - lastBeat < HEARTBEAT_EVERY_MS) return;
+          lastBeat = Date.now();
+          heartbeat({ phase, key: Key, dumpBytes, storedBytes });
+        };
+        const countDump = new Transform({
+          transform(chunk: Buffer, _enc, done) {
+            dumpBytes += chunk.length;
+            done(null, chunk);
+          },
+        });
+        const meter = new Transform({
+          transform(chunk: Buffer, _enc, done) {
+            storedBytes += chunk.length;
+            hash.update(chunk);
+            beat('upload');
+            done(null, chunk);
+          },
+          // The stream ends only when pg_dump's exit says the dump is whole: a dump cut short (pg_dump killed, the
+          // database gone) fails the upload before its last part, so CompleteMultipartUpload is never called.
+          flush(done) {
+            void exited.then((problem) => done(problem ? new Error(problem) : null));
+          },
+        });
+        const upload = new Upload({
+          client: s3,
+          params: { Bucket: store.Bucket, Key, Body: meter, ContentType: 'application/zstd' },
+          partSize: PART_SIZE,
+          queueSize: PARTS_IN_FLIGHT,
+          leavePartsOnError: false,
+        });
+        const stop = () => {
+          child.kill('SIGKILL');
+          void upload.abort();
+        };
+        signal.addEventListener('abort', stop);
+        // zstd's own frame checksum as well as our SHA-256: a decoder stops at the damaged frame, not at the end.
+        const compress = createZstdCompress({
+          params: { [zlib.ZSTD_c_compressionLevel]: req.compressionLevel, [zlib.ZSTD_c_checksumFlag]: 1 },
+        });
+        const piping = pipeline(child.stdout, countDump, compress, meter);
+        piping.catch(() => undefined);
+        try {
+          await upload.done();
+          const problem = await exited;
+          if (problem) throw new Error(problem);
+          await piping;
+        } catch (err) {
+          child.kill('SIGKILL');
+          if (signal.aborted) throw signal.reason;
+          const problem = await exited;
+          if (problem) throw ApplicationFailure.create({ type: FailureType.BackupFailed, message: problem });
+          throw storeFailure(`upload ${Key}`, err);
+        } finally {
+          signal.removeEventListener('abort', stop);
+        }
+
+        const tables = await counting;
+        const head = await s3.send(new HeadObjectCommand({ Bucket: store.Bucket, Key }));
+        if (head.ContentLength !== storedBytes)
+          throw new Error(`${Key} holds ${head.ContentLength} bytes, ${storedBytes} were sent`);
+        const manifest: BackupManifest = {
+          manifestVersion: 1,
+          backupId: req.backupId,
+          database: snap.database,
+          bucket: store.Bucket,
+          key: Key,
+          format: DUMP_FORMAT,
+          compression: { algorithm: 'zstd', level: req.compressionLevel },
+          size: storedBytes,
+          sha256: hash.digest('hex'),
+          dumpBytes,
+          pgDumpVersion: pgDump.version,
+          serverVersion: snap.version,
+          excluded: [...EXCLUDED_TABLE_PATTERNS],
+          tables,
+          snapshotAt: snap.at.toISOString(),
+          startedAt: startedAt.toISOString(),
+          completedAt: new Date().toISOString(),
+          workflowId: req.workflowId,
+        };
+        await store.putJson(`${prefix}manifest.json`, manifest);
+        // Earlier attempts' leftovers: completed dump objects no manifest names, uploads a killed attempt began.
+        const stale: string[] = [];
+        for await (const k of store.keysUnder(prefix))
+          if (/\/dump-\d+\.pgdump\.zst$/.test(k) && k !== Key) stale.push(k);
+        await store.deleteKeys(stale);
+        await store.abortUploadsUnder(prefix);
+        await client.query('COMMIT');
+        return manifest;
+      } catch (err) {
+        if (err instanceof ApplicationFailure || signal.aborted) throw err;
+        throw (err as { code?: unknown }).code ? postgresFailure(err) : storeFailure('backup', err);
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    },
+  };
+}

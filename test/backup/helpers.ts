@@ -1,0 +1,81 @@
+/** What the backup tests share: a bucket of their own, an emptied prefix, and per-table contents to compare. */
+import {
+  AbortMultipartUploadCommand,
+  CreateBucketCommand,
+  DeleteObjectsCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { Client } from 'pg';
+
+export async function ensureBucket(s3: S3Client, Bucket: string): Promise<void> {
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket }));
+  } catch (err) {
+    if (!['BucketAlreadyOwnedByYou', 'BucketAlreadyExists'].includes((err as Error).name)) throw err;
+  }
+}
+
+export async function keysUnder(s3: S3Client, Bucket: string, Prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let ContinuationToken: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket, Prefix, ContinuationToken }));
+    for (const o of page.Contents ?? []) keys.push(o.Key!);
+    ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (ContinuationToken);
+  return keys.sort();
+}
+
+export async function uploadsUnder(
+  s3: S3Client,
+  Bucket: string,
+  Prefix: string,
+): Promise<{ Key: string; UploadId: string }[]> {
+  const page = await s3.send(new ListMultipartUploadsCommand({ Bucket, Prefix }));
+  return (page.Uploads ?? []).map((u) => ({ Key: u.Key!, UploadId: u.UploadId! }));
+}
+
+/** Everything under a prefix gone, unfinished uploads included: each run starts from an empty catalog. */
+export async function emptyPrefix(s3: S3Client, Bucket: string, Prefix: string): Promise<void> {
+  const keys = await keysUnder(s3, Bucket, Prefix);
+  for (let i = 0; i < keys.length; i += 1000)
+    await s3.send(
+      new DeleteObjectsCommand({ Bucket, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })) } }),
+    );
+  for (const u of await uploadsUnder(s3, Bucket, Prefix))
+    await s3.send(new AbortMultipartUploadCommand({ Bucket, ...u }));
+}
+
+export async function withPg<T>(url: string, fn: (c: Client) => Promise<T>): Promise<T> {
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+/** Each user table's row count and an md5 of its rows in a fixed order: two databases with equal maps hold the same data. */
+export async function tableDigests(url: string): Promise<Record<string, { rows: number; md5: string }>> {
+  return withPg(url, async (c) => {
+    const { rows: tables } = await c.query<{ name: string }>(
+      `SELECT format('%I.%I', schemaname, tablename) AS name FROM pg_tables
+        WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1`,
+    );
+    const out: Record<string, { rows: number; md5: string }> = {};
+    for (const { name } of tables) {
+      const { rows } = await c.query<{ n: string; md5: string | null }>(
+        `SELECT count(*) AS n, md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '')) AS md5 FROM ${name} t`,
+      );
+      out[name] = { rows: Number(rows[0].n), md5: rows[0].md5 ?? '' };
+    }
+    return out;
+  });
+}
+
+export async function dropDatabase(adminUrl: string, database: string): Promise<void> {
+  await withPg(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${c.escapeIdentifier(database)} WITH (FORCE)`));
+}
