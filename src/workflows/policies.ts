@@ -122,11 +122,12 @@ export const { loadDirectory } = proxyLocalActivities<Activities>({ startToClose
 
 /**
  * A database dump. A retry starts a new dump (a snapshot cannot be resumed), so the limit is low; the heartbeat
- * timeout notices a dead worker within two minutes rather than at the ceiling, which is for a large database.
+ * timeout notices a dead worker within a minute rather than at the ceiling, which is for a large database. The
+ * dump heartbeats every second while bytes flow; a minute covers a 16 MiB part's upload on a slow link.
  */
 export const { dumpDatabase } = proxyActivities<Activities>({
   startToCloseTimeout: '6 hours',
-  heartbeatTimeout: '2 minutes',
+  heartbeatTimeout: '1 minute',
   retry: {
     initialInterval: '10 seconds',
     backoffCoefficient: 2,

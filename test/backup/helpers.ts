@@ -28,13 +28,22 @@ export async function keysUnder(s3: S3Client, Bucket: string, Prefix: string): P
   return keys.sort();
 }
 
+/**
+ * Every unfinished upload under a prefix: asked by the prefix (AWS) and, since MinIO lists uploads for an exact
+ * key only, by each of the given keys.
+ */
 export async function uploadsUnder(
   s3: S3Client,
   Bucket: string,
   Prefix: string,
+  keys: string[] = [],
 ): Promise<{ Key: string; UploadId: string }[]> {
-  const page = await s3.send(new ListMultipartUploadsCommand({ Bucket, Prefix }));
-  return (page.Uploads ?? []).map((u) => ({ Key: u.Key!, UploadId: u.UploadId! }));
+  const found = new Map<string, string>();
+  for (const p of [Prefix, ...keys]) {
+    const page = await s3.send(new ListMultipartUploadsCommand({ Bucket, Prefix: p }));
+    for (const u of page.Uploads ?? []) if (u.Key!.startsWith(Prefix)) found.set(u.UploadId!, u.Key!);
+  }
+  return [...found].map(([UploadId, Key]) => ({ Key, UploadId }));
 }
 
 /** Everything under a prefix gone, unfinished uploads included: each run starts from an empty catalog. */
@@ -44,7 +53,8 @@ export async function emptyPrefix(s3: S3Client, Bucket: string, Prefix: string):
     await s3.send(
       new DeleteObjectsCommand({ Bucket, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })) } }),
     );
-  for (const u of await uploadsUnder(s3, Bucket, Prefix))
+  const dumps = keys.filter((k) => k.endsWith('.pgdump.zst'));
+  for (const u of await uploadsUnder(s3, Bucket, Prefix, dumps))
     await s3.send(new AbortMultipartUploadCommand({ Bucket, ...u }));
 }
 

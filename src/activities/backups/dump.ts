@@ -23,7 +23,7 @@ import {
 import { FailureType } from '../../contracts/failures';
 import { postgresFailure } from '../postgres/failure';
 import { libpqEnv, pgTool, stderrTail } from './pg-tools';
-import { backupPrefix, storeFailure, type BackupDeps, type BackupStore } from './store';
+import { attemptKeys, backupPrefix, dumpKey, storeFailure, type BackupDeps, type BackupStore } from './store';
 
 /**
  * 16 MiB parts: 10,000 parts (S3's limit) hold 160 GiB of compressed dump, and two parts in flight plus the one
@@ -88,8 +88,10 @@ export function createDumpActivities(deps: BackupDeps, store: BackupStore) {
         const snap = rows[0];
         const pgDump = await pgTool('pg_dump', Math.floor(snap.num / 10000), backups.binDir);
         const prefix = backupPrefix(snap.database, req.backupId);
-        const Key = `${prefix}dump-${info.attempt}.pgdump.zst`;
-        await store.abortUploadsUnder(prefix).catch((err) => Promise.reject(storeFailure('abort uploads', err)));
+        const Key = dumpKey(prefix, info.attempt);
+        await store
+          .abortUploadsUnder(prefix, attemptKeys(prefix, info.attempt))
+          .catch((err) => Promise.reject(storeFailure('abort uploads', err)));
 
         const stderr = stderrTail();
         const child = spawn(
@@ -206,7 +208,7 @@ export function createDumpActivities(deps: BackupDeps, store: BackupStore) {
         for await (const k of store.keysUnder(prefix))
           if (/\/dump-\d+\.pgdump\.zst$/.test(k) && k !== Key) stale.push(k);
         await store.deleteKeys(stale);
-        await store.abortUploadsUnder(prefix);
+        await store.abortUploadsUnder(prefix, attemptKeys(prefix, info.attempt));
         await client.query('COMMIT');
         return manifest;
       } catch (err) {

@@ -8,7 +8,9 @@ import { backupIdSchema } from '../../contracts/backups';
 import { parseInput, z } from '../../contracts/input';
 import { createDumpActivities } from './dump';
 import { createRestoreActivities } from './restore';
-import { backupPrefix, createBackupStore, databaseOf, storeFailure, type BackupDeps } from './store';
+import { attemptKeys, backupPrefix, createBackupStore, databaseOf, storeFailure, type BackupDeps } from './store';
+
+const ATTEMPT_KEYS_CHECKED = 20;
 
 export type { BackupDeps, BackupSettings } from './store';
 
@@ -65,7 +67,9 @@ export function createBackupActivities(deps: BackupDeps) {
         keys.sort((a, b) => Number(b.endsWith('/manifest.json')) - Number(a.endsWith('/manifest.json')));
         if (keys[0]?.endsWith('/manifest.json')) await store.deleteKeys([keys[0]]);
         await store.deleteKeys(keys.filter((k) => !k.endsWith('/manifest.json')));
-        return { deletedObjects: keys.length, abortedUploads: await store.abortUploadsUnder(prefix) };
+        // Attempts beyond the dump's retry limit (4) only come from a person restarting it by hand, a few times.
+        const abortedUploads = await store.abortUploadsUnder(prefix, attemptKeys(prefix, ATTEMPT_KEYS_CHECKED));
+        return { deletedObjects: keys.length, abortedUploads };
       } catch (err) {
         throw storeFailure(`delete ${prefix}`, err);
       }

@@ -38,6 +38,11 @@ export interface BackupDeps {
 export const databaseOf = (url: string) => decodeURIComponent(new URL(url).pathname.replace(/^\//, ''));
 export const databasePrefix = (database: string) => `postgres/${database}/`;
 export const backupPrefix = (database: string, backupId: string) => `${databasePrefix(database)}${backupId}/`;
+/** The dump object of one attempt: attempts never share a key, so none can overwrite another's finished dump. */
+export const dumpKey = (prefix: string, attempt: number) => `${prefix}dump-${attempt}.pgdump.zst`;
+/** The dump keys attempts up to `attempt` may have begun. */
+export const attemptKeys = (prefix: string, attempt: number) =>
+  Array.from({ length: attempt }, (_, i) => dumpKey(prefix, i + 1));
 
 /** An S3 call that failed for a reason retrying may cure, as the failure type operators filter on. */
 export function storeFailure(what: string, err: unknown): ApplicationFailure {
@@ -86,15 +91,16 @@ export function createBackupStore({ s3, buckets }: BackupDeps) {
     } while (ContinuationToken);
   }
 
-  /** Multipart uploads begun under a prefix and never completed (a killed attempt's), aborted; returns how many. */
-  async function abortUploadsUnder(Prefix: string): Promise<number> {
+  /** Unfinished multipart uploads whose key starts with `Prefix`, aborted; returns how many. */
+  async function abortUploadsListed(Prefix: string, done: Set<string>): Promise<number> {
     let aborted = 0;
     let KeyMarker: string | undefined;
     let UploadIdMarker: string | undefined;
     for (;;) {
       const page = await s3.send(new ListMultipartUploadsCommand({ Bucket, Prefix, KeyMarker, UploadIdMarker }));
       for (const u of page.Uploads ?? []) {
-        if (!u.Key || !u.UploadId) continue;
+        if (!u.Key || !u.UploadId || done.has(u.UploadId) || !u.Key.startsWith(Prefix)) continue;
+        done.add(u.UploadId);
         try {
           await s3.send(new AbortMultipartUploadCommand({ Bucket, Key: u.Key, UploadId: u.UploadId }));
           aborted++;
@@ -107,6 +113,18 @@ export function createBackupStore({ s3, buckets }: BackupDeps) {
       KeyMarker = page.NextKeyMarker;
       UploadIdMarker = page.NextUploadIdMarker;
     }
+  }
+
+  /**
+   * Multipart uploads begun under a backup's prefix and never completed (a killed attempt's), aborted. AWS lists
+   * uploads by key prefix; MinIO lists them only for an exact object key (checked against our MinIO build), so
+   * the attempts' own keys, which are known, are asked for one by one as well.
+   */
+  async function abortUploadsUnder(prefix: string, keys: string[] = []): Promise<number> {
+    const done = new Set<string>();
+    let aborted = await abortUploadsListed(prefix, done);
+    for (const key of keys) aborted += await abortUploadsListed(key, done);
+    return aborted;
   }
 
   async function deleteKeys(keys: string[]): Promise<void> {
