@@ -9,5 +9,4 @@ export { purgeCache } from './operations/cache-purge/workflow';
 export { pruneOptimizations } from './operations/retention/workflow';
 export { restartDeployment, rollbackDeployment } from './operations/rollout/workflow';
 export { monitorUntilHealthy } from './operations/monitor/workflow';
-export { databaseBackup, pruneBackups } from './backup/workflow';
-export { restoreDatabase, verifyBackup } from './restore/workflow';
+export { databaseBackup, pruneBackups, restoreDatabase, verifyBackup } from './backup/workflow';

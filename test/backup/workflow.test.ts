@@ -22,7 +22,7 @@ import {
 import { innermostCause } from '../../src/contracts/failures';
 import type { OwnedDeps } from '../../src/workers/deps';
 import { databaseBackup, pruneBackups, restoreDatabase, verifyBackup } from '../../src/workflows';
-import { restoreStatusQuery } from '../../src/workflows/restore/messages';
+import { restoreStatusQuery } from '../../src/workflows/backup/messages';
 import { decideUpdate } from '../../src/workflows/gates/messages';
 import { testDatabase } from '../helpers/databases';
 import { testDeps } from '../helpers/deps';
@@ -196,6 +196,11 @@ describe('database backups with pg_dump, MinIO and pg_restore', () => {
       c.query(`SELECT datname FROM pg_database WHERE datname LIKE 'aiops\\_restore\\_%'`),
     );
     assert.deepEqual(left.rows, []);
+    // The daily checklist's "verify backup completion" reads the drill's record.
+    const latest = await createActivities(deps).latestBackup();
+    assert.equal(latest.key, `${PREFIX}${backupId}/`);
+    assert.equal(latest.verifiedAt, record.verifiedAt);
+    assert.ok(latest.ageHours! < 1, `${latest.ageHours} h`);
     await replayOwnHistory(handle);
   });
 
@@ -224,6 +229,8 @@ describe('database backups with pg_dump, MinIO and pg_restore', () => {
     ) as VerificationRecord;
     assert.equal(record.ok, false);
     assert.match(record.problems.join(' '), /checksum mismatch|zstd/);
+    // Newer, but not proven: the checklist still reports the backup that was.
+    assert.equal((await createActivities(deps).latestBackup()).key, `${PREFIX}${backupId}/`);
     // The restore never got as far as a database left behind.
     const left = await withPg(localPostgresAdminUrl(), (c) =>
       c.query(`SELECT datname FROM pg_database WHERE datname LIKE 'aiops\\_restore\\_%'`),

@@ -47,6 +47,35 @@ export function createBackupActivities(deps: BackupDeps) {
       }
     },
 
+    /**
+     * seed 000 Daily Maintenance, "Verify backup completion": the newest backup a restore drill has proven, by the
+     * snapshot time in its manifest. A backup nobody has restored does not count, so the checklist's item fails
+     * when the drills stop passing, not only when the dumps stop.
+     */
+    async latestBackup(): Promise<{
+      bucket: string;
+      key?: string;
+      at?: string;
+      ageHours?: number;
+      verifiedAt?: string;
+    }> {
+      let backups: BackupSummary[];
+      try {
+        backups = await store.list(database);
+      } catch (err) {
+        throw storeFailure(`list backups of ${database}`, err);
+      }
+      const newest = backups.filter((b) => b.complete && b.verification?.ok).pop();
+      if (!newest) return { bucket: store.Bucket };
+      return {
+        bucket: store.Bucket,
+        key: newest.prefix,
+        at: newest.snapshotAt,
+        ageHours: Number(((Date.now() - Date.parse(newest.snapshotAt!)) / 3_600_000).toFixed(2)),
+        verifiedAt: newest.verification!.verifiedAt,
+      };
+    },
+
     /** The drill's outcome beside the backup's manifest; rewriting it with the same record is harmless. */
     async recordVerification(record: VerificationRecord): Promise<void> {
       const { backupId } = parseInput(idInput, { backupId: record.backupId }, 'recordVerification');

@@ -1,11 +1,20 @@
-/** databaseBackup's and pruneBackups's inputs and results; the inputs are declared in the contracts layer. */
+/**
+ * The backup family's inputs, results and status query (databaseBackup, pruneBackups, verifyBackup,
+ * restoreDatabase); the inputs are declared in the contracts layer, beside the manifest they are about.
+ */
+import { defineQuery } from '@temporalio/workflow';
 import type { RetentionPlan } from '../../contracts/backups';
+import type { GateStatus } from '../../contracts/gates';
 
 export {
   parseBackupRetentionInput,
   parseDatabaseBackupInput,
+  parseRestoreDatabaseInput,
+  parseVerifyBackupInput,
   type BackupRetentionInput,
   type DatabaseBackupInput,
+  type RestoreDatabaseInput,
+  type VerifyBackupInput,
 } from '../../contracts/backups';
 
 export interface DatabaseBackupResult {
@@ -28,3 +37,35 @@ export interface BackupRetentionResult {
   deleted: string[];
   dryRun: boolean;
 }
+
+export interface VerifyBackupResult {
+  backupId: string;
+  database: string;
+  ok: boolean;
+  problems: string[];
+  tables: number;
+  rows: number;
+  restoreMs: number;
+  /** The newest backup a drill has proven, after this one, and how old its snapshot is. */
+  newestVerified?: { backupId: string; ageHours: number };
+  /** Why people were alerted, if they were. */
+  alerts: string[];
+}
+
+export interface RestoreDatabaseResult {
+  backupId: string;
+  database: string;
+  production: boolean;
+  ok: boolean;
+  problems: string[];
+  restoreMs: number;
+  approvedBy?: string;
+}
+
+export interface RestoreStatus {
+  step: 'choosing' | 'awaiting-approval' | 'restoring' | 'checking' | 'done' | 'refused';
+  backupId?: string;
+  gates: GateStatus[];
+}
+
+export const restoreStatusQuery = defineQuery<RestoreStatus>('status');
