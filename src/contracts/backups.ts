@@ -3,7 +3,7 @@
  * verification record the restore drill writes, the inputs (zod schemas) and the retention rule. Workflow-safe:
  * no Node APIs, so the retention plan is computed inside the workflow, where it is recorded in history.
  */
-import { isoTime, optionalObject, parseInput, wholeNumber, z } from './input';
+import { dnsLabel, isoTime, optionalObject, parseInput, wholeNumber, z } from './input';
 
 /** The seed's `--exclude-table=temp_* --exclude-table=logs_*`, as pg_dump patterns over every schema. */
 export const EXCLUDED_TABLE_PATTERNS = ['*.temp_*', '*.logs_*'] as const;
@@ -208,4 +208,43 @@ export function planRetention(backups: BackupSummary[], policy: RetentionPolicy,
     else plan.keep.push({ backupId: b.backupId, why: ['unfinished attempt, may still be running'] });
   }
   return plan;
+}
+
+export const modelBackupInputSchema = optionalObject({
+  /** The model ConfigMap saved beside the models (K8S_CONFIGMAPS lists the ones allowed). */
+  configMap: dnsLabel.default('ai-model-config'),
+});
+export type ModelBackupInput = z.input<typeof modelBackupInputSchema>;
+export const parseModelBackupInput = (raw: unknown) => parseInput(modelBackupInputSchema, raw, 'modelBackup');
+
+export interface ModelBackupRequest {
+  backupId: string;
+  workflowId: string;
+  /** The ConfigMap as read just before; absent when there is no cluster to read it from. */
+  configMap?: { name: string; data: Record<string, string>; resourceVersion: string };
+}
+
+/** One model object as stored in the backup: its key in the model bucket, size and the store's ETag. */
+export interface ModelObject {
+  key: string;
+  size: number;
+  /** For objects not uploaded in parts, the MD5 of their bytes. */
+  etag: string;
+}
+
+/** models/<backupId>/manifest.json, written after every object and the ConfigMap are in place. */
+export interface ModelBackupManifest {
+  manifestVersion: 1;
+  backupId: string;
+  sourceBucket: string;
+  bucket: string;
+  prefix: string;
+  count: number;
+  totalBytes: number;
+  objects: ModelObject[];
+  configMap?: { name: string; resourceVersion: string; key: string };
+  createdAt: string;
+  workflowId: string;
+  /** The source key a retried attempt went on after. */
+  resumedFrom?: string;
 }

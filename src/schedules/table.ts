@@ -98,6 +98,17 @@ export const SCHEDULES: ScheduleDefinition[] = [
     note: 'seed 002, Disaster Recovery: Backup Procedures, Database Backups (daily; the seed gives no time)',
   },
   {
+    scheduleId: 'wedsync-model-backup',
+    workflowType: 'modelBackup',
+    workflowId: 'wedsync-model-backup',
+    args: [{}],
+    cron: '30 1 * * *',
+    timezone: 'UTC',
+    overlap: 'SKIP',
+    catchupWindow: '12 hours',
+    note: 'seed 002, Disaster Recovery: Backup Procedures, AI Model Backups (daily; the seed gives no time)',
+  },
+  {
     scheduleId: 'wedsync-backup-verification',
     workflowType: 'verifyBackup',
     workflowId: 'wedsync-backup-verification',

@@ -161,3 +161,6 @@ export const { restoreBackup: restoreOverProduction } = proxyActivities<Activiti
 
 /** Reading the restored database back, and dropping a scratch database: reads and an idempotent drop. */
 export const backupChecks = proxyActivities<Activities>({ startToCloseTimeout: '30 minutes', retry: CHANGE });
+
+/** The model backup: server-side copies, resumed from the last key heartbeated. */
+export const { backupModels } = proxyActivities<Activities>(heartbeating('2 hours'));

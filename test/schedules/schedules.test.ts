@@ -27,6 +27,7 @@ describe('schedule table', () => {
     },
     'wedsync-sunday-maintenance': { type: 'sundayMaintenanceWindow', cron: '0 2 * * 0', args: [{}], seed: 'seed 002' },
     'wedsync-database-backup': { type: 'databaseBackup', cron: '0 1 * * *', args: [{}], seed: 'seed 002' },
+    'wedsync-model-backup': { type: 'modelBackup', cron: '30 1 * * *', args: [{}], seed: 'seed 002' },
     'wedsync-backup-verification': { type: 'verifyBackup', cron: '0 5 * * *', args: [{}], seed: 'seed 002' },
     'wedsync-backup-retention': { type: 'pruneBackups', cron: '0 7 * * *', args: [{}], seed: 'seed 002' },
     'scrolluniversity-daily-checklist': {

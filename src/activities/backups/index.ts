@@ -7,6 +7,7 @@ import type { BackupSummary, RetentionPolicy, VerificationRecord } from '../../c
 import { backupIdSchema } from '../../contracts/backups';
 import { parseInput, z } from '../../contracts/input';
 import { createDumpActivities } from './dump';
+import { createModelBackupActivities } from './models';
 import { createRestoreActivities } from './restore';
 import { attemptKeys, backupPrefix, createBackupStore, databaseOf, storeFailure, type BackupDeps } from './store';
 
@@ -31,6 +32,7 @@ export function createBackupActivities(deps: BackupDeps) {
   return {
     ...createDumpActivities(deps, store),
     ...createRestoreActivities(deps, store),
+    ...createModelBackupActivities(deps, store),
 
     /** Every backup of the configured database, read from the manifests, with the configured policy. */
     async listBackups(): Promise<BackupCatalog> {

@@ -31,7 +31,7 @@ export interface BackupSettings {
 
 export interface BackupDeps {
   s3: S3Client;
-  buckets: { backups: string };
+  buckets: { models: string; backups: string };
   backups: BackupSettings;
 }
 

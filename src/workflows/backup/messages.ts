@@ -3,16 +3,18 @@
  * restoreDatabase); the inputs are declared in the contracts layer, beside the manifest they are about.
  */
 import { defineQuery } from '@temporalio/workflow';
-import type { RetentionPlan } from '../../contracts/backups';
+import type { ModelBackupManifest, RetentionPlan } from '../../contracts/backups';
 import type { GateStatus } from '../../contracts/gates';
 
 export {
   parseBackupRetentionInput,
   parseDatabaseBackupInput,
+  parseModelBackupInput,
   parseRestoreDatabaseInput,
   parseVerifyBackupInput,
   type BackupRetentionInput,
   type DatabaseBackupInput,
+  type ModelBackupInput,
   type RestoreDatabaseInput,
   type VerifyBackupInput,
 } from '../../contracts/backups';
@@ -69,3 +71,8 @@ export interface RestoreStatus {
 }
 
 export const restoreStatusQuery = defineQuery<RestoreStatus>('status');
+
+export type ModelBackupResult = Omit<ModelBackupManifest, 'objects'> & {
+  /** Why the ConfigMap was not saved, when it was not. */
+  configMapSkipped?: string;
+};

@@ -9,6 +9,11 @@
  *   pg_restore -h recovery-db -U ai_user -d wedsync_recovery --clean --if-exists \
  *     /backups/db/wedsync_ai_20240101_120000.sql.gz
  *
+ * Backup Procedures, AI Model Backups:
+ *   aws s3 sync s3://wedsync-ai-models/ $BACKUP_PATH/models/
+ *   kubectl get configmap ai-model-config -o yaml > $BACKUP_PATH/model-config.yaml
+ *
+ * modelBackup copies the models and saves the ConfigMap (schedule wedsync-model-backup).
  * databaseBackup makes one (schedule wedsync-database-backup); pruneBackups keeps N daily, M weekly and K monthly
  * (schedule wedsync-backup-retention). verifyBackup is the drill (schedule wedsync-backup-verification, and on
  * demand): the newest backup restored into a throwaway database, its bytes checked against the manifest's SHA-256
@@ -35,6 +40,7 @@ import { Gatekeeper } from '../gates/gatekeeper';
 import { Pager } from '../gates/pager';
 import {
   backupChecks,
+  backupModels,
   changes,
   dumpDatabase,
   loadDirectory,
@@ -45,6 +51,7 @@ import {
 import {
   parseBackupRetentionInput,
   parseDatabaseBackupInput,
+  parseModelBackupInput,
   parseRestoreDatabaseInput,
   parseVerifyBackupInput,
   restoreStatusQuery,
@@ -52,6 +59,8 @@ import {
   type BackupRetentionResult,
   type DatabaseBackupInput,
   type DatabaseBackupResult,
+  type ModelBackupInput,
+  type ModelBackupResult,
   type RestoreDatabaseInput,
   type RestoreDatabaseResult,
   type RestoreStatus,
@@ -339,4 +348,31 @@ export async function restoreDatabase(input: RestoreDatabaseInput): Promise<Rest
     restoreMs: restored.restoreMs,
     approvedBy,
   };
+}
+
+export async function modelBackup(input?: ModelBackupInput): Promise<ModelBackupResult> {
+  const { configMap } = parseModelBackupInput(input);
+  const info = workflowInfo();
+  const backupId = backupIdFor(info.startTime, info.runId);
+  const audit = new AuditTrail();
+  // Read first, so the ConfigMap saved is the one that went with these models at the time of the copy's start.
+  let configMapSkipped: string | undefined;
+  let read: Awaited<ReturnType<typeof probes.getConfigMap>> | undefined;
+  try {
+    read = await probes.getConfigMap({ name: configMap });
+  } catch (err) {
+    // Without a cluster (or that ConfigMap) the models are still worth saving; the result says what is missing.
+    configMapSkipped = failureText(err);
+  }
+  const manifest = await backupModels({ backupId, workflowId: info.workflowId, configMap: read });
+  audit.record({
+    step: 'model-backup',
+    actor: 'schedule',
+    action: 'copy models',
+    outcome: 'stored',
+    reason: configMapSkipped && `ConfigMap not saved: ${configMapSkipped}`,
+    details: { backupId, prefix: manifest.prefix, count: manifest.count, totalBytes: manifest.totalBytes },
+  });
+  await audit.flush();
+  return { ...manifest, configMapSkipped };
 }
