@@ -16,16 +16,21 @@ import { createActivities } from '../src/activities';
 import { loadConfig } from '../src/config';
 import { createDeps } from '../src/workers/deps';
 import {
+  databaseBackup,
   eveningPerformanceReview,
   incidentResponse,
   maintenanceChecklist,
+  modelBackup,
   morningHealthCheck,
   monitorUntilHealthy,
+  pruneBackups,
   pruneOptimizations,
   purgeCache,
   restartDeployment,
+  restoreDatabase,
   rollbackDeployment,
   sundayMaintenanceWindow,
+  verifyBackup,
   weddingDayCrisis,
 } from '../src/workflows';
 import { crisisStatusQuery, crisisWorkflowId } from '../src/workflows/crisis/messages';
@@ -246,6 +251,45 @@ async function main(): Promise<void> {
           taskQueue,
           workflowId: `record-sunday-${randomUUID()}`,
           args: [{ skip: ['model-update'] }],
+        }),
+    },
+    // Backups of the stack's own database; the restore goes into a database of its own, dropped afterwards, and
+    // retention only plans (dryRun), so recording never deletes an operator's backup.
+    {
+      type: 'databaseBackup',
+      start: () =>
+        client.workflow.start(databaseBackup, { taskQueue, workflowId: `record-backup-${randomUUID()}`, args: [{}] }),
+    },
+    {
+      type: 'modelBackup',
+      start: () =>
+        client.workflow.start(modelBackup, { taskQueue, workflowId: `record-models-${randomUUID()}`, args: [{}] }),
+    },
+    {
+      type: 'verifyBackup',
+      start: () =>
+        client.workflow.start(verifyBackup, { taskQueue, workflowId: `record-verify-${randomUUID()}`, args: [{}] }),
+    },
+    {
+      type: 'restoreDatabase',
+      start: async () => {
+        const database = `aiops_recorded_restore_${randomUUID().slice(0, 8)}`;
+        const handle = await client.workflow.start(restoreDatabase, {
+          taskQueue,
+          workflowId: `record-restore-${randomUUID()}`,
+          args: [{ target: { database }, requestedBy: 'oncall', reason: 'recorded' }],
+        });
+        await handle.result().finally(() => createActivities(deps).dropScratchDatabase({ database }));
+        return handle;
+      },
+    },
+    {
+      type: 'pruneBackups',
+      start: () =>
+        client.workflow.start(pruneBackups, {
+          taskQueue,
+          workflowId: `record-prune-backups-${randomUUID()}`,
+          args: [{ dryRun: true }],
         }),
     },
   ];
