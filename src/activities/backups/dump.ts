@@ -26,10 +26,13 @@ import { libpqEnv, pgTool, stderrTail } from './pg-tools';
 import { attemptKeys, backupPrefix, dumpKey, storeFailure, type BackupDeps, type BackupStore } from './store';
 
 /**
- * 16 MiB parts: 10,000 parts (S3's limit) hold 160 GiB of compressed dump, and two parts in flight plus the one
- * being filled keep the upload's buffers near 50 MiB.
+ * Parts of 8 MiB, or larger for a database whose dump could need more than 9,000 of them (S3 allows 10,000; the
+ * database's size on disk bounds its compressed dump in practice). Memory is about three parts: two in flight and
+ * one being filled, so the smallest part that fits keeps it smallest: 8 MiB up to a 70 GiB database.
  */
-export const PART_SIZE = 16 * 1024 * 1024;
+const MIN_PART_SIZE = 8 * 1024 * 1024;
+export const partSizeFor = (databaseBytes: number) =>
+  Math.max(MIN_PART_SIZE, Math.ceil(databaseBytes / 9000 / 1048576) * 1048576);
 const PARTS_IN_FLIGHT = 2;
 const HEARTBEAT_EVERY_MS = 1000;
 
@@ -81,9 +84,11 @@ export function createDumpActivities(deps: BackupDeps, store: BackupStore) {
           database: string;
           version: string;
           num: number;
+          bytes: string;
         }>(
           `SELECT pg_export_snapshot() AS snapshot, statement_timestamp() AS at, current_database() AS database,
-                  current_setting('server_version') AS version, current_setting('server_version_num')::int AS num`,
+                  current_setting('server_version') AS version, current_setting('server_version_num')::int AS num,
+                  pg_database_size(current_database()) AS bytes`,
         );
         const snap = rows[0];
         const pgDump = await pgTool('pg_dump', Math.floor(snap.num / 10000), backups.binDir);
@@ -148,7 +153,7 @@ export function createDumpActivities(deps: BackupDeps, store: BackupStore) {
         const upload = new Upload({
           client: s3,
           params: { Bucket: store.Bucket, Key, Body: meter, ContentType: 'application/zstd' },
-          partSize: PART_SIZE,
+          partSize: partSizeFor(Number(snap.bytes)),
           queueSize: PARTS_IN_FLIGHT,
           leavePartsOnError: false,
         });

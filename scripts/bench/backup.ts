@@ -1,0 +1,192 @@
+/**
+ * `npm run bench -- backup`: seed 002's database backup against ours on the same database in the same run.
+ *
+ *   seed   sh -c "pg_dump --exclude-table=temp_* --exclude-table=logs_* <db> | gzip > file"   (the seed's pipeline)
+ *   limit  sh -c "pg_dump -Fc -Z0 <db> > /dev/null"               (bare pg_dump, the format ours stores)
+ *   ours   dumpDatabase (pg_dump -Fc -Z0 → zstd → S3 multipart upload into the stack's MinIO, manifest and row
+ *          counts included), in a node process of its own, which reports its peak RSS
+ *
+ * Every side is timed from its process's start to its exit, in rotating order per round, the first round a
+ * warm-up left out of the figures. Data: the database aiops_bench_backup, filled once to --mb megabytes of rows
+ * that compress about as application tables do (text, numbers, timestamps, repeated words) and kept between runs.
+ */
+import { spawn } from 'node:child_process';
+import { rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { Client } from 'pg';
+import { createBackupActivities } from '../../src/activities/backups';
+import { loadConfig } from '../../src/config';
+import type { BackupManifest } from '../../src/contracts/backups';
+import { createS3Client } from '../../src/workers/deps';
+import { localPostgresAdminUrl } from '../lib/stack';
+import { POSTGRES_BIN } from '../lib/tools';
+import { exitFailed, flag, median, mib, printTable, progress, timeShell } from './report';
+
+const HELP = `Usage: npm run bench -- backup [--mb N] [--rounds N] [--level N]
+
+Defaults: a 2000 MB database (aiops_bench_backup, made once and kept), 3 rounds after a warm-up, zstd level 1.
+Needs the stack (npm start, or npm run stack -- up).
+`;
+
+const DB = 'aiops_bench_backup';
+const say = progress('backup');
+
+async function ensureData(mb: number): Promise<number> {
+  const admin = new Client({ connectionString: localPostgresAdminUrl() });
+  await admin.connect();
+  try {
+    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [DB]);
+    if (!exists.rowCount) await admin.query(`CREATE DATABASE ${DB}`);
+  } finally {
+    await admin.end();
+  }
+  const c = new Client({ connectionString: localPostgresAdminUrl(DB) });
+  await c.connect();
+  try {
+    const size = async () =>
+      Number((await c.query<{ n: string }>('SELECT pg_database_size(current_database()) AS n')).rows[0].n);
+    if ((await size()) >= mb * 1e6) return await size();
+    say(`filling ${DB} to ${mb} MB (once; kept for the next run)...`);
+    await c.query(`CREATE TABLE IF NOT EXISTS events (
+      id bigserial PRIMARY KEY, at timestamptz NOT NULL, account text NOT NULL, kind text NOT NULL,
+      amount numeric(12,2), note text)`);
+    while ((await size()) < mb * 1e6) {
+      await c.query(`INSERT INTO events (at, account, kind, amount, note)
+        SELECT now() - make_interval(secs => g), 'account-' || (g % 50000),
+               (ARRAY['view','click','purchase','refund','signup'])[1 + g % 5], (g % 100000) / 100.0,
+               'wedding ' || (g % 9973) || ' vendor ' || md5((g % 100003)::text) || ' guest count ' || (g % 300)
+          FROM generate_series(1, 1000000) g`);
+      say(`${((await size()) / 1e9).toFixed(2)} GB`);
+    }
+    await c.query('VACUUM ANALYZE events');
+    return await size();
+  } finally {
+    await c.end();
+  }
+}
+
+/** The child: one dumpDatabase through the real activity, as a worker runs it; prints its result and peak RSS. */
+async function child(level: number): Promise<void> {
+  const config = loadConfig();
+  const s3 = createS3Client(config.s3);
+  const activities = createBackupActivities({ s3, buckets: config.s3.buckets, backups: config.backups });
+  const env = new MockActivityEnvironment();
+  const startRss = process.memoryUsage().rss;
+  const manifest = (await env.run(activities.dumpDatabase, {
+    backupId: `20000101T000000Z-${Math.random().toString(36).slice(2, 8)}`,
+    compressionLevel: level,
+    workflowId: 'bench',
+  })) as BackupManifest;
+  const head = await s3.send(new HeadObjectCommand({ Bucket: manifest.bucket, Key: manifest.key }));
+  if (head.ContentLength !== manifest.size) throw new Error(`stored ${head.ContentLength}, manifest ${manifest.size}`);
+  await activities.deleteBackup({ backupId: manifest.backupId });
+  process.stdout.write(
+    JSON.stringify({
+      size: manifest.size,
+      dumpBytes: manifest.dumpBytes,
+      startRss,
+      maxRss: process.resourceUsage().maxRSS * 1024,
+    }),
+  );
+  s3.destroy();
+}
+
+interface OursResult {
+  ms: number;
+  size: number;
+  dumpBytes: number;
+  /** RSS with everything loaded, before the dump, and the process's peak. */
+  startRss: number;
+  maxRss: number;
+}
+
+function runOurs(level: number): Promise<OursResult> {
+  const t0 = performance.now();
+  const proc = spawn(process.execPath, [__filename, '--child', '--level', String(level)], {
+    env: { ...process.env, BACKUP_DATABASE_URL: localPostgresAdminUrl(DB) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  return new Promise((resolve, reject) =>
+    proc.on('exit', (code) => {
+      const ms = performance.now() - t0;
+      if (code !== 0) return reject(new Error(`our backup exited ${code}`));
+      resolve({ ms, ...(JSON.parse(out) as Omit<OursResult, 'ms'>) });
+    }),
+  );
+}
+
+async function main(): Promise<void> {
+  if (process.argv.includes('--help')) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const level = flag('level', 1);
+  if (process.argv.includes('--child')) return child(level);
+  const mb = flag('mb', 2000);
+  const rounds = flag('rounds', 3);
+  const dbSize = await ensureData(mb);
+  const u = new URL(localPostgresAdminUrl(DB));
+  const conn = `PGPASSWORD='${u.password}' ${join(POSTGRES_BIN, 'pg_dump')} -h ${u.hostname} -p ${u.port} -U ${u.username}`;
+  const seedFile = join(process.env.TMPDIR ?? '/tmp', `aiops-bench-seed-${process.pid}.sql.gz`);
+  const sides = {
+    seed: async () => {
+      const r = await timeShell(`${conn} --exclude-table='temp_*' --exclude-table='logs_*' ${DB} | gzip > ${seedFile}`);
+      const size = statSync(seedFile).size;
+      rmSync(seedFile);
+      return { ms: r.ms, size };
+    },
+    limit: async () => ({ ms: (await timeShell(`${conn} -Fc -Z0 ${DB} > /dev/null`)).ms, size: 0 }),
+    ours: () => runOurs(level),
+  };
+  type Side = keyof typeof sides;
+  const results: Record<Side, { ms: number; size: number; maxRss?: number; startRss?: number; dumpBytes?: number }[]> =
+    {
+      seed: [],
+      limit: [],
+      ours: [],
+    };
+  const order: Side[] = ['seed', 'ours', 'limit'];
+  for (let round = 0; round <= rounds; round++) {
+    const sequence = round % 2 ? [...order].reverse() : order;
+    for (const side of sequence) {
+      const r = await sides[side]();
+      say(`round ${round}${round === 0 ? ' (warm-up)' : ''} ${side}: ${(r.ms / 1000).toFixed(1)} s`);
+      if (round > 0) results[side].push(r);
+    }
+  }
+  const dumpBytes = median(results.ours.map((r) => r.dumpBytes!));
+  const row = (side: Side, label: string) => {
+    const ms = results[side].map((r) => r.ms);
+    const mbps = (dumpBytes / 1e6 / (median(ms) / 1000)).toFixed(0);
+    return [
+      label,
+      `${(median(ms) / 1000).toFixed(1)} s (${(Math.min(...ms) / 1000).toFixed(1)}-${(Math.max(...ms) / 1000).toFixed(1)})`,
+      `${mbps} MB/s`,
+      side === 'limit' ? '' : mib(median(results[side].map((r) => r.size))),
+      side === 'ours'
+        ? `${mib(Math.max(...results.ours.map((r) => r.maxRss!)))} (${mib(median(results.ours.map((r) => r.startRss!)))} before the dump)`
+        : '',
+    ];
+  };
+  process.stdout.write(
+    `\ndatabase ${DB}: ${(dbSize / 1e9).toFixed(2)} GB on disk, ${(dumpBytes / 1e9).toFixed(2)} GB of pg_dump output; ` +
+      `${rounds} rounds after a warm-up, medians (range); MB/s of pg_dump output; zstd level ${level}\n`,
+  );
+  printTable([
+    ['', 'time', 'throughput', 'stored', 'peak RSS'],
+    row('seed', 'seed: pg_dump | gzip > file'),
+    row('ours', 'ours: dumpDatabase into MinIO'),
+    row('limit', 'limit: pg_dump -Fc -Z0 > /dev/null'),
+  ]);
+  const ratio = (a: Side, b: Side) =>
+    (median(results[b].map((r) => r.ms)) / median(results[a].map((r) => r.ms))).toFixed(2);
+  process.stdout.write(
+    `\nours: ${ratio('ours', 'seed')}× the seed's throughput, ${ratio('ours', 'limit')}× bare pg_dump's\n`,
+  );
+}
+
+main().catch(exitFailed);
