@@ -123,7 +123,7 @@ export const { loadDirectory } = proxyLocalActivities<Activities>({ startToClose
 /**
  * A database dump. A retry starts a new dump (a snapshot cannot be resumed), so the limit is low; the heartbeat
  * timeout notices a dead worker within a minute rather than at the ceiling, which is for a large database. The
- * dump heartbeats every second while bytes flow; a minute covers a 16 MiB part's upload on a slow link.
+ * dump heartbeats every second while bytes flow; a minute covers a part's upload on a slow link.
  */
 export const { dumpDatabase } = proxyActivities<Activities>({
   startToCloseTimeout: '6 hours',
@@ -133,7 +133,9 @@ export const { dumpDatabase } = proxyActivities<Activities>({
     backoffCoefficient: 2,
     maximumInterval: '5 minutes',
     maximumAttempts: 4,
-    nonRetryableErrorTypes: [...WRONG_REQUEST, FailureType.BackupFailed],
+    // A pg_dump that died (a dropped connection, a restart) is worth another attempt; what cannot work (no pg_dump
+    // of the server's major) is raised as non-retryable by the activity itself.
+    nonRetryableErrorTypes: WRONG_REQUEST,
   },
 });
 
@@ -145,7 +147,7 @@ export const { restoreBackup: restoreIntoScratch } = proxyActivities<Activities>
     initialInterval: '10 seconds',
     maximumInterval: '5 minutes',
     maximumAttempts: 3,
-    nonRetryableErrorTypes: [...WRONG_REQUEST, FailureType.BackupFailed, FailureType.BackupVerificationFailed],
+    nonRetryableErrorTypes: [...WRONG_REQUEST, FailureType.BackupVerificationFailed],
   },
 });
 
