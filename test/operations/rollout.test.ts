@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, describe } from 'node:test';
+import { after, before, describe, it } from 'node:test';
+import { ApplicationFailure } from '@temporalio/common';
+import { createActivities } from '../../src/activities';
+import type { OwnedDeps } from '../../src/workers/deps';
 import { restartDeployment, rollbackDeployment } from '../../src/workflows';
 import {
   createDeployment,
@@ -9,7 +12,8 @@ import {
   type TestCluster,
 } from '../helpers/kube';
 import { runbookSuite } from '../helpers/runbook-suite';
-import { rejectsWithCause, uniqueId } from '../helpers/temporal';
+import { testDeps } from '../helpers/deps';
+import { rejectsWithCause, uniqueId, withTimeSkippingWorker } from '../helpers/temporal';
 
 describe('restartDeployment and rollbackDeployment against the API server', () => {
   let cluster: TestCluster;
@@ -67,4 +71,60 @@ describe('restartDeployment and rollbackDeployment against the API server', () =
       /^replicas: is not a field of restartDeployment input$/,
     );
   });
+});
+
+describe('rollbackDeployment when the reply of an undo is lost', () => {
+  let cluster: TestCluster;
+  let deps: OwnedDeps;
+  before(async () => {
+    cluster = await testCluster('aiops-rollback-retry');
+    deps = await testDeps({ K8S_AI_NAMESPACE: cluster.namespace });
+  });
+  after(async () => {
+    await deps?.close();
+    await cluster?.destroy();
+  });
+
+  it(
+    'returns to the revision fixed at the start, not to the bad release, on the retry',
+    { timeout: 120_000 },
+    async () => {
+      const name = 'ai-recommendation-engine';
+      await createDeployment(cluster, name, 2);
+      await recordRevision(cluster, name, 1, 'wedsync/recommend:1.0.0', 'model 1.0');
+      await recordRevision(cluster, name, 2, 'wedsync/recommend:2.0.0', 'model 2.0');
+      await recordRevision(cluster, name, 3, 'wedsync/recommend:3.0.0', 'model 3.0, the bad release');
+      const real = createActivities(deps);
+      let attempts = 0;
+      const activities = {
+        ...real,
+        // The undo happens, the deployment controller records it as revision 4, and the reply never arrives.
+        async rolloutUndo(input: Parameters<typeof real.rolloutUndo>[0]) {
+          const result = await real.rolloutUndo(input);
+          if (++attempts === 1) {
+            await recordRevision(cluster, name, 4, 'wedsync/recommend:2.0.0', 'rolled back');
+            throw ApplicationFailure.create({ type: 'UpstreamUnavailable', message: 'connection reset (reply lost)' });
+          }
+          return result;
+        },
+      };
+      const controller = playDeploymentController(cluster);
+      try {
+        await withTimeSkippingWorker(activities, async ({ env, taskQueue }) => {
+          const result = await env.client.workflow.execute(rollbackDeployment, {
+            taskQueue,
+            workflowId: uniqueId('rollback-retry'),
+            args: [{ deployment: name, timeoutSeconds: 60 }],
+          });
+          assert.equal(attempts, 2);
+          assert.equal(result.toRevision, 2);
+          assert.equal(result.changed, false, 'the retry found the undo done');
+        });
+        const d = await cluster.apps.readNamespacedDeployment({ name, namespace: cluster.namespace });
+        assert.equal(d.spec?.template.spec?.containers[0].image, 'wedsync/recommend:2.0.0');
+      } finally {
+        await controller.stop();
+      }
+    },
+  );
 });

@@ -11,7 +11,8 @@
  *   temporal workflow start --type restartDeployment --task-queue aiops-runbooks \
  *     --input '{"deployment":"ai-optimization-engine","timeoutSeconds":600}'
  */
-import { changes, waitForRollout } from '../../policies';
+import { patched } from '@temporalio/workflow';
+import { changes, probes, waitForRollout } from '../../policies';
 import { parseRollbackInput, parseRolloutInput, type RollbackInput, type RolloutInput } from './messages';
 
 export async function restartDeployment(input: RolloutInput) {
@@ -21,9 +22,22 @@ export async function restartDeployment(input: RolloutInput) {
   return { ...restart, rollout };
 }
 
+/** Workflows started before it let each attempt of the undo work out "the revision before the current" itself. */
+export const ROLLBACK_REVISION_FIXED_PATCH = 'rollback-revision-fixed';
+
 export async function rollbackDeployment(input: RollbackInput) {
   const { deployment, timeoutSeconds, toRevision } = parseRollbackInput(input);
-  const undo = await changes.rolloutUndo({ deployment, toRevision });
+  let target = toRevision;
+  // An undo without toRevision goes to "the revision before the current one" as the cluster is when the attempt runs:
+  // after an undo whose reply was lost, the retry finds the rolled-back template as a new current revision and goes
+  // "back" to the bad release. The revision is fixed once, here, and every attempt gets it.
+  if (target === undefined && patched(ROLLBACK_REVISION_FIXED_PATCH)) {
+    const history = await probes.rolloutHistory({ deployment });
+    const current = history.find((r) => r.current)?.revision;
+    // Without a current revision the activity decides, and says why there is nothing to go back to.
+    if (current !== undefined) target = history.filter((r) => r.revision < current).pop()?.revision;
+  }
+  const undo = await changes.rolloutUndo({ deployment, toRevision: target });
   const rollout = await waitForRollout(deployment, timeoutSeconds);
   return { ...undo, rollout };
 }
