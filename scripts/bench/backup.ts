@@ -11,7 +11,7 @@
  * that compress about as application tables do (text, numbers, timestamps, repeated words) and kept between runs.
  */
 import { spawn } from 'node:child_process';
-import { rmSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -20,9 +20,10 @@ import { createBackupActivities } from '../../src/activities/backups';
 import { loadConfig } from '../../src/config';
 import type { BackupManifest } from '../../src/contracts/backups';
 import { createS3Client } from '../../src/workers/deps';
+import { DATA_DIR } from '../lib/paths';
 import { localPostgresAdminUrl } from '../lib/stack';
 import { POSTGRES_BIN } from '../lib/tools';
-import { exitFailed, flag, median, mib, printTable, progress, timeShell } from './report';
+import { exitFailed, flag, median, mib, printTable, progress } from './report';
 
 const HELP = `Usage: npm run bench -- backup [--mb N] [--rounds N] [--level N]
 
@@ -32,6 +33,48 @@ Needs the stack (npm start, or npm run stack -- up).
 
 const DB = 'aiops_bench_backup';
 const say = progress('backup');
+
+/** CPU seconds of a process from /proc (clock ticks of 1/100 s), with its reaped children's when asked. */
+function cpuSeconds(pid: number | 'self', children: boolean): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 14-17 of proc(5): utime, stime, cutime, cstime; f[0] is field 3.
+  return (Number(f[11]) + Number(f[12]) + (children ? Number(f[13]) + Number(f[14]) : 0)) / 100;
+}
+
+/** A service of the local stack, by the pid its start recorded. */
+const servicePid = (name: string) =>
+  Number(
+    readFileSync(join(DATA_DIR, 'run', `${name}.pid`), 'utf8')
+      .trim()
+      .split(/\s+/)[0],
+  );
+
+/**
+ * The server side's CPU: PostgreSQL's postmaster with the backends it has reaped (the dump's connections end with
+ * it), and MinIO.
+ */
+function serverCpu(): { postgres: number; minio: number } {
+  return { postgres: cpuSeconds(servicePid('postgres'), true), minio: cpuSeconds(servicePid('s3'), false) };
+}
+
+/** A shell pipeline timed from its start to its exit, with the CPU of the shell and everything it ran. */
+function timeShell(script: string): Promise<{ ms: number; cpu: number }> {
+  const t0 = performance.now();
+  const child = spawn('/usr/bin/time', ['-f', 'cpu %U %S', 'sh', '-c', script], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  return new Promise((resolve, reject) =>
+    child.on('exit', (code) => {
+      const ms = performance.now() - t0;
+      const m = /cpu ([\d.]+) ([\d.]+)/.exec(stderr);
+      if (code !== 0 || !m) return reject(new Error(`"${script}" exited ${code}: ${stderr}`));
+      resolve({ ms, cpu: Number(m[1]) + Number(m[2]) });
+    }),
+  );
+}
 
 async function ensureData(mb: number): Promise<number> {
   const admin = new Client({ connectionString: localPostgresAdminUrl() });
@@ -88,6 +131,8 @@ async function child(level: number): Promise<void> {
       dumpBytes: manifest.dumpBytes,
       startRss,
       maxRss: process.resourceUsage().maxRSS * 1024,
+      // This process and pg_dump, which it has reaped by now.
+      cpu: cpuSeconds('self', true),
     }),
   );
   s3.destroy();
@@ -100,6 +145,7 @@ interface OursResult {
   /** RSS with everything loaded, before the dump, and the process's peak. */
   startRss: number;
   maxRss: number;
+  cpu: number;
 }
 
 function runOurs(level: number): Promise<OursResult> {
@@ -137,28 +183,41 @@ async function main(): Promise<void> {
       const r = await timeShell(`${conn} --exclude-table='temp_*' --exclude-table='logs_*' ${DB} | gzip > ${seedFile}`);
       const size = statSync(seedFile).size;
       rmSync(seedFile);
-      return { ms: r.ms, size };
+      return { ...r, size };
     },
-    limit: async () => ({ ms: (await timeShell(`${conn} -Fc -Z0 ${DB} > /dev/null`)).ms, size: 0 }),
+    limit: async () => ({ ...(await timeShell(`${conn} -Fc -Z0 ${DB} > /dev/null`)), size: 0 }),
     ours: () => runOurs(level),
   };
   type Side = keyof typeof sides;
-  const results: Record<Side, { ms: number; size: number; maxRss?: number; startRss?: number; dumpBytes?: number }[]> =
-    {
-      seed: [],
-      limit: [],
-      ours: [],
-    };
-  const order: Side[] = ['seed', 'ours', 'limit'];
+  interface Run {
+    ms: number;
+    size: number;
+    /** The client side's CPU (the shell and all it ran; or our process and its pg_dump), then the servers'. */
+    cpu: number;
+    postgresCpu?: number;
+    minioCpu?: number;
+    maxRss?: number;
+    startRss?: number;
+    dumpBytes?: number;
+  }
+  const results: Record<Side, Run[]> = { seed: [], limit: [], ours: [] };
+  // --only ours (or seed, limit): one side alone, for trying a change to it quickly; the full run compares all three.
+  const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+  const order = (['seed', 'ours', 'limit'] as Side[]).filter((side) => !only || side === only);
   for (let round = 0; round <= rounds; round++) {
     const sequence = round % 2 ? [...order].reverse() : order;
     for (const side of sequence) {
-      const r = await sides[side]();
+      const before = serverCpu();
+      const r: Run = await sides[side]();
+      const after = serverCpu();
+      r.postgresCpu = after.postgres - before.postgres;
+      r.minioCpu = after.minio - before.minio;
       say(`round ${round}${round === 0 ? ' (warm-up)' : ''} ${side}: ${(r.ms / 1000).toFixed(1)} s`);
       if (round > 0) results[side].push(r);
     }
   }
-  const dumpBytes = median(results.ours.map((r) => r.dumpBytes!));
+  // pg_dump's output size, from our side's manifest (the same dump the others make); 0 when ours did not run.
+  const dumpBytes = results.ours.length ? median(results.ours.map((r) => r.dumpBytes!)) : 0;
   const row = (side: Side, label: string) => {
     const ms = results[side].map((r) => r.ms);
     const mbps = (dumpBytes / 1e6 / (median(ms) / 1000)).toFixed(0);
@@ -167,6 +226,9 @@ async function main(): Promise<void> {
       `${(median(ms) / 1000).toFixed(1)} s (${(Math.min(...ms) / 1000).toFixed(1)}-${(Math.max(...ms) / 1000).toFixed(1)})`,
       `${mbps} MB/s`,
       side === 'limit' ? '' : mib(median(results[side].map((r) => r.size))),
+      (['cpu', 'postgresCpu', 'minioCpu'] as const)
+        .map((k) => median(results[side].map((x) => x[k] ?? 0)).toFixed(1))
+        .join(' / '),
       side === 'ours'
         ? `${mib(Math.max(...results.ours.map((r) => r.maxRss!)))} (${mib(median(results.ours.map((r) => r.startRss!)))} before the dump)`
         : '',
@@ -176,12 +238,18 @@ async function main(): Promise<void> {
     `\ndatabase ${DB}: ${(dbSize / 1e9).toFixed(2)} GB on disk, ${(dumpBytes / 1e9).toFixed(2)} GB of pg_dump output; ` +
       `${rounds} rounds after a warm-up, medians (range); MB/s of pg_dump output; zstd level ${level}\n`,
   );
+  const labels: Record<Side, string> = {
+    seed: 'seed: pg_dump | gzip > file',
+    ours: 'ours: dumpDatabase into MinIO',
+    limit: 'limit: pg_dump -Fc -Z0 > /dev/null',
+  };
   printTable([
-    ['', 'time', 'throughput', 'stored', 'peak RSS'],
-    row('seed', 'seed: pg_dump | gzip > file'),
-    row('ours', 'ours: dumpDatabase into MinIO'),
-    row('limit', 'limit: pg_dump -Fc -Z0 > /dev/null'),
+    ['', 'time', 'throughput', 'stored', 'CPU s: client / PostgreSQL / MinIO', 'peak RSS'],
+    ...(['seed', 'ours', 'limit'] as Side[])
+      .filter((side) => results[side].length)
+      .map((side) => row(side, labels[side])),
   ]);
+  if (only) return;
   const ratio = (a: Side, b: Side) =>
     (median(results[b].map((r) => r.ms)) / median(results[a].map((r) => r.ms))).toFixed(2);
   process.stdout.write(
