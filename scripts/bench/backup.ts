@@ -11,9 +11,11 @@
  * that compress about as application tables do (text, numbers, timestamps, repeated words) and kept between runs.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, readFileSync, rmSync, statSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { createZstdDecompress } from 'node:zlib';
 import { join } from 'node:path';
-import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { Client } from 'pg';
 import { createBackupActivities } from '../../src/activities/backups';
@@ -25,9 +27,10 @@ import { localPostgresAdminUrl } from '../lib/stack';
 import { POSTGRES_BIN } from '../lib/tools';
 import { exitFailed, flag, median, mib, printTable, progress } from './report';
 
-const HELP = `Usage: npm run bench -- backup [--mb N] [--rounds N] [--level N]
+const HELP = `Usage: npm run bench -- backup [--mb N] [--rounds N] [--level N] [--only seed|ours|limit] [--restore]
 
 Defaults: a 2000 MB database (aiops_bench_backup, made once and kept), 3 rounds after a warm-up, zstd level 1.
+--restore also restores one of our backups with restoreBackup against pg_restore of the same dump from a file.
 Needs the stack (npm start, or npm run stack -- up).
 `;
 
@@ -55,6 +58,16 @@ const servicePid = (name: string) =>
  * it), and MinIO.
  */
 function serverCpu(): { postgres: number; minio: number } {
+  return readServerCpu();
+}
+
+/** The same, read once the postmaster has had time to reap the backends of the connections that just ended. */
+async function serverCpuSettled(): Promise<{ postgres: number; minio: number }> {
+  await new Promise((r) => setTimeout(r, 1000));
+  return readServerCpu();
+}
+
+function readServerCpu(): { postgres: number; minio: number } {
   return { postgres: cpuSeconds(servicePid('postgres'), true), minio: cpuSeconds(servicePid('s3'), false) };
 }
 
@@ -124,9 +137,12 @@ async function child(level: number): Promise<void> {
   })) as BackupManifest;
   const head = await s3.send(new HeadObjectCommand({ Bucket: manifest.bucket, Key: manifest.key }));
   if (head.ContentLength !== manifest.size) throw new Error(`stored ${head.ContentLength}, manifest ${manifest.size}`);
-  await activities.deleteBackup({ backupId: manifest.backupId });
+  // --keep leaves the backup for the restore comparison, which deletes it when done.
+  if (!process.argv.includes('--keep')) await activities.deleteBackup({ backupId: manifest.backupId });
   process.stdout.write(
     JSON.stringify({
+      backupId: manifest.backupId,
+      key: manifest.key,
       size: manifest.size,
       dumpBytes: manifest.dumpBytes,
       startRss,
@@ -138,8 +154,108 @@ async function child(level: number): Promise<void> {
   s3.destroy();
 }
 
+/** The restore child: one restoreBackup into a scratch database through the real activity, then the drop. */
+async function restoreChild(backupId: string): Promise<void> {
+  const config = loadConfig();
+  const s3 = createS3Client(config.s3);
+  const activities = createBackupActivities({ s3, buckets: config.s3.buckets, backups: config.backups });
+  const database = 'aiops_bench_restore_ours';
+  const t0 = performance.now();
+  await new MockActivityEnvironment().run(activities.restoreBackup, {
+    backupId,
+    target: { database },
+    workflowId: 'bench-restore',
+  });
+  const ms = performance.now() - t0;
+  const check = await activities.checkRestoredDatabase({ backupId, database });
+  if (!check.ok) throw new Error(`restore differs from the manifest: ${check.problems.join('; ')}`);
+  await activities.dropScratchDatabase({ database });
+  process.stdout.write(
+    JSON.stringify({ ms, maxRss: process.resourceUsage().maxRSS * 1024, cpu: cpuSeconds('self', true) }),
+  );
+  s3.destroy();
+}
+
+/**
+ * Restore, download included, against pg_restore of the same dump from a local file (downloaded and decompressed
+ * beforehand, untimed): each into a fresh database, one transaction, no owners or grants, as the drill restores.
+ */
+async function compareRestore(): Promise<void> {
+  const ours = await runOurs(flag('level', 1), ['--keep']);
+  const config = loadConfig({ ...process.env, BACKUP_DATABASE_URL: localPostgresAdminUrl(DB) });
+  const s3 = createS3Client(config.s3);
+  const file = join(process.env.TMPDIR ?? '/tmp', `aiops-bench-restore-${process.pid}.pgdump`);
+  const admin = new Client({ connectionString: localPostgresAdminUrl() });
+  await admin.connect();
+  const rows: string[][] = [['', 'time', 'CPU s: client / PostgreSQL', 'peak RSS']];
+  try {
+    const res = await s3.send(new GetObjectCommand({ Bucket: config.s3.buckets.backups, Key: ours.key }));
+    await pipeline(res.Body as NodeJS.ReadableStream, createZstdDecompress(), createWriteStream(file));
+    const u = new URL(localPostgresAdminUrl());
+    for (let round = 0; round < 2; round++) {
+      await admin.query('DROP DATABASE IF EXISTS aiops_bench_restore_file');
+      await admin.query('CREATE DATABASE aiops_bench_restore_file');
+      let before = serverCpu();
+      const file_ = await timeShell(
+        `PGPASSWORD='${u.password}' ${join(POSTGRES_BIN, 'pg_restore')} -h ${u.hostname} -p ${u.port} -U ${u.username} ` +
+          `--single-transaction --no-owner --no-privileges -d aiops_bench_restore_file ${file}`,
+      );
+      const fileCpu = (await serverCpuSettled()).postgres - before.postgres;
+      await admin.query('DROP DATABASE aiops_bench_restore_file');
+      before = serverCpu();
+      const restored = await runRestore(ours.backupId);
+      const oursCpu = (await serverCpuSettled()).postgres - before.postgres;
+      say(
+        `restore round ${round}: pg_restore from a file ${(file_.ms / 1000).toFixed(1)} s, ours ${(restored.ms / 1000).toFixed(1)} s`,
+      );
+      if (round === 1) {
+        rows.push([
+          'pg_restore from a local file',
+          `${(file_.ms / 1000).toFixed(1)} s`,
+          `${file_.cpu.toFixed(1)} / ${fileCpu.toFixed(1)}`,
+          '',
+        ]);
+        rows.push([
+          'ours: restoreBackup from MinIO',
+          `${(restored.ms / 1000).toFixed(1)} s (${(restored.ms / file_.ms).toFixed(2)}×)`,
+          `${restored.cpu.toFixed(1)} / ${oursCpu.toFixed(1)}`,
+          mib(restored.maxRss),
+        ]);
+      }
+    }
+  } finally {
+    rmSync(file, { force: true });
+    await admin.query('DROP DATABASE IF EXISTS aiops_bench_restore_file');
+    await admin.end();
+    await createBackupActivities({ s3, buckets: config.s3.buckets, backups: config.backups }).deleteBackup({
+      backupId: ours.backupId,
+    });
+    s3.destroy();
+  }
+  process.stdout.write('\nrestore of the same backup (second of two rounds; the first warms the caches):\n');
+  printTable(rows);
+}
+
+function runRestore(backupId: string): Promise<{ ms: number; maxRss: number; cpu: number }> {
+  const t0 = performance.now();
+  const proc = spawn(process.execPath, [__filename, '--restore-child', backupId], {
+    env: { ...process.env, BACKUP_DATABASE_URL: localPostgresAdminUrl(DB) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  return new Promise((resolve, reject) =>
+    proc.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`our restore exited ${code}`));
+      resolve({ ...(JSON.parse(out) as { maxRss: number; cpu: number }), ms: performance.now() - t0 });
+    }),
+  );
+}
+
 interface OursResult {
   ms: number;
+  backupId: string;
+  key: string;
   size: number;
   dumpBytes: number;
   /** RSS with everything loaded, before the dump, and the process's peak. */
@@ -148,9 +264,9 @@ interface OursResult {
   cpu: number;
 }
 
-function runOurs(level: number): Promise<OursResult> {
+function runOurs(level: number, extra: string[] = []): Promise<OursResult> {
   const t0 = performance.now();
-  const proc = spawn(process.execPath, [__filename, '--child', '--level', String(level)], {
+  const proc = spawn(process.execPath, [__filename, '--child', '--level', String(level), ...extra], {
     env: { ...process.env, BACKUP_DATABASE_URL: localPostgresAdminUrl(DB) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -172,6 +288,8 @@ async function main(): Promise<void> {
   }
   const level = flag('level', 1);
   if (process.argv.includes('--child')) return child(level);
+  const restoreOf = process.argv.indexOf('--restore-child');
+  if (restoreOf >= 0) return restoreChild(process.argv[restoreOf + 1]);
   const mb = flag('mb', 2000);
   const rounds = flag('rounds', 3);
   const dbSize = await ensureData(mb);
@@ -209,7 +327,7 @@ async function main(): Promise<void> {
     for (const side of sequence) {
       const before = serverCpu();
       const r: Run = await sides[side]();
-      const after = serverCpu();
+      const after = await serverCpuSettled();
       r.postgresCpu = after.postgres - before.postgres;
       r.minioCpu = after.minio - before.minio;
       say(`round ${round}${round === 0 ? ' (warm-up)' : ''} ${side}: ${(r.ms / 1000).toFixed(1)} s`);
@@ -249,6 +367,7 @@ async function main(): Promise<void> {
       .filter((side) => results[side].length)
       .map((side) => row(side, labels[side])),
   ]);
+  if (process.argv.includes('--restore')) await compareRestore();
   if (only) return;
   const ratio = (a: Side, b: Side) =>
     (median(results[b].map((r) => r.ms)) / median(results[a].map((r) => r.ms))).toFixed(2);
