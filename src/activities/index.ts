@@ -1,5 +1,6 @@
 /** Spreads the per-system activity factories into the one object a worker registers. */
 import { createAuditActivities, type AuditDeps } from './audit';
+import { createCouplesActivities } from './couples';
 import { createHttpActivities, type HttpDeps } from './http';
 import { createKubernetesActivities, type KubernetesDeps } from './kubernetes';
 import { createNotifyActivities, type NotifyDeps } from './notify';
@@ -28,6 +29,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createS3Activities(deps),
     ...createAuditActivities(deps),
     ...createNotifyActivities(deps),
+    ...createCouplesActivities(deps),
     ...createSettingsActivities(deps),
     ...createTemporalActivities(deps.temporalClient),
   };
