@@ -119,6 +119,12 @@ async function main(): Promise<void> {
     {
       type: 'weddingDayCrisis',
       start: async () => {
+        // Couples for the takeover to tell, in more than one batch's worth of calls.
+        await deps.pool.query(
+          `INSERT INTO active_crises (wedding_id, couple_email, crisis_type, status, created_at)
+           SELECT 'record-' || g, 'record' || g || '@example.com', 'vendor_cancellation', 'ai_processing', now()
+             FROM generate_series(1, 5) g`,
+        );
         const input = { failure: `record-${randomUUID().slice(0, 8)}`, description: 'recorded drill' };
         const handle = await client.workflow.start(weddingDayCrisis, {
           taskQueue,
