@@ -35,6 +35,12 @@ export interface GateSpec {
    * its deciders are reminded this often, so no gate waits unnoticed.
    */
   remindEveryMs?: number;
+  /**
+   * PagerDuty key the gate's escalations are paged under (`<pageKey>/tier-<n>`), for a gate whose tiers are not the
+   * workflow's own: a crisis's tier 1 was paged when it opened, and a gate's first tier under the same key would
+   * fold into that alert. Absent: the workflow's tier keys.
+   */
+  pageKey?: string;
   requireLink?: boolean;
   choices?: string[];
 }

@@ -103,6 +103,10 @@ describe('weddingDayCrisis on the time-skipping server with real PostgreSQL', ()
     const triggers = pagerDutyEvents(suite.receiver, before).filter((e) => e.event_action === 'trigger');
     const keys = new Set(triggers.map((e) => e.dedup_key));
     assert.ok(keys.has(`${handle.workflowId}/tier-2`), [...keys].join());
+    // The gates page under keys of their own: a gate's first tier under the crisis's tier-1 key would fold into
+    // the alert AI Operations got when the crisis opened, and the people asked would never hear of it.
+    for (const action of FOLLOW_UPS) assert.ok(keys.has(`${handle.workflowId}/confirm-${action}/tier-1`), action);
+    assert.ok(!keys.has(`${handle.workflowId}/tier-1`));
     assert.ok(late.gates.filter((g) => g.gate.startsWith('confirm-')).every((g) => g.tierReached >= 2));
     assert.ok(late.timeline.some((e) => /stage2 missed its deadline/.test(e.event)));
 

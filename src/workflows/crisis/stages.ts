@@ -121,7 +121,7 @@ export async function stage1LocalFirst(run: CrisisRun) {
 }
 
 /** Deadlines, escalation and reminders of a confirmation gate (runs from before platform scope had none). */
-export type GatePolicy = Pick<GateSpec, 'tierTimeoutMs' | 'escalation' | 'onExhausted' | 'remindEveryMs'>;
+export type GatePolicy = Pick<GateSpec, 'tierTimeoutMs' | 'escalation' | 'onExhausted' | 'remindEveryMs' | 'pageKey'>;
 
 /** A follow-up action, once its endpoint was called: waits until a responder confirms it is done. */
 async function confirmed(run: CrisisRun, action: CrisisAction, label: string, policy?: GatePolicy): Promise<void> {
@@ -133,6 +133,7 @@ async function confirmed(run: CrisisRun, action: CrisisAction, label: string, po
       prompt: `Confirm "${label}" is done for ${where}`,
       deciders: RESPONDERS,
       ...policy,
+      ...(policy?.escalation ? { pageKey: `${run.crisisKey}/confirm-${action}` } : {}),
     });
     if (outcome.decision === 'approve') break;
     run.event(`${action} not confirmed by ${outcome.by}: ${outcome.reason}`);

@@ -188,7 +188,12 @@ export class Gatekeeper {
           const tier = tiers[gate.tierReached];
           gate.tierReached += 1;
           gate.deciders = mergeAudiences(gate.deciders, tier);
-          const telling = this.escalate(spec, tier, gate.tierReached);
+          const telling = this.escalate(
+            spec,
+            tier,
+            gate.tierReached,
+            spec.pageKey === undefined ? undefined : `${spec.pageKey}/tier-${gate.tierReached}`,
+          );
           // The next tier's clock starts now, not once a slow channel has given up; gates opened before the
           // channels were apart waited, and replay the same way.
           if (this.pager.channelsApart) this.telling.push(telling);
