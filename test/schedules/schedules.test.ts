@@ -26,6 +26,8 @@ describe('schedule table', () => {
       seed: 'seed 002',
     },
     'wedsync-sunday-maintenance': { type: 'sundayMaintenanceWindow', cron: '0 2 * * 0', args: [{}], seed: 'seed 002' },
+    // Not a time from the seed: it restarts the crisis-manager watch within five minutes if it ever stops.
+    'wedsync-crisis-manager-watch': { type: 'crisisManagerWatch', cron: '*/5 * * * *', args: [{}], seed: 'seed 002' },
     'scrolluniversity-daily-checklist': {
       type: 'maintenanceChecklist',
       cron: '0 8 * * *',
