@@ -5,8 +5,8 @@ import { isoTime, optionalObject, parseInput, wholeNumber, z } from '../../contr
 import { FAILURE_PATTERN } from '../crisis/messages';
 
 /**
- * Rounds one run makes before it continues as new with its state. A round is about ten history events (timer,
- * activity, workflow task), so 500 rounds stay near 5,000 events, a tenth of Temporal's limit, and the server may
+ * Rounds one run makes before it continues as new with its state. A round is about a dozen history events (timer,
+ * activity, workflow task), so 500 rounds stay near 6,500 events, an eighth of Temporal's limit, and the server may
  * suggest continuing earlier (`continueAsNewSuggested`), which the watch also obeys.
  */
 export const DEFAULT_ROUNDS_PER_RUN = 500;
