@@ -13,7 +13,7 @@ import {
 import { invalidInputNaming } from '../helpers/failures';
 import { HEALTHY_BODY } from '../helpers/http-receiver';
 import { runbookSuite } from '../helpers/runbook-suite';
-import { queryUntil, uniqueId } from '../helpers/temporal';
+import { queryUntil, replayOwnHistory, uniqueId } from '../helpers/temporal';
 
 const INTERVAL_MS = 60_000;
 const CRISIS_MANAGER = '/crisis-manager/health';
@@ -192,6 +192,9 @@ describe('crisisManagerWatch on the time-skipping test server', () => {
     assert.equal(later.openCrisis?.workflowId, third.openCrisis?.workflowId);
     assert.equal((await childStarts(handle)).length, 1);
     assert.notEqual((await handle.describe()).runId, handle.firstExecutionRunId);
+    // Today's code replays what it wrote: the first run, closed by the hand-over, and the one running now.
+    await replayOwnHistory(suite.env.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId));
+    await replayOwnHistory(handle);
     await handle.terminate('test over');
   });
 
