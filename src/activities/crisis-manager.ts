@@ -61,14 +61,15 @@ export function createCrisisManagerActivities(deps: HttpDeps) {
         return failed(`${url} answered ${res.status} without a JSON object`, extra);
       }
       const body = doc as Record<string, unknown>;
-      const crisisManager = typeof body.crisis_manager === 'string' ? body.crisis_manager : undefined;
+      // Bounded: the verdict goes into the watch's history, and the endpoint's words are not ours to trust.
+      const crisisManager = typeof body.crisis_manager === 'string' ? body.crisis_manager.slice(0, 100) : undefined;
       const responseTimeMs = num(body.response_time_ms);
       const seen = { ...extra, crisisManager, responseTimeMs };
       if (res.status >= 500) return failed(`${url} answered ${res.status}`, seen);
       // An endpoint that stops naming its crisis manager cannot vouch for it: on a wedding day a false alarm costs
       // less than a failure nobody takes over.
       if (crisisManager === undefined) return failed(`${url} did not report crisis_manager`, seen);
-      if (!isHealthyState(crisisManager)) return failed(`crisis_manager is "${crisisManager.slice(0, 100)}"`, seen);
+      if (!isHealthyState(crisisManager)) return failed(`crisis_manager is "${crisisManager}"`, seen);
       if (responseTimeMs !== undefined && responseTimeMs > CRISIS_RESPONSE_LIMIT_MS) {
         return failed(`response_time_ms ${responseTimeMs} is over ${CRISIS_RESPONSE_LIMIT_MS}`, seen);
       }

@@ -25,6 +25,7 @@ describe('probeCrisisManager against a live endpoint', () => {
       .route('/bare-503', { status: 503 })
       .route('/silent', { status: 200, body: { status: 'healthy', response_time_ms: 250 } })
       .route('/not-json', { status: 200, body: '<html>' })
+      .route('/rambling', { status: 200, body: { ...HEALTHY_BODY, crisis_manager: 'lost '.repeat(200_000) } })
       .route('/denied', { status: 401, body: { error: 'no' } })
       .route(
         '/stalled',
@@ -64,6 +65,13 @@ describe('probeCrisisManager against a live endpoint', () => {
       assert.equal(verdict.healthy, false, path);
       assert.match(verdict.reason ?? '', reason, path);
     }
+  });
+
+  it('keeps what an endpoint says short, since the verdict goes into the watch history', async () => {
+    const verdict = await probeOf('/rambling');
+    assert.equal(verdict.healthy, false);
+    assert.equal(verdict.crisisManager?.length, 100);
+    assert.ok(JSON.stringify(verdict).length < 1_000);
   });
 
   it('counts an endpoint that cannot be reached as a failure', async () => {
