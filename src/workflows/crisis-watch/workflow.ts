@@ -46,9 +46,14 @@ import {
 export async function crisisManagerWatch(rawInput: CrisisManagerWatchInput = {}, carried?: unknown): Promise<never> {
   const settings = parseCrisisManagerWatchInput(rawInput);
   const state = carried === undefined ? initialWatchState() : parseWatchState(carried);
-  const status: WatchStatus = { ...state, settings, armed: state.openCrisis === undefined, roundsThisRun: 0 };
-  // The query answers from the live object, so it reads the state as the loop leaves it.
-  setHandler(watchStatusQuery, () => ({ ...status, ...state, armed: state.openCrisis === undefined }));
+  // What only this run knows; the query adds the carried state as the loop leaves it.
+  const run: Pick<WatchStatus, 'lastProbe' | 'roundsThisRun'> = { roundsThisRun: 0 };
+  setHandler(watchStatusQuery, (): WatchStatus => ({
+    ...state,
+    ...run,
+    settings,
+    armed: state.openCrisis === undefined,
+  }));
   const audit = new AuditTrail();
 
   const startedAt = Date.now();
@@ -69,8 +74,8 @@ export async function crisisManagerWatch(rawInput: CrisisManagerWatchInput = {},
     const at = new Date().toISOString();
     const verdict = await probes.probeCrisisManager();
     state.rounds += 1;
-    status.roundsThisRun = round;
-    status.lastProbe = { ...verdict, at };
+    run.roundsThisRun = round;
+    run.lastProbe = { ...verdict, at };
 
     if (verdict.healthy) {
       state.consecutiveFailures = 0;
