@@ -8,12 +8,7 @@ import { Client, Connection } from '@temporalio/client';
 import { loadConfigOrExit } from '../config';
 import { parseOptions, UsageError, wantsHelp } from './args';
 import { alertCrisis, parseCrisisAlert, startCrisis } from '../client/crisis';
-import {
-  crisisWorkflowId,
-  parseWeddingDayCrisisInput,
-  type CrisisAlert,
-  type WeddingDayCrisisInput,
-} from '../workflows/crisis/messages';
+import { parseWeddingDayCrisisInput, type CrisisAlert, type WeddingDayCrisisInput } from '../workflows/crisis/messages';
 
 const HELP: Record<string, string> = {
   main: `Usage: npm run crisis -- <command> [options]
@@ -150,7 +145,7 @@ async function run(command: Command, client: Client, taskQueue: string): Promise
   out(
     r.outcome === 'signalled'
       ? `${r.workflowId}  alert delivered (run ${r.runId})`
-      : `${crisisWorkflowId({ failure: command.alert.fingerprint })}  no running protocol: a resolved alert starts none`,
+      : `${r.workflowId}  no running protocol: a resolved alert starts none`,
   );
 }
 
