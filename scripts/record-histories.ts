@@ -29,7 +29,7 @@ import {
   sundayMaintenanceWindow,
   weddingDayCrisis,
 } from '../src/workflows';
-import { crisisStatusQuery, crisisWorkflowId } from '../src/workflows/crisis/messages';
+import { crisisAlertSignal, crisisStatusQuery, crisisWorkflowId } from '../src/workflows/crisis/messages';
 import { decideUpdate, decisionSignal } from '../src/workflows/gates/messages';
 import { alertSignal, incidentStatusQuery, incidentWorkflowId } from '../src/workflows/incident/messages';
 import { outboundUrlsAt } from './lib/local-receiver';
@@ -129,7 +129,13 @@ async function main(): Promise<void> {
     {
       type: 'weddingDayCrisis',
       start: async () => {
-        const input = { weddingId: `record-${randomUUID().slice(0, 8)}`, crisisType: 'vendor_cancellation' as const };
+        // Couples for the takeover to tell, in more than one batch's worth of calls.
+        await deps.pool.query(
+          `INSERT INTO active_crises (wedding_id, couple_email, crisis_type, status, created_at)
+           SELECT 'record-' || g, 'record' || g || '@example.com', 'vendor_cancellation', 'ai_processing', now()
+             FROM generate_series(1, 5) g`,
+        );
+        const input = { failure: `record-${randomUUID().slice(0, 8)}`, description: 'recorded drill' };
         const handle = await client.workflow.start(weddingDayCrisis, {
           taskQueue,
           workflowId: crisisWorkflowId(input),
@@ -138,6 +144,11 @@ async function main(): Promise<void> {
         await until(
           () => handle.query(crisisStatusQuery),
           (s) => s.stage === 'stage2' && s.gates.length === 5,
+        );
+        await handle.signal(crisisAlertSignal, { fingerprint: 'record', summary: 'crisis responses over 10 s' });
+        await until(
+          () => handle.query(crisisStatusQuery),
+          (s) => s.alerts === 1,
         );
         for (const action of ['emergency-planners', 'vendor-network', 'executive-escalation', 'crisis-communication']) {
           await handle.executeUpdate(decideUpdate, { args: [decide(`confirm-${action}`, 'wedding-support')] });

@@ -136,7 +136,7 @@ async function main(): Promise<void> {
   // would make each progress poll and each insert of this run dearer than the one before.
   const admin = new PgClient({ connectionString: localPostgresAdminUrl('aiops_bench') });
   await admin.connect();
-  await admin.query('TRUNCATE audit_log, crisis_notifications, active_crises');
+  await admin.query('TRUNCATE audit_log, crisis_notifications, couple_notifications, active_crises');
   await admin.end();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -204,7 +204,7 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   const handles = await Promise.all(
     Array.from({ length: crises }, (_, i) => {
-      const input = { weddingId: `bench-${runTag}-${i}`, crisisType: 'ai_failure' as const };
+      const input = { failure: `bench-${runTag}`, weddingId: `bench-${i}` };
       return client.workflow.start('weddingDayCrisis', {
         taskQueue,
         workflowId: crisisWorkflowId(input),
@@ -215,7 +215,7 @@ async function main(): Promise<void> {
   const startedAllMs = Date.now() - t0;
   progress(`all started in ${startedAllMs} ms; waiting for stage 1`);
   // Completion is read from the audit log, not by querying workflows, so measuring adds no load to the worker.
-  const prefix = `wedding-crisis-bench-${runTag}-%`;
+  const prefix = `crisis-takeover-bench-${runTag}-%`;
   for (;;) {
     const { rows } = await deps.pool.query<{ n: string }>(
       `SELECT count(*) AS n FROM audit_log WHERE workflow_id LIKE $1 AND step = 'stage1' AND action = 'stage'`,

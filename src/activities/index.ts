@@ -1,5 +1,6 @@
 /** Spreads the per-system activity factories into the one object a worker registers. */
 import { createAuditActivities, type AuditDeps } from './audit';
+import { createCouplesActivities } from './couples';
 import { createCrisisManagerActivities } from './crisis-manager';
 import { createHttpActivities, type HttpDeps } from './http';
 import { createKubernetesActivities, type KubernetesDeps } from './kubernetes';
@@ -30,6 +31,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createS3Activities(deps),
     ...createAuditActivities(deps),
     ...createNotifyActivities(deps),
+    ...createCouplesActivities(deps),
     ...createSettingsActivities(deps),
     ...createTemporalActivities(deps.temporalClient),
   };

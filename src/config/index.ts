@@ -207,6 +207,8 @@ const schema = z.object({
   WEDSYNC_VENDOR_NETWORK_URL: httpUrl,
   WEDSYNC_EXECUTIVE_ESCALATION_URL: httpUrl,
   WEDSYNC_CRISIS_COMMS_URL: httpUrl,
+  // How many couple notifications are in flight at once: the notification service's rate, not ours, is the limit.
+  CRISIS_NOTIFY_CONCURRENCY: positiveInt.max(1000, 'must be at most 1000').default(50),
 
   SLACK_WEBHOOK_URL: httpUrl,
   PAGERDUTY_EVENTS_URL: httpUrl,
@@ -278,6 +280,8 @@ export interface AppConfig {
       vendorNetworkUrl: string;
       executiveEscalationUrl: string;
       crisisCommsUrl: string;
+      /** Couple notifications in flight at once. */
+      notifyConcurrency: number;
     };
   };
   notifications: { slackWebhookUrl: string; pagerdutyEventsUrl: string; pagerdutyRoutingKey: string };
@@ -440,6 +444,7 @@ function toAppConfig(raw: Raw): AppConfig {
         vendorNetworkUrl: raw.WEDSYNC_VENDOR_NETWORK_URL,
         executiveEscalationUrl: raw.WEDSYNC_EXECUTIVE_ESCALATION_URL,
         crisisCommsUrl: raw.WEDSYNC_CRISIS_COMMS_URL,
+        notifyConcurrency: raw.CRISIS_NOTIFY_CONCURRENCY,
       },
     },
     notifications: {

@@ -31,3 +31,36 @@ export function checkCrisisKey(crisisKey: unknown): string {
   }
   return crisisKey;
 }
+
+/** Takes over the active crises the AI was processing: all weddings', or one wedding's. */
+export interface TakeoverRequest {
+  crisisKey: string;
+  weddingId?: string;
+  withinMinutes: number;
+}
+
+export interface TakeoverResult {
+  /** Taken over by this call. */
+  takenOver: number;
+  /** Taken over by this run so far, this call included: a retried call counts what it had already taken. */
+  total: number;
+}
+
+/** One batch of the run's taken-over crises, in id order after `afterId`. */
+export interface CoupleBatchRequest {
+  crisisKey: string;
+  afterId: number;
+  limit: number;
+}
+
+export interface CoupleBatchResult {
+  /** The last id in the batch; the next batch starts after it. */
+  lastId: number;
+  /** Fewer than `limit` crises were left: no batch follows. */
+  done: boolean;
+  notified: number;
+  alreadyTold: number;
+  failed: number;
+  /** The first failure's reason, for the timeline. */
+  firstError?: string;
+}

@@ -30,6 +30,11 @@ export interface GateSpec {
   /** Asked in turn as deadlines pass. */
   escalation?: Audience[];
   onExhausted?: GateDefault;
+  /**
+   * While the gate waits without a deadline (none set, or every tier asked and the default is to keep waiting),
+   * its deciders are reminded this often, so no gate waits unnoticed.
+   */
+  remindEveryMs?: number;
   requireLink?: boolean;
   choices?: string[];
 }
@@ -53,6 +58,8 @@ export interface GateStatus {
   deciders: Audience;
   openedAt: string;
   deadline?: string;
+  /** When the deciders are reminded next, for a gate waiting without a deadline. */
+  nextReminder?: string;
   tierReached: number;
   tiers: number;
   choices?: string[];
