@@ -3,7 +3,7 @@ import { describe } from 'node:test';
 import type { WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { crisisManagerWatch } from '../../src/workflows';
-import { crisisWorkflowId, type WeddingDayCrisisInput } from '../../src/workflows/crisis/messages';
+import { crisisStatusQuery, crisisWorkflowId, type WeddingDayCrisisInput } from '../../src/workflows/crisis/messages';
 import {
   parseCrisisManagerWatchInput,
   parseWatchState,
@@ -109,6 +109,14 @@ describe('crisisManagerWatch on the time-skipping test server', () => {
       assert.equal(third.crisesStarted, 1);
       assert.equal(third.armed, false);
       assert.equal(await crisisType(expectedId), 'weddingDayCrisis');
+      // The protocol took the watch's start as its own: its failure is the one the watch detected.
+      const crisis = await queryUntil(
+        suite.env.client.workflow.getHandle(expectedId),
+        crisisStatusQuery,
+        (c) => c.failure !== undefined,
+        20_000,
+      );
+      assert.deepEqual([crisis.crisisKey, crisis.failure, crisis.weddingId], [expectedId, detectedAt, undefined]);
 
       await nextRound(handle, 4);
       mode = 'down';
