@@ -16,6 +16,7 @@ import { createActivities } from '../src/activities';
 import { loadConfig } from '../src/config';
 import { createDeps } from '../src/workers/deps';
 import {
+  crisisManagerWatch,
   eveningPerformanceReview,
   incidentResponse,
   maintenanceChecklist,
@@ -44,7 +45,15 @@ async function main(): Promise<void> {
   }
   // A local endpoint answering as the seed's healthy service and accepting every POST (alerts, Slack,
   // PagerDuty), so the recorded paths are the common ones and nothing leaves the machine.
+  // The crisis manager answers as scripted for the watch's recording: it fails, recovers, fails again.
+  const crisisManagerAnswers = ['failed', 'failed', 'operational', 'operational', 'failed'];
   const server = createServer((req, res) => {
+    if (req.url === '/crisis-manager/health') {
+      const crisisManager = crisisManagerAnswers.shift() ?? 'operational';
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: 'healthy', crisis_manager: crisisManager, response_time_ms: 250 }));
+      return;
+    }
     res.writeHead(req.method === 'POST' ? 202 : 200, { 'content-type': 'application/json' });
     res.end(
       JSON.stringify({
@@ -65,6 +74,7 @@ async function main(): Promise<void> {
     ...process.env,
     ...outboundUrlsAt(base),
     WEDSYNC_HEALTH_URLS: `${base}/ai/health`,
+    WEDSYNC_CRISIS_MANAGER_HEALTH_URL: `${base}/crisis-manager/health`,
     WEDSYNC_METRICS_URL: `${base}/ai/metrics/daily`,
     WEDSYNC_ERRORS_URL: `${base}/ai/errors/recent`,
     ...localClusterEnv(),
@@ -191,6 +201,30 @@ async function main(): Promise<void> {
           args: [decide('post-mortem', 'oncall', { link: 'https://wiki.example.com/pm/recorded' })],
         });
         return handle;
+      },
+    },
+    {
+      type: 'crisisManagerWatch',
+      // One run of the watch: two failures start the protocol, two healthy probes re-arm it, a failure, then the
+      // hand-over to the next run (continueAsNew), which is terminated: the recording is the first run.
+      start: async () => {
+        const handle = await client.workflow.start(crisisManagerWatch, {
+          taskQueue,
+          workflowId: `record-crisis-watch-${randomUUID()}`,
+          args: [{ intervalSeconds: 5, failuresToStart: 2, recoveriesToRearm: 2, roundsPerRun: 5 }],
+        });
+        await until(
+          async () => (await handle.describe()).runId,
+          (runId) => runId !== handle.firstExecutionRunId,
+        );
+        await client.workflow.getHandle(handle.workflowId).terminate('recorded: the first run is the history');
+        const first = client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId);
+        // The protocol run it started is not part of the recording, and has no worker once this ends.
+        for (const event of (await first.fetchHistory()).events ?? []) {
+          const child = event.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
+          if (child) await client.workflow.getHandle(child).terminate('recorded by the crisis-manager watch');
+        }
+        return first;
       },
     },
     {

@@ -1,6 +1,7 @@
 /** Spreads the per-system activity factories into the one object a worker registers. */
 import { createAuditActivities, type AuditDeps } from './audit';
 import { createCouplesActivities } from './couples';
+import { createCrisisManagerActivities } from './crisis-manager';
 import { createHttpActivities, type HttpDeps } from './http';
 import { createKubernetesActivities, type KubernetesDeps } from './kubernetes';
 import { createNotifyActivities, type NotifyDeps } from './notify';
@@ -23,6 +24,7 @@ export type ActivityDeps = HttpDeps &
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createHttpActivities(deps),
+    ...createCrisisManagerActivities(deps),
     ...createKubernetesActivities(deps),
     ...createPostgresActivities(deps),
     ...createRedisActivities(deps),

@@ -6,15 +6,15 @@ import type { Client } from '@temporalio/client';
 import { invalidInput } from '../contracts/failures';
 import type { SkippedRunsSummary } from '../contracts/schedules';
 import { findSkippedRuns } from '../schedules/skipped';
-import { scheduleIds as tableIds } from '../schedules/table';
+import { reportedScheduleIds } from '../schedules/table';
 
 /** What the worker passes in, so that `createActivities(deps)` can spread these like the other factories. */
 export interface TemporalDeps {
   temporalClient: Client;
 }
 
-/** `scheduleIds` defaults to the whole table; tests pass their own. */
-export function createTemporalActivities(client: Client, scheduleIds: string[] = tableIds()) {
+/** `scheduleIds` defaults to the table less the schedules whose skips are expected; tests pass their own. */
+export function createTemporalActivities(client: Client, scheduleIds: string[] = reportedScheduleIds()) {
   return {
     /**
      * Runs skipped since `since` (ISO time), per schedule. Read-only, so any retry is safe; a slot whose run

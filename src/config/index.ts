@@ -185,6 +185,9 @@ const schema = z.object({
   WEDSYNC_HEALTH_URLS: urlList,
   WEDSYNC_METRICS_URL: httpUrl,
   WEDSYNC_ERRORS_URL: httpUrl,
+  // The endpoint that reports the AI crisis manager (seed 002 /ai/health: crisis_manager, response_time_ms),
+  // probed by the crisis-manager watch; absent, the first of WEDSYNC_HEALTH_URLS, which is that endpoint.
+  WEDSYNC_CRISIS_MANAGER_HEALTH_URL: httpUrl.optional(),
   WEDSYNC_API_TOKEN: nonEmpty.optional(),
   HTTP_TIMEOUT_MS: positiveInt.default(5000),
 
@@ -262,6 +265,8 @@ export interface AppConfig {
   };
   wedsync: {
     healthUrls: string[];
+    /** What the crisis-manager watch probes. */
+    crisisManagerHealthUrl: string;
     metricsUrl: string;
     errorsUrl: string;
     apiToken?: string;
@@ -426,6 +431,7 @@ function toAppConfig(raw: Raw): AppConfig {
     },
     wedsync: {
       healthUrls: raw.WEDSYNC_HEALTH_URLS,
+      crisisManagerHealthUrl: raw.WEDSYNC_CRISIS_MANAGER_HEALTH_URL ?? raw.WEDSYNC_HEALTH_URLS[0],
       metricsUrl: raw.WEDSYNC_METRICS_URL,
       errorsUrl: raw.WEDSYNC_ERRORS_URL,
       apiToken: raw.WEDSYNC_API_TOKEN,

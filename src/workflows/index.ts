@@ -9,3 +9,4 @@ export { purgeCache } from './operations/cache-purge/workflow';
 export { pruneOptimizations } from './operations/retention/workflow';
 export { restartDeployment, rollbackDeployment } from './operations/rollout/workflow';
 export { monitorUntilHealthy } from './operations/monitor/workflow';
+export { crisisManagerWatch } from './crisis-watch/workflow';
