@@ -5,6 +5,7 @@
  */
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
+import { takeoverToJoin } from '../contracts/crisis';
 import { isoTime, oneOf, parseInput, z } from '../contracts/input';
 import {
   crisisAlertSignal,
@@ -14,6 +15,7 @@ import {
   type CrisisAlert,
   type WeddingDayCrisisInput,
 } from '../workflows/crisis/messages';
+import { runningTakeovers } from './takeovers';
 
 /**
  * A run that failed or was terminated may be started again for the same failure; one that completed was that
@@ -104,6 +106,18 @@ export async function alertCrisis(
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return { workflowId, outcome: 'no-run' };
       throw err;
+    }
+  }
+  // A takeover already running under another key (the watch's, another alert's) covers this failure too: told of
+  // it, it sweeps again, and nobody is alerted and paged a second time for one outage.
+  const running = takeoverToJoin(await runningTakeovers(client, taskQueue), workflowId);
+  if (running && running !== workflowId) {
+    const other = client.workflow.getHandle(running);
+    try {
+      await other.signal(crisisAlertSignal, alert);
+      return { workflowId: running, runId: (await other.describe()).runId, outcome: 'signalled' };
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err; // it ended meanwhile: start this alert's own
     }
   }
   const handle = await client.workflow.signalWithStart('weddingDayCrisis', {

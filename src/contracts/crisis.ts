@@ -22,6 +22,17 @@ export interface AffectedCouple {
   crisisType: string;
 }
 
+/**
+ * How every platform-scope crisis run's workflow ID starts; one limited to a wedding has `-wedding-<id>` after the
+ * failure (see crisisWorkflowId).
+ */
+export const TAKEOVER_ID_PREFIX = 'crisis-takeover-';
+export const WEDDING_SCOPE_INFIX = '-wedding-';
+
+/** The run a failure keyed `ownId` should reach: its own if running, else the oldest takeover running. */
+export const takeoverToJoin = (running: string[], ownId: string): string | undefined =>
+  running.includes(ownId) ? ownId : running[0];
+
 const CRISIS_KEY = /^[A-Za-z0-9:/_.-]{1,200}$/;
 
 /** The crisis key every crisis call carries; it is also the base of each call's Idempotency-Key. */

@@ -8,9 +8,10 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowNotFoundError, type ScheduleDescription } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { MockActivityEnvironment, type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
+import { createTemporalActivities } from '../../src/activities/temporal';
 import { alertCrisis, startCrisis } from '../../src/client/crisis';
 import { parseArgs, type Command } from '../../src/cli/crisis';
 import { crisisWorkflowId } from '../../src/workflows/crisis/messages';
@@ -70,6 +71,54 @@ describe('starting the crisis protocol from outside, on the dev server', () => {
       reportedBy: 'alert',
       description: 'crisis manager not responding',
     });
+  });
+
+  it('an alert with a fingerprint of its own joins the platform takeover running on its task queue', async () => {
+    const queue = uniqueId('crisis-join');
+    const platform = await startCrisis(env.client, queue, { failure: failureName() });
+    const oneWedding = await startCrisis(env.client, queue, { failure: failureName(), weddingId: 'w-join' });
+    started.push(platform.workflowId, oneWedding.workflowId);
+    // Visibility is eventually consistent: the runs are listed a moment after they start.
+    await waitUntil(
+      'both runs listed',
+      async () => {
+        let n = 0;
+        for await (const _ of env.client.workflow.list({ query: `TaskQueue = '${queue}'` })) n++;
+        return n;
+      },
+      (n) => n === 2,
+    );
+    const fingerprint = failureName();
+    const joined = await alertCrisis(env.client, queue, { fingerprint, summary: 'crisis responses over 10 s' });
+    assert.deepEqual([joined.workflowId, joined.outcome], [platform.workflowId, 'signalled']);
+    assert.equal(await signalsOf(platform.workflowId), 1);
+    // A takeover limited to one wedding is not joined, and no run of the alert's own was started.
+    assert.equal(await signalsOf(oneWedding.workflowId), 0);
+    await assert.rejects(
+      env.client.workflow.getHandle(crisisWorkflowId({ failure: fingerprint })).describe(),
+      WorkflowNotFoundError,
+    );
+    // On another task queue, the same alert starts a run of its own.
+    const elsewhere = await alertCrisis(env.client, uniqueId('crisis-other'), { fingerprint });
+    started.push(elsewhere.workflowId);
+    assert.equal(elsewhere.workflowId, crisisWorkflowId({ failure: fingerprint }));
+  });
+
+  it('the watch finds the platform takeovers running on its own task queue, oldest first', async () => {
+    const queue = uniqueId('crisis-lookup');
+    const first = await startCrisis(env.client, queue, { failure: failureName() });
+    const second = await startCrisis(env.client, queue, { failure: failureName() });
+    const oneWedding = await startCrisis(env.client, queue, { failure: failureName(), weddingId: 'w-lookup' });
+    started.push(first.workflowId, second.workflowId, oneWedding.workflowId);
+    const { runningTakeovers } = createTemporalActivities(env.client, []);
+    const activity = new MockActivityEnvironment({ taskQueue: queue });
+    const found = await waitUntil(
+      'both platform runs listed',
+      () => activity.run(runningTakeovers) as Promise<string[]>,
+      (ids) => ids.length === 2,
+    );
+    assert.deepEqual(found, [first.workflowId, second.workflowId]);
+    assert.deepEqual(await new MockActivityEnvironment({ taskQueue: uniqueId('empty') }).run(runningTakeovers), []);
   });
 
   it('never starts a protocol for a resolved alert, and refuses a hostile alert before the server sees it', async () => {

@@ -256,6 +256,7 @@ describe('weddingDayCrisis on the time-skipping server with real PostgreSQL', ()
   );
 
   test('an alert for the same failure joins the run; a second start is refused; a wrong ID or input fails at once', async () => {
+    const ledger = honourIdempotency(suite.receiver);
     const input = { failure: failure() };
     const handle = await start(input);
     await assert.rejects(start(input), WorkflowExecutionAlreadyStartedError);
@@ -268,6 +269,24 @@ describe('weddingDayCrisis on the time-skipping server with real PostgreSQL', ()
     });
     const joined = await waitForStatus(handle, (s) => s.alerts === 1);
     assert.ok(joined.timeline.some((e) => e.event === `alert ${input.failure} firing: crisis responses over 10 s`));
+
+    // Past stage 1, an alert (another failure joining, or this one firing again) sweeps again for new crises.
+    await waitForStatus(handle, inStage2);
+    const { rows } = await suite.deps.pool.query<{ id: string }>(
+      `INSERT INTO active_crises (wedding_id, couple_email, crisis_type, status) VALUES
+         ('w-9', 'late@example.com', 'weather', 'ai_processing') RETURNING id`,
+    );
+    await handle.signal(crisisAlertSignal, { fingerprint: 'watch-2026', status: 'firing', summary: 'down again' });
+    const swept = await waitForStatus(handle, (s) => s.couples.found === 4 && s.couples.remaining === 0);
+    assert.deepEqual(swept.couples, { found: 4, notified: 4, alreadyTold: 0, failed: 0, remaining: 0 });
+    assert.deepEqual(
+      ledger.told,
+      [...inWindow, Number(rows[0].id)].map((id) => `couple-notice/${id}`),
+    );
+    // A resolved alert is recorded and sweeps nothing.
+    await handle.signal(crisisAlertSignal, { fingerprint: 'watch-2026', status: 'resolved' });
+    const after = await waitForStatus(handle, (s) => s.alerts === 3);
+    assert.equal(after.timeline.filter((e) => e.event.startsWith('swept again')).length, 1);
 
     const wrongId = await suite.env.client.workflow.start(weddingDayCrisis, {
       taskQueue: suite.taskQueue,

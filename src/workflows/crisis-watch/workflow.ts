@@ -7,7 +7,8 @@
  * Every `intervalSeconds` it probes the crisis manager (`probeCrisisManager`). After `failuresToStart` failed probes
  * in a row it starts `weddingDayCrisis` as a child it abandons (the protocol outlives the watch's runs), with the
  * workflow ID `crisis-takeover-<detection time of the streak's first failed probe>`: the ID is the failure, so a
- * retried or replayed start joins the run already there instead of starting a second one. It starts no other
+ * retried or replayed start joins the run already there instead of starting a second one; a platform-wide takeover
+ * already running for another key (an alert's) is told of the failure instead. It starts no other
  * until the crisis manager has answered healthy `recoveriesToRearm` times in a row. It runs for ever, continuing as
  * new with its state every `roundsPerRun` rounds or when the server suggests it; the schedule
  * `wedsync-crisis-manager-watch` (overlap SKIP) restarts it within minutes if it ever stops.
@@ -20,6 +21,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  getExternalWorkflowHandle,
   log,
   ParentClosePolicy,
   setHandler,
@@ -28,10 +30,11 @@ import {
   WorkflowIdReusePolicy,
   workflowInfo,
 } from '@temporalio/workflow';
-import { isAlreadyStarted } from '../../contracts/failures';
+import { failureText, isAlreadyStarted } from '../../contracts/failures';
 import { AuditTrail } from '../gates/audit-trail';
 import { probes } from '../policies';
-import { crisisWorkflowId, type WeddingDayCrisisInput } from '../crisis/messages';
+import { crisisAlertSignal, crisisWorkflowId, type WeddingDayCrisisInput } from '../crisis/messages';
+import { takeoverToJoin } from '../../contracts/crisis';
 import {
   initialWatchState,
   parseCrisisManagerWatchInput,
@@ -121,6 +124,29 @@ export async function crisisManagerWatch(rawInput: CrisisManagerWatchInput = {},
 }
 
 /**
+ * A platform-wide takeover already running (started by an alert, or by a watch whose state was lost) is told of
+ * this failure instead of a second protocol starting: its alert signal makes it sweep again for the crises that
+ * reached the AI since. Returns its workflow ID, or undefined when there is none or it cannot be told.
+ */
+async function joinRunningTakeover(ownId: string, failingSince: string, reason: string): Promise<string | undefined> {
+  try {
+    const running = takeoverToJoin(await probes.runningTakeovers(), ownId);
+    if (!running || running === ownId) return undefined;
+    await getExternalWorkflowHandle(running).signal(crisisAlertSignal, {
+      fingerprint: failingSince,
+      status: 'firing',
+      summary: `crisis-manager watch: ${reason}`.slice(0, 200),
+    });
+    log.warn('crisis manager failed again: the running crisis protocol was told', { crisis: running, reason });
+    return running;
+  } catch (err) {
+    // Not finding or not reaching it must not keep the protocol from starting.
+    log.warn('no running crisis protocol could be told; starting one', { error: failureText(err) });
+    return undefined;
+  }
+}
+
+/**
  * Starts the protocol for the failure detected at `failingSince`, or joins the run with its ID. A run that ended
  * in failure may be started again (ALLOW_DUPLICATE_FAILED_ONLY); one that completed was that failure's protocol.
  */
@@ -132,6 +158,8 @@ async function startProtocol(failingSince: string, reason: string): Promise<Open
   };
   const workflowId = crisisWorkflowId(input);
   const opened = { workflowId, failure: failingSince, at: new Date().toISOString() };
+  const joined = await joinRunningTakeover(workflowId, failingSince, reason);
+  if (joined) return { ...opened, workflowId: joined, outcome: 'joined' };
   try {
     // The protocol must outlive this run (continueAsNew) and the watch itself (a terminated watch): abandoned.
     await startChild('weddingDayCrisis', {

@@ -1,6 +1,6 @@
 /** weddingDayCrisis's input, signals, status and result, and the workflow ID rule. Imported by clients and tests. */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import { CRISIS_TYPES } from '../../contracts/crisis';
+import { CRISIS_TYPES, TAKEOVER_ID_PREFIX, WEDDING_SCOPE_INFIX } from '../../contracts/crisis';
 import type { GateStatus } from '../../contracts/gates';
 import { oneOf, parseInput, wholeNumber, z } from '../../contracts/input';
 import type { TimelineEvent } from '../../contracts/timeline';
@@ -50,7 +50,7 @@ export const parseWeddingDayCrisisInput = (raw: unknown) =>
  * is refused by the server, and an alert for it joins the running one by signal-with-start.
  */
 export function crisisWorkflowId(input: Pick<WeddingDayCrisisInput, 'failure' | 'weddingId'>): string {
-  return `crisis-takeover-${input.failure}${input.weddingId ? `-wedding-${input.weddingId}` : ''}`;
+  return `${TAKEOVER_ID_PREFIX}${input.failure}${input.weddingId ? `${WEDDING_SCOPE_INFIX}${input.weddingId}` : ''}`;
 }
 
 /** The input of runs started before the protocol took over at platform scope: one wedding and crisis type. */

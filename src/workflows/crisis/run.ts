@@ -85,12 +85,18 @@ export class CrisisRun {
     }
   }
 
+  /** The last active crisis id the notice passes reached: a later sweep's new crises come after it. */
+  toldThrough = 0;
+  /** Firing alerts received so far; each may call for another sweep. */
+  firingAlerts = 0;
+
   /** An alert about this failure joined the run (signal-with-start); anything else in the payload is ignored. */
   alertReceived(alert: CrisisAlert): void {
     const a = (typeof alert === 'object' && alert !== null ? alert : {}) as Record<string, unknown>;
     const fingerprint = alertText(a.fingerprint) ?? 'unknown';
     const status = a.status === 'resolved' ? 'resolved' : 'firing';
     this.state.alerts += 1;
+    if (status === 'firing') this.firingAlerts += 1;
     this.event(`alert ${fingerprint} ${status}${alertText(a.summary) ? `: ${alertText(a.summary)}` : ''}`);
     this.audit.record({
       step: 'crisis',

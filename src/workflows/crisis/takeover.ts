@@ -8,7 +8,8 @@
  * to children would cost every couple a workflow of its own. What makes a batch safe to retry is in the database
  * (activities/couples.ts): the workflow carries counts and the id to go on from, never a list of couples.
  */
-import { condition, sleep } from '@temporalio/workflow';
+import { condition, isCancellation, sleep } from '@temporalio/workflow';
+import { failureText } from '../../contracts/failures';
 import { notifyCouples, urgent } from '../policies';
 import type { CrisisRun } from './run';
 import { alertRequest } from './stages';
@@ -64,6 +65,30 @@ async function tellCouples(run: CrisisRun, afterId: number, retryFailed = false)
   }
 }
 
+/** Alerts coalesce: at most one sweep in this long, however many alerts arrive. */
+const SWEEP_GAP = '1 minute';
+
+/**
+ * Once stage 1 is through, an alert about a failure (a new one joining this run, or the same one firing again)
+ * sweeps again: crises that reached the AI since are taken over and their couples told. Runs until cancelled.
+ */
+export async function sweepOnAlerts(run: CrisisRun, withinMinutes: number, alertsWaiting: () => number) {
+  let seen = alertsWaiting();
+  for (;;) {
+    await condition(() => alertsWaiting() > seen);
+    seen = alertsWaiting();
+    try {
+      const found = run.state.couples.found;
+      if ((await takeOver(run, withinMinutes)) > 0) run.toldThrough = await tellCouples(run, run.toldThrough);
+      run.event(`swept again on an alert: ${run.state.couples.found - found} more crisis(es) taken over`);
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      run.event(`sweep on an alert failed: ${failureText(err)}`);
+    }
+    await sleep(SWEEP_GAP);
+  }
+}
+
 export function stage1Takeover(run: CrisisRun, withinMinutes: number) {
   const { crisisKey } = run;
   let manualModeSettled = false;
@@ -82,10 +107,10 @@ export function stage1Takeover(run: CrisisRun, withinMinutes: number) {
         return;
       }
       await run.step('notify-couples', async () => {
-        let lastId = await tellCouples(run, 0);
+        run.toldThrough = await tellCouples(run, 0);
         // Crises that reached the AI after the first sweep and before manual mode was on are taken over too.
         await condition(() => manualModeSettled);
-        if ((await takeOver(run, withinMinutes)) > 0) lastId = await tellCouples(run, lastId);
+        if ((await takeOver(run, withinMinutes)) > 0) run.toldThrough = await tellCouples(run, run.toldThrough);
         for (let pass = 1; counts.failed > 0 && pass <= RETRY_PASSES; pass++) {
           await sleep(RETRY_AFTER);
           counts.failed = 0;

@@ -37,7 +37,7 @@ import {
 import { runUntilResolved } from './resolution';
 import { CrisisRun } from './run';
 import { FOLLOW_UP, stage2ByActivities, type GatePolicy } from './stages';
-import { stage1Takeover, TAKEOVER_STEPS } from './takeover';
+import { stage1Takeover, sweepOnAlerts, TAKEOVER_STEPS } from './takeover';
 
 /**
  * Marks runs that take over at platform scope: one run per crisis manager failure, each couple told once across
@@ -99,6 +99,8 @@ export async function weddingDayCrisis(rawInput: WeddingDayCrisisInput): Promise
   // writes and the first tier's page: nothing holds up the emergency alert.
   const protocol = async () => {
     await run.stage('stage1', stage1Takeover(run, input.withinMinutes), ESCALATE_AGAIN_MS.stage1);
+    // Alerts from here on sweep again, until the crisis is resolved (a workflow may end with this loop waiting).
+    void sweepOnAlerts(run, input.withinMinutes, () => run.firingAlerts).catch(() => undefined);
     run.state.stage = 'stage2';
     await run.stage('stage2', stage2ByActivities(run, CONFIRM_GATES), ESCALATE_AGAIN_MS.stage2);
     run.state.stage = 'awaiting-resolution';
