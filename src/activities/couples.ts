@@ -146,11 +146,14 @@ export function createCouplesActivities(deps: CouplesDeps) {
               ORDER BY a.id LIMIT $3`
           : `SELECT id, wedding_id, couple_email, crisis_type
                FROM active_crises WHERE taken_over_by = $1 AND id > $2 ORDER BY id LIMIT $3`,
-        [key, afterId, limit],
+        // One row more than the batch tells whether another batch follows, so none is scheduled to find nothing.
+        [key, afterId, limit + 1],
       );
+      const more = rows.length > limit;
+      if (more) rows.pop();
       const result: CoupleBatchResult = {
         lastId: rows.length ? Number(rows[rows.length - 1].id) : afterId,
-        done: rows.length < limit,
+        done: !more,
         notified: 0,
         alreadyTold: 0,
         failed: 0,

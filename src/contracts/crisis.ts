@@ -67,7 +67,7 @@ export interface CoupleBatchRequest {
 export interface CoupleBatchResult {
   /** The last id in the batch; the next batch starts after it. */
   lastId: number;
-  /** Fewer than `limit` crises were left: no batch follows. */
+  /** No crisis is left after this batch: no batch follows. */
   done: boolean;
   notified: number;
   alreadyTold: number;

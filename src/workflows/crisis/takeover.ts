@@ -18,6 +18,8 @@ export const TAKEOVER_STEPS = ['emergency-alert', 'manual-mode', 'take-over', 'n
 
 /** Couples per batch: a batch's progress shows in the status, and a retried batch repeats at most this many sends. */
 export const COUPLE_BATCH = 2000;
+/** How long the takeover waits for manual mode to be on before it sweeps anyway. */
+const MANUAL_MODE_WAIT = '3 seconds';
 /** Passes over the couples whose notice failed, after the first pass over all. */
 const RETRY_PASSES = 3;
 const RETRY_AFTER = '20 seconds';
@@ -101,6 +103,9 @@ export function stage1Takeover(run: CrisisRun, withinMinutes: number) {
         manualModeSettled = true;
       }),
     (async () => {
+      // Manual mode normally answers within moments: waiting that long makes one sweep enough. A slow one is not
+      // waited for, and a second sweep once it is on catches the crises that reached the AI meanwhile.
+      const manualModeFirst = await condition(() => manualModeSettled, MANUAL_MODE_WAIT);
       await run.step('take-over', async () => void (await takeOver(run, withinMinutes)));
       if (run.state.steps['take-over'] !== 'done') {
         run.state.steps['notify-couples'] = 'failed';
@@ -108,9 +113,10 @@ export function stage1Takeover(run: CrisisRun, withinMinutes: number) {
       }
       await run.step('notify-couples', async () => {
         run.toldThrough = await tellCouples(run, 0);
-        // Crises that reached the AI after the first sweep and before manual mode was on are taken over too.
-        await condition(() => manualModeSettled);
-        if ((await takeOver(run, withinMinutes)) > 0) run.toldThrough = await tellCouples(run, run.toldThrough);
+        if (!manualModeFirst) {
+          await condition(() => manualModeSettled);
+          if ((await takeOver(run, withinMinutes)) > 0) run.toldThrough = await tellCouples(run, run.toldThrough);
+        }
         for (let pass = 1; counts.failed > 0 && pass <= RETRY_PASSES; pass++) {
           await sleep(RETRY_AFTER);
           counts.failed = 0;
