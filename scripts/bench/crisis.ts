@@ -301,6 +301,10 @@ const toldOk = (t: Tally) => t.told === t.wanted && t.strays === 0;
 // Async: the receiver answering these commands lives in this process.
 const run = promisify(execFile);
 
+/** `curl -sf -o /dev/null -X POST <url> -d <body>`, as the seed's engineer types it. */
+const curlPost = (url: string, body: string, headers: string[] = []) =>
+  run('curl', ['-sf', '-o', '/dev/null', '-X', 'POST', url, ...headers, '-d', body]);
+
 const progress = reportProgress('crisis');
 
 /** Inserts `perWedding` crises the AI is processing for each of `weddings`, created now; returns their ids. */
@@ -412,17 +416,9 @@ async function main(): Promise<void> {
       rx.reset();
       const t0 = performance.now();
       for (const url of [env.WEDSYNC_EMERGENCY_ALERT_URL!, env.WEDSYNC_MANUAL_MODE_URL!]) {
-        await run('curl', [
-          '-sf',
-          '-o',
-          '/dev/null',
-          '-X',
-          'POST',
-          url,
+        await curlPost(url, '{"type": "ai_crisis_failure", "severity": "critical"}', [
           '-H',
           'Content-Type: application/json',
-          '-d',
-          '{"type": "ai_crisis_failure", "severity": "critical"}',
         ]);
       }
       const q = await run(
@@ -440,16 +436,7 @@ async function main(): Promise<void> {
         .map((line) => line.split('|')[1])
         .slice(0, baselineCouples);
       for (const email of emails) {
-        await run('curl', [
-          '-sf',
-          '-o',
-          '/dev/null',
-          '-X',
-          'POST',
-          env.WEDSYNC_COUPLE_NOTIFY_URL!,
-          '-d',
-          JSON.stringify({ couple: email }),
-        ]);
+        await curlPost(env.WEDSYNC_COUPLE_NOTIFY_URL!, JSON.stringify({ couple: email }));
       }
       const ms = performance.now() - t0;
       const tally = rx.tally(emails.map((e) => `body:${JSON.stringify({ couple: e })}`));

@@ -4,9 +4,9 @@
  * server refused or failed, 2 bad arguments (the message names the option), 78 bad configuration.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { Client, Connection } from '@temporalio/client';
-import { loadConfigOrExit } from '../config';
-import { parseOptions, UsageError, wantsHelp } from './args';
+import type { Client } from '@temporalio/client';
+import { temporalCommandMain } from './temporal-command';
+import { parseOptions, runCli, UsageError, wantsHelp } from './args';
 import { alertCrisis, parseCrisisAlert, startCrisis } from '../client/crisis';
 import { parseWeddingDayCrisisInput, type CrisisAlert, type WeddingDayCrisisInput } from '../workflows/crisis/messages';
 
@@ -149,35 +149,6 @@ async function run(command: Command, client: Client, taskQueue: string): Promise
   );
 }
 
-async function main(): Promise<number> {
-  let command: Command | { help: string };
-  try {
-    command = parseArgs(process.argv.slice(2));
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`crisis: ${err.message}\n`);
-    return 2;
-  }
-  if ('help' in command) {
-    process.stdout.write(command.help);
-    return 0;
-  }
-  const config = loadConfigOrExit();
-  const connection = await Connection.connect({ address: config.temporal.address });
-  try {
-    await run(command, new Client({ connection, namespace: config.temporal.namespace }), config.temporal.taskQueue);
-    return 0;
-  } finally {
-    await connection.close();
-  }
-}
+const main = () => temporalCommandMain('crisis', parseArgs, run);
 
-if (require.main === module) {
-  main().then(
-    (code) => process.exit(code),
-    (err) => {
-      process.stderr.write(`crisis: ${(err as Error).message}\n`);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runCli('crisis', main);
