@@ -17,6 +17,7 @@ import { loadConfig } from '../src/config';
 import { createDeps } from '../src/workers/deps';
 import {
   databaseBackup,
+  crisisManagerWatch,
   eveningPerformanceReview,
   incidentResponse,
   maintenanceChecklist,
@@ -33,7 +34,7 @@ import {
   verifyBackup,
   weddingDayCrisis,
 } from '../src/workflows';
-import { crisisStatusQuery, crisisWorkflowId } from '../src/workflows/crisis/messages';
+import { crisisAlertSignal, crisisStatusQuery, crisisWorkflowId } from '../src/workflows/crisis/messages';
 import { decideUpdate, decisionSignal } from '../src/workflows/gates/messages';
 import { alertSignal, incidentStatusQuery, incidentWorkflowId } from '../src/workflows/incident/messages';
 import { outboundUrlsAt } from './lib/local-receiver';
@@ -49,7 +50,15 @@ async function main(): Promise<void> {
   }
   // A local endpoint answering as the seed's healthy service and accepting every POST (alerts, Slack,
   // PagerDuty), so the recorded paths are the common ones and nothing leaves the machine.
+  // The crisis manager answers as scripted for the watch's recording: it fails, recovers, fails again.
+  const crisisManagerAnswers = ['failed', 'failed', 'operational', 'operational', 'failed'];
   const server = createServer((req, res) => {
+    if (req.url === '/crisis-manager/health') {
+      const crisisManager = crisisManagerAnswers.shift() ?? 'operational';
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: 'healthy', crisis_manager: crisisManager, response_time_ms: 250 }));
+      return;
+    }
     res.writeHead(req.method === 'POST' ? 202 : 200, { 'content-type': 'application/json' });
     res.end(
       JSON.stringify({
@@ -70,6 +79,7 @@ async function main(): Promise<void> {
     ...process.env,
     ...outboundUrlsAt(base),
     WEDSYNC_HEALTH_URLS: `${base}/ai/health`,
+    WEDSYNC_CRISIS_MANAGER_HEALTH_URL: `${base}/crisis-manager/health`,
     WEDSYNC_METRICS_URL: `${base}/ai/metrics/daily`,
     WEDSYNC_ERRORS_URL: `${base}/ai/errors/recent`,
     ...localClusterEnv(),
@@ -124,7 +134,13 @@ async function main(): Promise<void> {
     {
       type: 'weddingDayCrisis',
       start: async () => {
-        const input = { weddingId: `record-${randomUUID().slice(0, 8)}`, crisisType: 'vendor_cancellation' as const };
+        // Couples for the takeover to tell, in more than one batch's worth of calls.
+        await deps.pool.query(
+          `INSERT INTO active_crises (wedding_id, couple_email, crisis_type, status, created_at)
+           SELECT 'record-' || g, 'record' || g || '@example.com', 'vendor_cancellation', 'ai_processing', now()
+             FROM generate_series(1, 5) g`,
+        );
+        const input = { failure: `record-${randomUUID().slice(0, 8)}`, description: 'recorded drill' };
         const handle = await client.workflow.start(weddingDayCrisis, {
           taskQueue,
           workflowId: crisisWorkflowId(input),
@@ -133,6 +149,11 @@ async function main(): Promise<void> {
         await until(
           () => handle.query(crisisStatusQuery),
           (s) => s.stage === 'stage2' && s.gates.length === 5,
+        );
+        await handle.signal(crisisAlertSignal, { fingerprint: 'record', summary: 'crisis responses over 10 s' });
+        await until(
+          () => handle.query(crisisStatusQuery),
+          (s) => s.alerts === 1,
         );
         for (const action of ['emergency-planners', 'vendor-network', 'executive-escalation', 'crisis-communication']) {
           await handle.executeUpdate(decideUpdate, { args: [decide(`confirm-${action}`, 'wedding-support')] });
@@ -185,6 +206,30 @@ async function main(): Promise<void> {
           args: [decide('post-mortem', 'oncall', { link: 'https://wiki.example.com/pm/recorded' })],
         });
         return handle;
+      },
+    },
+    {
+      type: 'crisisManagerWatch',
+      // One run of the watch: two failures start the protocol, two healthy probes re-arm it, a failure, then the
+      // hand-over to the next run (continueAsNew), which is terminated: the recording is the first run.
+      start: async () => {
+        const handle = await client.workflow.start(crisisManagerWatch, {
+          taskQueue,
+          workflowId: `record-crisis-watch-${randomUUID()}`,
+          args: [{ intervalSeconds: 5, failuresToStart: 2, recoveriesToRearm: 2, roundsPerRun: 5 }],
+        });
+        await until(
+          async () => (await handle.describe()).runId,
+          (runId) => runId !== handle.firstExecutionRunId,
+        );
+        await client.workflow.getHandle(handle.workflowId).terminate('recorded: the first run is the history');
+        const first = client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId);
+        // The protocol run it started is not part of the recording, and has no worker once this ends.
+        for (const event of (await first.fetchHistory()).events ?? []) {
+          const child = event.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
+          if (child) await client.workflow.getHandle(child).terminate('recorded by the crisis-manager watch');
+        }
+        return first;
       },
     },
     {

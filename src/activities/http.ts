@@ -139,7 +139,12 @@ export function createHttpActivities(deps: HttpDeps) {
     },
 
     /** seed 002 Issue 4, step 1: `curl -X POST .../emergency -d '{"type": "ai_crisis_failure", "severity": "critical"}'`, with the crisis named. */
-    async sendEmergencyAlert(req: { crisisKey: string; weddingId: string; crisisType: string }): Promise<void> {
+    async sendEmergencyAlert(req: {
+      crisisKey: string;
+      weddingId?: string;
+      crisisType?: string;
+      failure?: string;
+    }): Promise<void> {
       const key = checkCrisisKey(req.crisisKey);
       await wedsyncPost(
         wedsync.crisis.emergencyAlertUrl,
@@ -149,6 +154,8 @@ export function createHttpActivities(deps: HttpDeps) {
           severity: 'critical',
           wedding_id: req.weddingId,
           crisis_type: req.crisisType,
+          failure: req.failure,
+          scope: req.failure ? (req.weddingId ? 'wedding' : 'platform') : undefined,
           crisis_key: key,
         },
         `${key}/emergency-alert`,
@@ -162,7 +169,7 @@ export function createHttpActivities(deps: HttpDeps) {
     },
 
     /** seed 002 Issue 4, Follow-up Actions (5-30 minutes): each calls its configured endpoint once per crisis. */
-    async startCrisisAction(req: { crisisKey: string; action: CrisisAction; weddingId: string }): Promise<void> {
+    async startCrisisAction(req: { crisisKey: string; action: CrisisAction; weddingId?: string }): Promise<void> {
       const key = checkCrisisKey(req.crisisKey);
       const url = actionUrls[req.action];
       if (!url) throw invalidInput('action', `must be one of ${CRISIS_ACTIONS.join(', ')}`);

@@ -1,6 +1,8 @@
 /** Spreads the per-system activity factories into the one object a worker registers. */
 import { createAuditActivities, type AuditDeps } from './audit';
 import { createBackupActivities, type BackupDeps } from './backups';
+import { createCouplesActivities } from './couples';
+import { createCrisisManagerActivities } from './crisis-manager';
 import { createHttpActivities, type HttpDeps } from './http';
 import { createKubernetesActivities, type KubernetesDeps } from './kubernetes';
 import { createNotifyActivities, type NotifyDeps } from './notify';
@@ -24,12 +26,14 @@ export type ActivityDeps = HttpDeps &
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createHttpActivities(deps),
+    ...createCrisisManagerActivities(deps),
     ...createKubernetesActivities(deps),
     ...createPostgresActivities(deps),
     ...createRedisActivities(deps),
     ...createS3Activities(deps),
     ...createAuditActivities(deps),
     ...createNotifyActivities(deps),
+    ...createCouplesActivities(deps),
     ...createSettingsActivities(deps),
     ...createTemporalActivities(deps.temporalClient),
     ...createBackupActivities(deps),

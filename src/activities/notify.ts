@@ -10,7 +10,8 @@ import type { NotifyRequest, NotifyResult, PagerDutyAction, Severity } from '../
 import { membersOf } from '../contracts/roster';
 import type { AppConfig, Person } from '../config';
 import { requestJson } from './http-client';
-import { wedsyncPost, type HttpDeps } from './http';
+import { sendCoupleNotice } from './couples';
+import type { HttpDeps } from './http';
 
 export interface NotifyDeps extends HttpDeps {
   notifications: AppConfig['notifications'];
@@ -105,7 +106,7 @@ export function createNotifyActivities(deps: NotifyDeps) {
     },
 
     /**
-     * Notifies one couple once per crisis. A row per (crisis, couple) records a finished send, so a retry after
+     * Notifies one couple once per crisis run (runs from before the platform-scope takeover: notifyCouples). A row per (crisis, couple) records a finished send, so a retry after
      * success sends nothing; a retry after a send whose answer was lost repeats the same Idempotency-Key.
      */
     async notifyCouple(req: {
@@ -130,16 +131,9 @@ export function createNotifyActivities(deps: NotifyDeps) {
         [req.activeCrisisId],
       );
       if (couple.rowCount === 0) throw invalidInput('activeCrisisId', `no active crisis ${req.activeCrisisId}`);
-      const c = couple.rows[0];
-      await wedsyncPost(
-        deps.wedsync.crisis.coupleNotifyUrl,
+      await sendCoupleNotice(
         deps,
-        {
-          wedding_id: c.wedding_id,
-          couple_email: c.couple_email,
-          crisis_type: c.crisis_type,
-          message: 'Our wedding-day team has taken over your request personally and will contact you within minutes.',
-        },
+        { ...couple.rows[0], id: String(req.activeCrisisId) },
         `${key}/couple/${req.activeCrisisId}`,
       );
       await deps.pool.query(

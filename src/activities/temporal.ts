@@ -2,20 +2,27 @@
  * Temporal activities: what the Temporal server knows about our schedules, for workflows that report on them
  * (the daily reviews say which runs were skipped, since Temporal itself raises nothing when one is).
  */
+import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
+import { runningTakeovers } from '../client/takeovers';
 import { invalidInput } from '../contracts/failures';
 import type { SkippedRunsSummary } from '../contracts/schedules';
 import { findSkippedRuns } from '../schedules/skipped';
-import { scheduleIds as tableIds } from '../schedules/table';
+import { reportedScheduleIds } from '../schedules/table';
 
 /** What the worker passes in, so that `createActivities(deps)` can spread these like the other factories. */
 export interface TemporalDeps {
   temporalClient: Client;
 }
 
-/** `scheduleIds` defaults to the whole table; tests pass their own. */
-export function createTemporalActivities(client: Client, scheduleIds: string[] = tableIds()) {
+/** `scheduleIds` defaults to the table less the schedules whose skips are expected; tests pass their own. */
+export function createTemporalActivities(client: Client, scheduleIds: string[] = reportedScheduleIds()) {
   return {
+    /** The platform-wide crisis takeovers running on this worker's task queue, oldest first. */
+    async runningTakeovers(): Promise<string[]> {
+      return runningTakeovers(client, Context.current().info.taskQueue);
+    },
+
     /**
      * Runs skipped since `since` (ISO time), per schedule. Read-only, so any retry is safe; a slot whose run
      * may still be starting is left out and appears in the next report instead.

@@ -49,3 +49,14 @@ export function parseOptions<O extends Options>(argv: string[], options: O, comm
 
 /** Whether the command line asks for help anywhere. */
 export const wantsHelp = (argv: string[]) => argv.includes('--help') || argv.includes('-h');
+
+/** Runs a CLI's main and exits with its code; an unexpected failure prints `<name>: <message>` and exits 1. */
+export function runCli(name: string, main: () => Promise<number | void>): void {
+  main().then(
+    (code) => process.exit(code ?? 0),
+    (err) => {
+      process.stderr.write(`${name}: ${(err as Error).message}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -3,7 +3,7 @@
  */
 import { Pool } from 'pg';
 import { loadConfigOrExit } from '../config';
-import { parseOptions, UsageError, wantsHelp } from './args';
+import { parseOptions, runCli, UsageError, wantsHelp } from './args';
 
 const HELP = `Usage: npm run audit -- [options]
 
@@ -89,9 +89,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (require.main === module) {
-  main().catch((err) => {
-    process.stderr.write(`audit: ${(err as Error).message}\n`);
-    process.exit(1);
-  });
-}
+if (require.main === module) runCli('audit', main);

@@ -4,14 +4,13 @@
  * (the message names the argument), 78 bad configuration.
  */
 import {
-  Client,
-  Connection,
   ScheduleNotFoundError,
+  type Client,
   type ScheduleDescription,
   type ScheduleOverlapPolicy,
 } from '@temporalio/client';
-import { loadConfigOrExit } from '../config';
-import { parseOptions, UsageError, wantsHelp } from './args';
+import { temporalCommandMain } from './temporal-command';
+import { parseOptions, runCli, UsageError, wantsHelp } from './args';
 import { registerSchedules } from '../schedules/register';
 import { findSkippedRuns, type SkippedRunsReport } from '../schedules/skipped';
 import { SCHEDULES, scheduleIds } from '../schedules/table';
@@ -300,41 +299,6 @@ async function run(command: Command, client: Client, taskQueue: string): Promise
   }
 }
 
-async function main(): Promise<number> {
-  let command: Command | { help: string };
-  try {
-    command = parseArgs(process.argv.slice(2));
-  } catch (err) {
-    process.stderr.write(`schedules: ${(err as Error).message}\n`);
-    return 2;
-  }
-  if ('help' in command) {
-    process.stdout.write(command.help);
-    return 0;
-  }
-  const config = loadConfigOrExit();
-  const connection = await Connection.connect({ address: config.temporal.address });
-  try {
-    const client = new Client({ connection, namespace: config.temporal.namespace });
-    await run(command, client, config.temporal.taskQueue);
-    return 0;
-  } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`schedules: ${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  } finally {
-    await connection.close();
-  }
-}
+const main = () => temporalCommandMain('schedules', parseArgs, run);
 
-if (require.main === module) {
-  main().then(
-    (code) => process.exit(code),
-    (err) => {
-      process.stderr.write(`schedules: ${(err as Error).message}\n`);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runCli('schedules', main);

@@ -197,6 +197,9 @@ const schema = z.object({
   WEDSYNC_HEALTH_URLS: urlList,
   WEDSYNC_METRICS_URL: httpUrl,
   WEDSYNC_ERRORS_URL: httpUrl,
+  // The endpoint that reports the AI crisis manager (seed 002 /ai/health: crisis_manager, response_time_ms),
+  // probed by the crisis-manager watch; absent, the first of WEDSYNC_HEALTH_URLS, which is that endpoint.
+  WEDSYNC_CRISIS_MANAGER_HEALTH_URL: httpUrl.optional(),
   WEDSYNC_API_TOKEN: nonEmpty.optional(),
   HTTP_TIMEOUT_MS: positiveInt.default(5000),
 
@@ -216,6 +219,8 @@ const schema = z.object({
   WEDSYNC_VENDOR_NETWORK_URL: httpUrl,
   WEDSYNC_EXECUTIVE_ESCALATION_URL: httpUrl,
   WEDSYNC_CRISIS_COMMS_URL: httpUrl,
+  // How many couple notifications are in flight at once: the notification service's rate, not ours, is the limit.
+  CRISIS_NOTIFY_CONCURRENCY: positiveInt.max(1000, 'must be at most 1000').default(50),
 
   SLACK_WEBHOOK_URL: httpUrl,
   PAGERDUTY_EVENTS_URL: httpUrl,
@@ -281,6 +286,8 @@ export interface AppConfig {
   };
   wedsync: {
     healthUrls: string[];
+    /** What the crisis-manager watch probes. */
+    crisisManagerHealthUrl: string;
     metricsUrl: string;
     errorsUrl: string;
     apiToken?: string;
@@ -294,6 +301,8 @@ export interface AppConfig {
       vendorNetworkUrl: string;
       executiveEscalationUrl: string;
       crisisCommsUrl: string;
+      /** Couple notifications in flight at once. */
+      notifyConcurrency: number;
     };
   };
   notifications: { slackWebhookUrl: string; pagerdutyEventsUrl: string; pagerdutyRoutingKey: string };
@@ -449,6 +458,7 @@ function toAppConfig(raw: Raw): AppConfig {
     },
     wedsync: {
       healthUrls: raw.WEDSYNC_HEALTH_URLS,
+      crisisManagerHealthUrl: raw.WEDSYNC_CRISIS_MANAGER_HEALTH_URL ?? raw.WEDSYNC_HEALTH_URLS[0],
       metricsUrl: raw.WEDSYNC_METRICS_URL,
       errorsUrl: raw.WEDSYNC_ERRORS_URL,
       apiToken: raw.WEDSYNC_API_TOKEN,
@@ -461,6 +471,7 @@ function toAppConfig(raw: Raw): AppConfig {
         vendorNetworkUrl: raw.WEDSYNC_VENDOR_NETWORK_URL,
         executiveEscalationUrl: raw.WEDSYNC_EXECUTIVE_ESCALATION_URL,
         crisisCommsUrl: raw.WEDSYNC_CRISIS_COMMS_URL,
+        notifyConcurrency: raw.CRISIS_NOTIFY_CONCURRENCY,
       },
     },
     notifications: {

@@ -2,7 +2,7 @@
  * The fixed set of failure types our activities and workflows raise. Operators filter on them in the UI,
  * so they are part of the interface: add new ones here, never inline.
  */
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 
 export const FailureType = {
   InvalidInput: 'InvalidInput',
@@ -46,3 +46,9 @@ export function failureText(err: unknown): string {
   if (cause instanceof ApplicationFailure) return `${cause.type ?? 'Error'}: ${cause.message}`;
   return cause instanceof Error ? cause.message : String(cause);
 }
+
+/**
+ * Whether a start was refused because a run with that workflow ID is there already: for starts keyed by a business
+ * key, the run that is there is the one wanted. (The workflow SDK does not re-export the class; this module may.)
+ */
+export const isAlreadyStarted = (err: unknown): boolean => err instanceof WorkflowExecutionAlreadyStartedError;

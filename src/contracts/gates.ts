@@ -30,6 +30,17 @@ export interface GateSpec {
   /** Asked in turn as deadlines pass. */
   escalation?: Audience[];
   onExhausted?: GateDefault;
+  /**
+   * While the gate waits without a deadline (none set, or every tier asked and the default is to keep waiting),
+   * its deciders are reminded this often, so no gate waits unnoticed.
+   */
+  remindEveryMs?: number;
+  /**
+   * PagerDuty key the gate's escalations are paged under (`<pageKey>/tier-<n>`), for a gate whose tiers are not the
+   * workflow's own: a crisis's tier 1 was paged when it opened, and a gate's first tier under the same key would
+   * fold into that alert. Absent: the workflow's tier keys.
+   */
+  pageKey?: string;
   requireLink?: boolean;
   choices?: string[];
 }
@@ -53,6 +64,8 @@ export interface GateStatus {
   deciders: Audience;
   openedAt: string;
   deadline?: string;
+  /** When the deciders are reminded next, for a gate waiting without a deadline. */
+  nextReminder?: string;
   tierReached: number;
   tiers: number;
   choices?: string[];

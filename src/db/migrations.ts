@@ -97,6 +97,25 @@ export const MIGRATIONS: Migration[] = [
         AS $$ ANALYZE public.wedding_optimizations, public.ai_recommendations, public.ai_feedback $$;
     `,
   },
+  {
+    id: '004_crisis_takeover',
+    // The crisis protocol at platform scope: a run takes over an active crisis by marking it (so the AI's recovery
+    // and any other run leave it alone), and each active crisis's couple is told once, whichever run reaches it.
+    sql: `
+      ALTER TABLE active_crises ADD COLUMN taken_over_by text, ADD COLUMN taken_over_at timestamptz;
+      CREATE INDEX idx_active_crises_taken_over ON active_crises (taken_over_by, id) WHERE taken_over_by IS NOT NULL;
+
+      CREATE TABLE couple_notifications (
+        active_crisis_id bigint      PRIMARY KEY,
+        status           text        NOT NULL CHECK (status IN ('sending', 'sent', 'failed')),
+        notified_by      text        NOT NULL,
+        attempts         integer     NOT NULL DEFAULT 1,
+        claimed_at       timestamptz NOT NULL DEFAULT now(),
+        last_error       text,
+        sent_at          timestamptz
+      );
+    `,
+  },
 ];
 
 /** Table → privileges of the worker's role. The audit log is append-only for it: no UPDATE, no DELETE. */
@@ -107,6 +126,7 @@ export const APP_GRANTS: Record<string, string> = {
   active_crises: 'SELECT, INSERT, UPDATE, DELETE',
   audit_log: 'SELECT, INSERT',
   crisis_notifications: 'SELECT, INSERT, UPDATE',
+  couple_notifications: 'SELECT, INSERT, UPDATE',
 };
 
 /** Tables with a bigserial id whose sequence the role needs for INSERT. */

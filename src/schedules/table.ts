@@ -27,6 +27,11 @@ export interface ScheduleDefinition {
   /** How far back missed runs are still started after an outage. */
   catchupWindow: string;
   note: string;
+  /**
+   * Skips are this schedule's purpose, not a sign of trouble: it restarts a long-running workflow that has stopped,
+   * and every slot while that workflow runs is skipped. Left out of the skipped-runs report the checklists read.
+   */
+  skipsExpected?: boolean;
 }
 
 const scrollUniversityChecklist = (
@@ -132,6 +137,22 @@ export const SCHEDULES: ScheduleDefinition[] = [
     catchupWindow: '1 day',
     note: 'seed 002, Disaster Recovery: Backup Procedures, retention (BACKUP_KEEP_DAILY/WEEKLY/MONTHLY)',
   },
+  {
+    scheduleId: 'wedsync-crisis-manager-watch',
+    workflowType: 'crisisManagerWatch',
+    workflowId: 'wedsync-crisis-manager-watch',
+    args: [{}],
+    // Keeps one watch running rather than running one every five minutes: SKIP leaves a running watch (continued as
+    // new or not) alone and starts one when none runs, so a watch that failed or was terminated is back within
+    // five minutes.
+    cron: '*/5 * * * *',
+    timezone: 'UTC',
+    overlap: 'SKIP',
+    // A missed slot is as good as the next one, five minutes later.
+    catchupWindow: '5 minutes',
+    note: 'seed 002, Issue 4: Wedding Day Crisis Management Failure (keeps the crisis-manager watch running)',
+    skipsExpected: true,
+  },
   scrollUniversityChecklist('scrolluniversity-daily-checklist', 'daily', '0 8 * * *', '4 hours', 'daily 08:00 GMT'),
   scrollUniversityChecklist('scrolluniversity-weekly-checklist', 'weekly', '0 8 * * 1', '1 day', 'Mondays 08:00 GMT'),
   scrollUniversityChecklist(
@@ -151,3 +172,6 @@ export const SCHEDULES: ScheduleDefinition[] = [
 ];
 
 export const scheduleIds = (): string[] => SCHEDULES.map((s) => s.scheduleId);
+
+/** The schedules whose skipped runs mean something went wrong (see `skipsExpected`). */
+export const reportedScheduleIds = (): string[] => SCHEDULES.filter((s) => !s.skipsExpected).map((s) => s.scheduleId);

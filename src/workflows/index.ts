@@ -10,3 +10,4 @@ export { pruneOptimizations } from './operations/retention/workflow';
 export { restartDeployment, rollbackDeployment } from './operations/rollout/workflow';
 export { monitorUntilHealthy } from './operations/monitor/workflow';
 export { databaseBackup, modelBackup, pruneBackups, restoreDatabase, verifyBackup } from './backup/workflow';
+export { crisisManagerWatch } from './crisis-watch/workflow';

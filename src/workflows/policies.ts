@@ -104,6 +104,26 @@ export const { deleteCompletedOptimizations } = proxyActivities<Activities>(hear
 
 export const { analyzeTables } = proxyActivities<Activities>({ startToCloseTimeout: '10 minutes', retry: RESUMABLE });
 
+/** The audit write as a regular activity, for workflows whose first commands must not wait for it (AuditTrail). */
+export const { recordAudit: recordAuditByActivity } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: {
+    initialInterval: '1 second',
+    maximumInterval: '1 minute',
+    nonRetryableErrorTypes: [FailureType.InvalidInput],
+  },
+});
+
+/**
+ * The crisis protocol's batches of couple notifications: minutes of sends at most, heartbeating as they go, so a
+ * worker that died is noticed in seconds and the batch retried on another; retried until done, like every crisis call.
+ */
+export const { notifyCouples } = proxyActivities<Activities>({
+  startToCloseTimeout: '15 minutes',
+  heartbeatTimeout: '10 seconds',
+  retry: UNTIL_DONE,
+});
+
 /**
  * Local activities: a short INSERT or a read of the worker's configuration adds no round trip through the server.
  * The audit write has no attempt limit: a record must not be dropped because the database was briefly away.

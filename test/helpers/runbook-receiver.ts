@@ -53,3 +53,31 @@ export const pagerDutyEvents = (
     .slice(after)
     .filter((q: RecordedRequest) => q.path === CRISIS_PATHS.pagerduty)
     .map((q) => JSON.parse(q.body));
+
+/** What a notification service that honours Idempotency-Key saw: each key's first request tells a couple. */
+export interface NoticeLedger {
+  /** Idempotency keys told, in order. */
+  told: string[];
+  /** Requests that repeated a key already told, dropped as a real service drops them. */
+  repeats: number;
+}
+
+/**
+ * Answers couple notifications as a real provider does: the first request with a key is delivered, a repeat gets
+ * the same answer and is not delivered again. `latencyMs` delays every answer.
+ */
+export function honourIdempotency(r: HttpReceiver, latencyMs = 0): NoticeLedger {
+  const ledger: NoticeLedger = { told: [], repeats: 0 };
+  const seen = new Set<string>();
+  r.route(CRISIS_PATHS.couple, async (req) => {
+    if (latencyMs) await new Promise((resolve) => setTimeout(resolve, latencyMs));
+    const key = String(req.headers['idempotency-key']);
+    if (seen.has(key)) ledger.repeats += 1;
+    else {
+      seen.add(key);
+      ledger.told.push(key);
+    }
+    return { status: 202, body: { status: 'accepted' } };
+  });
+  return ledger;
+}

@@ -4,7 +4,7 @@
  */
 import { after, before, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createActivities } from '../../src/activities';
+import { createActivities, type Activities } from '../../src/activities';
 import type { OwnedDeps } from '../../src/workers/deps';
 import { testDatabase } from './databases';
 import { testDeps } from './deps';
@@ -17,8 +17,11 @@ export interface RunbookSuite {
   taskQueue: string;
   receiver: HttpReceiver;
   deps: OwnedDeps;
-  /** Declares a test that runs on its own time-skipping server. */
-  test(name: string, body: () => Promise<void>): void;
+  /**
+   * Declares a test that runs on its own time-skipping server; `faults` replaces activities with failing ones, for
+   * tests of what a workflow does when a system it uses is down.
+   */
+  test(name: string, body: () => Promise<void>, faults?: Partial<Activities>): void;
 }
 
 /**
@@ -46,9 +49,9 @@ export function runbookSuite(
     await suite.deps?.close();
     await suite.receiver?.stop();
   });
-  suite.test = (name, body) => {
+  suite.test = (name, body, faults = {}) => {
     it(name, { timeout: 120_000 }, () =>
-      withTimeSkippingWorker(createActivities(suite.deps), async (h) => {
+      withTimeSkippingWorker({ ...createActivities(suite.deps), ...faults }, async (h) => {
         suite.env = h.env;
         suite.taskQueue = h.taskQueue;
         await body();

@@ -219,6 +219,34 @@ describe('incidentResponse on the time-skipping server', () => {
     }
   });
 
+  test('P0: a gate nobody decides reminds its deciders every 30 minutes, each reminder audited', async () => {
+    const mark = suite.receiver.requests.length;
+    const handle = await open({ severity: 'P0', service: 'ai-gateway-service', summary: 'reminder drill' });
+    await statusOf(handle, (s) => !!ackGate(s));
+    await handle.executeUpdate(decideUpdate, {
+      args: [{ gate: 'acknowledge', decision: 'approve', by: 'oncall', reason: 'on it' }],
+    });
+    const atRootCause = await statusOf(handle, (s) => s.gates.some((g) => g.gate === 'root-cause'));
+    const gate = atRootCause.gates.find((g) => g.gate === 'root-cause')!;
+    assert.equal(Date.parse(gate.nextReminder!) - Date.parse(gate.openedAt), 30 * 60_000);
+    await suite.env.sleep('61 minutes');
+    const reminders = await waitUntil(
+      'two reminders',
+      () => slackTexts(suite.receiver, mark).filter((t) => /reminder \d+: still waiting/.test(t)),
+      (texts) => texts.length >= 2,
+    );
+    assert.match(
+      reminders[0],
+      /reminder 1: still waiting 30 minute\(s\) for a decision: \[P0 ai-gateway-service\] record the root cause/,
+    );
+    const { rows } = await suite.deps.pool.query<{ outcome: string }>(
+      `SELECT outcome FROM audit_log WHERE workflow_id = $1 AND step = 'gate:root-cause' AND action = 'reminded' ORDER BY id`,
+      [handle.workflowId],
+    );
+    assert.deepEqual(rows.map((r) => r.outcome).slice(0, 2), ['reminder 1', 'reminder 2']);
+    await handle.terminate('test over');
+  });
+
   test('rejects a bad severity, naming the field', async () => {
     const handle = await suite.env.client.workflow.start(incidentResponse, {
       taskQueue: suite.taskQueue,

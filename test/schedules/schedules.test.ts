@@ -8,7 +8,7 @@ import { parseArgs, UsageError } from '../../src/cli/schedules';
 import { waitUntil } from '../helpers/wait';
 import { registerSchedules } from '../../src/schedules/register';
 import { classifySlots, findSkippedRuns, type SkippedRunsReport } from '../../src/schedules/skipped';
-import { SCHEDULES, type ScheduleDefinition } from '../../src/schedules/table';
+import { reportedScheduleIds, SCHEDULES, type ScheduleDefinition } from '../../src/schedules/table';
 import { schedulesCli } from '../helpers/schedules-cli';
 import { devServerEnv, uniqueId } from '../helpers/temporal';
 
@@ -30,6 +30,8 @@ describe('schedule table', () => {
     'wedsync-model-backup': { type: 'modelBackup', cron: '30 1 * * *', args: [{}], seed: 'seed 002' },
     'wedsync-backup-verification': { type: 'verifyBackup', cron: '0 5 * * *', args: [{}], seed: 'seed 002' },
     'wedsync-backup-retention': { type: 'pruneBackups', cron: '0 7 * * *', args: [{}], seed: 'seed 002' },
+    // Not a time from the seed: it restarts the crisis-manager watch within five minutes if it ever stops.
+    'wedsync-crisis-manager-watch': { type: 'crisisManagerWatch', cron: '*/5 * * * *', args: [{}], seed: 'seed 002' },
     'scrolluniversity-daily-checklist': {
       type: 'maintenanceChecklist',
       cron: '0 8 * * *',
@@ -68,6 +70,13 @@ describe('schedule table', () => {
       assert.equal(s.workflowId, s.scheduleId, s.scheduleId);
       assert.match(s.note, new RegExp(`^${e.seed}, `), s.scheduleId);
     }
+  });
+
+  it("leaves the watch's keep-alive schedule out of the skipped-runs report: its skips are its purpose", () => {
+    assert.deepEqual(
+      reportedScheduleIds(),
+      SCHEDULES.map((s) => s.scheduleId).filter((id) => id !== 'wedsync-crisis-manager-watch'),
+    );
   });
 });
 

@@ -1,10 +1,12 @@
 /**
- * The protocol's two stages (seed 002 Issue 4, EMERGENCY PROTOCOL), each in two forms: one activity per call (the
- * only form before LOCAL_FIRST_PATCH, kept so older histories replay) and local first tries (local-first.ts).
+ * The protocol's stages as runs from before platform scope took them (seed 002 Issue 4, EMERGENCY PROTOCOL), kept
+ * so their histories replay: one activity per call (before LOCAL_FIRST_PATCH) and local first tries (local-first.ts).
+ * Stage 2 is the same today, with deadlines on its gates (`stage2ByActivities` given a gate policy).
  *   Immediate Actions (0-5 minutes): emergency alert; manual crisis mode; notify the affected couples.
  *   Follow-up Actions (5-30 minutes): the four actions, each confirmed done by a responder.
  */
 import type { AffectedCouple, CrisisAction } from '../../contracts/crisis';
+import type { GateSpec } from '../../contracts/gates';
 import { firstTry, urgent } from '../policies';
 import { orActivity, tryLocally } from './local-first';
 import type { CrisisRun } from './run';
@@ -22,10 +24,11 @@ export const FOLLOW_UP: { action: CrisisAction; label: string }[] = [
 const TAKEOVER_WINDOW = { withinMinutes: 60 };
 const RESPONDERS = { roles: ['wedding-day-support', 'ai-ops', 'platform-oncall', 'cto'] };
 
-const alertRequest = (run: CrisisRun) => ({
+export const alertRequest = (run: CrisisRun) => ({
   crisisKey: run.crisisKey,
   weddingId: run.input.weddingId,
   crisisType: run.input.crisisType,
+  failure: run.input.failure,
 });
 const actionRequest = (run: CrisisRun, action: CrisisAction) => ({
   crisisKey: run.crisisKey,
@@ -34,12 +37,14 @@ const actionRequest = (run: CrisisRun, action: CrisisAction) => ({
 });
 
 function couplesFound(run: CrisisRun, couples: AffectedCouple[]): void {
-  run.state.couplesAffected = couples.map((c) => c.activeCrisisId);
+  run.state.couples.found = couples.length;
+  run.countCouples();
   run.event(`${couples.length} affected couple(s) found`);
 }
 
 function coupleNotified(run: CrisisRun, c: AffectedCouple, result: { alreadySent: boolean }): void {
-  run.state.couplesNotified.push(c.activeCrisisId);
+  run.state.couples[result.alreadySent ? 'alreadyTold' : 'notified'] += 1;
+  run.countCouples();
   run.audit.record({
     step: 'notify-couples',
     actor: 'workflow',
@@ -115,26 +120,32 @@ export async function stage1LocalFirst(run: CrisisRun) {
   ]);
 }
 
+/** Deadlines, escalation and reminders of a confirmation gate (runs from before platform scope had none). */
+export type GatePolicy = Pick<GateSpec, 'tierTimeoutMs' | 'escalation' | 'onExhausted' | 'remindEveryMs' | 'pageKey'>;
+
 /** A follow-up action, once its endpoint was called: waits until a responder confirms it is done. */
-async function confirmed(run: CrisisRun, action: CrisisAction, label: string): Promise<void> {
+async function confirmed(run: CrisisRun, action: CrisisAction, label: string, policy?: GatePolicy): Promise<void> {
   run.state.steps[action] = 'awaiting-confirmation';
+  const where = run.input.weddingId ?? `crisis manager failure ${run.input.failure}`;
   for (;;) {
     const outcome = await run.gates.wait({
       name: `confirm-${action}`,
-      prompt: `Confirm "${label}" is done for ${run.input.weddingId}`,
+      prompt: `Confirm "${label}" is done for ${where}`,
       deciders: RESPONDERS,
+      ...policy,
+      ...(policy?.escalation ? { pageKey: `${run.crisisKey}/confirm-${action}` } : {}),
     });
     if (outcome.decision === 'approve') break;
     run.event(`${action} not confirmed by ${outcome.by}: ${outcome.reason}`);
   }
 }
 
-export function stage2ByActivities(run: CrisisRun) {
+export function stage2ByActivities(run: CrisisRun, policy?: GatePolicy) {
   return Promise.all(
     FOLLOW_UP.map(({ action, label }) =>
       run.step(action, async () => {
         await urgent.startCrisisAction(actionRequest(run, action));
-        await confirmed(run, action, label);
+        await confirmed(run, action, label, policy);
       }),
     ),
   );

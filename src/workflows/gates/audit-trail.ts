@@ -5,7 +5,7 @@
  */
 import { CancellationScope, condition, workflowInfo } from '@temporalio/workflow';
 import type { AuditRecord } from '../../contracts/audit';
-import { recordAudit } from '../policies';
+import { recordAudit, recordAuditByActivity } from '../policies';
 
 const MAX_BATCH = 100;
 
@@ -18,6 +18,13 @@ export class AuditTrail {
   private readonly queue: AuditRecord[] = [];
   private sequence = 0;
   private writing = false;
+
+  /**
+   * @param byActivity write through a regular activity instead of a local one. A local activity holds its workflow
+   * task open until it finishes, so a slow or failing audit write would delay every command issued beside it (an
+   * emergency alert among them) until the task's heartbeat; a regular activity delays nothing.
+   */
+  constructor(private readonly byActivity = false) {}
 
   record(entry: AuditEntry): void {
     const info = workflowInfo();
@@ -45,7 +52,7 @@ export class AuditTrail {
     while (this.queue.length > 0) {
       // Everything queued while the previous batch was written goes in the next one.
       const batch = this.queue.slice(0, MAX_BATCH);
-      await recordAudit(batch);
+      await (this.byActivity ? recordAuditByActivity(batch) : recordAudit(batch));
       this.queue.splice(0, batch.length);
     }
     this.writing = false;

@@ -17,6 +17,7 @@ interface OpenGate {
   openedAt: string;
   deadline?: string;
   tierReached: number;
+  nextReminder?: string;
   outcome?: GateOutcome;
 }
 
@@ -90,6 +91,7 @@ export class Gatekeeper {
       deciders: g.deciders,
       openedAt: g.openedAt,
       deadline: g.deadline,
+      nextReminder: g.nextReminder,
       tierReached: g.tierReached,
       tiers: g.spec.escalation?.length ?? 0,
       choices: g.spec.choices,
@@ -179,17 +181,19 @@ export class Gatekeeper {
           gate.tierReached === 0 && spec.firstTierTimeoutMs !== undefined
             ? spec.firstTierTimeoutMs
             : spec.tierTimeoutMs;
-        if (timeout === undefined) {
-          await condition(() => gate.outcome !== undefined);
-          return gate.outcome!;
-        }
+        if (timeout === undefined) return await this.untilDecided(gate);
         gate.deadline = new Date(Date.now() + timeout).toISOString();
         if (await condition(() => gate.outcome !== undefined, timeout)) return gate.outcome!;
         if (gate.tierReached < tiers.length) {
           const tier = tiers[gate.tierReached];
           gate.tierReached += 1;
           gate.deciders = mergeAudiences(gate.deciders, tier);
-          const telling = this.escalate(spec, tier, gate.tierReached);
+          const telling = this.escalate(
+            spec,
+            tier,
+            gate.tierReached,
+            spec.pageKey === undefined ? undefined : `${spec.pageKey}/tier-${gate.tierReached}`,
+          );
           // The next tier's clock starts now, not once a slow channel has given up; gates opened before the
           // channels were apart waited, and replay the same way.
           if (this.pager.channelsApart) this.telling.push(telling);
@@ -199,8 +203,7 @@ export class Gatekeeper {
         const fallback = spec.onExhausted ?? 'keep-waiting';
         if (fallback === 'keep-waiting') {
           gate.deadline = undefined;
-          await condition(() => gate.outcome !== undefined);
-          return gate.outcome!;
+          return await this.untilDecided(gate);
         }
         gate.outcome = {
           gate: spec.name,
@@ -225,8 +228,60 @@ export class Gatekeeper {
     }
   }
 
-  /** Tells a tier and records it; used by gates and by stage deadlines alike. */
-  async escalate(spec: Pick<GateSpec, 'name' | 'prompt'>, tier: Audience, tierNumber: number): Promise<void> {
+  /** Waits for the gate's decision with no deadline, reminding its deciders on the gate's cadence if it has one. */
+  private async untilDecided(gate: OpenGate): Promise<GateOutcome> {
+    const every = gate.spec.remindEveryMs;
+    if (every === undefined) {
+      await condition(() => gate.outcome !== undefined);
+      return gate.outcome!;
+    }
+    for (let reminder = 1; ; reminder++) {
+      gate.nextReminder = new Date(Date.now() + every).toISOString();
+      if (await condition(() => gate.outcome !== undefined, every)) {
+        gate.nextReminder = undefined;
+        return gate.outcome!;
+      }
+      this.telling.push(this.remind(gate, reminder));
+    }
+  }
+
+  private async remind(gate: OpenGate, reminder: number): Promise<void> {
+    const info = workflowInfo();
+    const waited = Math.round((Date.now() - Date.parse(gate.openedAt)) / 60_000);
+    this.audit.record({
+      step: `gate:${gate.spec.name}`,
+      actor: 'workflow',
+      action: 'reminded',
+      outcome: `reminder ${reminder}`,
+      reason: `no decision after ${waited} minute(s); reminding ${describeAudience(gate.deciders)}`,
+    });
+    const failed = await this.pager.tell({
+      audience: gate.deciders,
+      urgency: 'message',
+      dedupKey: this.pager.dedupKey,
+      message: `[${info.workflowType} ${info.workflowId}] reminder ${reminder}: still waiting ${waited} minute(s) for a decision: ${gate.spec.prompt}`,
+    });
+    for (const reason of failed) {
+      this.audit.record({
+        step: `gate:${gate.spec.name}`,
+        actor: 'workflow',
+        action: 'notify-failed',
+        outcome: 'failed',
+        reason,
+      });
+    }
+  }
+
+  /**
+   * Tells a tier and records it; used by gates and by stage deadlines alike. `dedupKey` pages under a key other
+   * than the tier's, for a tier told again: PagerDuty would fold a second trigger with the same key into the first.
+   */
+  async escalate(
+    spec: Pick<GateSpec, 'name' | 'prompt'>,
+    tier: Audience,
+    tierNumber: number,
+    dedupKey = this.pager.tierKey(tierNumber),
+  ): Promise<void> {
     const info = workflowInfo();
     this.audit.record({
       step: `gate:${spec.name}`,
@@ -238,7 +293,7 @@ export class Gatekeeper {
     const failed = await this.pager.tell({
       audience: tier,
       urgency: 'page',
-      dedupKey: this.pager.tierKey(tierNumber),
+      dedupKey,
       message: `[${info.workflowType} ${info.workflowId}] escalated to you (tier ${tierNumber}): ${spec.prompt}`,
     });
     // A failed notification must not stop the escalation chain; it is recorded for the post-mortem.

@@ -43,6 +43,8 @@ interface SeverityPolicy {
   /** Index in the escalation chain of the first tier asked after the first deadline. */
   nextTier: number;
   pagerDutySeverity: 'critical' | 'error' | 'warning' | 'info';
+  /** How often a gate waiting without a deadline reminds its deciders: the severity's response time. */
+  remindEveryMs: number;
 }
 
 export const SEVERITY_POLICY: Record<IncidentSeverity, SeverityPolicy> = {
@@ -51,26 +53,35 @@ export const SEVERITY_POLICY: Record<IncidentSeverity, SeverityPolicy> = {
     first: { audience: { roles: ['on-call', 'ai-team-lead'] }, urgency: 'page' },
     nextTier: 2,
     pagerDutySeverity: 'critical',
+    remindEveryMs: 30 * MINUTE,
   },
   P1: {
     ackWithinMs: HOUR,
     first: { audience: { roles: ['on-call'] }, urgency: 'page' },
     nextTier: 1,
     pagerDutySeverity: 'error',
+    remindEveryMs: HOUR,
   },
   P2: {
     ackWithinMs: 4 * HOUR,
     first: { audience: { roles: ['on-call'] }, urgency: 'message' },
     nextTier: 1,
     pagerDutySeverity: 'warning',
+    remindEveryMs: 4 * HOUR,
   },
-  P3: { nextTier: 1, pagerDutySeverity: 'info' },
+  P3: { nextTier: 1, pagerDutySeverity: 'info', remindEveryMs: 24 * HOUR },
 };
 /** After the first deadline, each further tier gets this long; P3's first is the next business day. */
 const P3_TIER_MS = 24 * HOUR;
 const RESPONDERS: Audience = { roles: ['on-call', 'ai-team-lead', 'devops', 'security'] };
 
+/** The records asked for once the incident is over (document, follow-ups, post-mortem) are reminded of daily. */
+const RECORDS_REMIND_MS = 24 * HOUR;
+/** Incidents opened before it let their later gates wait without reminders. Asked for before the first await. */
+export const GATE_REMINDERS_PATCH = 'incident-gate-reminders';
+
 export async function incidentResponse(rawInput: IncidentInput): Promise<IncidentResult> {
+  const reminders = patched(GATE_REMINDERS_PATCH);
   const input = parseIncidentInput(rawInput);
   const info = workflowInfo();
   if (input.fingerprint && info.workflowId !== incidentWorkflowId(input.fingerprint)) {
@@ -132,6 +143,7 @@ export async function incidentResponse(rawInput: IncidentInput): Promise<Inciden
     for (const reason of failed) event(`notification failed: ${reason}`);
   };
   const tag = `[${input.severity} ${input.service}]`;
+  const remind = (everyMs: number) => (reminders ? { remindEveryMs: Math.max(everyMs, policy.remindEveryMs) } : {});
 
   // 1. Acknowledge, within the severity's response time; escalate along the chain when nobody does.
   const firstTimeout = policy.ackWithinMs ?? nextBusinessDayStart(openedMs, directory.businessHours) - openedMs;
@@ -165,6 +177,7 @@ export async function incidentResponse(rawInput: IncidentInput): Promise<Inciden
     tierTimeoutMs: policy.ackWithinMs ?? P3_TIER_MS,
     escalation: SCROLLUNIVERSITY_ESCALATION_CHAIN.slice(policy.nextTier),
     onExhausted: 'keep-waiting',
+    ...remind(policy.remindEveryMs),
   });
   state.escalationTier = ack.tierReached;
   state.acknowledgedBy = ack.by;
@@ -192,6 +205,7 @@ export async function incidentResponse(rawInput: IncidentInput): Promise<Inciden
     name: 'root-cause',
     prompt: `${tag} record the root cause`,
     deciders: responders,
+    ...remind(policy.remindEveryMs),
   });
   state.rootCause = rootCause.reason;
   event(`root cause (${rootCause.by}): ${rootCause.reason}`);
@@ -203,6 +217,7 @@ export async function incidentResponse(rawInput: IncidentInput): Promise<Inciden
     prompt: `${tag} choose the quick fix applied (approve with choice), or reject if none`,
     deciders: responders,
     choices: [...QUICK_FIXES],
+    ...remind(policy.remindEveryMs),
   });
   state.quickFix = fix.decision === 'approve' ? fix.choice : 'none';
   event(`quick fix: ${state.quickFix} (${fix.by}: ${fix.reason})`);
@@ -238,12 +253,18 @@ export async function incidentResponse(rawInput: IncidentInput): Promise<Inciden
 
   // 6-8. Document, follow-up tasks, post-mortem (P0/P1).
   state.step = 'document';
-  const doc = await gates.wait({ name: 'document', prompt: `${tag} document the incident`, deciders: responders });
+  const doc = await gates.wait({
+    name: 'document',
+    prompt: `${tag} document the incident`,
+    deciders: responders,
+    ...remind(RECORDS_REMIND_MS),
+  });
   state.step = 'follow-up';
   const followUps = await gates.wait({
     name: 'follow-up',
     prompt: `${tag} list the follow-up tasks`,
     deciders: responders,
+    ...remind(RECORDS_REMIND_MS),
   });
   if (input.severity === 'P0' || input.severity === 'P1') {
     state.step = 'post-mortem';
@@ -253,6 +274,7 @@ export async function incidentResponse(rawInput: IncidentInput): Promise<Inciden
         prompt: `${tag} attach the post-mortem (approve with link)`,
         deciders: responders,
         requireLink: true,
+        ...remind(RECORDS_REMIND_MS),
       });
       if (pm.decision === 'approve') {
         state.postMortem = pm.link;

@@ -1,0 +1,133 @@
+/**
+ * Immediate Actions (0-5 minutes) at platform scope: the emergency alert, manual crisis mode, taking over every
+ * crisis the AI was processing, and telling each affected couple once.
+ *
+ * Couples are told in batches by a heartbeating activity with many sends in flight, not one activity (or child
+ * workflow) per couple: ten thousand couples are then a handful of activities and a few dozen history events, where
+ * one per couple would be tens of thousands of events, past what one workflow's history should hold, and a fan-out
+ * to children would cost every couple a workflow of its own. What makes a batch safe to retry is in the database
+ * (activities/couples.ts): the workflow carries counts and the id to go on from, never a list of couples.
+ */
+import { condition, isCancellation, sleep } from '@temporalio/workflow';
+import { failureText } from '../../contracts/failures';
+import { notifyCouples, urgent } from '../policies';
+import type { CrisisRun } from './run';
+import { alertRequest } from './stages';
+
+export const TAKEOVER_STEPS = ['emergency-alert', 'manual-mode', 'take-over', 'notify-couples'];
+
+/** Couples per batch: a batch's progress shows in the status, and a retried batch repeats at most this many sends. */
+export const COUPLE_BATCH = 2000;
+/** How long the takeover waits for manual mode to be on before it sweeps anyway. */
+const MANUAL_MODE_WAIT = '3 seconds';
+/** Passes over the couples whose notice failed, after the first pass over all. */
+const RETRY_PASSES = 3;
+const RETRY_AFTER = '20 seconds';
+
+/** Marks the crises the AI was processing as handled by this run; returns how many this sweep took. */
+async function takeOver(run: CrisisRun, withinMinutes: number): Promise<number> {
+  const { takenOver, total } = await urgent.takeOverCrises({
+    crisisKey: run.crisisKey,
+    weddingId: run.input.weddingId,
+    withinMinutes,
+  });
+  run.state.couples.found = total;
+  run.countCouples();
+  run.event(`${takenOver} active crisis(es) taken over and marked handled manually (${total} in all)`);
+  run.audit.record({
+    step: 'take-over',
+    actor: 'workflow',
+    action: 'taken-over',
+    outcome: String(takenOver),
+    details: { total, weddingId: run.input.weddingId },
+  });
+  return takenOver;
+}
+
+/** One pass over the run's crises in batches, from after `afterId`; returns the last id reached. */
+async function tellCouples(run: CrisisRun, afterId: number, retryFailed = false): Promise<number> {
+  const counts = run.state.couples;
+  for (;;) {
+    const batch = await notifyCouples({ crisisKey: run.crisisKey, afterId, limit: COUPLE_BATCH, retryFailed });
+    counts.notified += batch.notified;
+    counts.alreadyTold += batch.alreadyTold;
+    counts.failed += batch.failed;
+    run.countCouples();
+    if (batch.failed > 0) run.event(`${batch.failed} couple notice(s) failed: ${batch.firstError}`);
+    run.audit.record({
+      step: 'notify-couples',
+      actor: 'workflow',
+      action: retryFailed ? 'batch-retried' : 'batch',
+      outcome: batch.failed > 0 ? 'partly-failed' : 'done',
+      reason: batch.firstError,
+      details: { afterId, ...batch, firstError: undefined },
+    });
+    afterId = batch.lastId;
+    if (batch.done) return afterId;
+  }
+}
+
+/** Alerts coalesce: at most one sweep in this long, however many alerts arrive. */
+const SWEEP_GAP = '1 minute';
+
+/**
+ * Once stage 1 is through, an alert about a failure (a new one joining this run, or the same one firing again)
+ * sweeps again: crises that reached the AI since are taken over and their couples told. Runs until cancelled.
+ */
+export async function sweepOnAlerts(run: CrisisRun, withinMinutes: number, alertsWaiting: () => number) {
+  let seen = alertsWaiting();
+  for (;;) {
+    await condition(() => alertsWaiting() > seen);
+    seen = alertsWaiting();
+    try {
+      const found = run.state.couples.found;
+      if ((await takeOver(run, withinMinutes)) > 0) run.toldThrough = await tellCouples(run, run.toldThrough);
+      run.event(`swept again on an alert: ${run.state.couples.found - found} more crisis(es) taken over`);
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      run.event(`sweep on an alert failed: ${failureText(err)}`);
+    }
+    await sleep(SWEEP_GAP);
+  }
+}
+
+export function stage1Takeover(run: CrisisRun, withinMinutes: number) {
+  const { crisisKey } = run;
+  let manualModeSettled = false;
+  const counts = run.state.couples;
+  return Promise.all([
+    run.step('emergency-alert', () => urgent.sendEmergencyAlert(alertRequest(run))),
+    run
+      .step('manual-mode', () => urgent.enableManualCrisisMode({ crisisKey }))
+      .finally(() => {
+        manualModeSettled = true;
+      }),
+    (async () => {
+      // Manual mode normally answers within moments: waiting that long makes one sweep enough. A slow one is not
+      // waited for, and a second sweep once it is on catches the crises that reached the AI meanwhile.
+      const manualModeFirst = await condition(() => manualModeSettled, MANUAL_MODE_WAIT);
+      await run.step('take-over', async () => void (await takeOver(run, withinMinutes)));
+      if (run.state.steps['take-over'] !== 'done') {
+        run.state.steps['notify-couples'] = 'failed';
+        return;
+      }
+      await run.step('notify-couples', async () => {
+        run.toldThrough = await tellCouples(run, 0);
+        if (!manualModeFirst) {
+          await condition(() => manualModeSettled);
+          if ((await takeOver(run, withinMinutes)) > 0) run.toldThrough = await tellCouples(run, run.toldThrough);
+        }
+        for (let pass = 1; counts.failed > 0 && pass <= RETRY_PASSES; pass++) {
+          await sleep(RETRY_AFTER);
+          counts.failed = 0;
+          await tellCouples(run, 0, true);
+        }
+        if (counts.failed > 0) {
+          throw new Error(
+            `${counts.failed} couple(s) could not be told after ${RETRY_PASSES + 1} passes; call them by hand (couple_notifications, status 'failed', notified_by '${crisisKey}')`,
+          );
+        }
+      });
+    })(),
+  ]);
+}
