@@ -236,9 +236,13 @@ async function compareRestore(): Promise<void> {
   printTable(rows);
 }
 
-function runRestore(backupId: string): Promise<{ ms: number; maxRss: number; cpu: number }> {
+/**
+ * Runs this script again as a child (`args` select its part), so its memory and CPU are measured apart from ours;
+ * the child prints its figures as JSON, and the time is the parent's from spawn to exit.
+ */
+function runChild<T>(args: string[], what: string): Promise<T & { ms: number }> {
   const t0 = performance.now();
-  const proc = spawn(process.execPath, [__filename, '--restore-child', backupId], {
+  const proc = spawn(process.execPath, [__filename, ...args], {
     env: { ...process.env, BACKUP_DATABASE_URL: localPostgresAdminUrl(DB) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -246,11 +250,15 @@ function runRestore(backupId: string): Promise<{ ms: number; maxRss: number; cpu
   proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
   return new Promise((resolve, reject) =>
     proc.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`our restore exited ${code}`));
-      resolve({ ...(JSON.parse(out) as { maxRss: number; cpu: number }), ms: performance.now() - t0 });
+      const ms = performance.now() - t0;
+      if (code !== 0) return reject(new Error(`${what} exited ${code}`));
+      resolve({ ...(JSON.parse(out) as T), ms });
     }),
   );
 }
+
+const runRestore = (backupId: string) =>
+  runChild<{ maxRss: number; cpu: number }>(['--restore-child', backupId], 'our restore');
 
 interface OursResult {
   ms: number;
@@ -264,22 +272,8 @@ interface OursResult {
   cpu: number;
 }
 
-function runOurs(level: number, extra: string[] = []): Promise<OursResult> {
-  const t0 = performance.now();
-  const proc = spawn(process.execPath, [__filename, '--child', '--level', String(level), ...extra], {
-    env: { ...process.env, BACKUP_DATABASE_URL: localPostgresAdminUrl(DB) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  return new Promise((resolve, reject) =>
-    proc.on('exit', (code) => {
-      const ms = performance.now() - t0;
-      if (code !== 0) return reject(new Error(`our backup exited ${code}`));
-      resolve({ ms, ...(JSON.parse(out) as Omit<OursResult, 'ms'>) });
-    }),
-  );
-}
+const runOurs = (level: number, extra: string[] = []): Promise<OursResult> =>
+  runChild<Omit<OursResult, 'ms'>>(['--child', '--level', String(level), ...extra], 'our backup');
 
 async function main(): Promise<void> {
   if (process.argv.includes('--help')) {
