@@ -72,7 +72,7 @@ export async function weddingDayCrisis(rawInput: WeddingDayCrisisInput): Promise
     );
   }
   const crisisKey = info.workflowId;
-  const audit = new AuditTrail(true);
+  const audit = new AuditTrail({ byActivity: true });
   const gates = new Gatekeeper(audit, crisisKey);
   const run = new CrisisRun(input, crisisKey, audit, gates, Date.now(), [
     ...TAKEOVER_STEPS,

@@ -19,12 +19,16 @@ export class AuditTrail {
   private sequence = 0;
   private writing = false;
 
+  private readonly byActivity: boolean;
+
   /**
-   * @param byActivity write through a regular activity instead of a local one. A local activity holds its workflow
+   * @param options.byActivity write through a regular activity instead of a local one. A local activity holds its workflow
    * task open until it finishes, so a slow or failing audit write would delay every command issued beside it (an
    * emergency alert among them) until the task's heartbeat; a regular activity delays nothing.
    */
-  constructor(private readonly byActivity = false) {}
+  constructor(options: { byActivity?: boolean } = {}) {
+    this.byActivity = options.byActivity ?? false;
+  }
 
   record(entry: AuditEntry): void {
     const info = workflowInfo();
