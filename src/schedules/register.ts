@@ -1,5 +1,5 @@
 /** Registers schedules idempotently: create when absent, bring the existing one in line when present. */
-import { Client, ScheduleAlreadyRunning, type ScheduleOptions } from '@temporalio/client';
+import { Client, ScheduleAlreadyRunning, ScheduleNotFoundError, type ScheduleOptions } from '@temporalio/client';
 import type { ScheduleDefinition } from './table';
 
 function toOptions(def: ScheduleDefinition, taskQueue: string): ScheduleOptions {
@@ -23,6 +23,23 @@ export interface RegistrationResult {
   outcome: 'created' | 'updated';
 }
 
+const DESCRIBE_TRIES = 10;
+
+/**
+ * An update first describes the schedule, which a server that has just restarted may not answer yet ("Failed to
+ * describe schedule" while it loads the schedule's state): tried again for a few seconds before giving up.
+ */
+async function untilAnswered(update: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await update();
+    } catch (err) {
+      if (err instanceof ScheduleNotFoundError || attempt >= DESCRIBE_TRIES) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+    }
+  }
+}
+
 export async function registerSchedules(
   client: Client,
   defs: ScheduleDefinition[],
@@ -37,12 +54,14 @@ export async function registerSchedules(
     } catch (err) {
       if (!(err instanceof ScheduleAlreadyRunning)) throw err;
       // Update keeps the schedule's paused state and history; only the definition is replaced.
-      await client.schedule.getHandle(def.scheduleId).update((previous) => ({
-        ...previous,
-        spec: options.spec,
-        action: options.action,
-        policies: { ...previous.policies, ...options.policies },
-      }));
+      await untilAnswered(() =>
+        client.schedule.getHandle(def.scheduleId).update((previous) => ({
+          ...previous,
+          spec: options.spec,
+          action: options.action,
+          policies: { ...previous.policies, ...options.policies },
+        })),
+      );
       results.push({ scheduleId: def.scheduleId, outcome: 'updated' });
     }
   }
