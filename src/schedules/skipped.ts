@@ -41,6 +41,11 @@ export interface SkippedRunsReport {
 
 export interface ScheduleRun {
   startedAt: Date;
+  /**
+   * The slot the run was started for. A loaded scheduler starts a run after its slot, and the slots it
+   * processes meanwhile are skipped because of that run: it counts as open from its slot.
+   */
+  scheduledAt?: Date;
   /** Undefined while the run is open. */
   closedAt?: Date;
 }
@@ -66,7 +71,10 @@ export function classifySlots(evidence: SlotEvidence): { skipped: SkippedRun[]; 
   const overlap: Date[] = [];
   const other: Date[] = [];
   for (const t of missing) {
-    const open = evidence.runs.some((r) => r.startedAt <= t && (r.closedAt === undefined || r.closedAt > t));
+    const open = evidence.runs.some((r) => {
+      const opened = r.scheduledAt && r.scheduledAt < r.startedAt ? r.scheduledAt : r.startedAt;
+      return opened <= t && (r.closedAt === undefined || r.closedAt > t);
+    });
     (open ? overlap : other).push(t);
   }
   // A slot that fell while the schedule was paused looks like either kind; the counters cap each kind and the
@@ -116,8 +124,8 @@ async function runsOf(client: Client, scheduleId: string, from: Date): Promise<{
   const runs: ScheduleRun[] = [];
   const taken: Date[] = [];
   for await (const wf of client.workflow.list({ query })) {
-    runs.push({ startedAt: wf.startTime, closedAt: wf.closeTime });
     const scheduledAt = wf.typedSearchAttributes.get(SCHEDULED_START);
+    runs.push({ startedAt: wf.startTime, scheduledAt, closedAt: wf.closeTime });
     if (scheduledAt) taken.push(scheduledAt);
     if (runs.length >= MAX_RUNS) break;
   }
@@ -166,7 +174,7 @@ export async function findSkippedRuns(
   const running = new Set(info.runningActions.map((a) => a.workflow.workflowId));
   const openRecent = info.recentActions
     .filter((a) => running.has(a.action.workflow.workflowId))
-    .map((a): ScheduleRun => ({ startedAt: a.takenAt }));
+    .map((a): ScheduleRun => ({ startedAt: a.takenAt, scheduledAt: a.scheduledAt }));
   const { skipped, notStarted } = classifySlots({
     expected,
     taken: [...visible.taken, ...info.recentActions.map((a) => a.scheduledAt)],

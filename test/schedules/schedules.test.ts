@@ -98,6 +98,20 @@ describe('skipped-slot classification', () => {
     assert.deepEqual(result.notStarted, [t(20), t(30)]);
   });
 
+  it('counts a run started late as open from its slot: the slots the scheduler processed meanwhile were overlap skips', () => {
+    const result = classifySlots({
+      expected: [t(0), t(1), t(2), t(3)],
+      taken: [t(0)],
+      runs: [{ startedAt: new Date(t(1).getTime() + 300), scheduledAt: t(0) }],
+      counters: { skippedOverlap: 3, missedCatchup: 0 },
+    });
+    assert.deepEqual(
+      result.skipped,
+      [t(1), t(2), t(3)].map((x) => ({ scheduledAt: x.toISOString(), reason: 'overlap' })),
+    );
+    assert.deepEqual(result.notStarted, []);
+  });
+
   it('reports nothing when every slot started, even a second late', () => {
     const result = classifySlots({
       expected: [t(0), t(10)],
