@@ -1,10 +1,14 @@
 /** Bundles the workflows once at build time, so workers start without bundling (part of `npm run build`). */
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { writeFileSync } from 'node:fs';
-import { WORKFLOW_BUNDLE_PATH, WORKFLOWS_PATH } from '../src/workers/worker';
+import { WORKFLOW_BUNDLE_PATH, WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from '../src/workers/worker';
 
 async function main(): Promise<void> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+    logger: new DefaultLogger('WARN'),
+  });
   writeFileSync(WORKFLOW_BUNDLE_PATH, code);
 }
 

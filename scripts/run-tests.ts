@@ -13,7 +13,7 @@ import { bringUp, runningSession, runningStart, type Session } from './lib/sessi
 import { localPostgresAdminUrl } from './lib/stack';
 import { loadConfig } from '../src/config';
 import { bootstrapDatabase } from '../src/db/bootstrap';
-import { ensureTemporalCli, ensureTimeSkippingServer } from './lib/tools';
+import { ensurePromtool, ensureTemporalCli, ensureTimeSkippingServer } from './lib/tools';
 
 /** Test files at once; AIOPS_TEST_CONCURRENCY overrides. */
 const TEST_CONCURRENCY = Number(process.env.AIOPS_TEST_CONCURRENCY ?? 2);
@@ -50,6 +50,7 @@ async function main(): Promise<number> {
   const tools = {
     TEMPORAL_CLI_PATH: await ensureTemporalCli(),
     AIOPS_TIME_SKIPPING_SERVER: await ensureTimeSkippingServer(),
+    PROMTOOL_PATH: await ensurePromtool(),
   };
   let session: Session | undefined;
   if (runningSession()) {

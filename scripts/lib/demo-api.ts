@@ -22,6 +22,7 @@ const POST_ROUTES = new Set([
 import { appendFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { Pool } from 'pg';
+import { DemoConditions } from './demo-conditions';
 
 export interface DemoApi {
   url: string;
@@ -30,6 +31,7 @@ export interface DemoApi {
 
 export async function startDemoApi(databaseUrl: string, port: number, receivedCallsFile: string): Promise<DemoApi> {
   const pool = new Pool({ connectionString: databaseUrl, max: 2 });
+  const conditions = new DemoConditions();
   pool.on('error', () => undefined);
 
   const accuracy = async () => {
@@ -83,6 +85,31 @@ export async function startDemoApi(databaseUrl: string, port: number, receivedCa
 
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0];
+    if (path === '/metrics' && req.method === 'GET') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(conditions.metrics());
+      return;
+    }
+    if (path === '/_local/conditions') {
+      if (req.method === 'GET') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(conditions.all()));
+        return;
+      }
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        let body: unknown;
+        try {
+          body = JSON.parse(Buffer.concat(chunks).toString());
+        } catch {
+          body = undefined;
+        }
+        const problem = conditions.set(body);
+        res
+          .writeHead(problem ? 400 : 200, { 'content-type': 'application/json' })
+          .end(JSON.stringify(problem ? { error: problem } : conditions.all()));
+      });
+      return;
+    }
     if (req.method === 'POST' && POST_ROUTES.has(path)) {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));

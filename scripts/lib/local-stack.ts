@@ -42,6 +42,10 @@ export const LOCAL_PORTS = {
   etcdPeer: 22380 + offset,
   kubeApiserver: 26443 + offset,
   workerHealth: 28081 + offset,
+  alertReceiver: 28082 + offset,
+  workerMetrics: 28083 + offset,
+  prometheus: 29090 + offset,
+  alertmanager: 29093 + offset,
 } as const;
 
 /** Credentials of the local stack only; a real deployment sets its own. */
@@ -55,6 +59,8 @@ export const LOCAL_CREDENTIALS = {
   s3AccessKeyId: 'aiops',
   s3SecretAccessKey: 'aiops-local-secret',
   pagerdutyRoutingKey: 'local-routing-key',
+  /** What the local Alertmanager presents to the worker's alert receiver (monitoring/alertmanager.yml). */
+  alertReceiverToken: 'aiops-local-alert-token',
 } as const;
 
 /** The seeds' contacts as a demo roster for the local stack; a real team sets AIOPS_ROSTER. */
@@ -122,6 +128,9 @@ export function localStackSettings(env: NodeJS.ProcessEnv = process.env): Record
     }),
     ...(!operator.kubernetes && { KUBECONFIG: LOCAL_KUBECONFIG }),
     WORKER_HEALTH_ADDRESS: `${host}:${LOCAL_PORTS.workerHealth}`,
+    WORKER_METRICS_ADDRESS: `${host}:${LOCAL_PORTS.workerMetrics}`,
+    ALERT_RECEIVER_ADDRESS: `${host}:${LOCAL_PORTS.alertReceiver}`,
+    ALERT_RECEIVER_TOKEN: c.alertReceiverToken,
     WEDSYNC_HEALTH_URLS: `${DEMO_API}/ai/health`,
     WEDSYNC_METRICS_URL: `${DEMO_API}/ai/metrics/daily`,
     WEDSYNC_ERRORS_URL: `${DEMO_API}/ai/errors/recent`,

@@ -16,6 +16,7 @@ import {
   localStackSettings,
   writeLocalStackFile,
 } from './local-stack';
+import { alertmanagerArgs, prometheusArgs, writeMonitoringConfig } from './monitoring';
 import { DATA_DIR, ensureDir } from './paths';
 import { forgetService, log, portOpen, run, runningPid, spawnService, stopPid, waitFor } from './processes';
 import {
@@ -27,17 +28,29 @@ import {
   writeLocalKubeconfig,
 } from './kube-local';
 import {
+  ensureAlertmanager,
   ensureDebianPackages,
   ensureEtcd,
   ensureKubeApiserver,
   ensureMinio,
+  ensurePrometheus,
   ensureTemporalCli,
   POSTGRES_BIN,
 } from './tools';
 
-export type ServiceName = 'temporal' | 'postgres' | 'redis' | 's3' | 'kubernetes' | 'etcd';
+export type ServiceName =
+  'temporal' | 'postgres' | 'redis' | 's3' | 'kubernetes' | 'etcd' | 'prometheus' | 'alertmanager';
 /** Stop order: dependants first. */
-export const SERVICE_NAMES: ServiceName[] = ['temporal', 'kubernetes', 'etcd', 's3', 'redis', 'postgres'];
+export const SERVICE_NAMES: ServiceName[] = [
+  'prometheus',
+  'alertmanager',
+  'temporal',
+  'kubernetes',
+  'etcd',
+  's3',
+  'redis',
+  'postgres',
+];
 
 export const POSTGRES_ADMIN = {
   user: LOCAL_CREDENTIALS.postgresAdminUser,
@@ -241,6 +254,40 @@ const services: Record<ServiceName, Service> = {
     },
     stopSignal: 'SIGTERM',
   },
+  // Monitoring is the project's own: it scrapes the worker and the local services wherever the rest runs.
+  prometheus: {
+    external: () => false,
+    port: LOCAL_PORTS.prometheus,
+    install: ensurePrometheus,
+    after: ['alertmanager'],
+    async start() {
+      const { prometheus } = writeMonitoringConfig();
+      const data = ensureDir(join(DATA_DIR, 'prometheus'));
+      return spawnService('prometheus', await ensurePrometheus(), prometheusArgs(prometheus, data));
+    },
+    ready: () =>
+      fetch(`http://127.0.0.1:${LOCAL_PORTS.prometheus}/-/ready`).then(
+        (r) => r.ok,
+        () => false,
+      ),
+    stopSignal: 'SIGTERM',
+  },
+  alertmanager: {
+    external: () => false,
+    port: LOCAL_PORTS.alertmanager,
+    install: ensureAlertmanager,
+    async start() {
+      const { alertmanager } = writeMonitoringConfig();
+      const data = ensureDir(join(DATA_DIR, 'alertmanager'));
+      return spawnService('alertmanager', await ensureAlertmanager(), alertmanagerArgs(alertmanager, data));
+    },
+    ready: () =>
+      fetch(`http://127.0.0.1:${LOCAL_PORTS.alertmanager}/-/ready`).then(
+        (r) => r.ok,
+        () => false,
+      ),
+    stopSignal: 'SIGTERM',
+  },
 };
 
 export interface StackState {
@@ -329,6 +376,8 @@ function envVarOf(name: ServiceName): string {
     s3: 'S3_ENDPOINT',
     kubernetes: 'KUBECONFIG',
     etcd: 'KUBECONFIG',
+    prometheus: 'PROMETHEUS_PATH',
+    alertmanager: 'ALERTMANAGER_PATH',
   };
   return variables[name];
 }

@@ -22,6 +22,11 @@ export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.
 /** MinIO publishes no semver tags to the module proxy; this pseudo-version is the pinned build. */
 export const MINIO_MODULE = 'github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c';
 export const POSTGRES_MAJOR = 15;
+/** Prometheus 3.16 (module versions are 0.3xx); its API works from `go install`, its web UI is not embedded. */
+export const PROMETHEUS_MODULE = 'github.com/prometheus/prometheus/cmd/prometheus@v0.316.0';
+export const PROMTOOL_MODULE = 'github.com/prometheus/prometheus/cmd/promtool@v0.316.0';
+/** The newest Alertmanager whose module still ships its generated UI assets, which `go install` needs. */
+export const ALERTMANAGER_MODULE = 'github.com/prometheus/alertmanager/cmd/alertmanager@v0.28.1';
 
 /**
  * Node 24 LTS, the runtime everything runs on (package.json `engines`, the Dockerfile's base image). Where the
@@ -176,6 +181,20 @@ export async function ensureTemporalCli(): Promise<string> {
   const onPath = which('temporal');
   if (onPath && !onPath.startsWith(TOOLS_BIN)) return onPath;
   return linkIntoTools('temporal', await goInstall(TEMPORAL_CLI_MODULE, 'temporal'));
+}
+
+export async function ensurePrometheus(): Promise<string> {
+  return process.env.PROMETHEUS_PATH ?? linkIntoTools('prometheus', await goInstall(PROMETHEUS_MODULE, 'prometheus'));
+}
+
+export async function ensurePromtool(): Promise<string> {
+  return process.env.PROMTOOL_PATH ?? linkIntoTools('promtool', await goInstall(PROMTOOL_MODULE, 'promtool'));
+}
+
+export async function ensureAlertmanager(): Promise<string> {
+  return (
+    process.env.ALERTMANAGER_PATH ?? linkIntoTools('alertmanager', await goInstall(ALERTMANAGER_MODULE, 'alertmanager'))
+  );
 }
 
 export async function ensureMinio(): Promise<string> {

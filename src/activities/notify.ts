@@ -3,9 +3,11 @@
  * wedding-day crisis, all plain HTTP to configured URLs. Who is reached, and how, is resolved here from the
  * roster in configuration, so channels, keys and addresses never enter a workflow.
  */
+import { metricMeter } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { checkCrisisKey } from '../contracts/crisis';
 import { invalidInput } from '../contracts/failures';
+import { METRICS } from '../contracts/metrics';
 import type { NotifyRequest, NotifyResult, PagerDutyAction, Severity } from '../contracts/notifications';
 import { membersOf } from '../contracts/roster';
 import type { AppConfig, Person } from '../config';
@@ -21,23 +23,45 @@ export interface NotifyDeps extends HttpDeps {
 
 const SEVERITIES: Severity[] = ['critical', 'error', 'warning', 'info'];
 
+/** Counts a notification by channel and outcome (aiops_notifications_total); a no-op outside an activity. */
+async function counted<T>(channel: 'slack' | 'pagerduty', send: () => Promise<T>): Promise<T> {
+  const count = (outcome: 'sent' | 'failed') => {
+    try {
+      const { name, unit, help } = METRICS.notifications;
+      metricMeter.createCounter(name, unit, help).add(1, { channel, outcome });
+    } catch {
+      // called outside an activity's context (a direct call in a test): nothing to count into
+    }
+  };
+  try {
+    const result = await send();
+    count('sent');
+    return result;
+  } catch (err) {
+    count('failed');
+    throw err;
+  }
+}
+
 export function createNotifyActivities(deps: NotifyDeps) {
   const timeoutMs = deps.wedsync.timeoutMs;
 
   async function pagerduty(action: PagerDutyAction, dedupKey: string, summary: string, severity: Severity) {
-    await requestJson(deps.notifications.pagerdutyEventsUrl, {
-      method: 'POST',
-      timeoutMs,
-      credentialsSetting: 'PAGERDUTY_ROUTING_KEY',
-      body: {
-        routing_key: deps.notifications.pagerdutyRoutingKey,
-        event_action: action,
-        dedup_key: dedupKey,
-        ...(action === 'trigger'
-          ? { payload: { summary: summary.slice(0, 1024), source: 'aiops-runbooks', severity } }
-          : {}),
-      },
-    });
+    await counted('pagerduty', () =>
+      requestJson(deps.notifications.pagerdutyEventsUrl, {
+        method: 'POST',
+        timeoutMs,
+        credentialsSetting: 'PAGERDUTY_ROUTING_KEY',
+        body: {
+          routing_key: deps.notifications.pagerdutyRoutingKey,
+          event_action: action,
+          dedup_key: dedupKey,
+          ...(action === 'trigger'
+            ? { payload: { summary: summary.slice(0, 1024), source: 'aiops-runbooks', severity } }
+            : {}),
+        },
+      }),
+    );
   }
 
   /** The audience's people with how to reach them, or a non-retryable failure naming what is wrong. */
@@ -55,12 +79,14 @@ export function createNotifyActivities(deps: NotifyDeps) {
   async function postToSlack(people: Person[], message: string): Promise<boolean> {
     const mentions = people.map((p) => p.slack).filter((h): h is string => !!h);
     if (mentions.length === 0) return false;
-    await requestJson(deps.notifications.slackWebhookUrl, {
-      method: 'POST',
-      timeoutMs,
-      credentialsSetting: 'SLACK_WEBHOOK_URL',
-      body: { text: `${mentions.join(' ')} ${message}` },
-    });
+    await counted('slack', () =>
+      requestJson(deps.notifications.slackWebhookUrl, {
+        method: 'POST',
+        timeoutMs,
+        credentialsSetting: 'SLACK_WEBHOOK_URL',
+        body: { text: `${mentions.join(' ')} ${message}` },
+      }),
+    );
     return true;
   }
 

@@ -158,6 +158,13 @@ const schema = z.object({
     .min(0, 'must be 0 or more')
     .default(20),
 
+  // The SDK's Prometheus exporter (runtime and per-runbook metrics at /metrics); absent, no metrics are served.
+  WORKER_METRICS_ADDRESS: listenAddress.optional(),
+  // The Alertmanager webhook receiver (src/alerts/): served by the worker when an address is set, and only with a
+  // bearer token every request must present.
+  ALERT_RECEIVER_ADDRESS: listenAddress.optional(),
+  ALERT_RECEIVER_TOKEN: nonEmpty.min(16, 'must be at least 16 characters').optional(),
+
   DATABASE_URL: url(['postgres:', 'postgresql:']),
   DATABASE_POOL_MAX: positiveInt.default(10),
 
@@ -263,7 +270,14 @@ export interface BackupConfig {
 
 export interface AppConfig {
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl?: string };
-  worker: { health: { host: string; port: number }; shutdownGraceSeconds: number };
+  worker: {
+    health: { host: string; port: number };
+    shutdownGraceSeconds: number;
+    /** host:port of the Prometheus exporter, when metrics are served. */
+    metricsAddress?: string;
+  };
+  /** The Alertmanager webhook receiver, when the worker serves one. */
+  alerts?: { host: string; port: number; token: string };
   postgres: { url: string; poolMax: number };
   redis: { url: string };
   s3: {
@@ -399,6 +413,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     }
     throw new ConfigError([...byVariable].map(([variable, message]) => ({ variable, message })));
   }
+  if (result.data.ALERT_RECEIVER_ADDRESS && !result.data.ALERT_RECEIVER_TOKEN) {
+    throw new ConfigError([
+      {
+        variable: 'ALERT_RECEIVER_TOKEN',
+        message: 'not set (required with ALERT_RECEIVER_ADDRESS: the receiver refuses unauthenticated alerts)',
+      },
+    ]);
+  }
   return toAppConfig(result.data);
 }
 
@@ -419,7 +441,12 @@ function toAppConfig(raw: Raw): AppConfig {
     worker: {
       health: splitHostPort(raw.WORKER_HEALTH_ADDRESS),
       shutdownGraceSeconds: raw.WORKER_SHUTDOWN_GRACE_SECONDS,
+      metricsAddress: raw.WORKER_METRICS_ADDRESS,
     },
+    ...(raw.ALERT_RECEIVER_ADDRESS &&
+      raw.ALERT_RECEIVER_TOKEN && {
+        alerts: { ...splitHostPort(raw.ALERT_RECEIVER_ADDRESS), token: raw.ALERT_RECEIVER_TOKEN },
+      }),
     postgres: { url: raw.DATABASE_URL, poolMax: raw.DATABASE_POOL_MAX },
     redis: { url: raw.REDIS_URL },
     s3: {
@@ -499,6 +526,7 @@ export function redactConfig(config: AppConfig): AppConfig {
     s3: { ...config.s3, secretAccessKey: '***' },
     wedsync: { ...config.wedsync, apiToken: config.wedsync.apiToken ? '***' : undefined },
     notifications: { ...config.notifications, slackWebhookUrl: '***', pagerdutyRoutingKey: '***' },
+    ...(config.alerts && { alerts: { ...config.alerts, token: '***' } }),
   };
 }
 

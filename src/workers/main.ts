@@ -4,10 +4,13 @@
  * until SIGINT/SIGTERM. Then it stops polling, gives running activities the shutdown grace time to finish
  * (cancelling them after it), closes its clients and exits, within the pod's terminationGracePeriodSeconds.
  */
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+import { startAlertReceiver, type AlertReceiver } from '../alerts/receiver';
 import { loadConfigOrExit, redactConfig } from '../config';
 import { createDeps } from './deps';
 import { startProbes } from './probes';
+import { installTelemetry } from './telemetry';
 import { createWorker, SHUTDOWN_CANCEL_SECONDS, SHUTDOWN_MARGIN_SECONDS, shutdownOptions } from './worker';
 
 /** Bounds closing the clients: an activity the SDK gave up on may still hold a database client, and pool.end waits for it. */
@@ -22,14 +25,34 @@ async function main(): Promise<number> {
     return 0;
   }
   const config = loadConfigOrExit();
+  installTelemetry(config);
   const deps = await createDeps(config);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const worker = await createWorker(config, deps, { connection, overrides: shutdownOptions(config) });
   const probes = await startProbes({ worker, connection, ...config.worker.health });
+  let alerts: AlertReceiver | undefined;
+  let alertConnection: Connection | undefined;
+  if (config.alerts) {
+    alertConnection = await Connection.connect({ address: config.temporal.address });
+    alerts = await startAlertReceiver({
+      client: new Client({ connection: alertConnection, namespace: config.temporal.namespace }),
+      taskQueue: config.temporal.taskQueue,
+      ...config.alerts,
+    });
+  }
   const safe = redactConfig(config);
   process.stdout.write(
-    `worker polling task queue "${config.temporal.taskQueue}" on ${safe.temporal.address} (namespace ${safe.temporal.namespace}); ` +
-      `probes on http://${probes.address.host}:${probes.address.port}/readyz and /livez\n`,
+    `${JSON.stringify({
+      time: new Date().toISOString(),
+      level: 'info',
+      message: 'worker polling',
+      taskQueue: config.temporal.taskQueue,
+      temporal: safe.temporal.address,
+      namespace: safe.temporal.namespace,
+      probes: `http://${probes.address.host}:${probes.address.port}/readyz`,
+      ...(config.worker.metricsAddress && { metrics: `http://${config.worker.metricsAddress}/metrics` }),
+      ...(alerts && { alertReceiver: alerts.url }),
+    })}\n`,
   );
   let code = 0;
   try {
@@ -40,7 +63,15 @@ async function main(): Promise<number> {
     );
     code = 1;
   }
-  const closed = Promise.allSettled([probes.close(), connection.close(), deps.close()]);
+  const closed = Promise.allSettled([
+    probes.close(),
+    (async () => {
+      await alerts?.close();
+      await alertConnection?.close();
+    })(),
+    connection.close(),
+    deps.close(),
+  ]);
   await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, CLOSE_TIMEOUT_MS).unref())]);
   return code;
 }

@@ -8,6 +8,8 @@ import type { AppConfig } from '../config';
 /** Prebuilt by `npm run build`; without it the worker bundles the workflows itself at start-up. */
 export const WORKFLOW_BUNDLE_PATH = join(__dirname, '..', '..', 'workflow-bundle.js');
 export const WORKFLOWS_PATH = require.resolve('../workflows');
+/** Workflow interceptors, bundled with the workflows: the per-runbook metrics. */
+export const WORKFLOW_INTERCEPTOR_MODULES = [require.resolve('../workflows/metrics')];
 
 /**
  * Worker options, chosen on `npm run bench -- crisis` (README "Benchmark" has the figures). The worker is
@@ -45,7 +47,7 @@ export async function createWorker(
   const connection = options.connection ?? (await NativeConnection.connect({ address: config.temporal.address }));
   const workflows = existsSync(WORKFLOW_BUNDLE_PATH)
     ? { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } }
-    : { workflowsPath: WORKFLOWS_PATH };
+    : { workflowsPath: WORKFLOWS_PATH, interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES } };
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,

@@ -13,7 +13,7 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
-import { WORKFLOWS_PATH } from '../../src/workers/worker';
+import { WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from '../../src/workers/worker';
 
 let runtimeQuiet = false;
 /** Worker logs at WARN keep test output readable; errors still show. */
@@ -48,7 +48,11 @@ export async function devServerEnv(options: { own?: boolean } = {}): Promise<Tes
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** Workflows bundled once per test file. */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+    logger: new DefaultLogger('WARN'),
+  });
   return bundle;
 }
 

@@ -6,9 +6,17 @@ import { parse } from 'yaml';
 import { LOCAL_CREDENTIALS, LOCAL_PORTS } from '../../scripts/lib/local-stack';
 import { POSTGRES_ADMIN } from '../../scripts/lib/stack';
 import { kubeApiserverArgs } from '../../scripts/lib/kube-local';
+import {
+  alertmanagerArgs,
+  alertmanagerConfig,
+  MONITORING_DIR,
+  prometheusArgs,
+  prometheusConfig,
+} from '../../scripts/lib/monitoring';
 
 interface ComposeService {
   image: string;
+  network_mode?: string;
   ports?: string[];
   environment?: Record<string, string>;
   command?: string | string[];
@@ -75,5 +83,21 @@ describe('docker-compose.yml agrees with the native stack', () => {
       LOCAL_PORTS.kubeApiserver,
     );
     assert.equal(published(compose.services.etcd).get(LOCAL_PORTS.etcd), 2379);
+  });
+
+  it('runs Prometheus and Alertmanager with the native flags and configuration, on the host network', () => {
+    // Paths differ inside a container; flags and addresses must not.
+    const flags = (args: string[]) => args.map((a) => a.replace(/=\/.*$/, '=<path>'));
+    for (const [name, native] of [
+      ['prometheus', prometheusArgs('/c', '/d')],
+      ['alertmanager', alertmanagerArgs('/c', '/d')],
+    ] as const) {
+      const service = compose.services[name];
+      assert.equal(service.network_mode, 'host', `${name} must reach the host's worker at 127.0.0.1`);
+      assert.deepEqual(flags([service.command ?? []].flat()), flags(native));
+    }
+    const committed = (file: string) => readFileSync(join(MONITORING_DIR, file), 'utf8');
+    assert.equal(committed('prometheus.yml'), prometheusConfig(LOCAL_PORTS, '/etc/prometheus/rules'));
+    assert.equal(committed('alertmanager.yml'), alertmanagerConfig(LOCAL_PORTS, LOCAL_CREDENTIALS.alertReceiverToken));
   });
 });

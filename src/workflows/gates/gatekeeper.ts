@@ -7,6 +7,7 @@
 import { condition, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Decision, GateOutcome, GateSpec, GateStatus } from '../../contracts/gates';
 import { describeAudience, isInAudience, mergeAudiences, type Audience, type Member } from '../../contracts/roster';
+import { countEscalation, countGateOpened, recordGateWait } from '../metrics';
 import type { AuditTrail } from './audit-trail';
 import { decideUpdate, decisionSignal } from './messages';
 import { Pager } from './pager';
@@ -150,6 +151,7 @@ export class Gatekeeper {
       byDefault: false,
     };
     gate.outcome = outcome;
+    recordGateWait(d.gate, d.decision, (Date.now() - Date.parse(gate.openedAt)) / 1000);
     this.audit.record({
       step: `gate:${d.gate}`,
       actor: d.by,
@@ -166,6 +168,7 @@ export class Gatekeeper {
   async wait(spec: GateSpec): Promise<GateOutcome> {
     if (this.open.has(spec.name)) throw new Error(`gate ${spec.name} is already open`);
     const gate: OpenGate = { spec, deciders: spec.deciders, openedAt: new Date().toISOString(), tierReached: 0 };
+    countGateOpened(spec.name);
     this.open.set(spec.name, gate);
     this.audit.record({
       step: `gate:${spec.name}`,
@@ -214,6 +217,7 @@ export class Gatekeeper {
           tierReached: gate.tierReached,
           byDefault: true,
         };
+        recordGateWait(spec.name, gate.outcome.decision, (Date.now() - Date.parse(gate.openedAt)) / 1000);
         this.audit.record({
           step: `gate:${spec.name}`,
           actor: 'workflow',
@@ -283,6 +287,7 @@ export class Gatekeeper {
     dedupKey = this.pager.tierKey(tierNumber),
   ): Promise<void> {
     const info = workflowInfo();
+    countEscalation(tierNumber);
     this.audit.record({
       step: `gate:${spec.name}`,
       actor: 'workflow',

@@ -48,6 +48,22 @@ export const parseIncidentInput = (raw: unknown) => parseInput(incidentInputSche
 export interface AlertFiring {
   summary: string;
   severity?: IncidentSeverity;
+  /** How many firings this signal stands for: a receiver coalesces re-fires into one signal. Absent: one. */
+  firings?: number;
+}
+
+/** Most firings one signal may stand for; a larger or malformed count is taken as one. */
+export const MAX_FIRINGS_PER_SIGNAL = 1_000_000;
+
+/** The firings a signal stands for, from a payload that may be hostile. */
+export function firingsOf(firing: AlertFiring | undefined): number {
+  const n = firing?.firings;
+  return typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= MAX_FIRINGS_PER_SIGNAL ? n : 1;
+}
+
+export interface AlertResolution {
+  /** When the alert stopped firing, as Alertmanager reports it. */
+  endsAt?: string;
 }
 
 export function incidentWorkflowId(fingerprint: string): string {
@@ -56,6 +72,9 @@ export function incidentWorkflowId(fingerprint: string): string {
 
 /** Every firing of the alert, the first included; sent with signal-with-start by alert receivers. */
 export const alertSignal = defineSignal<[AlertFiring]>('alert');
+
+/** The alert stopped firing; recorded on the incident's timeline and in its status. */
+export const alertResolvedSignal = defineSignal<[AlertResolution]>('alertResolved');
 
 export interface IncidentStatus {
   severity: IncidentSeverity;
@@ -66,6 +85,8 @@ export interface IncidentStatus {
   acknowledgeBy: string;
   acknowledgedBy?: string;
   alertFirings: number;
+  /** When the alert that opened the incident was reported resolved. */
+  alertResolvedAt?: string;
   escalationTier: number;
   rootCause?: string;
   quickFix?: string;

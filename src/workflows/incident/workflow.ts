@@ -21,7 +21,9 @@ import { loadDirectory, probes } from '../policies';
 import { nextBusinessDayStart } from './business-time';
 import { applyQuickFix } from './quick-fix';
 import {
+  alertResolvedSignal,
   alertSignal,
+  firingsOf,
   incidentStatusQuery,
   incidentWorkflowId,
   parseIncidentInput,
@@ -112,19 +114,24 @@ export async function incidentResponse(rawInput: IncidentInput): Promise<Inciden
   setHandler(incidentStatusQuery, () => ({ ...state, gates: gates.status() }));
   const event = (text: string) => state.timeline.push({ at: iso(), event: text });
   setHandler(alertSignal, (firing) => {
-    state.alertFirings += 1;
+    state.alertFirings += firingsOf(firing);
+    const summary = typeof firing?.summary === 'string' ? firing.summary.slice(0, 1000) : '';
     event(
-      state.alertFirings === 1
-        ? `alert fired: ${firing?.summary ?? ''}`
-        : `alert fired again (${state.alertFirings}): ${firing?.summary ?? ''}`,
+      state.alertFirings === 1 ? `alert fired: ${summary}` : `alert fired again (${state.alertFirings}): ${summary}`,
     );
     audit.record({
       step: 'alert',
       actor: 'alerting',
       action: 'fired',
       outcome: String(state.alertFirings),
-      reason: firing?.summary,
+      reason: summary,
     });
+  });
+  setHandler(alertResolvedSignal, (resolution) => {
+    const endsAt = typeof resolution?.endsAt === 'string' && !Number.isNaN(Date.parse(resolution.endsAt));
+    state.alertResolvedAt = endsAt ? new Date(Date.parse(resolution.endsAt as string)).toISOString() : iso();
+    event(`alert resolved at ${state.alertResolvedAt}`);
+    audit.record({ step: 'alert', actor: 'alerting', action: 'resolved', outcome: state.alertResolvedAt });
   });
 
   audit.record({
