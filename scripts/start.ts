@@ -10,6 +10,7 @@ import { catchInterrupts, Interrupted, signalExitCode } from './lib/interrupt';
 import { ROOT } from './lib/paths';
 import { bringUp, claimStart, runningStart } from './lib/session';
 import { localClusterEnv } from './lib/kube-local';
+import { LOCAL_PORTS } from './lib/local-stack';
 
 const HELP = `Usage: npm start
 
@@ -60,6 +61,8 @@ async function run(interrupted: Promise<NodeJS.Signals>): Promise<number> {
 aiops-runbooks is up (${((Date.now() - started) / 1000).toFixed(1)}s).
   Temporal Web UI   ${config.temporal.uiUrl ?? '(TEMPORAL_UI_URL not set)'}
   Temporal          ${config.temporal.address}  namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}
+  Prometheus        http://127.0.0.1:${LOCAL_PORTS.prometheus}  (rules in monitoring/rules; the worker's metrics: ${config.worker.metricsAddress ? `http://${config.worker.metricsAddress}/metrics` : 'WORKER_METRICS_ADDRESS not set'})
+  Alertmanager      http://127.0.0.1:${LOCAL_PORTS.alertmanager}  → ${config.alerts ? `http://${config.alerts.host}:${config.alerts.port}/alerts/alertmanager` : 'ALERT_RECEIVER_ADDRESS not set'}
   Kubernetes        ${localKubeconfig ? `kubeconfig ${relative(ROOT, localKubeconfig)}, namespace ${config.kubernetes.aiNamespace}` : 'the cluster of KUBECONFIG / in-cluster credentials'}
   Schedules
 ${schedules}

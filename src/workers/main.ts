@@ -59,7 +59,7 @@ async function main(): Promise<number> {
     await worker.run(); // the SDK starts the graceful shutdown on SIGINT/SIGTERM
   } catch (err) {
     process.stderr.write(
-      `worker stopped with an error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      `${JSON.stringify({ time: new Date().toISOString(), level: 'error', message: 'worker stopped with an error', error: err instanceof Error ? (err.stack ?? err.message) : String(err) })}\n`,
     );
     code = 1;
   }

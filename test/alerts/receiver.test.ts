@@ -6,6 +6,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startAlertReceiver, type AlertReceiver } from '../../src/alerts/receiver';
 import { ALERT_ROUTES } from '../../src/alerts/routes';
+import { crisisWorkflowId } from '../../src/workflows/crisis/messages';
 import { incidentWorkflowId } from '../../src/workflows/incident/messages';
 import { devServerEnv, uniqueId } from '../helpers/temporal';
 import { waitUntil } from '../helpers/wait';
@@ -73,6 +74,8 @@ describe('the Alertmanager webhook receiver', () => {
       host: '127.0.0.1',
       port: 0,
       refireFlushMs: 3_600_000,
+      // A loaded machine's dev server may take seconds per start; the 503 path has its own test.
+      deliveryTimeoutMs: 30_000,
       log: (entry) => logged.push(entry),
     });
   });
@@ -156,6 +159,17 @@ describe('the Alertmanager webhook receiver', () => {
       ],
     );
     assert.equal(signals[2].arg?.endsAt, '2026-11-25T10:05:00Z');
+  });
+
+  it("hands the crisis manager's alert to the crisis protocol, keyed by the fingerprint", async () => {
+    const fp = fingerprint();
+    const res = await post(receiver, webhook([alert(fp, 'firing', 'WedSyncCrisisManagerDown')]));
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const signals = await signalsOf(env.client, crisisWorkflowId({ failure: fp }));
+    assert.deepEqual(
+      signals.map((s) => [s.name, s.arg?.fingerprint, s.arg?.status]),
+      [['alert', fp, 'firing']],
+    );
   });
 
   it('never starts a workflow for a resolved alert it has no run for', async () => {

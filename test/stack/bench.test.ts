@@ -27,6 +27,12 @@ function row(output: string, label: string): string[] {
 }
 
 describe('npm run bench, at toy sizes', () => {
+  it('alerts: each alert starts exactly one workflow, through the receiver and straight', { timeout: 150_000 }, () => {
+    const out = bench('alerts', '--rate', '20', '--seconds', '2');
+    for (const label of ['ours:', 'baseline:']) assert.equal(row(out, label)[7], '40 of 40', label);
+    assert.match(out, /Median p99 over its two rounds: ours \d+ ms, baseline \d+ ms/);
+  });
+
   it('purge: both ways remove every ai:* key and no other', { timeout: 150_000 }, () => {
     const out = bench('purge', '--keys', '3000', '--others', '3000', '--rounds', '2', '--scan-count', '200');
     for (const label of ['seed:', 'ours:']) {
