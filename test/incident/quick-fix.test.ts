@@ -85,7 +85,7 @@ describe('incidentResponse quick fixes run as child workflows against the API se
         { gate: 'quick-fix', decision: 'approve', by: 'oncall', reason: 'bad release', choice: 'rollback-deployment' },
       ],
     });
-    const s = await queryUntil(handle, incidentStatusQuery, (st) => st.step === 'monitor');
+    const s = await queryUntil(handle, incidentStatusQuery, (st) => st.step === 'monitor', 30_000);
     assert.match(
       quickFixEvents(s).at(-1)!.event,
       /^quick fix rollback-deployment: failed: TargetNotFound: deployment .* has no previous revision to roll back to/,
