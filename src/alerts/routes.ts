@@ -41,6 +41,15 @@ export const ALERT_ROUTES: AlertRoute[] = [
     alertname: 'ScrollUniversityBudgetExceeded',
     runbook: { kind: 'incident', severity: 'P1', service: 'ai-gateway-service' },
   },
+  // seed 002 Alert Levels 2 (warning): past the 5 s and 85 % targets.
+  {
+    alertname: 'WedSyncResponseTimeAboveTarget',
+    runbook: { kind: 'incident', severity: 'P3', service: 'ai-optimization-engine' },
+  },
+  {
+    alertname: 'WedSyncAccuracyBelowTarget',
+    runbook: { kind: 'incident', severity: 'P3', service: 'ai-recommendation-engine' },
+  },
   // seed 002 Critical Metrics: response over 10 s, acceptance under 80 %, availability under 99.5 %, errors over 1 %.
   {
     alertname: 'WedSyncResponseTimeCritical',

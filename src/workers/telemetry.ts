@@ -26,21 +26,23 @@ export function installTelemetry(config: AppConfig, write: (line: string) => voi
   const metricsAddress = config.worker.metricsAddress;
   Runtime.install({
     logger: new DefaultLogger('INFO', (entry) => write(logLine(entry))),
-    telemetryOptions: metricsAddress
-      ? {
-          metrics: {
-            prometheus: {
-              bindAddress: metricsAddress,
-              countersTotalSuffix: true,
-              useSecondsForDurations: true,
-              histogramBucketOverrides: {
-                [METRICS.gateWait.name]: LONG_WAIT_BUCKETS_SECONDS,
-                [METRICS.runDuration.name]: LONG_WAIT_BUCKETS_SECONDS,
-              },
+    telemetryOptions: {
+      // The SDK core's own lines (Rust) go through the same logger, so they are JSON lines too.
+      logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} },
+      ...(metricsAddress && {
+        metrics: {
+          prometheus: {
+            bindAddress: metricsAddress,
+            countersTotalSuffix: true,
+            useSecondsForDurations: true,
+            histogramBucketOverrides: {
+              [METRICS.gateWait.name]: LONG_WAIT_BUCKETS_SECONDS,
+              [METRICS.runDuration.name]: LONG_WAIT_BUCKETS_SECONDS,
             },
           },
-        }
-      : {},
+        },
+      }),
+    },
   });
   // Every counter exists from the start, at zero: a rule or panel asking for it finds a series, not nothing.
   if (metricsAddress) {

@@ -6,7 +6,8 @@ import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { LOCAL_PORTS } from '../../scripts/lib/local-stack';
 import { MONITORING_DIR } from '../../scripts/lib/monitoring';
 import { decideUpdate } from '../../src/workflows/gates/messages';
-import { incidentStatusQuery, incidentWorkflowId, type IncidentStatus } from '../../src/workflows/incident/messages';
+import { incidentStatusQuery, incidentWorkflowId } from '../../src/workflows/incident/messages';
+import { queryUntil } from '../helpers/temporal';
 import { waitUntil } from '../helpers/wait';
 
 const PROMETHEUS = `http://127.0.0.1:${LOCAL_PORTS.prometheus}`;
@@ -39,6 +40,8 @@ describe('alerts start runbooks, end to end: Prometheus, Alertmanager, the recei
   let connection: Connection;
   let client: Client;
   let incident: WorkflowHandle | undefined;
+  /** Every incident the test's alerts started (low accuracy also crosses the 85 % target's rule), ended afterwards. */
+  const started: WorkflowHandle[] = [];
   const since = new Date();
 
   before(async () => {
@@ -47,7 +50,7 @@ describe('alerts start runbooks, end to end: Prometheus, Alertmanager, the recei
   });
   after(async () => {
     await setCondition(SERVICE, 'healthy').catch(() => undefined);
-    await incident?.terminate('test over').catch(() => undefined);
+    for (const h of started) await h.terminate('test over').catch(() => undefined);
     await connection?.close();
   });
 
@@ -70,12 +73,25 @@ describe('alerts start runbooks, end to end: Prometheus, Alertmanager, the recei
     );
     const workflowId = incidentWorkflowId(held[0].fingerprint);
     incident = client.workflow.getHandle(workflowId);
-    const opened = (await waitUntil(
-      'the incident started by the alert',
-      () => incident!.query(incidentStatusQuery).catch(() => undefined),
-      (s) => s !== undefined && s.alertFirings >= 1,
+    started.push(incident);
+    const warning = await waitUntil(
+      'WedSyncAccuracyBelowTarget in Alertmanager',
+      () =>
+        getJson<{ fingerprint: string }[]>(
+          `${ALERTMANAGER}/api/v2/alerts?filter=${encodeURIComponent('alertname="WedSyncAccuracyBelowTarget"')}`,
+        ),
+      (alerts) => alerts.length === 1,
       60_000,
-    )) as IncidentStatus;
+    );
+    started.push(client.workflow.getHandle(incidentWorkflowId(warning[0].fingerprint)));
+    // The alert's fingerprint is the same on every run of this test: wait for the run this alert started.
+    await waitUntil(
+      'the incident started by the alert',
+      () => incident!.describe().catch(() => undefined),
+      (d) => d !== undefined && d.status.name === 'RUNNING' && d.startTime >= since,
+      60_000,
+    );
+    const opened = await queryUntil(incident, incidentStatusQuery, (s) => s.alertFirings >= 1, 30_000);
     assert.equal(opened.severity, 'P2');
     assert.equal(opened.service, SERVICE);
     assert.match(opened.summary, /Recommendation acceptance 72% is under 80%/);
