@@ -83,6 +83,8 @@ async function main(): Promise<void> {
     server: {
       executable: { type: 'existing-path', path: await ensureTemporalCli() },
       dbFilename: join(dir, 'temporal.db'),
+      // An overloaded server logs every slow call; the table says how it went.
+      log: { format: 'pretty', level: 'fatal' },
       extraArgs: ['--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal'],
     },
   });
