@@ -1,6 +1,6 @@
 /** What the benchmarks share: Markdown tables (they paste into the README as printed) and memory probes. */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
 export function printTable(rows: string[][]): void {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
@@ -120,4 +120,36 @@ export function abbaOrder<T>(sides: T[], rounds: number): { round: number; side:
     for (const side of round % 2 ? sides : [...sides].reverse()) order.push({ round, side });
   }
   return order;
+}
+
+/** User + system CPU a process has used so far, with its children that have ended, from /proc (100 ticks/s). */
+export function ownCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .replace(/^.*\) /, '')
+    .split(' ');
+  return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) * 10;
+}
+
+/**
+ * CPU of a service and its running children: PostgreSQL does its work in one backend process per connection,
+ * and a backend that ends is counted in the postmaster's children's time.
+ */
+export function treeCpuMs(pid: number): number {
+  let total = ownCpuMs(pid);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.replace(/^.*\) /, '').split(' ')[1]) === pid) total += ownCpuMs(Number(entry));
+    } catch {
+      // Ended between the listing and the read.
+    }
+  }
+  return total;
+}
+
+/** CPU time every process on the machine has used since boot (/proc/stat: all but idle and I/O wait). */
+export function machineBusyMs(): number {
+  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
+  return (ticks.slice(0, 8).reduce((a, b) => a + b, 0) - ticks[3] - ticks[4]) * 10;
 }

@@ -2,7 +2,8 @@
  * `npm run bench -- retention`: seed 002's retention delete against ours on the same data in the same run.
  *
  *   seed      psql -c "DELETE FROM wedding_optimizations WHERE created_at < NOW() - INTERVAL '90 days'
- *             AND status = 'completed'"                                       (the seed's command, one statement)
+ *             AND status = 'completed'" -c "ANALYZE wedding_optimizations, ai_recommendations, ai_feedback"
+ *             (the seed's commands; the DELETE is one statement)
  *   activity  deleteCompletedOptimizations (primary-key ranges, ~25 ms transactions), called directly
  *   workflow  pruneOptimizations (the delete, then ANALYZE) through Temporal as an operator starts it:
  *             `temporal workflow execute`, the production worker on a task queue of the bench's own
@@ -25,12 +26,14 @@ import type { RetentionResult } from '../../src/contracts/maintenance';
 import { loadConfig } from '../../src/config';
 import { bootstrapDatabase } from '../../src/db/bootstrap';
 import type { PruneOptimizationsResult } from '../../src/workflows/operations/retention/messages';
+import { runningPid } from '../lib/processes';
 import { localPostgresAdminUrl } from '../lib/stack';
 import {
   abbaOrder,
   exitFailed,
   flag,
   latencySummary,
+  machineBusyMs,
   median,
   mib,
   percentile,
@@ -38,6 +41,7 @@ import {
   progress,
   secondsSpread,
   timeShell,
+  treeCpuMs,
   UsageError,
 } from './report';
 import { closeTemporalClient, executeWorkflow, startBenchWorker, type WorkflowRun } from './workflow-runs';
@@ -51,6 +55,7 @@ latencies pooled over the rounds. Needs the stack (npm start: PostgreSQL and Tem
 
 const ELIGIBLE = `status = 'completed' AND created_at < now() - interval '90 days'`;
 const SEED_DELETE = `DELETE FROM wedding_optimizations WHERE created_at < NOW() - INTERVAL '90 days' AND status = 'completed';`;
+const SEED_ANALYZE = 'ANALYZE wedding_optimizations, ai_recommendations, ai_feedback;';
 
 const say = progress('retention');
 
@@ -166,22 +171,26 @@ async function startWriters(url: string, connections: number, maxId: number) {
 async function startTransactionSampler(url: string, excluded: number[]) {
   const c = new Client({ connectionString: url });
   await c.connect();
-  let longest = 0;
+  const longest = { analyze: 0, delete: 0 };
   let running = true;
   const loop = (async () => {
     while (running) {
-      const { rows } = await c.query<{ ms: number | null }>(
-        `SELECT max(extract(epoch FROM clock_timestamp() - xact_start) * 1000)::float8 AS ms
+      const { rows } = await c.query<{ ms: number; analyze: boolean }>(
+        `SELECT extract(epoch FROM clock_timestamp() - xact_start)::float8 * 1000 AS ms, query ILIKE '%analyze%' AS analyze
            FROM pg_stat_activity
           WHERE datname = current_database() AND xact_start IS NOT NULL AND pid <> pg_backend_pid()
             AND NOT (pid = ANY($1::int[])) AND state <> 'idle'`,
         [excluded],
       );
-      longest = Math.max(longest, rows[0].ms ?? 0);
+      for (const r of rows) {
+        const kind = r.analyze ? 'analyze' : 'delete';
+        longest[kind] = Math.max(longest[kind], r.ms);
+      }
       await new Promise((r) => setTimeout(r, 5));
     }
   })();
   return {
+    /** The longest transaction seen of ANALYZE, and of everything else (the delete and what it asks). */
     async stop() {
       running = false;
       await loop;
@@ -208,13 +217,17 @@ interface Run {
   round: number;
   /** First command → result: psql's \timing of the DELETE, or the activity's call. The workflow: its delete activity. */
   deleteMs: number;
-  /** Process start → exit: psql, or `temporal workflow execute` (the delete and ANALYZE). Not for the activity. */
+  /** Process start → exit: psql, or `temporal workflow execute`, each the DELETE and ANALYZE. Not for the activity. */
   commandMs?: number;
+  analyzeMs?: number;
   eligible: number;
   eligibleLeft: number;
   kept: { expected: number; found: number; same: boolean };
   wal: number;
-  longestTransactionMs: number;
+  /** PostgreSQL's CPU over the run (every backend: the delete's, the writers', the sampler's), ms. */
+  postgresCpuMs: number;
+  machineBusy: number;
+  longestTransactionMs: { analyze: number; delete: number };
   writer: number[];
   idle: number[];
   writes: number;
@@ -262,14 +275,19 @@ async function main(): Promise<void> {
         await new Promise((r) => setTimeout(r, 1000));
         const sampler = await startTransactionSampler(localPostgresAdminUrl('aiops_bench'), writer.pids);
         const lsn = await walLsn(admin);
+        const postgresPid = runningPid('postgres');
+        const cpuBefore = { postgres: postgresPid ? treeCpuMs(postgresPid) : NaN, machine: machineBusyMs() };
         const t0 = performance.now();
         const run: Partial<Run> = { layout, side, round, eligible };
         if (side === 'seed') {
-          const psql = `psql '${appUrl.toString()}' -X -v ON_ERROR_STOP=1 -c '\\timing on' -c "${SEED_DELETE}"`;
+          // As the table's owner, who may ANALYZE it (the runbook is a DBA's); the DELETE is the same statement.
+          const psql =
+            `psql '${localPostgresAdminUrl('aiops_bench')}' -X -v ON_ERROR_STOP=1 -c '\\timing on' ` +
+            `-c "${SEED_DELETE}" -c "${SEED_ANALYZE}"`;
           const { ms, stdout } = await timeShellOutput(psql);
-          const timing = /Time: ([\d.]+) ms/.exec(stdout)?.[1];
-          if (!timing) throw new Error(`psql printed no timing: ${stdout}`);
-          Object.assign(run, { deleteMs: Number(timing), commandMs: ms });
+          const timings = [...stdout.matchAll(/Time: ([\d.]+) ms/g)].map((m) => Number(m[1]));
+          if (timings.length !== 2) throw new Error(`psql printed no timing: ${stdout}`);
+          Object.assign(run, { deleteMs: timings[0], analyzeMs: timings[1], commandMs: ms });
         } else if (side === 'activity') {
           const result = (await activityEnv.run(activities.deleteCompletedOptimizations, {})) as RetentionResult;
           Object.assign(run, { deleteMs: performance.now() - t0, result });
@@ -277,18 +295,28 @@ async function main(): Promise<void> {
           const wf = await executeWorkflow<PruneOptimizationsResult>('pruneOptimizations', worker.taskQueue, {});
           Object.assign(run, {
             deleteMs: wf.activityMs.deleteCompletedOptimizations,
+            analyzeMs: wf.activityMs.analyzeTables,
             commandMs: wf.ms,
             workflow: wf,
             result: wf.result.retention,
           });
         }
         const t1 = performance.now();
+        // The postmaster reaps psql's backend just after psql exits: counted once it has.
+        await new Promise((r) => setTimeout(r, 200));
+        const cpu = {
+          postgres: (postgresPid ? treeCpuMs(postgresPid) : NaN) - cpuBefore.postgres,
+          machine: machineBusyMs() - cpuBefore.machine,
+        };
         const longestTransactionMs = await sampler.stop();
         const wal = await walSince(admin, lsn);
         const during = writer.window(t0, t1);
         const idle = writer.window(idleFrom, t0);
         const inserted = await writer.stop();
         Object.assign(run, {
+          postgresCpuMs: cpu.postgres,
+          // Of the 2 cores' time over the run: how much the whole machine was using, ours and everyone else's.
+          machineBusy: cpu.machine / (t1 - t0 + 200),
           wal,
           longestTransactionMs,
           writer: during,
@@ -324,7 +352,7 @@ async function timeShellOutput(script: string): Promise<{ ms: number; stdout: st
 function report(runs: Run[], { rows, writers, rounds }: { rows: number; writers: number; rounds: number }): void {
   const sides: Side[] = ['seed', 'activity', 'workflow'];
   const label: Record<Side, string> = {
-    seed: 'seed: one DELETE (psql)',
+    seed: 'seed: one DELETE, then ANALYZE (psql)',
     activity: 'activity: deleteCompletedOptimizations',
     workflow: 'workflow: temporal workflow execute --type pruneOptimizations',
   };
@@ -375,11 +403,14 @@ function report(runs: Run[], { rows, writers, rounds }: { rows: number; writers:
         label[side],
         `${secondsSpread(rs.map((r) => r.deleteMs))}, ${(median(rs.map((r) => r.deleteMs)) / seedDelete).toFixed(2)}×`,
         commands.length ? `${secondsSpread(commands)}, ${(median(commands) / seedCommand).toFixed(2)}×` : '',
-        `${Math.max(...rs.map((r) => r.longestTransactionMs)).toFixed(0)} ms`,
+        `${Math.max(...rs.map((r) => r.longestTransactionMs.delete)).toFixed(0)} ms` +
+          (side === 'activity' ? '' : ` / ${Math.max(...rs.map((r) => r.longestTransactionMs.analyze)).toFixed(0)} ms`),
         latencySummary(during),
         `${(percentile(during, 99) / percentile(idle, 99)).toFixed(2)}×`,
         `${median(rs.map((r) => r.writes)).toFixed(0)}`,
         mib(median(rs.map((r) => r.wal))),
+        `${median(rs.map((r) => r.postgresCpuMs / 1000)).toFixed(2)} s`,
+        `${median(rs.map((r) => r.machineBusy)).toFixed(1)}`,
       ];
     };
     process.stdout.write(
@@ -390,14 +421,16 @@ function report(runs: Run[], { rows, writers, rounds }: { rows: number; writers:
         '',
         'delete: first command → result (median, range, × seed)',
         'command: process start → exit',
-        'longest transaction (sampled)',
+        'longest transaction: delete / ANALYZE (sampled)',
         `writer p50 / p99 / max, ${writers} conns`,
         'writer p99 / idle p99',
         'writes/s',
         'WAL (median)',
+        'PostgreSQL CPU (median)',
+        'machine busy, cores of 2',
       ],
       ...sides.map(line),
-      ['writers idle (the second before each run)', '', '', '', latencySummary(idle), '1.00×', '', ''],
+      ['writers idle (the second before each run)', '', '', '', latencySummary(idle), '1.00×', '', '', '', ''],
     ]);
     const wfs = of('workflow').map((r) => r.workflow!);
     const ours = [...of('activity'), ...of('workflow')].map((r) => r.result!);
@@ -406,7 +439,8 @@ function report(runs: Run[], { rows, writers, rounds }: { rows: number; writers:
       `\n${rounds} rounds after a warm-up, ABBA order. Ours: ${Math.round(median(ours.map((r) => r.batches)))} key-range batches ` +
         `(median), longest batch ${Math.max(...ours.map((r) => r.longestBatchMs)).toFixed(0)} ms by its own clock. ` +
         `The workflow's time (medians): command start → started ${m((w) => w.startMs)} ms, → delete started ${m((w) => w.firstActivityMs)} ms, ` +
-        `delete ${m((w) => w.activityMs.deleteCompletedOptimizations ?? 0)} ms, ANALYZE ${m((w) => w.activityMs.analyzeTables ?? 0)} ms, ` +
+        `delete ${m((w) => w.activityMs.deleteCompletedOptimizations ?? 0)} ms, ANALYZE ${m((w) => w.activityMs.analyzeTables ?? 0)} ms ` +
+        `(the seed's ANALYZE statement: ${median(of('seed').map((r) => r.analyzeMs!)).toFixed(0)} ms), ` +
         `workflow tasks between ${m((w) => w.betweenMs)} ms, completed → command exit ${m((w) => w.exitMs)} ms. ` +
         `Targets: the delete ≤ the single statement, no transaction over 100 ms, writer p99 ≤ 2× idle.\n`,
     );

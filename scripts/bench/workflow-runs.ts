@@ -6,11 +6,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../../src/config';
 import { ensureTemporalCli } from '../lib/tools';
+import { ownCpuMs } from './report';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -54,7 +54,7 @@ export async function startBenchWorker(env: Record<string, string>): Promise<Ben
   child.stdout!.resume();
   return {
     taskQueue,
-    cpuSeconds: () => processCpuSeconds(child.pid!),
+    cpuSeconds: () => ownCpuMs(child.pid!) / 1000,
     async stop() {
       if (child.exitCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
@@ -62,17 +62,6 @@ export async function startBenchWorker(env: Record<string, string>): Promise<Ben
       await exited;
     },
   };
-}
-
-/** utime + stime of a process, in seconds (Linux /proc; clock ticks are 100 a second there). */
-export function processCpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
-  }
 }
 
 /** Where one run's time went, in ms: the command, the server's events, and the activities by type. */
