@@ -87,7 +87,6 @@ export function createRetentionActivities({ pool }: PostgresDeps) {
       let batchesThisAttempt = 0;
       let longestBatchMs = 0;
       let lastBatchMs = input.targetBatchMs;
-      let complete = true;
       let failure: unknown;
 
       // Ranges are handed out in key order to CONNECTIONS connections at once; they may finish out of order, so
@@ -128,10 +127,7 @@ export function createRetentionActivities({ pool }: PostgresDeps) {
       const takeRange = (): [bigint, bigint] | undefined => {
         if (failure !== undefined || signal.aborted || next >= end) return undefined;
         // Twice the last batch's time as a margin: a batch may take longer than the one before it.
-        if (input.stopAt !== undefined && Date.now() + 2 * lastBatchMs >= input.stopAt) {
-          complete = false;
-          return undefined;
-        }
+        if (input.stopAt !== undefined && Date.now() + 2 * lastBatchMs >= input.stopAt) return undefined;
         const from = next;
         next = from + BigInt(progress.rangeWidth) < end ? from + BigInt(progress.rangeWidth) : end;
         return [from, next];
@@ -195,7 +191,9 @@ export function createRetentionActivities({ pool }: PostgresDeps) {
       if (failure !== undefined) throw postgresFailure(failure);
       if (signal.aborted) throw signal.reason;
       // A range handed out but not finished (stopBy) leaves lastKey below it: the next run does it.
-      if (BigInt(progress.lastKey) < end) complete = false;
+      // Complete when every range up to the end is finished, even if stopBy ended the handing out: the newest old
+      // row may have been found after the last range was handed out, past it.
+      const complete = BigInt(progress.lastKey) >= end;
       return {
         ...progress,
         complete,
