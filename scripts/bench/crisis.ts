@@ -22,7 +22,7 @@ import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, type WorkerOptions } from '@temporalio/worker';
 import { execFile, fork, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -39,7 +39,17 @@ import { bringUp, runningSession, type Session } from '../lib/session';
 import { readLocalStackFile, withLocalStack } from '../lib/local-stack';
 import { runningPid } from '../lib/processes';
 import { localPostgresAdminUrl } from '../lib/stack';
-import { exitFailed, flag, percentile, printTable, progress as reportProgress, UsageError } from './report';
+import {
+  exitFailed,
+  flag,
+  machineBusyMs,
+  ownCpuMs,
+  percentile,
+  printTable,
+  progress as reportProgress,
+  treeCpuMs,
+  UsageError,
+} from './report';
 
 const HELP = `Usage: npm run bench -- crisis [--couples N,N,...] [--latency-ms N] [--concurrency N] [--baseline-couples N]
          [--burst N] [--burst-couples N]
@@ -156,38 +166,6 @@ async function startWorkerProcess(env: NodeJS.ProcessEnv): Promise<WorkerHandle>
       return used;
     },
   };
-}
-
-/** User + system CPU a process has used so far, with its children that have ended, from /proc (100 ticks/s). */
-function ownCpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    .replace(/^.*\) /, '')
-    .split(' ');
-  return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) * 10;
-}
-
-/**
- * CPU of a service and its running children: PostgreSQL does its work in one backend process per connection,
- * and a backend that ends is counted in the postmaster's children's time.
- */
-function treeCpuMs(pid: number): number {
-  let total = ownCpuMs(pid);
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (Number(stat.replace(/^.*\) /, '').split(' ')[1]) === pid) total += ownCpuMs(Number(entry));
-    } catch {
-      // Ended between the listing and the read.
-    }
-  }
-  return total;
-}
-
-/** CPU time every process on the machine has used since boot (/proc/stat: all but idle and I/O wait). */
-function machineBusyMs(): number {
-  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
-  return (ticks.slice(0, 8).reduce((a, b) => a + b, 0) - ticks[3] - ticks[4]) * 10;
 }
 
 interface CpuUsed {

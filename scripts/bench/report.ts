@@ -1,6 +1,6 @@
 /** What the benchmarks share: Markdown tables (they paste into the README as printed) and memory probes. */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
 export function printTable(rows: string[][]): void {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
@@ -50,7 +50,7 @@ export function rssSampler(everyMs = 20): { stop(): RssSample } {
  * Runs a shell pipeline under /usr/bin/time -v; resolves to wall time and the largest process's peak RSS.
  * Asynchronous on purpose: the benchmark's own concurrent writer must keep running while it waits.
  */
-export function timeShell(script: string): Promise<{ ms: number; maxRssBytes?: number }> {
+export function timeShell(script: string): Promise<{ ms: number; maxRssBytes?: number; cpuSeconds?: number }> {
   const timed = existsSync('/usr/bin/time');
   const t0 = performance.now();
   const child = timed ? spawn('/usr/bin/time', ['-v', 'sh', '-c', script]) : spawn('sh', ['-c', script]);
@@ -62,7 +62,14 @@ export function timeShell(script: string): Promise<{ ms: number; maxRssBytes?: n
       const ms = performance.now() - t0;
       if (code !== 0) return reject(new Error(`"${script}" exited ${code}: ${stderr.slice(-2000)}`));
       const kb = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)?.[1];
-      resolve({ ms, maxRssBytes: kb ? Number(kb) * 1024 : undefined });
+      const user = /User time \(seconds\): ([\d.]+)/.exec(stderr)?.[1];
+      const system = /System time \(seconds\): ([\d.]+)/.exec(stderr)?.[1];
+      resolve({
+        ms,
+        maxRssBytes: kb ? Number(kb) * 1024 : undefined,
+        // The shell and everything it ran (their children are waited for, so their CPU is counted).
+        cpuSeconds: user && system ? Number(user) + Number(system) : undefined,
+      });
     }),
   );
 }
@@ -89,4 +96,60 @@ export function flag(name: string, fallback?: number, min = 1): number | undefin
   const n = Number(process.argv[i + 1]);
   if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name}: must be a whole number of at least ${min}`);
   return n;
+}
+
+/** `p50 / p99 / max ms` of sorted latencies, or `n/a` when there are none. */
+export const latencySummary = (sorted: number[]) =>
+  sorted.length === 0
+    ? 'n/a'
+    : `${[50, 99].map((p) => percentile(sorted, p).toFixed(1)).join(' / ')} / ${sorted.at(-1)!.toFixed(1)} ms`;
+
+/** `median (min-max)` of durations in ms, shown in seconds. */
+export function secondsSpread(values: number[]): string {
+  const s = (ms: number) => (ms / 1000).toFixed(2);
+  return `${s(median(values))} s (${s(Math.min(...values))}-${s(Math.max(...values))})`;
+}
+
+/**
+ * The rounds' order for sides A, B, C...: a warm-up round first (discarded), then A B C, C B A, A B C, ... so that
+ * no side always goes first or last (ABBA, for any number of sides).
+ */
+export function abbaOrder<T>(sides: T[], rounds: number): { round: number; side: T }[] {
+  const order: { round: number; side: T }[] = sides.map((side) => ({ round: 0, side }));
+  for (let round = 1; round <= rounds; round++) {
+    for (const side of round % 2 ? sides : [...sides].reverse()) order.push({ round, side });
+  }
+  return order;
+}
+
+/** User + system CPU a process has used so far, with its children that have ended, from /proc (100 ticks/s). */
+export function ownCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .replace(/^.*\) /, '')
+    .split(' ');
+  return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) * 10;
+}
+
+/**
+ * CPU of a service and its running children: PostgreSQL does its work in one backend process per connection,
+ * and a backend that ends is counted in the postmaster's children's time.
+ */
+export function treeCpuMs(pid: number): number {
+  let total = ownCpuMs(pid);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.replace(/^.*\) /, '').split(' ')[1]) === pid) total += ownCpuMs(Number(entry));
+    } catch {
+      // Ended between the listing and the read.
+    }
+  }
+  return total;
+}
+
+/** CPU time every process on the machine has used since boot (/proc/stat: all but idle and I/O wait). */
+export function machineBusyMs(): number {
+  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
+  return (ticks.slice(0, 8).reduce((a, b) => a + b, 0) - ticks[3] - ticks[4]) * 10;
 }

@@ -17,11 +17,17 @@ export const ANALYZED_TABLES = ['wedding_optimizations', 'ai_recommendations', '
 const MIN_RANGE = 100;
 /**
  * Two batches in flight: one connection's DELETE uses one core of the database, so two finish the table
- * sooner than one statement does, each still a short transaction. (A third connection asks once where the
+ * sooner than one statement does, each still a short transaction. (A third connection looks for where the
  * eligible rows end.)
  */
 const CONNECTIONS = 2;
 const MAX_RANGE = 1_000_000;
+/**
+ * Keys per statement of the search for the newest row older than the cutoff. That search walks down from the top
+ * of the table; in one statement it read every recent row above the answer in a single snapshot (over 200 ms at
+ * a million rows), the longest transaction of the whole delete. In slices it is many short ones.
+ */
+const BOUND_SLICE = 25_000n;
 
 function isRetentionProgress(d: unknown): d is RetentionProgress {
   const p = d as RetentionProgress | undefined;
@@ -81,7 +87,6 @@ export function createRetentionActivities({ pool }: PostgresDeps) {
       let batchesThisAttempt = 0;
       let longestBatchMs = 0;
       let lastBatchMs = input.targetBatchMs;
-      let complete = true;
       let failure: unknown;
 
       // Ranges are handed out in key order to CONNECTIONS connections at once; they may finish out of order, so
@@ -91,18 +96,29 @@ export function createRetentionActivities({ pool }: PostgresDeps) {
       const finished = new Map<bigint, bigint>();
       let ended = false;
       // Above the newest row older than the cutoff nothing can qualify, and walking those ranges would cost as
-      // much as the second connection saves. Asked on a connection of its own while the ranges start from the
-      // bottom, the answer usually arrives before they reach the recent rows; a range already handed out past it
-      // is finished, nothing after it is handed out. Without an answer (a failed query) the ranges simply go on.
+      // much as the second connection saves. Looked for on a connection of its own, from the top down in slices of
+      // BOUND_SLICE keys, while the ranges start from the bottom: the answer usually arrives before they reach the
+      // recent rows; a range already handed out past it is finished, nothing after it is handed out. Without an
+      // answer (a failed query) the ranges simply go on.
+      const findBound = async (low: bigint, high: bigint, cutoff: string): Promise<bigint | undefined> => {
+        for (let top = high; top > low;) {
+          if (ended) return undefined;
+          const bottom = top - BOUND_SLICE > low ? top - BOUND_SLICE : low;
+          const { rows } = await pool.query<{ id: string }>(
+            `SELECT id FROM wedding_optimizations WHERE id >= $1 AND id < $2 AND created_at < $3
+              ORDER BY id DESC LIMIT 1`,
+            [bottom.toString(), top.toString(), cutoff],
+          );
+          if (rows.length > 0) return BigInt(rows[0].id) + 1n;
+          top = bottom;
+        }
+        // Nothing at or above `low` is old enough.
+        return low;
+      };
       if (!progress.endKeyBounded && next < end) {
-        pool
-          .query<{ newest: string | null }>(
-            'SELECT max(id) AS newest FROM wedding_optimizations WHERE created_at < $1',
-            [progress.cutoff],
-          )
-          .then(({ rows }) => {
-            if (ended) return;
-            const bound = rows[0].newest === null ? next : BigInt(rows[0].newest) + 1n;
+        findBound(next, end, progress.cutoff)
+          .then((bound) => {
+            if (ended || bound === undefined) return;
             if (bound < end) end = bound > next ? bound : next;
             progress = { ...progress, endKey: end.toString(), endKeyBounded: true };
           })
@@ -111,10 +127,7 @@ export function createRetentionActivities({ pool }: PostgresDeps) {
       const takeRange = (): [bigint, bigint] | undefined => {
         if (failure !== undefined || signal.aborted || next >= end) return undefined;
         // Twice the last batch's time as a margin: a batch may take longer than the one before it.
-        if (input.stopAt !== undefined && Date.now() + 2 * lastBatchMs >= input.stopAt) {
-          complete = false;
-          return undefined;
-        }
+        if (input.stopAt !== undefined && Date.now() + 2 * lastBatchMs >= input.stopAt) return undefined;
         const from = next;
         next = from + BigInt(progress.rangeWidth) < end ? from + BigInt(progress.rangeWidth) : end;
         return [from, next];
@@ -178,7 +191,9 @@ export function createRetentionActivities({ pool }: PostgresDeps) {
       if (failure !== undefined) throw postgresFailure(failure);
       if (signal.aborted) throw signal.reason;
       // A range handed out but not finished (stopBy) leaves lastKey below it: the next run does it.
-      if (BigInt(progress.lastKey) < end) complete = false;
+      // Complete when every range up to the end is finished, even if stopBy ended the handing out: the newest old
+      // row may have been found after the last range was handed out, past it.
+      const complete = BigInt(progress.lastKey) >= end;
       return {
         ...progress,
         complete,
