@@ -126,7 +126,11 @@ async function main(): Promise<void> {
       const deadline = Date.now() + 120_000;
       let counted = 0;
       while (Date.now() < deadline) {
-        counted = (await env.client.workflow.count(`TaskQueue = '${taskQueue}'`)).count;
+        // A server still catching up may refuse the count for a while: asked again until the deadline.
+        counted = await env.client.workflow.count(`TaskQueue = '${taskQueue}'`).then(
+          (c) => c.count,
+          () => counted,
+        );
         if (counted >= expected) break;
         await new Promise((r) => setTimeout(r, 500));
       }
