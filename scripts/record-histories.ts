@@ -33,6 +33,7 @@ import {
   sundayMaintenanceWindow,
   verifyBackup,
   weddingDayCrisis,
+  recoverAiService,
 } from '../src/workflows';
 import { crisisAlertSignal, crisisStatusQuery, crisisWorkflowId } from '../src/workflows/crisis/messages';
 import { decideUpdate, decisionSignal } from '../src/workflows/gates/messages';
@@ -297,6 +298,23 @@ async function main(): Promise<void> {
           workflowId: `record-sunday-${randomUUID()}`,
           args: [{ skip: ['model-update'] }],
         }),
+    },
+    {
+      type: 'recoverAiService',
+      // A model backup of what is served, then the recovery from it. Nothing rolls out without controllers, so the
+      // restart times out and the undos run: the recorded path goes through every compensation.
+      start: async () => {
+        await client.workflow.execute(modelBackup, {
+          taskQueue,
+          workflowId: `record-models-for-recovery-${randomUUID()}`,
+          args: [{}],
+        });
+        return client.workflow.start(recoverAiService, {
+          taskQueue,
+          workflowId: `record-ai-recovery-${randomUUID()}`,
+          args: [{ requestedBy: 'oncall', reason: 'recorded', rolloutTimeoutSeconds: 10 }],
+        });
+      },
     },
     // Backups of the stack's own database; the restore goes into a database of its own, dropped afterwards, and
     // retention only plans (dryRun), so recording never deletes an operator's backup.

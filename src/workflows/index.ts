@@ -11,3 +11,4 @@ export { restartDeployment, rollbackDeployment } from './operations/rollout/work
 export { monitorUntilHealthy } from './operations/monitor/workflow';
 export { databaseBackup, modelBackup, pruneBackups, restoreDatabase, verifyBackup } from './backup/workflow';
 export { crisisManagerWatch } from './crisis-watch/workflow';
+export { recoverAiService } from './ai-recovery/workflow';

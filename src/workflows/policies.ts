@@ -186,3 +186,9 @@ export const backupChecks = proxyActivities<Activities>({ startToCloseTimeout: '
 
 /** The model backup: server-side copies, resumed from the last key heartbeated. */
 export const { backupModels } = proxyActivities<Activities>(heartbeating('2 hours'));
+
+/**
+ * The AI service recovery's model copies (the pre-recovery snapshot and the restore): server-side copies resumed
+ * from the last key heartbeated, ending in the same mirror however often they run.
+ */
+export const { snapshotServingModels, restoreModels } = proxyActivities<Activities>(heartbeating('2 hours'));
