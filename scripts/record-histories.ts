@@ -34,10 +34,13 @@ import {
   verifyBackup,
   weddingDayCrisis,
   recoverAiService,
+  failoverAiIngress,
+  failbackAiIngress,
 } from '../src/workflows';
 import { crisisAlertSignal, crisisStatusQuery, crisisWorkflowId } from '../src/workflows/crisis/messages';
 import { decideUpdate, decisionSignal } from '../src/workflows/gates/messages';
 import { alertSignal, incidentStatusQuery, incidentWorkflowId } from '../src/workflows/incident/messages';
+import { ingressSwitchStatusQuery } from '../src/workflows/failover/messages';
 import { outboundUrlsAt } from './lib/local-receiver';
 import { localClusterEnv } from './lib/kube-local';
 import { ROOT } from './lib/paths';
@@ -83,6 +86,9 @@ async function main(): Promise<void> {
     WEDSYNC_CRISIS_MANAGER_HEALTH_URL: `${base}/crisis-manager/health`,
     WEDSYNC_METRICS_URL: `${base}/ai/metrics/daily`,
     WEDSYNC_ERRORS_URL: `${base}/ai/errors/recent`,
+    WEDSYNC_BACKUP_HEALTH_URL: `${base}/ai/backup/health`,
+    WEDSYNC_FALLBACK_ENABLE_URL: `${base}/ai/fallback/enable`,
+    WEDSYNC_FALLBACK_DISABLE_URL: `${base}/ai/fallback/disable`,
     ...localClusterEnv(),
   });
   const deps = await createDeps(config);
@@ -316,6 +322,27 @@ async function main(): Promise<void> {
         });
       },
     },
+    // Over to the backup service and back, each approved at its gate.
+    ...(['failoverAiIngress', 'failbackAiIngress'] as const).map((type) => ({
+      type,
+      start: async () => {
+        const gate = type === 'failoverAiIngress' ? 'failover' : 'failback';
+        const handle = await client.workflow.start(
+          type === 'failoverAiIngress' ? failoverAiIngress : failbackAiIngress,
+          {
+            taskQueue,
+            workflowId: `record-${gate}-${randomUUID()}`,
+            args: [{ requestedBy: 'oncall', reason: 'recorded' }],
+          },
+        );
+        await until(
+          () => handle.query(ingressSwitchStatusQuery),
+          (s) => s.step === 'awaiting-approval',
+        );
+        await handle.executeUpdate(decideUpdate, { args: [decide(gate, 'ai-lead')] });
+        return handle;
+      },
+    })),
     // Backups of the stack's own database; the restore goes into a database of its own, dropped afterwards, and
     // retention only plans (dryRun), so recording never deletes an operator's backup.
     {

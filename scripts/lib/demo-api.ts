@@ -18,6 +18,9 @@ const POST_ROUTES = new Set([
   '/crisis/communication/begin',
   '/hooks/slack',
   '/pagerduty/v2/enqueue',
+  '/ai/fallback/enable',
+  '/ai/fallback/disable',
+  '/demo/ai-health',
 ]);
 import { appendFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -31,6 +34,22 @@ export interface DemoApi {
 export async function startDemoApi(databaseUrl: string, port: number, receivedCallsFile: string): Promise<DemoApi> {
   const pool = new Pool({ connectionString: databaseUrl, max: 2 });
   pool.on('error', () => undefined);
+  /**
+   * In memory: whether the rule-based fallback is on (seed 002 `POST /ai/fallback/enable`), and whether /ai/health
+   * answers 503, which `POST /demo/ai-health {"failing": true}` sets, so the fallback watch can be seen to act.
+   */
+  const state = { fallbackEnabled: false, healthFailing: false };
+  const onPost: Record<string, (body: string) => void> = {
+    '/ai/fallback/enable': () => void (state.fallbackEnabled = true),
+    '/ai/fallback/disable': () => void (state.fallbackEnabled = false),
+    '/demo/ai-health': (body) => {
+      try {
+        state.healthFailing = (JSON.parse(body) as { failing?: unknown }).failing === true;
+      } catch {
+        state.healthFailing = false;
+      }
+    },
+  };
 
   const accuracy = async () => {
     const { rows } = await pool.query<{ rate: string | null }>(
@@ -42,6 +61,7 @@ export async function startDemoApi(databaseUrl: string, port: number, receivedCa
 
   const routes: Record<string, () => Promise<unknown>> = {
     '/ai/health': async () => {
+      if (state.healthFailing) throw new Error('AI service failing (POST /demo/ai-health)');
       const started = performance.now();
       const accuracyRate = await accuracy();
       return {
@@ -71,6 +91,9 @@ export async function startDemoApi(databaseUrl: string, port: number, receivedCa
         queue_length: Number(rows[0].queued),
       };
     },
+    // The backup AI service the ingress fails over to (seed 002 Manual Failover: ai-backup-services).
+    '/ai/backup/health': async () => ({ status: 'healthy' }),
+    '/ai/fallback/status': async () => ({ enabled: state.fallbackEnabled }),
     '/ai/errors/recent': async () => ({ errors: [{ message: 'vendor availability API timeout', count: 3 }] }),
     // seed 000 Issue 1's cost dashboard; the local stack spends nothing, so these are fixed figures.
     '/api/cost-optimization/budget/status': async () => ({
@@ -88,6 +111,7 @@ export async function startDemoApi(databaseUrl: string, port: number, receivedCa
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const body = Buffer.concat(chunks).toString();
+        onPost[path]?.(body);
         appendFileSync(
           receivedCallsFile,
           `${JSON.stringify({ at: new Date().toISOString(), path, idempotencyKey: req.headers['idempotency-key'], body })}\n`,

@@ -22,6 +22,8 @@ export const FailureType = {
   BackupVerificationFailed: 'BackupVerificationFailed',
   /** A recovery that did not complete; its details say which steps ran and which were undone. */
   RecoveryFailed: 'RecoveryFailed',
+  /** A failover or failback target whose health check did not pass: traffic is not sent there. */
+  TargetUnhealthy: 'TargetUnhealthy',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 

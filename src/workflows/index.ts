@@ -12,3 +12,4 @@ export { monitorUntilHealthy } from './operations/monitor/workflow';
 export { databaseBackup, modelBackup, pruneBackups, restoreDatabase, verifyBackup } from './backup/workflow';
 export { crisisManagerWatch } from './crisis-watch/workflow';
 export { recoverAiService } from './ai-recovery/workflow';
+export { failbackAiIngress, failoverAiIngress } from './failover/workflow';
