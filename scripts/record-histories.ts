@@ -36,6 +36,7 @@ import {
   recoverAiService,
   failoverAiIngress,
   failbackAiIngress,
+  aiFallbackWatch,
 } from '../src/workflows';
 import { crisisAlertSignal, crisisStatusQuery, crisisWorkflowId } from '../src/workflows/crisis/messages';
 import { decideUpdate, decisionSignal } from '../src/workflows/gates/messages';
@@ -56,7 +57,15 @@ async function main(): Promise<void> {
   // PagerDuty), so the recorded paths are the common ones and nothing leaves the machine.
   // The crisis manager answers as scripted for the watch's recording: it fails, recovers, fails again.
   const crisisManagerAnswers = ['failed', 'failed', 'operational', 'operational', 'failed'];
+  // The AI service as the fallback watch's recording sees it: down twice (the breaker opens), then healthy.
+  const primaryAnswers = [503, 503];
   const server = createServer((req, res) => {
+    if (req.url === '/ai/primary/health') {
+      const status = primaryAnswers.shift() ?? 200;
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: status === 200 ? 'healthy' : 'down' }));
+      return;
+    }
     if (req.url === '/crisis-manager/health') {
       const crisisManager = crisisManagerAnswers.shift() ?? 'operational';
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -87,6 +96,7 @@ async function main(): Promise<void> {
     WEDSYNC_METRICS_URL: `${base}/ai/metrics/daily`,
     WEDSYNC_ERRORS_URL: `${base}/ai/errors/recent`,
     WEDSYNC_BACKUP_HEALTH_URL: `${base}/ai/backup/health`,
+    WEDSYNC_PRIMARY_HEALTH_URL: `${base}/ai/primary/health`,
     WEDSYNC_FALLBACK_ENABLE_URL: `${base}/ai/fallback/enable`,
     WEDSYNC_FALLBACK_DISABLE_URL: `${base}/ai/fallback/disable`,
     ...localClusterEnv(),
@@ -343,6 +353,24 @@ async function main(): Promise<void> {
         return handle;
       },
     })),
+    {
+      type: 'aiFallbackWatch',
+      // One run: two failed probes open the breaker (fallback on), the half-open probe closes it (fallback off), a
+      // healthy round, then the hand-over to the next run, which is terminated: the recording is the first run.
+      start: async () => {
+        const handle = await client.workflow.start(aiFallbackWatch, {
+          taskQueue,
+          workflowId: `record-ai-fallback-watch-${randomUUID()}`,
+          args: [{ intervalSeconds: 1, failureThreshold: 2, openSeconds: 1, roundsPerRun: 4 }],
+        });
+        await until(
+          async () => (await handle.describe()).runId,
+          (runId) => runId !== handle.firstExecutionRunId,
+        );
+        await client.workflow.getHandle(handle.workflowId).terminate('recorded: the first run is the history');
+        return client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId);
+      },
+    },
     // Backups of the stack's own database; the restore goes into a database of its own, dropped afterwards, and
     // retention only plans (dryRun), so recording never deletes an operator's backup.
     {

@@ -13,3 +13,4 @@ export { databaseBackup, modelBackup, pruneBackups, restoreDatabase, verifyBacku
 export { crisisManagerWatch } from './crisis-watch/workflow';
 export { recoverAiService } from './ai-recovery/workflow';
 export { failbackAiIngress, failoverAiIngress } from './failover/workflow';
+export { aiFallbackWatch } from './fallback-watch/workflow';

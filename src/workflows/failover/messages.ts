@@ -16,12 +16,8 @@ export const parseIngressSwitchInput = (raw: unknown, what: string) => parseInpu
 /** failover: the AI ingress to the backup service; failback: to the primary again. */
 export type SwitchDirection = 'failover' | 'failback';
 
-export interface TargetHealth {
-  healthy: boolean;
-  /** What the probe saw: its status and components, or why it failed. */
-  detail: string;
-  at: string;
-}
+export type { ServiceHealth as TargetHealth } from '../common/service-health';
+import type { ServiceHealth as TargetHealth } from '../common/service-health';
 
 export interface IngressSwitchStatus {
   direction: SwitchDirection;

@@ -18,8 +18,7 @@
  */
 import { ApplicationFailure, setHandler, workflowInfo } from '@temporalio/workflow';
 import { FailureType } from '../../contracts/failures';
-import { isHealthyProbe } from '../../contracts/health';
-import { settle } from '../common/settle';
+import { checkService } from '../common/service-health';
 import { AuditTrail } from '../gates/audit-trail';
 import { Gatekeeper } from '../gates/gatekeeper';
 import { changes, loadDirectory, probes } from '../policies';
@@ -43,21 +42,6 @@ export async function failoverAiIngress(input: IngressSwitchInput): Promise<Ingr
 
 export async function failbackAiIngress(input: IngressSwitchInput): Promise<IngressSwitchResult> {
   return switchAiIngress('failback', parseIngressSwitchInput(input, 'failbackAiIngress'));
-}
-
-/** The target's health endpoint, once; a probe that fails counts as unhealthy, with why. */
-async function checkTarget(target: 'primary' | 'backup'): Promise<TargetHealth> {
-  const at = new Date().toISOString();
-  const probe = await settle(probes.probeServiceHealth({ target }));
-  if (probe.state !== 'ok')
-    return { healthy: false, detail: probe.state === 'failed' ? probe.error : probe.reason, at };
-  const p = probe.result;
-  const components = Object.entries(p.components).map(([k, v]) => `${k} ${v}`);
-  return {
-    healthy: isHealthyProbe(p),
-    detail: [`HTTP ${p.httpStatus}`, `status ${p.status}`, ...components].join(', '),
-    at,
-  };
 }
 
 async function switchAiIngress(
@@ -100,7 +84,7 @@ async function switchAiIngress(
     throw ApplicationFailure.create({ type: FailureType.TargetUnhealthy, message, nonRetryable: true });
   };
 
-  const before = await checkTarget(target);
+  const before = await checkService(target);
   status.before = before;
   if (!before.healthy) await refuseUnhealthy(before, 'before the switch was asked for');
 
@@ -127,7 +111,7 @@ async function switchAiIngress(
   }
 
   // Time has passed at the gate: the target is checked again right before traffic goes to it.
-  const justBefore = await checkTarget(target);
+  const justBefore = await checkService(target);
   status.before = justBefore;
   if (!justBefore.healthy) await refuseUnhealthy(justBefore, 'after the approval');
 
@@ -144,7 +128,7 @@ async function switchAiIngress(
   });
 
   status.step = 'checking-after';
-  const after = await checkTarget(target);
+  const after = await checkService(target);
   status.after = after;
   status.step = 'done';
   const summary = `ingress ${switched.ingress} now sends /ai/ to ${service}:${targets.port} (was ${switched.previous.service}:${switched.previous.port}); approved by ${outcome.by}`;
