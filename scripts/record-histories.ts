@@ -37,6 +37,7 @@ import {
   failoverAiIngress,
   failbackAiIngress,
   aiFallbackWatch,
+  completeOutageResponse,
 } from '../src/workflows';
 import { crisisAlertSignal, crisisStatusQuery, crisisWorkflowId } from '../src/workflows/crisis/messages';
 import { decideUpdate, decisionSignal } from '../src/workflows/gates/messages';
@@ -370,6 +371,19 @@ async function main(): Promise<void> {
         await client.workflow.getHandle(handle.workflowId).terminate('recorded: the first run is the history');
         return client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId);
       },
+    },
+    {
+      type: 'completeOutageResponse',
+      // The local API server's deployments have no rollout history (no controller made ReplicaSets): nothing to roll
+      // back, so the run pages, reads, and monitors once.
+      start: () =>
+        client.workflow.start(completeOutageResponse, {
+          taskQueue,
+          workflowId: `record-outage-${randomUUID()}`,
+          args: [
+            { reportedBy: 'oncall', monitor: { intervalSeconds: 1, healthyChecksRequired: 1, timeoutSeconds: 60 } },
+          ],
+        }),
     },
     // Backups of the stack's own database; the restore goes into a database of its own, dropped afterwards, and
     // retention only plans (dryRun), so recording never deletes an operator's backup.

@@ -14,3 +14,4 @@ export { crisisManagerWatch } from './crisis-watch/workflow';
 export { recoverAiService } from './ai-recovery/workflow';
 export { failbackAiIngress, failoverAiIngress } from './failover/workflow';
 export { aiFallbackWatch } from './fallback-watch/workflow';
+export { completeOutageResponse } from './outage/workflow';
