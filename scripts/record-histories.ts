@@ -33,10 +33,16 @@ import {
   sundayMaintenanceWindow,
   verifyBackup,
   weddingDayCrisis,
+  recoverAiService,
+  failoverAiIngress,
+  failbackAiIngress,
+  aiFallbackWatch,
+  completeOutageResponse,
 } from '../src/workflows';
 import { crisisAlertSignal, crisisStatusQuery, crisisWorkflowId } from '../src/workflows/crisis/messages';
 import { decideUpdate, decisionSignal } from '../src/workflows/gates/messages';
 import { alertSignal, incidentStatusQuery, incidentWorkflowId } from '../src/workflows/incident/messages';
+import { ingressSwitchStatusQuery } from '../src/workflows/failover/messages';
 import { outboundUrlsAt } from './lib/local-receiver';
 import { localClusterEnv } from './lib/kube-local';
 import { ROOT } from './lib/paths';
@@ -52,7 +58,15 @@ async function main(): Promise<void> {
   // PagerDuty), so the recorded paths are the common ones and nothing leaves the machine.
   // The crisis manager answers as scripted for the watch's recording: it fails, recovers, fails again.
   const crisisManagerAnswers = ['failed', 'failed', 'operational', 'operational', 'failed'];
+  // The AI service as the fallback watch's recording sees it: down twice (the breaker opens), then healthy.
+  const primaryAnswers = [503, 503];
   const server = createServer((req, res) => {
+    if (req.url === '/ai/primary/health') {
+      const status = primaryAnswers.shift() ?? 200;
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: status === 200 ? 'healthy' : 'down' }));
+      return;
+    }
     if (req.url === '/crisis-manager/health') {
       const crisisManager = crisisManagerAnswers.shift() ?? 'operational';
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -82,6 +96,10 @@ async function main(): Promise<void> {
     WEDSYNC_CRISIS_MANAGER_HEALTH_URL: `${base}/crisis-manager/health`,
     WEDSYNC_METRICS_URL: `${base}/ai/metrics/daily`,
     WEDSYNC_ERRORS_URL: `${base}/ai/errors/recent`,
+    WEDSYNC_BACKUP_HEALTH_URL: `${base}/ai/backup/health`,
+    WEDSYNC_PRIMARY_HEALTH_URL: `${base}/ai/primary/health`,
+    WEDSYNC_FALLBACK_ENABLE_URL: `${base}/ai/fallback/enable`,
+    WEDSYNC_FALLBACK_DISABLE_URL: `${base}/ai/fallback/disable`,
     ...localClusterEnv(),
   });
   const deps = await createDeps(config);
@@ -296,6 +314,75 @@ async function main(): Promise<void> {
           taskQueue,
           workflowId: `record-sunday-${randomUUID()}`,
           args: [{ skip: ['model-update'] }],
+        }),
+    },
+    {
+      type: 'recoverAiService',
+      // A model backup of what is served, then the recovery from it. Nothing rolls out without controllers, so the
+      // restart times out and the undos run: the recorded path goes through every compensation.
+      start: async () => {
+        await client.workflow.execute(modelBackup, {
+          taskQueue,
+          workflowId: `record-models-for-recovery-${randomUUID()}`,
+          args: [{}],
+        });
+        return client.workflow.start(recoverAiService, {
+          taskQueue,
+          workflowId: `record-ai-recovery-${randomUUID()}`,
+          args: [{ requestedBy: 'oncall', reason: 'recorded', rolloutTimeoutSeconds: 10 }],
+        });
+      },
+    },
+    // Over to the backup service and back, each approved at its gate.
+    ...(['failoverAiIngress', 'failbackAiIngress'] as const).map((type) => ({
+      type,
+      start: async () => {
+        const gate = type === 'failoverAiIngress' ? 'failover' : 'failback';
+        const handle = await client.workflow.start(
+          type === 'failoverAiIngress' ? failoverAiIngress : failbackAiIngress,
+          {
+            taskQueue,
+            workflowId: `record-${gate}-${randomUUID()}`,
+            args: [{ requestedBy: 'oncall', reason: 'recorded' }],
+          },
+        );
+        await until(
+          () => handle.query(ingressSwitchStatusQuery),
+          (s) => s.step === 'awaiting-approval',
+        );
+        await handle.executeUpdate(decideUpdate, { args: [decide(gate, 'ai-lead')] });
+        return handle;
+      },
+    })),
+    {
+      type: 'aiFallbackWatch',
+      // One run: two failed probes open the breaker (fallback on), the half-open probe closes it (fallback off), a
+      // healthy round, then the hand-over to the next run, which is terminated: the recording is the first run.
+      start: async () => {
+        const handle = await client.workflow.start(aiFallbackWatch, {
+          taskQueue,
+          workflowId: `record-ai-fallback-watch-${randomUUID()}`,
+          args: [{ intervalSeconds: 1, failureThreshold: 2, openSeconds: 1, roundsPerRun: 4 }],
+        });
+        await until(
+          async () => (await handle.describe()).runId,
+          (runId) => runId !== handle.firstExecutionRunId,
+        );
+        await client.workflow.getHandle(handle.workflowId).terminate('recorded: the first run is the history');
+        return client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId);
+      },
+    },
+    {
+      type: 'completeOutageResponse',
+      // The local API server's deployments have no rollout history (no controller made ReplicaSets): nothing to roll
+      // back, so the run pages, reads, and monitors once.
+      start: () =>
+        client.workflow.start(completeOutageResponse, {
+          taskQueue,
+          workflowId: `record-outage-${randomUUID()}`,
+          args: [
+            { reportedBy: 'oncall', monitor: { intervalSeconds: 1, healthyChecksRequired: 1, timeoutSeconds: 60 } },
+          ],
         }),
     },
     // Backups of the stack's own database; the restore goes into a database of its own, dropped afterwards, and

@@ -18,6 +18,8 @@ const POST_ROUTES = new Set([
   '/crisis/communication/begin',
   '/hooks/slack',
   '/pagerduty/v2/enqueue',
+  '/ai/fallback/enable',
+  '/ai/fallback/disable',
 ]);
 import { appendFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -33,6 +35,16 @@ export async function startDemoApi(databaseUrl: string, port: number, receivedCa
   const pool = new Pool({ connectionString: databaseUrl, max: 2 });
   const conditions = new DemoConditions();
   pool.on('error', () => undefined);
+  /**
+   * In memory: whether the rule-based fallback is on (seed 002 `POST /ai/fallback/enable`). /ai/health answers 503
+   * while the optimization engine is switched `down` or `failing` (`POST /_local/conditions`), so the fallback watch
+   * can be seen to act.
+   */
+  const state = { fallbackEnabled: false };
+  const onPost: Record<string, (body: string) => void> = {
+    '/ai/fallback/enable': () => void (state.fallbackEnabled = true),
+    '/ai/fallback/disable': () => void (state.fallbackEnabled = false),
+  };
 
   const accuracy = async () => {
     const { rows } = await pool.query<{ rate: string | null }>(
@@ -44,6 +56,8 @@ export async function startDemoApi(databaseUrl: string, port: number, receivedCa
 
   const routes: Record<string, () => Promise<unknown>> = {
     '/ai/health': async () => {
+      const engine = conditions.get('ai-optimization-engine');
+      if (engine === 'down' || engine === 'failing') throw new Error(`AI service ${engine} (POST /_local/conditions)`);
       const started = performance.now();
       const accuracyRate = await accuracy();
       return {
@@ -73,6 +87,9 @@ export async function startDemoApi(databaseUrl: string, port: number, receivedCa
         queue_length: Number(rows[0].queued),
       };
     },
+    // The backup AI service the ingress fails over to (seed 002 Manual Failover: ai-backup-services).
+    '/ai/backup/health': async () => ({ status: 'healthy' }),
+    '/ai/fallback/status': async () => ({ enabled: state.fallbackEnabled }),
     '/ai/errors/recent': async () => ({ errors: [{ message: 'vendor availability API timeout', count: 3 }] }),
     // seed 000 Issue 1's cost dashboard; the local stack spends nothing, so these are fixed figures.
     '/api/cost-optimization/budget/status': async () => ({
@@ -115,6 +132,7 @@ export async function startDemoApi(databaseUrl: string, port: number, receivedCa
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const body = Buffer.concat(chunks).toString();
+        onPost[path]?.(body);
         appendFileSync(
           receivedCallsFile,
           `${JSON.stringify({ at: new Date().toISOString(), path, idempotencyKey: req.headers['idempotency-key'], body })}\n`,

@@ -147,6 +147,9 @@ export function localStackSettings(env: NodeJS.ProcessEnv = process.env): Record
     PAGERDUTY_EVENTS_URL: `${DEMO_API}/pagerduty/v2/enqueue`,
     PAGERDUTY_ROUTING_KEY: c.pagerdutyRoutingKey,
     AIOPS_ROSTER: JSON.stringify(DEMO_ROSTER),
+    WEDSYNC_BACKUP_HEALTH_URL: `${DEMO_API}/ai/backup/health`,
+    WEDSYNC_FALLBACK_ENABLE_URL: `${DEMO_API}/ai/fallback/enable`,
+    WEDSYNC_FALLBACK_DISABLE_URL: `${DEMO_API}/ai/fallback/disable`,
   };
   const given = givenSettings(env);
   return Object.fromEntries(Object.entries(all).filter(([name]) => given[name] === undefined));

@@ -42,6 +42,25 @@ export const wedsyncPost = (url: string, deps: HttpDeps, body: unknown, idempote
 const num = (value: unknown): number | undefined =>
   typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 
+/** One GET of a health endpoint, read the way every runbook reads `/ai/health`. */
+export async function probeHealthAt(url: string, deps: HttpDeps): Promise<HealthProbe> {
+  const res = await wedsyncGet(url, deps, true);
+  const { status, latencyMs } = res;
+  const doc = expectObject(url, res);
+  return {
+    url,
+    httpStatus: status,
+    latencyMs,
+    status: typeof doc.status === 'string' ? doc.status : status < 300 ? 'healthy' : 'unhealthy',
+    components: Object.fromEntries(
+      Object.entries(doc).filter(([k, v]) => typeof v === 'string' && k !== 'status'),
+    ) as Record<string, string>,
+    responseTimeMs: num(doc.response_time_ms),
+    accuracyRate: num(doc.accuracy_rate),
+    availability: num(doc.availability),
+  };
+}
+
 export function createHttpActivities(deps: HttpDeps) {
   const { wedsync, maintenance } = deps;
   const configuredHealthUrls = new Set(wedsync.healthUrls);
@@ -63,21 +82,7 @@ export function createHttpActivities(deps: HttpDeps) {
         // Only configured endpoints may be probed, so a workflow input cannot point the worker anywhere else.
         throw invalidInput('url', `"${url}" is not one of WEDSYNC_HEALTH_URLS`);
       }
-      const res = await wedsyncGet(url, deps, true);
-      const { status, latencyMs } = res;
-      const doc = expectObject(url, res);
-      return {
-        url,
-        httpStatus: status,
-        latencyMs,
-        status: typeof doc.status === 'string' ? doc.status : status < 300 ? 'healthy' : 'unhealthy',
-        components: Object.fromEntries(
-          Object.entries(doc).filter(([k, v]) => typeof v === 'string' && k !== 'status'),
-        ) as Record<string, string>,
-        responseTimeMs: num(doc.response_time_ms),
-        accuracyRate: num(doc.accuracy_rate),
-        availability: num(doc.availability),
-      };
+      return probeHealthAt(url, deps);
     },
 
     /** The seed's `curl /ai/metrics/daily`: the 24-hour performance summary. */

@@ -11,6 +11,7 @@ import { createRedisActivities, type RedisDeps } from './redis';
 import { createS3Activities, type S3Deps } from './s3';
 import { createSettingsActivities, type SettingsDeps } from './settings';
 import { createTemporalActivities, type TemporalDeps } from './temporal';
+import { createFailoverActivities, type FailoverDeps } from './failover';
 
 export type ActivityDeps = HttpDeps &
   KubernetesDeps &
@@ -21,7 +22,8 @@ export type ActivityDeps = HttpDeps &
   NotifyDeps &
   SettingsDeps &
   TemporalDeps &
-  BackupDeps;
+  BackupDeps &
+  FailoverDeps;
 
 export function createActivities(deps: ActivityDeps) {
   return {
@@ -37,6 +39,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createSettingsActivities(deps),
     ...createTemporalActivities(deps.temporalClient),
     ...createBackupActivities(deps),
+    ...createFailoverActivities(deps),
   };
 }
 

@@ -237,6 +237,14 @@ const schema = z.object({
   BUSINESS_HOURS: businessHours.default('09:00-17:00'),
   BUSINESS_DAYS: businessDays.default('mon,tue,wed,thu,fri'),
   BUSINESS_TIMEZONE: timeZone.default('Europe/London'),
+
+  // Failover and fallback (seed 002 Recovery and Failover). The health endpoints of the two services the AI ingress
+  // can point at (the primary's absent: the first of WEDSYNC_HEALTH_URLS; the backup's absent: failover refused), and
+  // the rule-based fallback's switch (seed: POST /ai/fallback/enable; absent: the fallback watch cannot switch it).
+  WEDSYNC_PRIMARY_HEALTH_URL: httpUrl.optional(),
+  WEDSYNC_BACKUP_HEALTH_URL: httpUrl.optional(),
+  WEDSYNC_FALLBACK_ENABLE_URL: httpUrl.optional(),
+  WEDSYNC_FALLBACK_DISABLE_URL: httpUrl.optional(),
 });
 
 type Raw = z.infer<typeof schema>;
@@ -322,6 +330,15 @@ export interface AppConfig {
   notifications: { slackWebhookUrl: string; pagerdutyEventsUrl: string; pagerdutyRoutingKey: string };
   roster: Person[];
   businessHours: BusinessHours;
+  failover: FailoverConfig;
+}
+
+/** The AI ingress's two targets' health endpoints and the rule-based fallback's switch. */
+export interface FailoverConfig {
+  primaryHealthUrl: string;
+  backupHealthUrl?: string;
+  fallbackEnableUrl?: string;
+  fallbackDisableUrl?: string;
 }
 
 export type Person = z.infer<typeof personSchema>;
@@ -508,6 +525,12 @@ function toAppConfig(raw: Raw): AppConfig {
     },
     roster: raw.AIOPS_ROSTER,
     businessHours: { ...raw.BUSINESS_HOURS, days: raw.BUSINESS_DAYS, timeZone: raw.BUSINESS_TIMEZONE },
+    failover: {
+      primaryHealthUrl: raw.WEDSYNC_PRIMARY_HEALTH_URL ?? raw.WEDSYNC_HEALTH_URLS[0],
+      backupHealthUrl: raw.WEDSYNC_BACKUP_HEALTH_URL,
+      fallbackEnableUrl: raw.WEDSYNC_FALLBACK_ENABLE_URL,
+      fallbackDisableUrl: raw.WEDSYNC_FALLBACK_DISABLE_URL,
+    },
   };
 }
 

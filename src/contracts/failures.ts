@@ -20,6 +20,10 @@ export const FailureType = {
   BackupFailed: 'BackupFailed',
   /** A stored backup whose bytes, or whose restore, do not match its manifest. */
   BackupVerificationFailed: 'BackupVerificationFailed',
+  /** A recovery that did not complete; its details say which steps ran and which were undone. */
+  RecoveryFailed: 'RecoveryFailed',
+  /** A failover or failback target whose health check did not pass: traffic is not sent there. */
+  TargetUnhealthy: 'TargetUnhealthy',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 

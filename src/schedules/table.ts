@@ -153,6 +153,19 @@ export const SCHEDULES: ScheduleDefinition[] = [
     note: 'seed 002, Issue 4: Wedding Day Crisis Management Failure (keeps the crisis-manager watch running)',
     skipsExpected: true,
   },
+  {
+    scheduleId: 'wedsync-ai-fallback-watch',
+    workflowType: 'aiFallbackWatch',
+    workflowId: 'wedsync-ai-fallback-watch',
+    args: [{}],
+    // Keeps the one circuit-breaker watch running, as the crisis-manager watch's schedule does.
+    cron: '*/5 * * * *',
+    timezone: 'UTC',
+    overlap: 'SKIP',
+    catchupWindow: '5 minutes',
+    note: 'seed 002, Failover Procedures: Automatic Failover (keeps the circuit-breaker watch running)',
+    skipsExpected: true,
+  },
   scrollUniversityChecklist('scrolluniversity-daily-checklist', 'daily', '0 8 * * *', '4 hours', 'daily 08:00 GMT'),
   scrollUniversityChecklist('scrolluniversity-weekly-checklist', 'weekly', '0 8 * * 1', '1 day', 'Mondays 08:00 GMT'),
   scrollUniversityChecklist(

@@ -186,3 +186,18 @@ export const backupChecks = proxyActivities<Activities>({ startToCloseTimeout: '
 
 /** The model backup: server-side copies, resumed from the last key heartbeated. */
 export const { backupModels } = proxyActivities<Activities>(heartbeating('2 hours'));
+
+/**
+ * The AI service recovery's model copies (the pre-recovery snapshot and the restore): server-side copies resumed
+ * from the last key heartbeated, ending in the same mirror however often they run.
+ */
+export const { snapshotServingModels, restoreModels } = proxyActivities<Activities>(heartbeating('2 hours'));
+
+/**
+ * The fallback watch's probe of the AI service: one attempt, since each probe is one observation and the circuit
+ * breaker counts the failures itself; a retried probe would hide the failures it exists to count.
+ */
+export const { probeServiceHealth: probeOnce } = proxyActivities<Activities>({
+  startToCloseTimeout: '15 seconds',
+  retry: { maximumAttempts: 1 },
+});

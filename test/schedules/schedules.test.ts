@@ -32,6 +32,8 @@ describe('schedule table', () => {
     'wedsync-backup-retention': { type: 'pruneBackups', cron: '0 7 * * *', args: [{}], seed: 'seed 002' },
     // Not a time from the seed: it restarts the crisis-manager watch within five minutes if it ever stops.
     'wedsync-crisis-manager-watch': { type: 'crisisManagerWatch', cron: '*/5 * * * *', args: [{}], seed: 'seed 002' },
+    // Likewise for the circuit-breaker watch.
+    'wedsync-ai-fallback-watch': { type: 'aiFallbackWatch', cron: '*/5 * * * *', args: [{}], seed: 'seed 002' },
     'scrolluniversity-daily-checklist': {
       type: 'maintenanceChecklist',
       cron: '0 8 * * *',
@@ -72,10 +74,12 @@ describe('schedule table', () => {
     }
   });
 
-  it("leaves the watch's keep-alive schedule out of the skipped-runs report: its skips are its purpose", () => {
+  it("leaves the watches' keep-alive schedules out of the skipped-runs report: their skips are their purpose", () => {
     assert.deepEqual(
       reportedScheduleIds(),
-      SCHEDULES.map((s) => s.scheduleId).filter((id) => id !== 'wedsync-crisis-manager-watch'),
+      SCHEDULES.map((s) => s.scheduleId).filter(
+        (id) => id !== 'wedsync-crisis-manager-watch' && id !== 'wedsync-ai-fallback-watch',
+      ),
     );
   });
 });

@@ -8,6 +8,7 @@ import { backupIdSchema } from '../../contracts/backups';
 import { parseInput, z } from '../../contracts/input';
 import { createDumpActivities } from './dump';
 import { createModelBackupActivities } from './models';
+import { createModelRestoreActivities } from './model-restore';
 import { createRestoreActivities } from './restore';
 import { attemptKeys, backupPrefix, createBackupStore, databaseOf, storeFailure, type BackupDeps } from './store';
 
@@ -33,6 +34,7 @@ export function createBackupActivities(deps: BackupDeps) {
     ...createDumpActivities(deps, store),
     ...createRestoreActivities(deps, store),
     ...createModelBackupActivities(deps, store),
+    ...createModelRestoreActivities(deps, store),
 
     /** Every backup of the configured database, read from the manifests, with the configured policy. */
     async listBackups(): Promise<BackupCatalog> {

@@ -8,28 +8,23 @@
  * done inside the object store: every model object copied server-side (no byte passes through the worker) to
  * models/<backupId>/objects/, the ConfigMap as model-config.yaml beside them, and manifest.json written last.
  */
-import {
-  CopyObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  type ListObjectsV2CommandOutput,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { activityInfo, Context, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { stringify } from 'yaml';
-import type { ModelBackupManifest, ModelBackupRequest, ModelObject } from '../../contracts/backups';
+import type { ModelBackupManifest, ModelBackupRequest } from '../../contracts/backups';
+import { copyPlace, listPlace } from './model-copy';
 import { storeFailure, type BackupStore } from './store';
 
 export const modelBackupPrefix = (backupId: string) => `models/${backupId}/`;
 
-interface ModelCopyProgress {
+export interface ModelCopyProgress {
   /** The last source key copied: a retry lists the source again after it. */
   lastKey: string;
   copied: number;
 }
 
-const isProgress = (d: unknown): d is ModelCopyProgress =>
+export const isProgress = (d: unknown): d is ModelCopyProgress =>
   typeof (d as ModelCopyProgress)?.lastKey === 'string' && Number.isInteger((d as ModelCopyProgress).copied);
 
 export function createModelBackupActivities(
@@ -51,31 +46,20 @@ export function createModelBackupActivities(
       const progress: ModelCopyProgress = isProgress(checkpoint) ? { ...checkpoint } : { lastKey: '', copied: 0 };
       const resumedFrom = progress.lastKey || undefined;
       try {
-        let ContinuationToken: string | undefined;
-        do {
-          const page: ListObjectsV2CommandOutput = await s3.send(
-            new ListObjectsV2Command({
-              Bucket: buckets.models,
-              ContinuationToken,
-              StartAfter: ContinuationToken ? undefined : progress.lastKey || undefined,
-            }),
-          );
-          for (const o of page.Contents ?? []) {
-            if (signal.aborted) throw signal.reason;
-            if (!o.Key) continue;
-            await s3.send(
-              new CopyObjectCommand({
-                Bucket: buckets.backups,
-                Key: `${prefix}objects/${o.Key}`,
-                CopySource: `${buckets.models}/${o.Key.split('/').map(encodeURIComponent).join('/')}`,
-              }),
-            );
-            progress.lastKey = o.Key;
-            progress.copied++;
-            heartbeat(progress);
-          }
-          ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
-        } while (ContinuationToken);
+        await copyPlace(
+          s3,
+          { bucket: buckets.models, prefix: '' },
+          { bucket: buckets.backups, prefix: `${prefix}objects/` },
+          {
+            startAfter: progress.lastKey || undefined,
+            signal,
+            copied: (key) => {
+              progress.lastKey = key;
+              progress.copied++;
+              heartbeat(progress);
+            },
+          },
+        );
 
         if (req.configMap) {
           const yaml = stringify({
@@ -93,24 +77,7 @@ export function createModelBackupActivities(
             }),
           );
         }
-        const objects: ModelObject[] = [];
-        let token: string | undefined;
-        do {
-          const page: ListObjectsV2CommandOutput = await s3.send(
-            new ListObjectsV2Command({
-              Bucket: buckets.backups,
-              Prefix: `${prefix}objects/`,
-              ContinuationToken: token,
-            }),
-          );
-          for (const o of page.Contents ?? [])
-            objects.push({
-              key: o.Key!.slice(`${prefix}objects/`.length),
-              size: o.Size ?? 0,
-              etag: (o.ETag ?? '').replace(/"/g, ''),
-            });
-          token = page.IsTruncated ? page.NextContinuationToken : undefined;
-        } while (token);
+        const objects = await listPlace(s3, { bucket: buckets.backups, prefix: `${prefix}objects/` });
         const manifest: ModelBackupManifest = {
           manifestVersion: 1,
           backupId: req.backupId,

@@ -17,7 +17,6 @@
  *     --input '{"windowEnd":"2026-11-29T04:00:00Z","skip":["model-update"]}'
  */
 import {
-  ApplicationFailure,
   CancellationScope,
   executeChild,
   isCancellation,
@@ -25,12 +24,12 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import { failureText, FailureType } from '../../contracts/failures';
-import { isHealthyProbe } from '../../contracts/health';
+import { failureText } from '../../contracts/failures';
 import { AuditTrail } from '../gates/audit-trail';
 import { settle } from '../common/settle';
+import { validateModels } from '../common/model-validation';
 import { pruneOptimizations } from '../operations/retention/workflow';
-import { changes, probes, purgeCacheKeys, waitForRollout } from '../policies';
+import { changes, purgeCacheKeys, waitForRollout } from '../policies';
 import {
   parseSundayWindowInput,
   sundayWindowStatusQuery,
@@ -123,24 +122,10 @@ export async function sundayMaintenanceWindow(rawInput?: SundayWindowInput): Pro
       try {
         await changes.applyConfigMap({ name: plan.modelConfigMap, data: { ...before.data, 'model.version': version } });
         await restartAll();
-        const urls = await probes.listHealthEndpoints();
-        const health = await Promise.all(urls.map((url) => settle(probes.probeHealth(url))));
-        const unhealthy = health.filter((h) => !(h.state === 'ok' && isHealthyProbe(h.result))).length;
-        const metrics = await probes.fetchDailyMetrics();
-        if (unhealthy > 0)
-          throw ApplicationFailure.create({
-            type: FailureType.ValidationFailed,
-            message: `${unhealthy} of ${urls.length} health endpoints not healthy`,
-          });
-        if (metrics.accuracyRate === undefined || metrics.accuracyRate < plan.minAccuracy) {
-          throw ApplicationFailure.create({
-            type: FailureType.ValidationFailed,
-            message: `accuracy ${metrics.accuracyRate ?? 'unknown'} is below ${plan.minAccuracy}`,
-          });
-        }
+        const { accuracy } = await validateModels(plan.minAccuracy);
         return {
           status: 'done',
-          detail: `model ${before.data['model.version'] ?? 'none'} → ${version}; accuracy ${metrics.accuracyRate}`,
+          detail: `model ${before.data['model.version'] ?? 'none'} → ${version}; accuracy ${accuracy}`,
         };
       } catch (err) {
         const why = failureText(err);

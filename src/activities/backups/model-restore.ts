@@ -1,0 +1,165 @@
+/**
+ * Seed 002 Recovery and Failover, AI Service Recovery: the models of the last known good backup put back where the
+ * service reads them (the model bucket), and the serving models kept beforehand so a failed recovery can put those
+ * back too. Both are mirrors made of server-side copies: the destination ends up holding exactly the source's
+ * objects, the others deleted.
+ */
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { activityInfo, Context, heartbeat } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { parse } from 'yaml';
+import type { ModelBackupManifest } from '../../contracts/backups';
+import { FailureType } from '../../contracts/failures';
+import {
+  parseFindModelBackup,
+  parseRestoreModels,
+  parseSnapshotModels,
+  recoverySnapshotPrefix,
+  type ModelBackupChoice,
+  type ModelsPlaced,
+} from '../../contracts/recovery';
+import { copyPlace, deleteOthers, listPlace, type Place } from './model-copy';
+import { isProgress, type ModelCopyProgress } from './models';
+import { storeFailure, type BackupStore } from './store';
+
+/** Written last into a snapshot: without it the snapshot is unfinished and never restored. */
+const SNAPSHOT_MARKER = 'snapshot.json';
+
+export function createModelRestoreActivities(
+  deps: { s3: S3Client; buckets: { models: string; backups: string } },
+  store: BackupStore,
+) {
+  const { s3, buckets } = deps;
+  const serving: Place = { bucket: buckets.models, prefix: '' };
+
+  /**
+   * Makes `to` hold exactly the objects of `from`: copies resume after the key heartbeated by an earlier attempt,
+   * and deleting what the source lacks comes last, so a retry at any point ends the same.
+   */
+  async function mirror(from: Place, to: Place): Promise<ModelsPlaced> {
+    const signal = Context.current().cancellationSignal;
+    const checkpoint = activityInfo().heartbeatDetails as unknown;
+    const progress: ModelCopyProgress = isProgress(checkpoint) ? { ...checkpoint } : { lastKey: '', copied: 0 };
+    await copyPlace(s3, from, to, {
+      startAfter: progress.lastKey || undefined,
+      signal,
+      copied: (key) => {
+        progress.lastKey = key;
+        progress.copied++;
+        heartbeat(progress);
+      },
+    });
+    const source = await listPlace(s3, from);
+    const deleted = await deleteOthers(s3, to, new Set(source.map((o) => o.key)));
+    return { count: source.length, copied: progress.copied, deleted };
+  }
+
+  return {
+    /**
+     * The model backup to recover from: the one named, or the newest whose manifest was written (a backup without
+     * one never finished), by the time in the manifest. Its ConfigMap comes from the YAML saved beside it.
+     */
+    async findModelBackup(raw: { backupId?: string } = {}): Promise<ModelBackupChoice> {
+      const { backupId } = parseFindModelBackup(raw);
+      try {
+        const prefixes: string[] = [];
+        if (backupId) prefixes.push(`models/${backupId}/`);
+        else {
+          let ContinuationToken: string | undefined;
+          do {
+            const page = await s3.send(
+              new ListObjectsV2Command({ Bucket: store.Bucket, Prefix: 'models/', Delimiter: '/', ContinuationToken }),
+            );
+            for (const p of page.CommonPrefixes ?? []) if (p.Prefix) prefixes.push(p.Prefix);
+            ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+          } while (ContinuationToken);
+        }
+        let newest: ModelBackupManifest | undefined;
+        for (const prefix of prefixes) {
+          const manifest = await store.getJson<ModelBackupManifest>(`${prefix}manifest.json`);
+          if (manifest && (!newest || manifest.createdAt > newest.createdAt)) newest = manifest;
+        }
+        if (!newest) {
+          throw ApplicationFailure.create({
+            type: FailureType.TargetNotFound,
+            message: backupId
+              ? `backupId: model backup ${backupId} does not exist or never finished`
+              : `no complete model backup in ${store.Bucket}/models/`,
+            nonRetryable: true,
+          });
+        }
+        let configMap: ModelBackupChoice['configMap'];
+        if (newest.configMap) {
+          const res = await s3.send(new GetObjectCommand({ Bucket: store.Bucket, Key: newest.configMap.key }));
+          const doc = parse(await res.Body!.transformToString()) as { data?: Record<string, string> };
+          configMap = { name: newest.configMap.name, data: doc.data ?? {} };
+        }
+        return {
+          backupId: newest.backupId,
+          prefix: newest.prefix,
+          count: newest.count,
+          totalBytes: newest.totalBytes,
+          createdAt: newest.createdAt,
+          configMap,
+        };
+      } catch (err) {
+        throw storeFailure('find model backup', err);
+      }
+    },
+
+    /** The serving models copied to recovery/<recoveryId>/ with a marker written last; safe to repeat. */
+    async snapshotServingModels(raw: { recoveryId: string }): Promise<ModelsPlaced & { prefix: string }> {
+      const { recoveryId } = parseSnapshotModels(raw);
+      const prefix = recoverySnapshotPrefix(recoveryId);
+      try {
+        const placed = await mirror(serving, { bucket: store.Bucket, prefix: `${prefix}objects/` });
+        await store.putJson(`${prefix}${SNAPSHOT_MARKER}`, { count: placed.count, takenAt: new Date().toISOString() });
+        return { ...placed, prefix };
+      } catch (err) {
+        if (err instanceof ApplicationFailure || Context.current().cancellationSignal.aborted) throw err;
+        throw storeFailure('snapshot serving models', err);
+      }
+    },
+
+    /**
+     * Makes the serving location hold exactly the objects of a model backup or a finished snapshot, then checks it
+     * against the backup's manifest (keys and sizes). An unfinished snapshot is refused: restoring it would delete
+     * serving models it never copied.
+     */
+    async restoreModels(raw: { fromPrefix: string }): Promise<ModelsPlaced> {
+      const { fromPrefix } = parseRestoreModels(raw);
+      try {
+        const isSnapshot = fromPrefix.startsWith('recovery/');
+        const manifest = isSnapshot
+          ? undefined
+          : await store.getJson<ModelBackupManifest>(`${fromPrefix}manifest.json`);
+        const complete = isSnapshot
+          ? (await store.getJson(`${fromPrefix}${SNAPSHOT_MARKER}`)) !== undefined
+          : manifest !== undefined;
+        if (!complete) {
+          throw ApplicationFailure.create({
+            type: FailureType.TargetNotFound,
+            message: `fromPrefix: ${fromPrefix} is not a finished ${isSnapshot ? 'snapshot' : 'model backup'}`,
+            nonRetryable: true,
+          });
+        }
+        const placed = await mirror({ bucket: store.Bucket, prefix: `${fromPrefix}objects/` }, serving);
+        if (manifest) {
+          const now = new Map((await listPlace(s3, serving)).map((o) => [o.key, o.size]));
+          const wrong = manifest.objects.filter((o) => now.get(o.key) !== o.size).map((o) => o.key);
+          if (wrong.length || now.size !== manifest.count) {
+            throw ApplicationFailure.create({
+              type: FailureType.BackupVerificationFailed,
+              message: `serving models differ from backup ${manifest.backupId}: ${now.size} objects for ${manifest.count}${wrong.length ? `; wrong or missing: ${wrong.slice(0, 5).join(', ')}` : ''}`,
+              nonRetryable: true,
+            });
+          }
+        }
+        return placed;
+      } catch (err) {
+        if (err instanceof ApplicationFailure || Context.current().cancellationSignal.aborted) throw err;
+        throw storeFailure(`restore models from ${fromPrefix}`, err);
+      }
+    },
+  };
+}
