@@ -44,6 +44,7 @@ export async function createDeps(config: AppConfig): Promise<OwnedDeps> {
     notifications: config.notifications,
     roster: config.roster,
     businessHours: config.businessHours,
+    retraining: config.retraining,
     temporalClient: new Client({ connection: temporalConnection, namespace: config.temporal.namespace }),
     async close() {
       await temporalConnection.close();

@@ -11,3 +11,5 @@ export { restartDeployment, rollbackDeployment } from './operations/rollout/work
 export { monitorUntilHealthy } from './operations/monitor/workflow';
 export { databaseBackup, modelBackup, pruneBackups, restoreDatabase, verifyBackup } from './backup/workflow';
 export { crisisManagerWatch } from './crisis-watch/workflow';
+export { modelRetraining } from './model-retraining/workflow';
+export { modelAccuracyWatch } from './accuracy-watch/workflow';
