@@ -21,7 +21,9 @@ import {
   eveningPerformanceReview,
   incidentResponse,
   maintenanceChecklist,
+  modelAccuracyWatch,
   modelBackup,
+  modelRetraining,
   morningHealthCheck,
   monitorUntilHealthy,
   pruneBackups,
@@ -43,6 +45,7 @@ import { crisisAlertSignal, crisisStatusQuery, crisisWorkflowId } from '../src/w
 import { decideUpdate, decisionSignal } from '../src/workflows/gates/messages';
 import { alertSignal, incidentStatusQuery, incidentWorkflowId } from '../src/workflows/incident/messages';
 import { ingressSwitchStatusQuery } from '../src/workflows/failover/messages';
+import { monthOf, retrainingStatusQuery, retrainingWorkflowId } from '../src/workflows/model-retraining/messages';
 import { outboundUrlsAt } from './lib/local-receiver';
 import { localClusterEnv } from './lib/kube-local';
 import { ROOT } from './lib/paths';
@@ -423,6 +426,43 @@ async function main(): Promise<void> {
           workflowId: `record-prune-backups-${randomUUID()}`,
           args: [{ dryRun: true }],
         }),
+    },
+    {
+      type: 'modelRetraining',
+      // The local API server runs no Jobs, so the recorded run ends at the data-quality gate: the stack's demo
+      // feedback names no model version, the report is over the threshold, and the AI lead refuses it.
+      start: async () => {
+        const handle = await client.workflow.start(modelRetraining, {
+          taskQueue,
+          workflowId: retrainingWorkflowId(monthOf(Date.now())),
+          args: [{ requestedBy: 'ai-lead', reason: 'recorded' }],
+        });
+        await until(
+          () => handle.query(retrainingStatusQuery),
+          (s) => s.gates.some((g) => g.gate === 'training-data-quality'),
+        );
+        await handle.executeUpdate(decideUpdate, {
+          args: [{ ...decide('training-data-quality', 'ai-lead'), decision: 'reject' }],
+        });
+        return handle;
+      },
+    },
+    {
+      type: 'modelAccuracyWatch',
+      // Whatever the demo feedback's rate; a retraining it starts is stopped once the watch has ended.
+      start: async () => {
+        const handle = await client.workflow.start(modelAccuracyWatch, {
+          taskQueue,
+          workflowId: `record-accuracy-watch-${randomUUID()}`,
+          args: [{}],
+        });
+        const result = await handle.result();
+        if (result.retraining?.outcome === 'started')
+          await client.workflow.getHandle(result.retraining.launched).terminate('recording over');
+        if (result.incident?.outcome === 'opened')
+          await client.workflow.getHandle(result.incident.workflowId).terminate('recording over');
+        return handle;
+      },
     },
   ];
   const wanted = process.argv.slice(2);

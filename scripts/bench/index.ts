@@ -1,12 +1,12 @@
 /**
- * `npm run bench [-- crisis|purge|retention|backup|alerts] [flags]`: runs every benchmark, or those whose name contains the
+ * `npm run bench [-- crisis|purge|retention|backup|alerts|ab|extract] [flags]`: runs every benchmark, or those whose name contains the
  * filter, one process each so that one's memory and connections do not colour the next one's numbers.
  * Flags after the filter go to each benchmark (`npm run bench -- crisis --couples 1000 --burst 20`).
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
-const BENCHMARKS = ['crisis', 'purge', 'retention', 'backup', 'alerts'];
+const BENCHMARKS = ['crisis', 'purge', 'retention', 'backup', 'alerts', 'ab', 'extract'];
 
 function main(): number {
   const args = process.argv.slice(2);

@@ -8,6 +8,7 @@ import { createKubernetesActivities, type KubernetesDeps } from './kubernetes';
 import { createNotifyActivities, type NotifyDeps } from './notify';
 import { createPostgresActivities, type PostgresDeps } from './postgres';
 import { createRedisActivities, type RedisDeps } from './redis';
+import { createRetrainingActivities } from './retraining';
 import { createS3Activities, type S3Deps } from './s3';
 import { createSettingsActivities, type SettingsDeps } from './settings';
 import { createTemporalActivities, type TemporalDeps } from './temporal';
@@ -40,6 +41,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createTemporalActivities(deps.temporalClient),
     ...createBackupActivities(deps),
     ...createFailoverActivities(deps),
+    ...createRetrainingActivities(deps),
   };
 }
 

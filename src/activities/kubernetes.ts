@@ -6,6 +6,7 @@
 import type { KubeConfig } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 import type { AppConfig } from '../config';
 import { apisFor, type KubernetesDeps } from './kubernetes/client';
+import { createCanaryActivities } from './kubernetes/canary';
 import { createConfigMapActivities } from './kubernetes/configmaps';
 import { createIngressActivities } from './kubernetes/ingress';
 import { createJobActivities } from './kubernetes/jobs';
@@ -33,5 +34,6 @@ export function createKubernetesActivities(deps: KubernetesDeps) {
     ...createIngressActivities(deps, apis),
     ...createConfigMapActivities(deps, apis),
     ...createJobActivities(deps, apis),
+    ...createCanaryActivities(deps, apis),
   };
 }

@@ -245,6 +245,46 @@ const schema = z.object({
   WEDSYNC_BACKUP_HEALTH_URL: httpUrl.optional(),
   WEDSYNC_FALLBACK_ENABLE_URL: httpUrl.optional(),
   WEDSYNC_FALLBACK_DISABLE_URL: httpUrl.optional(),
+  // Monthly model retraining (seed 002 Monthly Maintenance, Model Retraining): the image the training and evaluation
+  // Jobs run (it must start with one of the allowed prefixes), their resources, the data-quality threshold above
+  // which a person decides, the margin by which a candidate may trail production's accuracy (its floor is
+  // MODEL_MIN_ACCURACY), and the A/B test: the deployment it splits, the candidate's share of traffic, how often it
+  // looks, how long it may run, its false-decision rate and the error rate that stops it at once.
+  RETRAIN_IMAGE: nonEmpty
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._\/:@-]*$/, 'must be an image reference')
+    .default('registry.wedsync.com/ai/model-training:2.4.0'),
+  RETRAIN_IMAGE_ALLOWLIST: nonEmpty
+    .transform((v) =>
+      v
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean),
+    )
+    .default('registry.wedsync.com/ai/'),
+  RETRAIN_JOB_CPU: nonEmpty.regex(/^[0-9]+(\.[0-9]+)?m?$/, 'must be a CPU quantity such as 2 or 500m').default('2'),
+  RETRAIN_JOB_MEMORY: nonEmpty.regex(/^[0-9]+(Mi|Gi)$/, 'must be a memory quantity such as 8Gi').default('8Gi'),
+  RETRAIN_JOB_TIMEOUT_MINUTES: positiveInt.default(240),
+  RETRAIN_QUALITY_MAX_BAD_RATIO: z.coerce
+    .number()
+    .min(0, 'must be from 0 to 1')
+    .max(1, 'must be from 0 to 1')
+    .default(0.05),
+  RETRAIN_MAX_ACCURACY_DROP: z.coerce
+    .number()
+    .min(0, 'must be from 0 to 1')
+    .max(1, 'must be from 0 to 1')
+    .default(0.02),
+  RETRAIN_DEPLOYMENT: k8sName.default('ai-recommendation-engine'),
+  RETRAIN_CANARY_WEIGHT: z.coerce.number().int('must be a whole number').min(1).max(50, 'must be 1-50').default(10),
+  RETRAIN_AB_INTERVAL_MINUTES: positiveInt.default(60),
+  RETRAIN_AB_MAX_DAYS: positiveInt.max(60, 'must be at most 60').default(14),
+  RETRAIN_AB_ALPHA: z.coerce
+    .number()
+    .gt(0, 'must be between 0 and 0.5')
+    .max(0.5, 'must be between 0 and 0.5')
+    .default(0.05),
+  RETRAIN_AB_MIN_PER_ARM: positiveInt.default(100),
+  RETRAIN_ERROR_RATE_MAX: z.coerce.number().min(0, 'must be from 0 to 1').max(1, 'must be from 0 to 1').default(0.02),
 });
 
 type Raw = z.infer<typeof schema>;
@@ -274,6 +314,23 @@ export interface BackupConfig {
   binDir?: string;
   keep: { daily: number; weekly: number; monthly: number };
   maxAgeHours: number;
+}
+
+export interface RetrainingConfig {
+  image: string;
+  imageAllowlist: string[];
+  cpu: string;
+  memory: string;
+  jobTimeoutMinutes: number;
+  qualityMaxBadRatio: number;
+  maxAccuracyDrop: number;
+  deployment: string;
+  canaryWeight: number;
+  abIntervalMinutes: number;
+  abMaxDays: number;
+  alpha: number;
+  minPerArm: number;
+  errorRateMax: number;
 }
 
 export interface AppConfig {
@@ -331,6 +388,7 @@ export interface AppConfig {
   roster: Person[];
   businessHours: BusinessHours;
   failover: FailoverConfig;
+  retraining: RetrainingConfig;
 }
 
 /** The AI ingress's two targets' health endpoints and the rule-based fallback's switch. */
@@ -530,6 +588,22 @@ function toAppConfig(raw: Raw): AppConfig {
       backupHealthUrl: raw.WEDSYNC_BACKUP_HEALTH_URL,
       fallbackEnableUrl: raw.WEDSYNC_FALLBACK_ENABLE_URL,
       fallbackDisableUrl: raw.WEDSYNC_FALLBACK_DISABLE_URL,
+    },
+    retraining: {
+      image: raw.RETRAIN_IMAGE,
+      imageAllowlist: raw.RETRAIN_IMAGE_ALLOWLIST,
+      cpu: raw.RETRAIN_JOB_CPU,
+      memory: raw.RETRAIN_JOB_MEMORY,
+      jobTimeoutMinutes: raw.RETRAIN_JOB_TIMEOUT_MINUTES,
+      qualityMaxBadRatio: raw.RETRAIN_QUALITY_MAX_BAD_RATIO,
+      maxAccuracyDrop: raw.RETRAIN_MAX_ACCURACY_DROP,
+      deployment: raw.RETRAIN_DEPLOYMENT,
+      canaryWeight: raw.RETRAIN_CANARY_WEIGHT,
+      abIntervalMinutes: raw.RETRAIN_AB_INTERVAL_MINUTES,
+      abMaxDays: raw.RETRAIN_AB_MAX_DAYS,
+      alpha: raw.RETRAIN_AB_ALPHA,
+      minPerArm: raw.RETRAIN_AB_MIN_PER_ARM,
+      errorRateMax: raw.RETRAIN_ERROR_RATE_MAX,
     },
   };
 }

@@ -116,6 +116,32 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    id: '006_model_retraining',
+    // The A/B test reads acceptance per model version, so every feedback row says which model served it (rows from
+    // before carry none and count for no version). model_versions records each retrained model: where its
+    // artifacts are, its evaluation, the A/B evidence and the decision; one row per version makes a retried write
+    // an update of the same row.
+    sql: `
+      ALTER TABLE ai_feedback ADD COLUMN model_version text;
+      CREATE INDEX idx_ai_feedback_model_version ON ai_feedback (model_version, created_at) WHERE model_version IS NOT NULL;
+
+      CREATE TABLE model_versions (
+        version        text        PRIMARY KEY,
+        workflow_id    text        NOT NULL,
+        artifacts_uri  text        NOT NULL,
+        data_manifest  jsonb       NOT NULL DEFAULT '{}'::jsonb,
+        metrics        jsonb       NOT NULL DEFAULT '{}'::jsonb,
+        evidence       jsonb       NOT NULL DEFAULT '{}'::jsonb,
+        decision       text        NOT NULL CHECK (decision IN ('promoted', 'rolled-back', 'kept-current', 'rejected', 'cancelled')),
+        decided_by     text        NOT NULL,
+        reason         text,
+        decided_at     timestamptz NOT NULL,
+        recorded_at    timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX idx_model_versions_promoted ON model_versions (decided_at DESC) WHERE decision = 'promoted';
+    `,
+  },
 ];
 
 /** Table → privileges of the worker's role. The audit log is append-only for it: no UPDATE, no DELETE. */
@@ -127,6 +153,7 @@ export const APP_GRANTS: Record<string, string> = {
   audit_log: 'SELECT, INSERT',
   crisis_notifications: 'SELECT, INSERT, UPDATE',
   couple_notifications: 'SELECT, INSERT, UPDATE',
+  model_versions: 'SELECT, INSERT, UPDATE',
 };
 
 /** Tables with a bigserial id whose sequence the role needs for INSERT. */

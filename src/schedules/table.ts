@@ -182,6 +182,33 @@ export const SCHEDULES: ScheduleDefinition[] = [
     '7 days',
     '1 January, April, July, October 08:00 GMT',
   ),
+  {
+    scheduleId: 'wedsync-model-retraining',
+    workflowType: 'modelRetraining',
+    // The slot's run starts the month's run, model-retraining-YYYY-MM, and ends: one run per month whoever starts it.
+    workflowId: 'model-retraining',
+    args: [{}],
+    // "First Saturday": Temporal ANDs day-of-month and day-of-week (classic cron ORs them), so days 1-7 that are a
+    // Saturday is exactly the month's first Saturday (the server lists 2026-12-05, 2027-01-02, 2027-02-06, ...).
+    cron: '0 0 1-7 * 6',
+    timezone: 'UTC',
+    overlap: 'SKIP',
+    // Training can start a day late; the A/B test runs for days anyway.
+    catchupWindow: '1 day',
+    note: 'seed 002, Monthly Maintenance: Model Retraining (First Saturday of each month, 00:00 GMT)',
+  },
+  {
+    scheduleId: 'wedsync-model-accuracy-watch',
+    workflowType: 'modelAccuracyWatch',
+    workflowId: 'wedsync-model-accuracy-watch',
+    args: [{}],
+    cron: '30 */6 * * *',
+    timezone: 'UTC',
+    overlap: 'SKIP',
+    // The next slot, six hours on, reads the same 24 hours.
+    catchupWindow: '1 hour',
+    note: 'seed 002, Issue 2: Low Recommendation Accuracy (the last 24 hours, every 6 hours)',
+  },
 ];
 
 export const scheduleIds = (): string[] => SCHEDULES.map((s) => s.scheduleId);

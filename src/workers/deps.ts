@@ -45,6 +45,7 @@ export async function createDeps(config: AppConfig): Promise<OwnedDeps> {
     roster: config.roster,
     businessHours: config.businessHours,
     failover: config.failover,
+    retraining: config.retraining,
     temporalClient: new Client({ connection: temporalConnection, namespace: config.temporal.namespace }),
     async close() {
       await temporalConnection.close();

@@ -15,3 +15,5 @@ export { recoverAiService } from './ai-recovery/workflow';
 export { failbackAiIngress, failoverAiIngress } from './failover/workflow';
 export { aiFallbackWatch } from './fallback-watch/workflow';
 export { completeOutageResponse } from './outage/workflow';
+export { modelRetraining } from './model-retraining/workflow';
+export { modelAccuracyWatch } from './accuracy-watch/workflow';

@@ -201,3 +201,28 @@ export const { probeServiceHealth: probeOnce } = proxyActivities<Activities>({
   startToCloseTimeout: '15 seconds',
   retry: { maximumAttempts: 1 },
 });
+
+/** `kubectl wait --for=condition=complete job/<name>`: a training or evaluation Job, heartbeating as it polls. */
+export function waitForJob(name: string, timeoutSeconds: number) {
+  return proxyActivities<Activities>({
+    startToCloseTimeout: `${timeoutSeconds + 60} seconds`,
+    heartbeatTimeout: '30 seconds',
+    retry: CHANGE,
+  }).waitForJob({ name, timeoutSeconds });
+}
+
+/**
+ * The training-data extract: a retry starts the COPY over (a snapshot cannot be resumed), so few attempts; the
+ * heartbeat (every second while rows flow) notices a dead worker within a minute.
+ */
+export const { extractTrainingData } = proxyActivities<Activities>({
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '1 minute',
+  retry: {
+    initialInterval: '10 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '2 minutes',
+    maximumAttempts: 4,
+    nonRetryableErrorTypes: WRONG_REQUEST,
+  },
+});

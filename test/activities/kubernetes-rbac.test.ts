@@ -139,6 +139,17 @@ describe('the worker Role in k8s/worker-rbac.yaml', () => {
     await worker.runJob({ name: 'retrain-rbac', image: 'wedsync/trainer:1' });
     await recordJobFinished(c, 'retrain-rbac', 'succeeded');
     await runIn(new MockActivityEnvironment(), worker.waitForJob, { name: 'retrain-rbac', timeoutSeconds: 10 });
+    // The retraining's candidate beside a deployment, twice (the second replaces), its canary weight, and removal.
+    const candidate = { deployment: d, version: '2026-12-rbac', artifactsUri: 's3://wedsync-ai-models/retraining/x/' };
+    assert.equal((await worker.deployCandidate(candidate)).created, true);
+    assert.equal((await worker.deployCandidate(candidate)).replaced, true);
+    await worker.setCanaryWeight({ deployment: d, weight: 0 });
+    assert.equal((await worker.setCanaryWeight({ deployment: d, weight: 10 })).weight, 10);
+    assert.deepEqual((await worker.removeCandidate({ deployment: d })).removed, [
+      'ingress/ai-ingress-candidate',
+      `service/${d}-candidate`,
+      `deployment/${d}-candidate`,
+    ]);
   });
 
   it('grants nothing more: the same token may not read Secrets or delete a Deployment', async () => {

@@ -7,6 +7,7 @@ import type { V1Deployment, V1PodTemplateSpec, V1ReplicaSet } from '@kubernetes/
   'resolution-mode': 'import',
 };
 import { ApplicationFailure } from '@temporalio/common';
+import { candidateName } from '../../contracts/retraining';
 import { FailureType, invalidInput } from '../../contracts/failures';
 import {
   activityContext,
@@ -86,8 +87,14 @@ function sameTemplate(a: V1PodTemplateSpec | undefined, b: V1PodTemplateSpec): b
 
 export function createRolloutActivities(deps: KubernetesDeps, apis: KubeApisGetter) {
   const ns = deps.aiNamespace;
+  // A configured deployment, or the retraining's candidate beside one (its rollout is waited for like any other).
   const deploymentName = (value: unknown) =>
-    requireTarget('deployment', value, deps.targets.deployments, 'K8S_DEPLOYMENTS');
+    requireTarget(
+      'deployment',
+      value,
+      [...deps.targets.deployments, ...deps.targets.deployments.map(candidateName)],
+      'K8S_DEPLOYMENTS',
+    );
 
   async function readDeployment(name: string): Promise<V1Deployment> {
     const { apps } = await apis();

@@ -1,0 +1,335 @@
+import assert from 'node:assert/strict';
+import { after, describe } from 'node:test';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import type { WorkflowHandle } from '@temporalio/client';
+import { Pool } from 'pg';
+import { modelRetraining } from '../../src/workflows';
+import { decideUpdate } from '../../src/workflows/gates/messages';
+import {
+  monthOf,
+  retrainingStatusQuery,
+  retrainingWorkflowId,
+  type RetrainingResult,
+  type RetrainingStatus,
+} from '../../src/workflows/model-retraining/messages';
+import {
+  createDeployment,
+  playDeploymentController,
+  recordJobFinished,
+  testCluster,
+  type TestCluster,
+} from '../helpers/kube';
+import { runbookSuite } from '../helpers/runbook-suite';
+import { queryUntil } from '../helpers/temporal';
+
+const PRODUCTION = '2026-10-prod';
+const DEPLOYMENT = 'ai-recommendation-engine';
+const CANDIDATE = `${DEPLOYMENT}-candidate`;
+const CANARY_INGRESS = 'ai-ingress-candidate';
+
+describe('monthly model retraining with an A/B rollout', () => {
+  let cluster: TestCluster;
+  let databaseUrl: string;
+  let pool: Pool;
+  const suite = runbookSuite('aiops_test_model_retraining', async (_r, url) => {
+    databaseUrl = url;
+    cluster = await testCluster('aiops-retrain');
+    return {
+      K8S_AI_NAMESPACE: cluster.namespace,
+      RETRAIN_AB_INTERVAL_MINUTES: '60',
+      RETRAIN_AB_MAX_DAYS: '3',
+      RETRAIN_CANARY_WEIGHT: '10',
+    };
+  });
+  after(async () => {
+    await pool?.end();
+    await cluster?.destroy();
+  });
+
+  /** Production as seed 002 has it: the engine, its ingress, the model ConfigMap; feedback emptied. */
+  async function productionReady(): Promise<void> {
+    pool ??= new Pool({ connectionString: databaseUrl });
+    await pool.query('DELETE FROM ai_feedback');
+    // The month's training data: 500 rows of the production model's feedback, two days old.
+    await pool.query(
+      `INSERT INTO ai_feedback (recommendation_id, rating, outcome, model_version, created_at)
+       SELECT 10000 + g, 4, CASE WHEN g % 5 = 0 THEN 'rejected' ELSE 'accepted' END, $1, now() - interval '2 days'
+         FROM generate_series(1, 500) g`,
+      [PRODUCTION],
+    );
+    const ns = cluster.namespace;
+    for (const remove of [
+      () => cluster.apps.deleteNamespacedDeployment({ name: DEPLOYMENT, namespace: ns }),
+      () => cluster.networking.deleteNamespacedIngress({ name: 'ai-ingress', namespace: ns }),
+      () => cluster.core.deleteNamespacedConfigMap({ name: 'ai-model-config', namespace: ns }),
+    ])
+      await remove().catch(() => undefined);
+    await createDeployment(cluster, DEPLOYMENT, 2);
+    await cluster.networking.createNamespacedIngress({
+      namespace: ns,
+      body: {
+        metadata: { name: 'ai-ingress' },
+        spec: {
+          ingressClassName: 'nginx',
+          rules: [
+            {
+              host: 'api.wedsync.test',
+              http: {
+                paths: [
+                  {
+                    path: '/ai',
+                    pathType: 'Prefix',
+                    backend: { service: { name: DEPLOYMENT, port: { number: 80 } } },
+                  },
+                ],
+              },
+            },
+          ],
+        },
+      },
+    });
+    await cluster.core.createNamespacedConfigMap({
+      namespace: ns,
+      body: { metadata: { name: 'ai-model-config' }, data: { 'model.version': PRODUCTION } },
+    });
+    // The Kubernetes activities poll every 100 ms here instead of 5 s.
+    (suite.deps as { pollIntervalMs?: number }).pollIntervalMs = 100;
+  }
+
+  /**
+   * The Job controller's part: every Job of ours finishes (the evaluation after writing the metrics where its
+   * arguments say), unless `hold` says to leave it running.
+   */
+  function playJobController(accuracy: number, hold: () => boolean = () => false) {
+    let running = true;
+    const done = new Set<string>();
+    const loop = (async () => {
+      while (running) {
+        const jobs = await cluster.batch
+          .listNamespacedJob({ namespace: cluster.namespace })
+          .catch(() => ({ items: [] as never[] }));
+        for (const job of jobs.items) {
+          const name = job.metadata!.name!;
+          // Earlier tests' Jobs are finished already: the API server refuses to finish a Job twice.
+          const finished = job.status?.conditions?.some((c) => c.type === 'Complete' || c.type === 'Failed');
+          if (finished || done.has(name) || hold()) continue;
+          const args = job.spec!.template.spec!.containers[0].args ?? [];
+          const metrics = args[args.indexOf('--metrics') + 1];
+          if (name.endsWith('-evaluate') && metrics) {
+            const [, bucket, key] = /^s3:\/\/([^/]+)\/(.+)$/.exec(metrics)!;
+            await suite.deps.s3.send(
+              new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify({ accuracy, f1: 0.8 }) }),
+            );
+          }
+          await recordJobFinished(cluster, name, 'succeeded');
+          done.add(name);
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    return {
+      async stop() {
+        running = false;
+        await loop;
+      },
+    };
+  }
+
+  async function start(): Promise<WorkflowHandle<typeof modelRetraining>> {
+    const month = monthOf(await suite.env.currentTimeMs());
+    return suite.env.client.workflow.start(modelRetraining, {
+      taskQueue: suite.taskQueue,
+      workflowId: retrainingWorkflowId(month),
+      args: [{ requestedBy: 'ai-lead', reason: 'test' }],
+    });
+  }
+
+  const status = (h: WorkflowHandle, pred: (s: RetrainingStatus) => boolean, ms = 30_000) =>
+    queryUntil(h, retrainingStatusQuery, pred, ms);
+
+  /** Feedback rows as the engines would write them: `accepted` of `total` for the model version. */
+  async function feedback(version: string, total: number, accepted: number): Promise<void> {
+    await pool.query(
+      `INSERT INTO ai_feedback (recommendation_id, rating, outcome, model_version)
+       SELECT g, 4, CASE WHEN g <= $2 THEN 'accepted' ELSE 'rejected' END, $3 FROM generate_series(1, $1::int) g`,
+      [total, accepted, version],
+    );
+  }
+
+  async function candidateObjects(): Promise<{ deployment: boolean; ingress?: string }> {
+    const ns = cluster.namespace;
+    const deployment = await cluster.apps
+      .readNamespacedDeployment({ name: CANDIDATE, namespace: ns })
+      .then(() => true)
+      .catch(() => false);
+    const ingress = await cluster.networking
+      .readNamespacedIngress({ name: CANARY_INGRESS, namespace: ns })
+      .then((i) => i.metadata?.annotations?.['nginx.ingress.kubernetes.io/canary-weight'])
+      .catch(() => undefined);
+    return { deployment, ingress };
+  }
+
+  async function decided(version: string): Promise<string | undefined> {
+    const { rows } = await pool.query<{ decision: string }>('SELECT decision FROM model_versions WHERE version = $1', [
+      version,
+    ]);
+    return rows[0]?.decision;
+  }
+
+  /** Runs to the A/B test, checks the candidate takes its weight, and writes the feedback of both arms. */
+  async function toAbTest(h: WorkflowHandle, production: [number, number], candidate: [number, number]) {
+    const s = await status(h, (x) => x.stage === 'ab-test' && x.ab !== undefined);
+    assert.deepEqual(await candidateObjects(), { deployment: true, ingress: '10' });
+    await feedback(PRODUCTION, ...production);
+    await feedback(s.version, ...candidate);
+    return s;
+  }
+
+  suite.test('promotes a candidate that wins the A/B test once a lead approves at the gate', async () => {
+    await productionReady();
+    const deployments = playDeploymentController(cluster);
+    const jobs = playJobController(0.91);
+    try {
+      const h = await start();
+      const s = await toAbTest(h, [400, 320], [400, 368]);
+      await suite.env.sleep('61 minutes');
+      const atGate = await status(h, (x) => x.stage === 'promotion-gate' && x.gates.length === 1);
+      assert.equal(atGate.ab!.last!.verdict, 'candidate-better');
+      assert.deepEqual(
+        [atGate.ab!.last!.control.trials, atGate.ab!.last!.candidate.trials, atGate.ab!.looks],
+        [400, 400, 1],
+      );
+      assert.ok(Math.abs(atGate.ab!.last!.z!) >= atGate.ab!.last!.zBoundary!);
+      assert.match(atGate.gates[0].prompt, /Acceptance 0\.92 \(368\/400\) vs 0\.8 \(320\/400\)/);
+      await h.executeUpdate(decideUpdate, {
+        args: [{ gate: 'promote-model', decision: 'approve', by: 'ai-lead', reason: 'clear win' }],
+      });
+      const result = (await h.result()) as Extract<RetrainingResult, { decision: string }>;
+      assert.equal(result.decision, 'promoted', result.reason);
+      assert.equal(result.decidedBy, 'ai-lead');
+      assert.equal(result.manifest!.rows, 500);
+      const cm = await cluster.core.readNamespacedConfigMap({ name: 'ai-model-config', namespace: cluster.namespace });
+      assert.equal(cm.data!['model.version'], s.version);
+      assert.equal(cm.data!['model.uri'], s.artifactsUri);
+      assert.deepEqual(await candidateObjects(), { deployment: false, ingress: undefined });
+      assert.equal(await decided(s.version), 'promoted');
+    } finally {
+      await jobs.stop();
+      await deployments.stop();
+    }
+  });
+
+  suite.test('rolls a significantly worse candidate back at the first look, without asking', async () => {
+    await productionReady();
+    const deployments = playDeploymentController(cluster);
+    const jobs = playJobController(0.9);
+    try {
+      const h = await start();
+      const s = await toAbTest(h, [400, 320], [400, 260]);
+      const result = (await h.result()) as Extract<RetrainingResult, { decision: string }>;
+      assert.equal(result.decision, 'rolled-back', result.reason);
+      assert.equal(result.ab!.looks, 1);
+      assert.match(result.reason!, /significantly worse/);
+      const cm = await cluster.core.readNamespacedConfigMap({ name: 'ai-model-config', namespace: cluster.namespace });
+      assert.equal(cm.data!['model.version'], PRODUCTION);
+      assert.deepEqual(await candidateObjects(), { deployment: false, ingress: undefined });
+      assert.equal(await decided(s.version), 'rolled-back');
+    } finally {
+      await jobs.stop();
+      await deployments.stop();
+    }
+  });
+
+  suite.test('keeps the current model when three days of hourly looks find no difference', async () => {
+    await productionReady();
+    const deployments = playDeploymentController(cluster);
+    const jobs = playJobController(0.9);
+    try {
+      const h = await start();
+      const s = await toAbTest(h, [400, 320], [400, 322]);
+      const result = (await h.result()) as Extract<RetrainingResult, { decision: string }>;
+      assert.equal(result.decision, 'kept-current', result.reason);
+      assert.equal(result.ab!.looks, 72);
+      assert.equal(result.ab!.last!.verdict, 'continue');
+      const cm = await cluster.core.readNamespacedConfigMap({ name: 'ai-model-config', namespace: cluster.namespace });
+      assert.equal(cm.data!['model.version'], PRODUCTION);
+      assert.deepEqual(await candidateObjects(), { deployment: false, ingress: undefined });
+      assert.equal(await decided(s.version), 'kept-current');
+    } finally {
+      await jobs.stop();
+      await deployments.stop();
+    }
+  });
+
+  suite.test('rejects a model whose evaluation is below the accuracy floor before it takes any traffic', async () => {
+    await productionReady();
+    const deployments = playDeploymentController(cluster);
+    const jobs = playJobController(0.8);
+    try {
+      const h = await start();
+      const result = (await h.result()) as Extract<RetrainingResult, { decision: string }>;
+      assert.equal(result.decision, 'rejected');
+      assert.match(result.reason!, /^accuracy 0\.8 is below 0\.85/);
+      assert.equal(result.ab, undefined);
+      assert.deepEqual(await candidateObjects(), { deployment: false, ingress: undefined });
+    } finally {
+      await jobs.stop();
+      await deployments.stop();
+    }
+  });
+
+  suite.test(
+    'stops at the data-quality gate with the report, and a refusal there ends the run before training',
+    async () => {
+      await productionReady();
+      // Every training row a duplicate of another: half the feedback is repeated.
+      await pool.query(
+        `INSERT INTO ai_feedback (recommendation_id, rating, outcome, model_version, created_at)
+       SELECT recommendation_id, rating, outcome, model_version, created_at FROM ai_feedback`,
+      );
+      const h = await start();
+      const s = await status(h, (x) => x.gates.some((g) => g.gate === 'training-data-quality'));
+      assert.equal(s.quality!.duplicateFeedback, 500);
+      assert.equal(s.quality!.badRatio, 0.5);
+      assert.match(s.gates[0].prompt, /50\.00 % duplicate feedback/);
+      await h.executeUpdate(decideUpdate, {
+        args: [{ gate: 'training-data-quality', decision: 'reject', by: 'ai-lead', reason: 'duplicates to fix first' }],
+      });
+      const result = (await h.result()) as Extract<RetrainingResult, { decision: string }>;
+      assert.equal(result.decision, 'rejected');
+      assert.equal(result.reason, 'training data refused at the quality gate: duplicates to fix first');
+      const jobs = await cluster.batch.listNamespacedJob({ namespace: cluster.namespace });
+      assert.ok(!jobs.items.some((j) => j.metadata!.name!.includes(s.version)), 'no Job was created');
+      assert.equal(await decided(s.version), 'rejected');
+    },
+  );
+
+  for (const stage of ['ab-test', 'promotion-gate'] as const) {
+    suite.test(`cancelled at ${stage}, it leaves no candidate Deployment or canary weight behind`, async () => {
+      await productionReady();
+      const deployments = playDeploymentController(cluster);
+      const jobs = playJobController(0.91);
+      try {
+        const h = await start();
+        // The candidate is taking traffic in both stages: the cleanup has something to remove.
+        await toAbTest(h, [400, 320], [400, stage === 'promotion-gate' ? 368 : 322]);
+        if (stage === 'promotion-gate') await suite.env.sleep('61 minutes');
+        const s = await status(h, (x) => x.stage === stage);
+        await h.cancel();
+        // Closed within the deadline, as cancelled (polled: awaiting the result would let time jump).
+        const deadline = Date.now() + 60_000;
+        let closed = (await h.describe()).status.name;
+        while (closed === 'RUNNING' && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 200));
+          closed = (await h.describe()).status.name;
+        }
+        assert.equal(closed, 'CANCELLED');
+        assert.deepEqual(await candidateObjects(), { deployment: false, ingress: undefined });
+        assert.equal(await decided(s.version), 'cancelled');
+      } finally {
+        await jobs.stop();
+        await deployments.stop();
+      }
+    });
+  }
+});
