@@ -63,6 +63,9 @@ describe('a worker killed while the crisis-manager watch probes', () => {
         TEMPORAL_TASK_QUEUE: taskQueue,
         TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
         WORKER_HEALTH_ADDRESS: '127.0.0.1:0',
+        // and its metrics and alert-receiver ports
+        WORKER_METRICS_ADDRESS: '127.0.0.1:0',
+        ALERT_RECEIVER_ADDRESS: '127.0.0.1:0',
       },
       stdio: 'ignore',
     });

@@ -71,6 +71,9 @@ describe('a worker killed in the middle of stage 1', () => {
         DATABASE_URL: databaseUrl,
         TEMPORAL_TASK_QUEUE: taskQueue,
         WORKER_HEALTH_ADDRESS: '127.0.0.1:0', // the stack's own worker holds the default probe port
+        // and its metrics and alert-receiver ports
+        WORKER_METRICS_ADDRESS: '127.0.0.1:0',
+        ALERT_RECEIVER_ADDRESS: '127.0.0.1:0',
       },
       stdio: 'ignore',
     });

@@ -69,6 +69,9 @@ describe('the worker image, laid out from the Dockerfile', () => {
         TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
         TEMPORAL_TASK_QUEUE: taskQueue,
         WORKER_HEALTH_ADDRESS: '127.0.0.1:0', // the image's 0.0.0.0:8080 is for a pod's own network
+        // and its metrics and alert-receiver ports
+        WORKER_METRICS_ADDRESS: '127.0.0.1:0',
+        ALERT_RECEIVER_ADDRESS: '127.0.0.1:0',
         WEDSYNC_HEALTH_URLS: receiver.url('/ai/health'),
         HTTP_TIMEOUT_MS: '60000',
         ...settings,
