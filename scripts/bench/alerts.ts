@@ -84,7 +84,7 @@ async function main(): Promise<void> {
       executable: { type: 'existing-path', path: await ensureTemporalCli() },
       dbFilename: join(dir, 'temporal.db'),
       // An overloaded server logs every slow call; the table says how it went.
-      log: { format: 'pretty', level: 'fatal' },
+      log: { format: 'pretty', level: 'error' },
       extraArgs: ['--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal'],
     },
   });

@@ -29,7 +29,15 @@ export async function startBenchWorker(env: Record<string, string>): Promise<Ben
     ['-r', join(ROOT, 'scripts', 'use-local-stack.js'), join(ROOT, 'src', 'workers', 'main.js')],
     {
       // Probes on a port of the system's choosing: the stack's own worker holds the configured one.
-      env: { ...process.env, ...env, TEMPORAL_TASK_QUEUE: taskQueue, WORKER_HEALTH_ADDRESS: '127.0.0.1:0' },
+      env: {
+        ...process.env,
+        ...env,
+        TEMPORAL_TASK_QUEUE: taskQueue,
+        WORKER_HEALTH_ADDRESS: '127.0.0.1:0',
+        // the stack's own worker holds the default metrics and alert-receiver ports
+        WORKER_METRICS_ADDRESS: '127.0.0.1:0',
+        ALERT_RECEIVER_ADDRESS: '127.0.0.1:0',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

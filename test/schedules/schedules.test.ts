@@ -17,7 +17,7 @@ const DAY = 24 * HOUR;
 
 describe('schedule table', () => {
   // The seeds' times, GMT (UTC): seed 002 for WedSync, seed 000 "Maintenance Procedures" for ScrollUniversity.
-  const expected: Record<string, { type: string; cron: string; args: unknown[]; seed: string }> = {
+  const expected: Record<string, { type: string; cron: string; args: unknown[]; seed: string; workflowId?: string }> = {
     'wedsync-morning-health-check': { type: 'morningHealthCheck', cron: '0 9 * * *', args: [{}], seed: 'seed 002' },
     'wedsync-evening-performance-review': {
       type: 'eveningPerformanceReview',
@@ -34,6 +34,20 @@ describe('schedule table', () => {
     'wedsync-crisis-manager-watch': { type: 'crisisManagerWatch', cron: '*/5 * * * *', args: [{}], seed: 'seed 002' },
     // Likewise for the circuit-breaker watch.
     'wedsync-ai-fallback-watch': { type: 'aiFallbackWatch', cron: '*/5 * * * *', args: [{}], seed: 'seed 002' },
+    // The first Saturday of the month; each slot starts that month's run, model-retraining-YYYY-MM, as a child.
+    'wedsync-model-retraining': {
+      type: 'modelRetraining',
+      cron: '0 0 1-7 * 6',
+      args: [{}],
+      seed: 'seed 002',
+      workflowId: 'model-retraining',
+    },
+    'wedsync-model-accuracy-watch': {
+      type: 'modelAccuracyWatch',
+      cron: '30 */6 * * *',
+      args: [{}],
+      seed: 'seed 002',
+    },
     'scrolluniversity-daily-checklist': {
       type: 'maintenanceChecklist',
       cron: '0 8 * * *',
@@ -69,7 +83,7 @@ describe('schedule table', () => {
       assert.deepEqual(s.args, e.args, s.scheduleId);
       assert.equal(s.timezone, 'UTC', s.scheduleId);
       assert.equal(s.overlap, 'SKIP', s.scheduleId);
-      assert.equal(s.workflowId, s.scheduleId, s.scheduleId);
+      assert.equal(s.workflowId, e.workflowId ?? s.scheduleId, s.scheduleId);
       assert.match(s.note, new RegExp(`^${e.seed}, `), s.scheduleId);
     }
   });
