@@ -86,7 +86,8 @@ describe('the worker image, laid out from the Dockerfile', () => {
     workers.push(worker);
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const m = /probes on (http:\/\/[\d.]+:\d+)\/readyz/.exec(output);
+      // The worker's start line (JSON, like every line it writes) names its probe endpoint.
+      const m = /"probes":"(http:\/\/[\d.]+:\d+)\/readyz"/.exec(output);
       if (m) return { ...worker, probes: m[1] };
       if (child.exitCode !== null) assert.fail(`the worker exited ${child.exitCode}:\n${output}`);
       if (Date.now() > deadline) assert.fail(`the worker did not start in a minute:\n${output}`);
