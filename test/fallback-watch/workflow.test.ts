@@ -121,7 +121,8 @@ describe('aiFallbackWatch on the time-skipping test server', () => {
       seen = await status(handle, (x) => x.rounds > seen.rounds || x.fallbackEnabled);
     }
     const s = await status(handle, (x) => x.fallbackEnabled);
-    assert.equal(s.continuedAsNew, 1);
+    // Five failures in a row at three rounds a run span at least two runs, however the rounds fell on a loaded machine.
+    assert.ok(s.continuedAsNew >= 1, `continued as new ${s.continuedAsNew} times`);
     assert.equal(s.breaker, 'open');
     assert.equal(s.consecutiveFailures, 5);
     assert.deepEqual(keys(ENABLE, handle), [`${handle.workflowId}/fallback/1`]);
