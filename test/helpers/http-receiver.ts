@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 export interface ScriptedResponse {
   status: number;
   body?: unknown;
+  /** The request was taken (and its effect applied) but the reply is lost: the connection is reset instead. */
+  loseReply?: boolean;
 }
 
 export type Responder = (request: RecordedRequest) => ScriptedResponse | Promise<ScriptedResponse>;
@@ -55,6 +57,10 @@ export class HttpReceiver {
             : (scripted ?? { status: 404, body: { error: 'no route' } }),
         ).then((response) => {
           if (res.destroyed) return;
+          if (response.loseReply) {
+            req.socket.resetAndDestroy();
+            return;
+          }
           res.writeHead(response.status, { 'content-type': 'application/json' });
           res.end(
             response.body === undefined

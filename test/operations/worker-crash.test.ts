@@ -3,12 +3,10 @@
  * from the checkpoint the first one heartbeated (counted, not assumed), and the end state is exact.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { Redis } from 'ioredis';
@@ -17,38 +15,18 @@ import { createActivities } from '../../src/activities';
 import type { PurgeProgress, RetentionProgress } from '../../src/contracts/maintenance';
 import type { OwnedDeps } from '../../src/workers/deps';
 import { pruneOptimizations, purgeCache } from '../../src/workflows';
+import { killHard, serverCheckpoint, spawnKillableWorker } from '../helpers/chaos';
 import { testDeps } from '../helpers/deps';
 import { countOptimizations, loadOptimizations, REDIS_DB, redisUrlFor } from '../helpers/maintenance';
 import { testDatabase } from '../helpers/databases';
 import { devServerEnv, replayOwnHistory, uniqueId, workflowBundle } from '../helpers/temporal';
-import { exited } from '../helpers/wait';
 
-const ROOT = join(__dirname, '..', '..', '..');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** The heartbeat details the server holds for the workflow's one pending activity. */
-async function serverCheckpoint<T>(handle: WorkflowHandle): Promise<T | undefined> {
-  const { raw } = await handle.describe();
-  const payload = raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0];
-  return payload ? defaultPayloadConverter.fromPayload<T>(payload) : undefined;
-}
 
 async function countLeft(redis: Redis, pattern: string): Promise<number> {
   let n = 0;
   for await (const keys of redis.scanStream({ match: pattern, count: 5000 })) n += (keys as string[]).length;
   return n;
-}
-
-function spawnWorker(env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, [join(ROOT, 'dist', 'test', 'helpers', 'maintenance-worker.js')], {
-    env: { ...process.env, ...env, TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233' },
-    stdio: 'ignore',
-  });
-}
-
-async function kill(child: ChildProcess): Promise<void> {
-  child.kill('SIGKILL');
-  await exited(child);
 }
 
 describe('a worker killed during maintenance', () => {
@@ -111,7 +89,7 @@ describe('a worker killed during maintenance', () => {
       });
 
       const taskQueue = uniqueId('purge-crash');
-      const child = spawnWorker({ REDIS_URL: redisUrlFor(REDIS_DB.crash), TEMPORAL_TASK_QUEUE: taskQueue });
+      const child = spawnKillableWorker({ REDIS_URL: redisUrlFor(REDIS_DB.crash), TEMPORAL_TASK_QUEUE: taskQueue });
       children.push(child);
       // Small SCAN batches make the purge long enough to be caught in the middle.
       const handle = await env.client.workflow.start(purgeCache, {
@@ -126,7 +104,7 @@ describe('a worker killed during maintenance', () => {
         if (Date.now() > deadline) throw new Error(`the purge never got 20 % through: ${JSON.stringify(cp)}`);
         await sleep(50);
       }
-      await kill(child);
+      await killHard(child);
       const checkpoint = await serverCheckpoint<PurgeProgress>(handle);
       assert.ok(
         checkpoint && checkpoint.cursors.some((c) => c !== null) && checkpoint.removed < matching,
@@ -209,7 +187,7 @@ describe('a worker killed during maintenance', () => {
         }
 
         const taskQueue = uniqueId('prune-crash');
-        const child = spawnWorker({ DATABASE_URL: dbUrl, TEMPORAL_TASK_QUEUE: taskQueue });
+        const child = spawnKillableWorker({ DATABASE_URL: dbUrl, TEMPORAL_TASK_QUEUE: taskQueue });
         children.push(child);
         const handle = await env.client.workflow.start(pruneOptimizations, {
           taskQueue,
@@ -227,7 +205,7 @@ describe('a worker killed during maintenance', () => {
           blockedPids = rows.map((r) => r.pid);
         }
         await sleep(500); // the last heartbeat before the blocked batches reaches the server
-        await kill(child);
+        await killHard(child);
         // A statement whose client died still commits once unblocked, uncounted; the database cancels it when it
         // notices the client gone (client_connection_check_interval), which we do here by hand.
         for (const pid of blockedPids) await deps.pool.query('SELECT pg_cancel_backend($1)', [pid]);

@@ -9,6 +9,7 @@ import {
   type RetentionResult,
 } from '../../contracts/maintenance';
 
+import { checkOut } from './checkout';
 import { postgresFailure, type PostgresDeps } from './failure';
 
 /** What analyze_ai_tables() (migration 003) analyzes. */
@@ -159,7 +160,7 @@ export function createRetentionActivities({ pool }: PostgresDeps) {
         let client: PoolClient | undefined;
         let broken = false;
         try {
-          client = await pool.connect();
+          client = await checkOut(pool);
           // Asynchronous commit for these batches only: an OS crash can lose the last few commits, and the next
           // run deletes those rows again by the same rule, so nothing is lost; meanwhile no batch waits for a flush.
           await client.query('SET synchronous_commit = off');

@@ -13,6 +13,7 @@ import type { Pool, PoolClient } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { isoTime, parseInput, z } from '../../contracts/input';
 import { retrainingPrefix, type TrainingDataManifest } from '../../contracts/retraining';
+import { checkOut } from '../postgres/checkout';
 import { postgresFailure } from '../postgres/failure';
 import { storeFailure } from '../backups/store';
 
@@ -60,7 +61,7 @@ export function createExtractActivities({ pool, s3, buckets }: ExtractDeps) {
       const Key = `${retrainingPrefix(input.version)}training-data.csv`;
       let client: PoolClient;
       try {
-        client = await pool.connect();
+        client = await checkOut(pool);
       } catch (err) {
         throw postgresFailure(err, 'connect for the extract');
       }

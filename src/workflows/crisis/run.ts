@@ -7,14 +7,13 @@ import { condition, isCancellation } from '@temporalio/workflow';
 import type { CrisisType } from '../../contracts/crisis';
 import { WEDSYNC_ESCALATION_CHAIN } from '../../contracts/roster';
 import type { AuditTrail } from '../gates/audit-trail';
+import { addToTimeline } from '../../contracts/timeline';
 import type { Gatekeeper } from '../gates/gatekeeper';
 import type { CrisisAlert, CrisisStatus, StageName, StepState } from './messages';
 
 const MINUTE = 60_000;
 /** Immediate Actions (0-5 minutes), Follow-up Actions (5-30 minutes), both counted from the crisis's start. */
 export const STAGE_DUE_MS: Record<StageName, number> = { stage1: 5 * MINUTE, stage2: 30 * MINUTE };
-/** How many events the status shows; the audit log has every one. */
-const TIMELINE_SHOWN = 200;
 
 /** What a run takes over: one failure's crises across weddings or at one wedding, or (older runs) one crisis. */
 export interface CrisisScope {
@@ -77,12 +76,7 @@ export class CrisisRun {
   }
 
   event(text: string): void {
-    const { timeline } = this.state;
-    timeline.push({ at: iso(), event: text });
-    if (timeline.length > TIMELINE_SHOWN) {
-      timeline.splice(0, timeline.length - TIMELINE_SHOWN);
-      this.state.earlierEvents += 1;
-    }
+    addToTimeline(this.state, iso(), text);
   }
 
   /** The last active crisis id the notice passes reached: a later sweep's new crises come after it. */

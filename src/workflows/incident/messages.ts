@@ -93,7 +93,10 @@ export interface IncidentStatus {
   resolvedByMonitoring?: boolean;
   postMortem?: string;
   gates: GateStatus[];
+  /** The latest events; the audit log keeps them all. */
   timeline: TimelineEvent[];
+  /** Events older than the timeline shows. */
+  earlierEvents: number;
 }
 
 export type IncidentResult = Omit<IncidentStatus, 'gates'> & {

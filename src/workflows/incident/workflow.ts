@@ -13,6 +13,7 @@ import { ParentClosePolicy, executeChild, patched, setHandler, workflowInfo } fr
 import { invalidInput } from '../../contracts/failures';
 import { isHealthyProbe } from '../../contracts/health';
 import { SCROLLUNIVERSITY_ESCALATION_CHAIN, type Audience } from '../../contracts/roster';
+import { addToTimeline } from '../../contracts/timeline';
 import { settle } from '../common/settle';
 import { AuditTrail } from '../gates/audit-trail';
 import { Gatekeeper } from '../gates/gatekeeper';
@@ -110,9 +111,10 @@ export async function incidentResponse(rawInput: IncidentInput): Promise<Inciden
     alertFirings: 0,
     escalationTier: 0,
     timeline: [],
+    earlierEvents: 0,
   };
   setHandler(incidentStatusQuery, () => ({ ...state, gates: gates.status() }));
-  const event = (text: string) => state.timeline.push({ at: iso(), event: text });
+  const event = (text: string) => addToTimeline(state, iso(), text);
   setHandler(alertSignal, (firing) => {
     state.alertFirings += firingsOf(firing);
     const summary = typeof firing?.summary === 'string' ? firing.summary.slice(0, 1000) : '';

@@ -1,0 +1,197 @@
+/**
+ * Replies lost after the write: the dependency applied the request, then the connection dropped before the
+ * worker heard back, so the worker retries something that already happened. The notification service applies a
+ * request and loses the reply to the first request of every Idempotency-Key; PostgreSQL commits a statement and
+ * loses its reply (a proxy that reads the protocol). Counted where the effects land: a couple or an alert told under
+ * two keys, rows deleted beyond the eligible ones, audit records written twice.
+ */
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { OwnedDeps } from '../../src/workers/deps';
+import { pruneOptimizations, weddingDayCrisis } from '../../src/workflows';
+import { crisisStatusQuery, crisisWorkflowId } from '../../src/workflows/crisis/messages';
+import {
+  killHard,
+  newTally,
+  pollingWorker,
+  recordTally,
+  resultWithin,
+  spawnKillableWorker,
+  stuckDetails,
+  statusWhen,
+  type ScenarioTally,
+} from '../helpers/chaos';
+import { testDatabase } from '../helpers/databases';
+import { testDeps } from '../helpers/deps';
+import { startLossyPostgresProxy, type LossyPostgresProxy } from '../helpers/fault-proxy';
+import type { HttpReceiver, RecordedRequest } from '../helpers/http-receiver';
+import { countOptimizations, loadOptimizations } from '../helpers/maintenance';
+import { CRISIS_PATHS, receiverEnv, startRunbookReceiver } from '../helpers/runbook-receiver';
+import { devServerEnv, replayOwnHistory, uniqueId } from '../helpers/temporal';
+
+const DEADLINE_MS = 240_000;
+
+describe('replies lost after the write', () => {
+  let env: TestWorkflowEnvironment;
+  let deps: OwnedDeps;
+  let databaseUrl: string;
+  let receiver: HttpReceiver;
+  const workers: ChildProcess[] = [];
+  const proxies: LossyPostgresProxy[] = [];
+
+  before(async () => {
+    env = await devServerEnv();
+    receiver = await startRunbookReceiver();
+    databaseUrl = await testDatabase('aiops_test_chaos_lost');
+    deps = await testDeps({ ...receiverEnv(receiver), DATABASE_URL: databaseUrl });
+  });
+  after(async () => {
+    for (const w of workers) await killHard(w);
+    for (const p of proxies) await p.close();
+    await deps?.close();
+    await receiver?.stop();
+    await env?.teardown();
+  });
+
+  async function worker(taskQueue: string, settings: NodeJS.ProcessEnv): Promise<ChildProcess> {
+    const child = spawnKillableWorker({
+      ...receiverEnv(receiver),
+      DATABASE_URL: databaseUrl,
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      ...settings,
+    });
+    workers.push(child);
+    return pollingWorker(env.client, taskQueue, child);
+  }
+
+  /** Applies each request's effect once per key, and loses the reply to the first request of every key. */
+  function applyThenLoseFirstReply(path: string): { applied: RecordedRequest[]; lostReplies: number } {
+    const ledger = { applied: [] as RecordedRequest[], lostReplies: 0 };
+    const seen = new Set<string>();
+    receiver.route(path, (req) => {
+      const key = String(req.headers['idempotency-key']);
+      if (seen.has(key)) return { status: 202, body: { status: 'accepted' } };
+      seen.add(key);
+      ledger.applied.push(req);
+      ledger.lostReplies += 1;
+      return { status: 202, loseReply: true };
+    });
+    return ledger;
+  }
+
+  async function finish(tally: ScenarioTally, handle: WorkflowHandle, completed: boolean): Promise<void> {
+    tally.runs += 1;
+    if (completed) tally.completed += 1;
+    else {
+      tally.stuck += 1;
+      if (!tally.notes.some((n) => n.startsWith('stuck:'))) tally.notes.push(`stuck: ${await stuckDetails(handle)}`);
+    }
+    recordTally(tally);
+  }
+
+  it(
+    'the crisis with every first reply lost, and audit writes whose reply is lost: each couple and the alert told once',
+    { timeout: DEADLINE_MS + 120_000 },
+    async () => {
+      const tally = newTally('lost replies: crisis notices and audit writes (300 couples)');
+      const couples = 300;
+      await deps.pool.query('DELETE FROM active_crises');
+      await deps.pool.query(
+        `INSERT INTO active_crises (wedding_id, couple_email, crisis_type, status, created_at)
+         SELECT 'w-' || g, 'couple' || g || '@example.com', 'vendor_cancellation', 'ai_processing', now()
+           FROM generate_series(1, $1) g`,
+        [couples],
+      );
+      const alerts = applyThenLoseFirstReply(CRISIS_PATHS.alert);
+      const notices = applyThenLoseFirstReply(CRISIS_PATHS.couple);
+      const audit = await startLossyPostgresProxy(Number(new URL(databaseUrl).port), {
+        matches: (sql) => sql.trimStart().startsWith('INSERT INTO audit_log'),
+        every: 2,
+        limit: 20,
+      });
+      proxies.push(audit);
+      const taskQueue = uniqueId('lost-crisis');
+      await worker(taskQueue, { DATABASE_URL: audit.via(databaseUrl) });
+      const input = { failure: uniqueId('lost') };
+      const handle = await env.client.workflow.start(weddingDayCrisis, {
+        taskQueue,
+        workflowId: crisisWorkflowId(input),
+        args: [input],
+      });
+      const status = await statusWhen(handle, crisisStatusQuery, (s) => s.stage === 'stage2', DEADLINE_MS);
+      await handle.terminate('chaos run measured').catch(() => undefined);
+      await replayOwnHistory(handle);
+
+      const keysByCouple = new Map<string, Set<string>>();
+      for (const r of receiver.requests.filter((q) => q.path === CRISIS_PATHS.couple)) {
+        const email = String((JSON.parse(r.body) as { couple_email?: unknown }).couple_email);
+        keysByCouple.set(email, (keysByCouple.get(email) ?? new Set()).add(String(r.headers['idempotency-key'])));
+      }
+      const alertKeys = new Set(
+        receiver.requests.filter((q) => q.path === CRISIS_PATHS.alert).map((q) => q.headers['idempotency-key']),
+      );
+      const { rows } = await deps.pool.query<{ keys: string; records: string }>(
+        `SELECT count(DISTINCT event_key) AS keys, count(*) AS records FROM audit_log WHERE workflow_id = $1`,
+        [handle.workflowId],
+      );
+      tally.duplicated += [...keysByCouple.values()].filter((k) => k.size > 1).length;
+      tally.duplicated += alertKeys.size - 1;
+      tally.duplicated += Number(rows[0].records) - Number(rows[0].keys);
+      tally.lost += couples - notices.applied.length;
+      tally.notes.push(`${alerts.lostReplies + notices.lostReplies} HTTP and ${audit.lost} PostgreSQL replies lost`);
+      await finish(tally, handle, status !== undefined);
+      assert.ok(status, 'the crisis reached stage 2');
+      assert.ok(audit.lost > 0, 'audit replies were lost');
+      assert.equal(alertKeys.size, 1, 'every attempt at the alert carried one key');
+      assert.equal(notices.applied.length, couples, 'every couple told');
+      assert.deepEqual(
+        [...keysByCouple.values()].filter((k) => k.size > 1),
+        [],
+        'no couple told under two keys',
+      );
+    },
+  );
+
+  it(
+    'the retention delete whose DELETE replies are lost deletes exactly the eligible rows',
+    { timeout: DEADLINE_MS + 120_000 },
+    async () => {
+      const tally = newTally('lost replies: retention DELETEs (50,000 rows)');
+      const fixture = await loadOptimizations(deps.pool, 50_000);
+      const proxy = await startLossyPostgresProxy(Number(new URL(databaseUrl).port), {
+        matches: (sql) => sql.trimStart().startsWith('DELETE FROM wedding_optimizations'),
+        every: 3,
+        limit: 5,
+      });
+      proxies.push(proxy);
+      const taskQueue = uniqueId('lost-prune');
+      await worker(taskQueue, { DATABASE_URL: proxy.via(databaseUrl) });
+      const handle = await env.client.workflow.start(pruneOptimizations, {
+        taskQueue,
+        workflowId: uniqueId('lost-prune'),
+        args: [{ targetBatchMs: 5 }],
+      });
+      const result = await resultWithin<Awaited<ReturnType<typeof pruneOptimizations>>>(
+        handle,
+        DEADLINE_MS,
+        tally.notes,
+      );
+      await replayOwnHistory(handle);
+      const end = await countOptimizations(deps.pool);
+      tally.lost += end.eligible;
+      tally.duplicated += fixture.total - end.total - (fixture.eligible - end.eligible);
+      tally.notes.push(
+        `${proxy.lost} replies lost; the result counted ${result?.retention.deleted} of ${fixture.eligible} deleted`,
+      );
+      await finish(tally, handle, result !== undefined);
+      assert.ok(proxy.lost > 0, 'DELETE replies were lost');
+      assert.deepEqual(
+        { eligibleLeft: end.eligible, total: end.total },
+        { eligibleLeft: 0, total: fixture.total - fixture.eligible },
+      );
+    },
+  );
+});

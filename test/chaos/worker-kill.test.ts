@@ -1,0 +1,288 @@
+/**
+ * Worker SIGKILL at random points of the long steps: the cache purge, the retention delete and the crisis's couple
+ * notifications. Each run kills the worker process at a random share of the step's progress, starts another, and
+ * counts where the effects land (keys UNLINKed as Redis saw them, rows left in PostgreSQL, couples told at a
+ * receiver that honours Idempotency-Key) against what one clean run does. Every run ends by replaying its history.
+ */
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Redis } from 'ioredis';
+import type { PurgeProgress, RetentionProgress } from '../../src/contracts/maintenance';
+import type { OwnedDeps } from '../../src/workers/deps';
+import { pruneOptimizations, purgeCache, weddingDayCrisis } from '../../src/workflows';
+import { crisisStatusQuery, crisisWorkflowId } from '../../src/workflows/crisis/messages';
+import {
+  chaosRuns,
+  chaosSeed,
+  killHard,
+  newTally,
+  recordTally,
+  resultWithin,
+  seededRandom,
+  serverCheckpoint,
+  pollingWorker,
+  spawnKillableWorker,
+  statusWhen,
+  stuckDetails,
+  type ScenarioTally,
+} from '../helpers/chaos';
+import { testDatabase } from '../helpers/databases';
+import { testDeps } from '../helpers/deps';
+import type { HttpReceiver } from '../helpers/http-receiver';
+import { countOptimizations, loadOptimizations, REDIS_DB, redisUrlFor } from '../helpers/maintenance';
+import { CRISIS_PATHS, honourIdempotency, receiverEnv, startRunbookReceiver } from '../helpers/runbook-receiver';
+import { devServerEnv, replayOwnHistory, uniqueId } from '../helpers/temporal';
+import { waitUntil } from '../helpers/wait';
+
+/** How long a run may take after the kill: the heartbeat timeout (30 s) plus the rest of the step, with room. */
+const RECOVERY_DEADLINE_MS = 180_000;
+
+describe('a worker SIGKILLed at random points of the long steps', () => {
+  const runs = chaosRuns();
+  const random = seededRandom(chaosSeed());
+  /** Where in the step the kill lands: anywhere from 10 % to 90 % of its progress. */
+  const killPoint = () => 0.1 + 0.8 * random();
+  let env: TestWorkflowEnvironment;
+  let deps: OwnedDeps;
+  let databaseUrl: string;
+  let receiver: HttpReceiver;
+  const workers: ChildProcess[] = [];
+
+  before(async () => {
+    env = await devServerEnv();
+    receiver = await startRunbookReceiver();
+    databaseUrl = await testDatabase('aiops_test_chaos_kill');
+    deps = await testDeps({
+      ...receiverEnv(receiver),
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: redisUrlFor(REDIS_DB.chaos),
+    });
+  });
+  after(async () => {
+    for (const w of workers) await killHard(w);
+    await deps?.close();
+    await receiver?.stop();
+    await env?.teardown();
+  });
+
+  async function worker(taskQueue: string): Promise<ChildProcess> {
+    const child = spawnKillableWorker({
+      ...receiverEnv(receiver),
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: redisUrlFor(REDIS_DB.chaos),
+      TEMPORAL_TASK_QUEUE: taskQueue,
+    });
+    workers.push(child);
+    return pollingWorker(env.client, taskQueue, child);
+  }
+
+  /**
+   * Kills the first worker once `due` holds, starts a second, and waits for `finished` (undefined: stuck). A step
+   * that ends before its kill point is counted as a run without a kill.
+   */
+  async function killAndResume<T>(
+    tally: ScenarioTally,
+    taskQueue: string,
+    handle: WorkflowHandle,
+    first: ChildProcess,
+    due: () => Promise<boolean>,
+    finished: () => Promise<T | undefined>,
+  ): Promise<T | undefined> {
+    const closed = async () => (await handle.describe()).status.name !== 'RUNNING';
+    await waitUntil('the moment to kill the worker', async () => (await due()) || (await closed()), Boolean, 120_000);
+    const killedEarly = !(await closed());
+    await killHard(first);
+    if (!killedEarly) tally.notes.push('a step finished before its kill point');
+    const killedAt = Date.now();
+    const second = await worker(taskQueue);
+    try {
+      const result = await finished();
+      tally.runs += 1;
+      if (result === undefined) {
+        tally.stuck += 1;
+        if (!tally.notes.some((n) => n.startsWith('stuck:'))) tally.notes.push(`stuck: ${await stuckDetails(handle)}`);
+      } else {
+        tally.completed += 1;
+        if (killedEarly) tally.recoverySeconds.push((Date.now() - killedAt) / 1000);
+      }
+      return result;
+    } finally {
+      await killHard(second);
+    }
+  }
+
+  it('the cache purge removes every matching key once and no other key', { timeout: runs * 300_000 }, async () => {
+    const tally = newTally('worker SIGKILL: cache purge (60,000 keys)');
+    const keys = 60_000;
+    const redis = deps.redis;
+    for (let i = 0; i < runs; i++) {
+      const run = uniqueId('p').slice(-12);
+      for (let j = 0; j < keys; j += 5000) {
+        const p = redis.pipeline();
+        for (let k = j; k < j + 5000; k++) p.set(`ai:${run}:${k}`, 'v').set(`keep:${run}:${k}`, 'v');
+        await p.exec();
+      }
+      // Every UNLINK the server executed on this DB, key by key: a key unlinked twice is a repeated effect.
+      const unlinked = new Map<string, number>();
+      const monitorBase = new Redis(redisUrlFor(REDIS_DB.chaos));
+      const monitor = await monitorBase.monitor();
+      monitor.on('monitor', (_t: string, args: string[], _s: string, database: string) => {
+        if (database !== String(REDIS_DB.chaos) || args[0]?.toLowerCase() !== 'unlink') return;
+        for (const key of args.slice(1)) if (key.includes(run)) unlinked.set(key, (unlinked.get(key) ?? 0) + 1);
+      });
+      try {
+        const taskQueue = uniqueId('chaos-purge');
+        const first = await worker(taskQueue);
+        const handle = await env.client.workflow.start(purgeCache, {
+          taskQueue,
+          workflowId: uniqueId('chaos-purge'),
+          args: [{ pattern: `ai:${run}:*`, scanCount: 10, unlinkBatch: 10 }],
+        });
+        const share = killPoint();
+        await killAndResume(
+          tally,
+          taskQueue,
+          handle,
+          first,
+          async () => ((await serverCheckpoint<PurgeProgress>(handle))?.removed ?? 0) >= share * keys,
+          () => resultWithin(handle, RECOVERY_DEADLINE_MS, tally.notes),
+        );
+        await replayOwnHistory(handle);
+        const left = { ai: 0, keep: 0 };
+        for await (const found of redis.scanStream({ match: `*:${run}:*`, count: 5000 })) {
+          for (const k of found as string[]) left[k.startsWith('ai:') ? 'ai' : 'keep'] += 1;
+        }
+        tally.lost += left.ai;
+        // A key of another pattern removed, or a key unlinked a second time, is more than a clean run does.
+        tally.duplicated += keys - left.keep;
+        tally.duplicated += [...unlinked.values()].filter((n) => n > 1).length;
+      } finally {
+        monitor.disconnect();
+        monitorBase.disconnect();
+        for await (const found of redis.scanStream({ match: `*:${run}:*`, count: 5000 })) {
+          if ((found as string[]).length) await redis.unlink(...(found as string[]));
+        }
+      }
+    }
+    recordTally(tally);
+    assert.deepEqual(
+      {
+        runs: tally.runs,
+        completed: tally.completed,
+        duplicated: tally.duplicated,
+        lost: tally.lost,
+        stuck: tally.stuck,
+      },
+      { runs, completed: runs, duplicated: 0, lost: 0, stuck: 0 },
+    );
+  });
+
+  it('the retention delete removes exactly the eligible rows', { timeout: runs * 300_000 }, async () => {
+    const tally = newTally('worker SIGKILL: retention delete (200,000 rows)');
+    for (let i = 0; i < runs; i++) {
+      const fixture = await loadOptimizations(deps.pool, 200_000);
+      const taskQueue = uniqueId('chaos-prune');
+      const first = await worker(taskQueue);
+      const handle = await env.client.workflow.start(pruneOptimizations, {
+        taskQueue,
+        workflowId: uniqueId('chaos-prune'),
+        args: [{ targetBatchMs: 5 }],
+      });
+      const share = killPoint();
+      await killAndResume(
+        tally,
+        taskQueue,
+        handle,
+        first,
+        async () => ((await serverCheckpoint<RetentionProgress>(handle))?.deleted ?? 0) >= share * fixture.eligible,
+        () => resultWithin(handle, RECOVERY_DEADLINE_MS, tally.notes),
+      );
+      await replayOwnHistory(handle);
+      const end = await countOptimizations(deps.pool);
+      tally.lost += end.eligible;
+      tally.duplicated += fixture.total - end.total - (fixture.eligible - end.eligible);
+    }
+    recordTally(tally);
+    assert.deepEqual(
+      {
+        runs: tally.runs,
+        completed: tally.completed,
+        duplicated: tally.duplicated,
+        lost: tally.lost,
+        stuck: tally.stuck,
+      },
+      { runs, completed: runs, duplicated: 0, lost: 0, stuck: 0 },
+    );
+  });
+
+  it('the crisis tells every couple once', { timeout: runs * 300_000 }, async () => {
+    const tally = newTally('worker SIGKILL: crisis couple notices (1,500 couples)');
+    const couples = 1500;
+    for (let i = 0; i < runs; i++) {
+      await deps.pool.query('DELETE FROM active_crises');
+      receiver.requests.length = 0;
+      const ledger = honourIdempotency(receiver, 5);
+      await deps.pool.query(
+        `INSERT INTO active_crises (wedding_id, couple_email, crisis_type, status, created_at)
+         SELECT 'w-' || g, 'couple' || g || '@example.com', 'vendor_cancellation', 'ai_processing', now()
+           FROM generate_series(1, $1) g`,
+        [couples],
+      );
+      const taskQueue = uniqueId('chaos-crisis');
+      const first = await worker(taskQueue);
+      const input = { failure: uniqueId('chaos') };
+      const handle = await env.client.workflow.start(weddingDayCrisis, {
+        taskQueue,
+        workflowId: crisisWorkflowId(input),
+        args: [input],
+      });
+      const share = killPoint();
+      const status = await killAndResume(
+        tally,
+        taskQueue,
+        handle,
+        first,
+        async () => ledger.told.length >= share * couples,
+        () =>
+          statusWhen(handle, crisisStatusQuery, (s) => s.stage === 'stage2', RECOVERY_DEADLINE_MS).then(
+            async (done) => {
+              if (done) return done;
+              const s = await handle.query(crisisStatusQuery).catch(() => undefined);
+              tally.notes.push(
+                `stage ${s?.stage}, steps ${JSON.stringify(s?.steps)}, couples ${JSON.stringify(s?.couples)}`,
+              );
+              return undefined;
+            },
+          ),
+      );
+      // Stage 2 waits for a person to resolve the crisis; what is measured here is over.
+      await handle.terminate('chaos run measured').catch(() => undefined);
+      await replayOwnHistory(handle);
+      const told = new Set(ledger.told);
+      tally.lost += couples - told.size;
+      // A couple told under two different keys was told twice, whatever the receiver drops as repeats.
+      const keysByCouple = new Map<string, Set<string>>();
+      for (const r of receiver.requests.filter((q) => q.path === CRISIS_PATHS.couple)) {
+        const email = String((JSON.parse(r.body) as { couple_email?: unknown }).couple_email);
+        keysByCouple.set(email, (keysByCouple.get(email) ?? new Set()).add(String(r.headers['idempotency-key'])));
+      }
+      tally.duplicated += [...keysByCouple.values()].filter((k) => k.size > 1).length;
+      if (ledger.repeats) tally.notes.push(`${ledger.repeats} repeated sends dropped by key`);
+      if (status && status.stages.stage1.missedDeadline) tally.notes.push('stage 1 deadline missed');
+    }
+    recordTally(tally);
+    assert.deepEqual(
+      {
+        runs: tally.runs,
+        completed: tally.completed,
+        duplicated: tally.duplicated,
+        lost: tally.lost,
+        stuck: tally.stuck,
+      },
+      { runs, completed: runs, duplicated: 0, lost: 0, stuck: 0 },
+    );
+  });
+});

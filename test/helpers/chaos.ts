@@ -1,0 +1,162 @@
+/**
+ * What the fault scenarios under test/chaos share: how many times each runs and how long an outage lasts (short in
+ * `npm test`, long in `npm run chaos`), a seeded random source so a failing run can be repeated, the tally each
+ * scenario keeps, and the results file `npm run chaos` prints its table from.
+ */
+import { appendFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter, type QueryDefinition } from '@temporalio/common';
+import { exited, waitUntil } from './wait';
+
+const ROOT = join(__dirname, '..', '..', '..');
+
+function positiveNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name}: must be a positive number, not "${raw}"`);
+  return value;
+}
+
+/** Runs of each scenario: one in `npm test`, twenty in `npm run chaos`. */
+export const chaosRuns = () => Math.floor(positiveNumber('AIOPS_CHAOS_RUNS', 1));
+/** How long a dependency stays down: a few seconds in `npm test`, 30 in `npm run chaos`. */
+export const outageSeconds = () => positiveNumber('AIOPS_CHAOS_OUTAGE_SECONDS', 5);
+export const chaosSeed = () => Math.floor(positiveNumber('AIOPS_CHAOS_SEED', 20261126));
+
+/** mulberry32: small, seeded, and the same sequence on every machine. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** One row of the chaos table; every count is summed over the scenario's runs. */
+export interface ScenarioTally {
+  scenario: string;
+  runs: number;
+  completed: number;
+  /** Effects beyond what one clean run produces, counted where they land. */
+  duplicated: number;
+  /** Work a clean run does that was not done (keys or rows left, couples never told). */
+  lost: number;
+  /** Runs that neither completed nor paged anyone within the scenario's deadline. */
+  stuck: number;
+  /** Seconds from the fault's end (the kill, or the dependency back) to the workflow's result, per completed run. */
+  recoverySeconds: number[];
+  /** What else was seen, for the reader of the table. */
+  notes: string[];
+}
+
+export function newTally(scenario: string): ScenarioTally {
+  return { scenario, runs: 0, completed: 0, duplicated: 0, lost: 0, stuck: 0, recoverySeconds: [], notes: [] };
+}
+
+/** Appends the tally to AIOPS_CHAOS_RESULTS (set by `npm run chaos`); a plain test run keeps it to itself. */
+export function recordTally(tally: ScenarioTally): void {
+  const file = process.env.AIOPS_CHAOS_RESULTS;
+  if (file) appendFileSync(file, `${JSON.stringify(tally)}\n`);
+}
+
+/**
+ * The result, or undefined when none came by the deadline: the run is then stuck, what the server shows of it goes
+ * into `notes`, and it is terminated so it does not run on into the next one.
+ */
+export async function resultWithin<T>(handle: WorkflowHandle, ms: number, notes?: string[]): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
+  try {
+    const result = await Promise.race([handle.result() as Promise<T>, late]);
+    if (result === undefined) {
+      notes?.push(`stuck: ${await stuckDetails(handle)}`);
+      await handle.terminate('stuck in a chaos scenario').catch(() => undefined);
+    }
+    return result;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The real worker in a process of its own (test/helpers/maintenance-worker.ts: heartbeats reach the server within
+ * 100 ms), which a scenario may SIGKILL at any moment.
+ */
+export function spawnKillableWorker(env: NodeJS.ProcessEnv): ChildProcess {
+  return spawn(process.execPath, [join(ROOT, 'dist', 'test', 'helpers', 'maintenance-worker.js')], {
+    env: {
+      ...process.env,
+      WORKER_HEALTH_ADDRESS: '127.0.0.1:0',
+      WORKER_METRICS_ADDRESS: '127.0.0.1:0',
+      ALERT_RECEIVER_ADDRESS: '127.0.0.1:0',
+      TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
+      ...env,
+    },
+    stdio: 'ignore',
+  });
+}
+
+export async function killHard(child: ChildProcess): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await exited(child);
+}
+
+/** The heartbeat details the server holds for the workflow's first pending activity. */
+export async function serverCheckpoint<T>(handle: WorkflowHandle): Promise<T | undefined> {
+  const { raw } = await handle.describe();
+  const payload = raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0];
+  return payload ? defaultPayloadConverter.fromPayload<T>(payload) : undefined;
+}
+
+/** Waits until the worker process polls its task queue: a fault injected before then would test its start-up. */
+export async function pollingWorker(client: Client, taskQueue: string, child: ChildProcess): Promise<ChildProcess> {
+  await waitUntil(
+    `worker ${child.pid} polling ${taskQueue}`,
+    async () => {
+      const { pollers } = await client.workflowService.describeTaskQueue({
+        namespace: 'default',
+        taskQueue: { name: taskQueue },
+        taskQueueType: 2, // TASK_QUEUE_TYPE_ACTIVITY: activity pollers start after the workflow ones
+      });
+      return (pollers ?? []).some((p) => p.identity?.startsWith(`${child.pid}@`));
+    },
+    Boolean,
+    120_000,
+  );
+  return child;
+}
+
+/** Why a run looks stuck, as the server shows it: its status and each pending activity's attempts and last failure. */
+export async function stuckDetails(handle: WorkflowHandle): Promise<string> {
+  const { status, raw } = await handle.describe();
+  const pending = (raw.pendingActivities ?? []).map(
+    (a) =>
+      `${a.activityType?.name} attempt ${a.attempt}${a.lastFailure?.message ? ` (${a.lastFailure.message.slice(0, 80)})` : ''}`,
+  );
+  return `${status.name}; pending: ${pending.join(', ') || 'none'}`;
+}
+
+/**
+ * Like queryUntil, but a query that fails is asked again until the deadline: after a kill, a query first goes to
+ * the dead worker's sticky queue and times out before the server hands it to the next worker.
+ */
+export async function statusWhen<T>(
+  handle: WorkflowHandle,
+  query: QueryDefinition<T>,
+  pred: (answer: T) => boolean,
+  timeoutMs: number,
+): Promise<T | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const answer = await handle.query(query).catch(() => undefined);
+    if (answer !== undefined && pred(answer)) return answer;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return undefined;
+}
