@@ -27,7 +27,16 @@ export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   quietRuntime();
   const path = process.env.AIOPS_TIME_SKIPPING_SERVER;
   if (!path) throw new Error('AIOPS_TIME_SKIPPING_SERVER is not set: run the tests with `npm test`');
-  return TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } });
+  // The SDK gives the server 5 s to listen; on a loaded machine the JVM can take longer, so a start is tried again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await TestWorkflowEnvironment.createTimeSkipping({
+        server: { executable: { type: 'existing-path', path } },
+      });
+    } catch (err) {
+      if (attempt >= 3 || !/did not start within/.test(String(err))) throw err;
+    }
+  }
 }
 
 /**
