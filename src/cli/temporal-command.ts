@@ -1,8 +1,9 @@
 /**
- * The main of a CLI whose commands talk to Temporal (`npm run schedules`, `npm run crisis`): parse, print help, or
+ * The main of a CLI whose commands talk to Temporal (`npm run crisis`): parse, print help, or
  * connect with the configured address and namespace and run; a usage error exits 2 with its message.
  */
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import { connectClient } from '../client/connect';
 import { loadConfigOrExit } from '../config';
 import { UsageError } from './args';
 
@@ -18,12 +19,12 @@ export async function temporalCommandMain<C extends object>(
       return 0;
     }
     const config = loadConfigOrExit();
-    const connection = await Connection.connect({ address: config.temporal.address });
+    const { client, close } = await connectClient(config.temporal);
     try {
-      await run(command, new Client({ connection, namespace: config.temporal.namespace }), config.temporal.taskQueue);
+      await run(command, client, config.temporal.taskQueue);
       return 0;
     } finally {
-      await connection.close();
+      await close();
     }
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
