@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { addAuditCommand } from './audit';
+import { addCrisisCommand } from './crisis';
 import { addDecisionCommands } from './runbook/decide';
 import { addDoctorCommand } from './runbook/doctor';
 import { createOutput, EXIT, UsageError } from './runbook/output';
@@ -25,6 +26,7 @@ export function createProgram(done: (code: number) => void): Command {
   addDecisionCommands(program, out, done);
   addSchedulesCommand(program, out, done);
   addAuditCommand(program, out, done);
+  addCrisisCommand(program, out, done);
   addDoctorCommand(program, out, done);
   return program;
 }
