@@ -63,7 +63,6 @@ describe('the runbook CLI', () => {
     }
     worker?.kill('SIGTERM');
     if (worker) await exited(worker, 60_000).catch(() => worker.kill('SIGKILL'));
-    await redis?.flushdb();
     redis?.disconnect();
     await env?.teardown();
   });

@@ -110,6 +110,12 @@ export async function statusCommand(out: Output, workflowId: string): Promise<nu
   });
 }
 
+/** How many terminal rows `lines` take at `columns` wide, colour codes not counted. */
+export function terminalRows(lines: string[], columns = 80): number {
+  const visible = (line: string) => line.replace(/\x1b\[[0-9;]*m/g, '').length;
+  return lines.reduce((rows, line) => rows + Math.max(1, Math.ceil(visible(line) / Math.max(1, columns))), 0);
+}
+
 export interface WatchOptions {
   interval: string;
 }
@@ -133,10 +139,10 @@ export async function watchCommand(out: Output, workflowId: string, options: Wat
         last = key;
       } else if (out.tty) {
         const frame = renderFrame(view, now, out.paint);
-        // Move up over the previous frame and clear it, then draw this one.
+        // Move up over the previous frame (a line wider than the terminal took several rows) and clear it.
         if (drawn > 0) process.stdout.write(`\x1b[${drawn}A\x1b[0J`);
         for (const line of frame) out.line(line);
-        drawn = frame.length;
+        drawn = terminalRows(frame, process.stdout.columns);
       } else {
         // Plain output: deadlines are shown as instants so that a line repeats only when something changed.
         const frame = renderFrame(view, undefined, out.paint).slice(1).join('  |  ');
