@@ -4,7 +4,9 @@
  * the set of workflows the worker registers (`src/workflows/index.ts`), so a workflow added there without an entry
  * here, or an entry for one that is gone, does not compile. Schedules come from the schedule table.
  */
+import type { WorkflowIdReusePolicy } from '@temporalio/common';
 import type * as workflows from '../workflows';
+import { CRISIS_ID_REUSE } from './crisis';
 import { parseBackupRetentionInput, parseDatabaseBackupInput, parseModelBackupInput } from '../contracts/backups';
 import { parseRestoreDatabaseInput, parseVerifyBackupInput } from '../contracts/backups';
 import { validatePurgeInput, validateRetentionInput } from '../contracts/maintenance';
@@ -35,6 +37,8 @@ export interface Runbook {
   parse: (raw: unknown) => unknown;
   /** The business key a start is refused twice on; absent, each start is a run of its own. */
   workflowId?: (input: never) => string | undefined;
+  /** Whether that key may be used again once a run closed; absent, the server's default (any closed run). */
+  workflowIdReusePolicy?: WorkflowIdReusePolicy;
 }
 
 const RUNBOOKS: Record<WorkflowType, Runbook> = {
@@ -43,6 +47,7 @@ const RUNBOOKS: Record<WorkflowType, Runbook> = {
     startedBy: 'operators, alerting, the crisis-manager watch',
     parse: parseWeddingDayCrisisInput,
     workflowId: (input: Parameters<typeof crisisWorkflowId>[0]) => crisisWorkflowId(input),
+    workflowIdReusePolicy: CRISIS_ID_REUSE,
   },
   incidentResponse: {
     summary: 'incident response by severity: acknowledge, diagnose, quick fix, monitor, post-mortem',

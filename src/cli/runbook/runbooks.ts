@@ -76,6 +76,7 @@ export async function startCommand(out: Output, type: string, options: StartOpti
         taskQueue: config.temporal.taskQueue,
         workflowId,
         args: raw === undefined ? [] : [raw],
+        workflowIdReusePolicy: book.workflowIdReusePolicy,
       });
       const link = workflowUiLink(config.temporal, workflowId, handle.firstExecutionRunId);
       if (out.json) {
