@@ -1,64 +1,41 @@
 /**
- * `npm run audit -- [--workflow-id ID] [--actor ID] [--since ISO] [--limit N] [--json]`: reads the audit log.
+ * `runbook audit [--workflow-id ID] [--actor ID] [--since ISO] [--limit N]` (also `npm run audit -- ...`): reads
+ * the audit log, newest last.
  */
+import type { Command } from 'commander';
 import { Pool } from 'pg';
 import { loadConfigOrExit } from '../config';
-import { parseOptions, runCli, UsageError, wantsHelp } from './args';
+import { EXIT, UsageError, type Output } from './runbook/output';
 
-const HELP = `Usage: npm run audit -- [options]
-
-Prints audit-log records, newest last.
-  --workflow-id ID   only this workflow's records
-  --actor ID         only decisions and actions by this person (roster id) or "workflow"
-  --since ISO        only records at or after this time, e.g. 2026-11-23T09:00:00Z
-  --limit N          at most N records (default 100, at most 10000)
-  --json             one JSON object per line instead of a table
-`;
-
-interface Args {
+export interface AuditQuery {
   workflowId?: string;
   actor?: string;
   since?: string;
   limit: number;
-  json: boolean;
 }
 
-export function parseArgs(argv: string[]): Args | 'help' {
-  if (wantsHelp(argv)) return 'help';
-  const { values, positionals } = parseOptions(argv, {
-    'workflow-id': { type: 'string' },
-    actor: { type: 'string' },
-    since: { type: 'string' },
-    limit: { type: 'string' },
-    json: { type: 'boolean' },
-  });
-  if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]} (see --help)`);
-  const args: Args = { workflowId: values['workflow-id'], actor: values.actor, limit: 100, json: values.json ?? false };
-  if (values.since !== undefined) {
-    if (Number.isNaN(Date.parse(values.since))) throw new UsageError(`--since: "${values.since}" is not a timestamp`);
-    args.since = new Date(values.since).toISOString();
-  }
-  if (values.limit !== undefined) {
-    const n = Number(values.limit);
-    if (!Number.isInteger(n) || n < 1 || n > 10_000)
-      throw new UsageError('--limit: must be a whole number from 1 to 10000');
-    args.limit = n;
-  }
-  return args;
+interface AuditOptions {
+  workflowId?: string;
+  actor?: string;
+  since?: string;
+  limit: string;
 }
 
-async function main(): Promise<void> {
-  let args: Args | 'help';
-  try {
-    args = parseArgs(process.argv.slice(2));
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n`);
-    process.exit(2);
+/** The options as a query, refused with a usage error naming the option at fault. */
+export function auditQuery(options: AuditOptions): AuditQuery {
+  const query: AuditQuery = { workflowId: options.workflowId, actor: options.actor, limit: 100 };
+  if (options.since !== undefined) {
+    if (Number.isNaN(Date.parse(options.since))) throw new UsageError(`--since: "${options.since}" is not a timestamp`);
+    query.since = new Date(options.since).toISOString();
   }
-  if (args === 'help') {
-    process.stdout.write(HELP);
-    return;
-  }
+  const n = Number(options.limit);
+  if (!Number.isInteger(n) || n < 1 || n > 10_000)
+    throw new UsageError('--limit: must be a whole number from 1 to 10000');
+  query.limit = n;
+  return query;
+}
+
+export async function auditCommand(out: Output, query: AuditQuery): Promise<number> {
   const config = loadConfigOrExit();
   const pool = new Pool({ connectionString: config.postgres.url, max: 1 });
   try {
@@ -72,21 +49,37 @@ async function main(): Promise<void> {
           ORDER BY occurred_at DESC, id DESC
           LIMIT $4) newest
        ORDER BY occurred_at, id`,
-      [args.workflowId ?? null, args.actor ?? null, args.since ?? null, args.limit],
+      [query.workflowId ?? null, query.actor ?? null, query.since ?? null, query.limit],
     );
     for (const r of rows) {
-      if (args.json) {
-        process.stdout.write(`${JSON.stringify({ ...r, id: undefined })}\n`);
+      if (out.json) {
+        out.data({ ...r, id: undefined });
       } else {
-        process.stdout.write(
-          `${new Date(r.occurred_at).toISOString()}  ${r.workflow_id}  ${r.step}  ${r.actor}  ${r.action} → ${r.outcome}${r.reason ? `  "${r.reason}"` : ''}\n`,
+        out.line(
+          `${new Date(r.occurred_at).toISOString()}  ${r.workflow_id}  ${r.step}  ${r.actor}  ${r.action} → ${r.outcome}${r.reason ? `  "${r.reason}"` : ''}`,
         );
       }
     }
-    if (!args.json) process.stderr.write(`${rows.length} record(s)\n`);
+    if (!out.json) process.stderr.write(`${rows.length} record(s)\n`);
+    return EXIT.ok;
   } finally {
     await pool.end();
   }
 }
 
-if (require.main === module) runCli('audit', main);
+export function addAuditCommand(
+  program: Command,
+  out: () => Output,
+  done: (code: number) => void,
+  read: (out: Output, query: AuditQuery) => Promise<number> = auditCommand,
+): void {
+  program
+    .command('audit')
+    .description('audit-log records (decisions, refusals, escalations, actions), newest last')
+    .option('--workflow-id <id>', "only this workflow's records")
+    .option('--actor <id>', 'only decisions and actions by this person (roster id) or "workflow"')
+    .option('--since <iso>', 'only records at or after this time, e.g. 2026-11-23T09:00:00Z')
+    .option('--limit <n>', 'at most N records (at most 10000)', '100')
+    .addHelpText('after', '\nExample:\n  runbook audit --workflow-id incident-gw-5xx')
+    .action(async (options: AuditOptions) => done(await read(out(), auditQuery(options))));
+}

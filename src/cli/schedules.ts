@@ -1,7 +1,7 @@
 /**
- * `npm run schedules -- <command>`: the operator's handle on the schedules of `table.ts`, on the Temporal server
- * of TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE. Exit codes: 0 done, 1 the server refused or failed, 2 bad arguments
- * (the message names the argument), 78 bad configuration.
+ * `runbook schedules <command>` (also `npm run schedules -- <command>`): the operator's handle on the schedules of
+ * `table.ts`, on the Temporal server of TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE. Exit codes: 0 done, 1 the server
+ * refused or failed, 2 bad arguments (the message names the argument), 78 bad configuration.
  */
 import {
   ScheduleNotFoundError,
@@ -9,80 +9,16 @@ import {
   type ScheduleDescription,
   type ScheduleOverlapPolicy,
 } from '@temporalio/client';
-import { temporalCommandMain } from './temporal-command';
-import { parseOptions, runCli, UsageError, wantsHelp } from './args';
+import { Command as CommandLine } from 'commander';
 import { registerSchedules } from '../schedules/register';
 import { findSkippedRuns, type SkippedRunsReport } from '../schedules/skipped';
 import { SCHEDULES, scheduleIds } from '../schedules/table';
+import { withClient } from './runbook/context';
+import { EXIT, UsageError, type Output } from './runbook/output';
 
 const OVERLAP_NAMES = ['skip', 'buffer-one', 'buffer-all', 'cancel-other', 'terminate-other', 'allow-all'] as const;
 const OVERLAPS = OVERLAP_NAMES.join('|');
 const DAY_MS = 24 * 3600 * 1000;
-
-const HELP: Record<string, string> = {
-  main: `Usage: npm run schedules -- <command> [options]
-
-Manages the schedules of src/schedules/table.ts on the Temporal server (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE).
-  list                                     every schedule: state, next run, cron, overlap, catch-up window
-  register                                 creates or updates them all (idempotent; a paused one stays paused)
-  pause <id> [--reason TEXT]               no more scheduled runs until resumed
-  resume <id> [--reason TEXT]              scheduled runs again
-  trigger <id> [--overlap POLICY]          one run now (default allow-all: it runs even if one is running)
-  backfill <id> --from ISO --to ISO [--overlap POLICY]
-                                           the runs the spec would have started in a past range
-  skipped [<id>] [--since ISO] [--json]    which runs were skipped (overlap, missed catch-up window), and when
-
-\`npm run schedules -- <command> --help\` says more about each.
-`,
-  list: `Usage: npm run schedules -- list [--json]
-
-Every schedule in the table, and any other on the server, with its state (active / paused and why), next run,
-cron and time zone, overlap policy and catch-up window. A table entry not on the server shows "not registered".
-  --json   one JSON object per line
-`,
-  register: `Usage: npm run schedules -- register
-
-Creates every schedule of the table that is missing and brings the others in line with it, on task queue
-TEMPORAL_TASK_QUEUE. Idempotent: running it twice changes nothing more, and a paused schedule stays paused.
-`,
-  pause: `Usage: npm run schedules -- pause <id> [--reason TEXT]
-
-Stops scheduled runs until \`resume\`. The reason is shown by \`list\` and in the Web UI. A run already going
-carries on; slots that fall while paused are not run later and are not counted as skipped.
-  --reason TEXT   why (default "paused from the schedules CLI")
-`,
-  resume: `Usage: npm run schedules -- resume <id> [--reason TEXT]
-
-Scheduled runs start again from the next slot; slots missed while paused are not run (use \`backfill\`).
-  --reason TEXT   note to leave on the schedule (default "resumed from the schedules CLI")
-`,
-  trigger: `Usage: npm run schedules -- trigger <id> [--overlap POLICY]
-
-Starts one run now, outside the spec. The schedule's own policy (SKIP) is not used: an operator who asks for a
-run wants one, so the default is allow-all. The run's workflow ID ends with the time to the second, so a second
-trigger within the same second is refused by the server as a duplicate.
-  --overlap POLICY   ${OVERLAPS} (default allow-all)
-`,
-  backfill: `Usage: npm run schedules -- backfill <id> --from ISO --to ISO [--overlap POLICY]
-
-Starts the runs the spec would have started between --from and --to (both in the past), e.g. after an outage
-longer than the catch-up window. Each run gets the slot's time in its workflow ID, as a scheduled run would.
-  --from ISO         start of the range, inclusive, e.g. 2026-11-20T00:00:00Z
-  --to ISO           end of the range, not in the future
-  --overlap POLICY   ${OVERLAPS} (default buffer-all: every slot runs, one after another, never two at once)
-`,
-  skipped: `Usage: npm run schedules -- skipped [<id>] [--since ISO] [--json]
-
-Which scheduled runs did not start, and why: "overlap" (the previous run was still going; policy SKIP) or
-"missed catch-up" (the server was down longer than the catch-up window). Temporal raises nothing when a run is
-skipped; this rebuilds it from the schedule's spec, its runs and its counters. Slots that fell while the
-schedule was paused are listed as "not started", not as skips. Without <id>, every schedule in the table.
-  --since ISO   start of the window (default 7 days ago)
-  --json        one JSON report per schedule per line
-`,
-};
-
-export { UsageError } from './args';
 
 export type Command =
   | { name: 'list'; json: boolean }
@@ -111,74 +47,80 @@ function parseTime(flag: string, value: string): Date {
   return new Date(value);
 }
 
-/** The options each command takes; `json` is a switch, the others take a value. */
-const OPTIONS: Record<string, string[]> = {
-  list: ['json'],
-  register: [],
-  pause: ['reason'],
-  resume: ['reason'],
-  trigger: ['overlap'],
-  backfill: ['from', 'to', 'overlap'],
-  skipped: ['since', 'json'],
-};
+function nonEmptyReason(reason: string | undefined): string | undefined {
+  if (reason !== undefined && reason.trim() === '') throw new UsageError('--reason: must not be empty');
+  return reason;
+}
 
-/** Parses the command line; `now` is a parameter so that tests can pin it. */
-export function parseArgs(argv: string[], now: Date = new Date()): Command | { help: string } {
-  const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') return { help: HELP.main };
-  if (!(name in HELP) || name === 'main') throw new UsageError(`unknown command "${name}" (see --help)`);
-  if (wantsHelp(rest)) return { help: HELP[name] };
-
-  const options = Object.fromEntries(
-    OPTIONS[name].map((o) => [o, { type: o === 'json' ? ('boolean' as const) : ('string' as const) }]),
-  );
-  const { values, positionals: positional } = parseOptions(rest, options, name);
-  const flags = new Map(Object.entries(values).map(([k, v]) => [`--${k}`, v as string | true]));
-  const id = (required: boolean) => {
-    if (positional.length > 1) throw new UsageError(`${name}: one schedule ID expected, got ${positional.join(' ')}`);
-    if (required && positional.length === 0) {
-      throw new UsageError(`${name}: a schedule ID is needed, one of ${scheduleIds().join(', ')}`);
-    }
-    return positional[0];
-  };
-  const str = (flag: string) => flags.get(flag) as string | undefined;
-
-  switch (name) {
-    case 'list':
-      if (positional.length) throw new UsageError(`list: takes no schedule ID (got ${positional[0]})`);
-      return { name, json: flags.has('--json') };
-    case 'register':
-      if (positional.length) throw new UsageError(`register: takes no arguments (got ${positional[0]})`);
-      return { name };
-    case 'pause':
-    case 'resume': {
-      const reason = str('--reason');
-      if (reason !== undefined && reason.trim() === '') throw new UsageError('--reason: must not be empty');
-      return { name, id: id(true), reason };
-    }
-    case 'trigger':
-      return { name, id: id(true), overlap: parseOverlap(str('--overlap') ?? 'allow-all') };
-    case 'backfill': {
-      const scheduleId = id(true);
-      const fromArg = str('--from');
-      const toArg = str('--to');
-      if (fromArg === undefined) throw new UsageError('backfill: --from is needed');
-      if (toArg === undefined) throw new UsageError('backfill: --to is needed');
-      const from = parseTime('--from', fromArg);
-      const to = parseTime('--to', toArg);
-      if (to <= from) throw new UsageError(`--to: ${toArg} is not after --from ${fromArg}`);
-      if (to > now)
-        throw new UsageError(`--to: ${toArg} is in the future; backfill is for past slots (use trigger for now)`);
-      return { name, id: scheduleId, from, to, overlap: parseOverlap(str('--overlap') ?? 'buffer-all') };
-    }
-    case 'skipped': {
-      const sinceArg = str('--since');
-      const since = sinceArg === undefined ? new Date(now.getTime() - 7 * DAY_MS) : parseTime('--since', sinceArg);
-      if (since > now) throw new UsageError(`--since: ${sinceArg} is in the future`);
-      return { name, id: id(false), since, json: flags.has('--json') };
-    }
-  }
-  throw new UsageError(`unknown command "${name}" (see --help)`);
+/**
+ * The schedule commands under `parent`; each hands what it parsed to `run`. `now` and `json` are functions so
+ * that tests can pin the clock and the global --json is read when the command runs.
+ */
+export function addScheduleCommands(
+  parent: CommandLine,
+  run: (command: Command) => Promise<void>,
+  json: () => boolean,
+  now: () => Date = () => new Date(),
+): void {
+  const known = `one of ${scheduleIds().join(', ')}`;
+  parent
+    .command('list')
+    .description('every schedule: state, next run, cron, overlap, catch-up window (and any other on the server)')
+    .action(() => run({ name: 'list', json: json() }));
+  parent
+    .command('register')
+    .description(
+      'create or update every schedule of the table on TEMPORAL_TASK_QUEUE (idempotent; a paused one stays paused)',
+    )
+    .action(() => run({ name: 'register' }));
+  parent
+    .command('pause')
+    .description('no more scheduled runs until resumed; a run already going carries on')
+    .argument('<id>', `schedule ID, ${known}`)
+    .option('--reason <text>', 'why, shown by list and in the Web UI (default "paused from the schedules CLI")')
+    .action((id: string, o: { reason?: string }) => run({ name: 'pause', id, reason: nonEmptyReason(o.reason) }));
+  parent
+    .command('resume')
+    .description('scheduled runs again from the next slot (missed slots are not run: use backfill)')
+    .argument('<id>', `schedule ID, ${known}`)
+    .option('--reason <text>', 'note to leave on the schedule (default "resumed from the schedules CLI")')
+    .action((id: string, o: { reason?: string }) => run({ name: 'resume', id, reason: nonEmptyReason(o.reason) }));
+  parent
+    .command('trigger')
+    .description(
+      'one run now, outside the spec; the default overlap is allow-all, since an operator who asks for a run wants one',
+    )
+    .argument('<id>', `schedule ID, ${known}`)
+    .option('--overlap <policy>', OVERLAPS, 'allow-all')
+    .action((id: string, o: { overlap: string }) => run({ name: 'trigger', id, overlap: parseOverlap(o.overlap) }));
+  parent
+    .command('backfill')
+    .description('start the runs the spec would have started in a past range (e.g. after a long outage)')
+    .argument('<id>', `schedule ID, ${known}`)
+    .requiredOption('--from <iso>', 'start of the range, inclusive, e.g. 2026-11-20T00:00:00Z')
+    .requiredOption('--to <iso>', 'end of the range, not in the future')
+    .option('--overlap <policy>', `${OVERLAPS} (buffer-all: every slot runs, never two at once)`, 'buffer-all')
+    .action((id: string, o: { from: string; to: string; overlap: string }) => {
+      const from = parseTime('--from', o.from);
+      const to = parseTime('--to', o.to);
+      if (to <= from) throw new UsageError(`--to: ${o.to} is not after --from ${o.from}`);
+      if (to > now()) {
+        throw new UsageError(`--to: ${o.to} is in the future; backfill is for past slots (use trigger for now)`);
+      }
+      return run({ name: 'backfill', id, from, to, overlap: parseOverlap(o.overlap) });
+    });
+  parent
+    .command('skipped')
+    .description(
+      'which scheduled runs did not start, and why: overlap (previous run still going) or a missed catch-up window',
+    )
+    .argument('[id]', `schedule ID (default: every schedule in the table)`)
+    .option('--since <iso>', 'start of the window (default 7 days ago)')
+    .action((id: string | undefined, o: { since?: string }) => {
+      const since = o.since === undefined ? new Date(now().getTime() - 7 * DAY_MS) : parseTime('--since', o.since);
+      if (since > now()) throw new UsageError(`--since: ${o.since} is in the future`);
+      return run({ name: 'skipped', id, since, json: json() });
+    });
 }
 
 async function serverScheduleIds(client: Client): Promise<string[]> {
@@ -299,6 +241,17 @@ async function run(command: Command, client: Client, taskQueue: string): Promise
   }
 }
 
-const main = () => temporalCommandMain('schedules', parseArgs, run);
-
-if (require.main === module) runCli('schedules', main);
+export function addSchedulesCommand(program: CommandLine, out: () => Output, done: (code: number) => void): void {
+  const schedules = program
+    .command('schedules')
+    .description('list, register, pause, resume, trigger and backfill the schedules; find skipped runs');
+  addScheduleCommands(
+    schedules,
+    (command) =>
+      withClient(async (client, config) => {
+        await run(command, client, config.temporal.taskQueue);
+        done(EXIT.ok);
+      }),
+    () => out().json,
+  );
+}

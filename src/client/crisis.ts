@@ -21,7 +21,7 @@ import { runningTakeovers } from './takeovers';
  * A run that failed or was terminated may be started again for the same failure; one that completed was that
  * failure's protocol, and a late alert must not run it a second time.
  */
-const REUSE = WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY;
+export const CRISIS_ID_REUSE = WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY;
 
 export interface CrisisStartResult {
   workflowId: string;
@@ -44,7 +44,7 @@ export async function startCrisis(
       taskQueue,
       workflowId,
       args: [rawInput],
-      workflowIdReusePolicy: REUSE,
+      workflowIdReusePolicy: CRISIS_ID_REUSE,
     });
     return { workflowId, runId: handle.firstExecutionRunId, outcome: 'started' };
   } catch (err) {
@@ -126,7 +126,7 @@ export async function alertCrisis(
     args: [{ failure: input.failure, reportedBy: input.reportedBy, description: input.description }],
     signal: crisisAlertSignal,
     signalArgs: [alert],
-    workflowIdReusePolicy: REUSE,
+    workflowIdReusePolicy: CRISIS_ID_REUSE,
   });
   return { workflowId, runId: handle.signaledRunId, outcome: 'signalled' };
 }

@@ -285,6 +285,10 @@ const schema = z.object({
     .default(0.05),
   RETRAIN_AB_MIN_PER_ARM: positiveInt.default(100),
   RETRAIN_ERROR_RATE_MAX: z.coerce.number().min(0, 'must be from 0 to 1').max(1, 'must be from 0 to 1').default(0.02),
+
+  // The monitoring the alert rules run on; `runbook doctor` checks them when set (the runbooks never call them).
+  PROMETHEUS_URL: httpUrl.optional(),
+  ALERTMANAGER_URL: httpUrl.optional(),
 });
 
 type Raw = z.infer<typeof schema>;
@@ -389,6 +393,8 @@ export interface AppConfig {
   businessHours: BusinessHours;
   failover: FailoverConfig;
   retraining: RetrainingConfig;
+  /** Prometheus and Alertmanager, when set: what `runbook doctor` checks. */
+  monitoring: { prometheusUrl?: string; alertmanagerUrl?: string };
 }
 
 /** The AI ingress's two targets' health endpoints and the rule-based fallback's switch. */
@@ -605,6 +611,7 @@ function toAppConfig(raw: Raw): AppConfig {
       minPerArm: raw.RETRAIN_AB_MIN_PER_ARM,
       errorRateMax: raw.RETRAIN_ERROR_RATE_MAX,
     },
+    monitoring: { prometheusUrl: raw.PROMETHEUS_URL, alertmanagerUrl: raw.ALERTMANAGER_URL },
   };
 }
 

@@ -13,7 +13,8 @@ import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
 import { createTemporalActivities } from '../../src/activities/temporal';
 import { alertCrisis, startCrisis } from '../../src/client/crisis';
-import { parseArgs, type Command } from '../../src/cli/crisis';
+import { addCrisisCommands, type Command } from '../../src/cli/crisis';
+import { parseCommandLine } from '../helpers/parse-command-line';
 import { crisisWorkflowId } from '../../src/workflows/crisis/messages';
 import { watchStatusQuery } from '../../src/workflows/crisis-watch/messages';
 import type { OwnedDeps } from '../../src/workers/deps';
@@ -23,7 +24,7 @@ import { HEALTHY_BODY, HttpReceiver } from '../helpers/http-receiver';
 import { devServerEnv, uniqueId, workflowBundle } from '../helpers/temporal';
 import { waitUntil } from '../helpers/wait';
 
-const CLI = join(__dirname, '..', '..', 'src', 'cli', 'crisis.js');
+const CLI = join(__dirname, '..', '..', 'src', 'cli', 'runbook.js');
 
 describe('starting the crisis protocol from outside, on the dev server', () => {
   let env: TestWorkflowEnvironment;
@@ -161,12 +162,12 @@ describe('starting the crisis protocol from outside, on the dev server', () => {
     );
   });
 
-  describe('npm run crisis', () => {
+  describe('runbook crisis', () => {
     const crisisCli = (args: string[]) =>
       new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
         execFile(
           process.execPath,
-          [CLI, ...args],
+          [CLI, 'crisis', ...args],
           { env: { ...process.env, TEMPORAL_TASK_QUEUE: taskQueue }, timeout: 60_000 },
           (err, stdout, stderr) =>
             resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
@@ -174,26 +175,26 @@ describe('starting the crisis protocol from outside, on the dev server', () => {
       });
 
     it('has help for every command', async () => {
-      for (const args of [[], ['--help'], ['start', '--help'], ['alert', '-h']]) {
+      for (const args of [['--help'], ['start', '--help'], ['alert', '-h']]) {
         const r = await crisisCli(args);
         assert.equal(r.code, 0, r.stderr);
-        assert.match(r.stdout, /^Usage: npm run crisis -- /, args.join(' '));
+        assert.match(r.stdout, /^Usage: runbook crisis /, args.join(' '));
       }
       assert.match((await crisisCli(['--help'])).stdout, /crisis-takeover-<failure>/);
     });
 
     it('exits 2 naming the option at fault', async () => {
       const cases: [string[], RegExp][] = [
-        [['page'], /unknown command "page"/],
-        [['start'], /--failure is needed/],
-        [['start', '--failure'], /--failure needs a value/],
-        [['start', '--failure', 'two words'], /^crisis: --failure: must name the crisis manager failure/],
-        [['start', '--failure', 'f1', '--wedding', 'a/b'], /^crisis: --wedding: must be 1-64 characters/],
+        [['page'], /unknown command 'page'/],
+        [['start'], /required option '--failure <f>' not specified/],
+        [['start', '--failure'], /option '--failure <f>' argument missing/],
+        [['start', '--failure', 'two words'], /^runbook: --failure: must name the crisis manager failure/],
+        [['start', '--failure', 'f1', '--wedding', 'a/b'], /^runbook: --wedding: must be 1-64 characters/],
         [['start', '--failure', 'f1', '--within-minutes', '90m'], /--within-minutes: "90m" is not a whole number/],
         [['start', '--failure', 'f1', '--within-minutes', '0'], /--within-minutes: must be a whole number from 1/],
-        [['start', '--failure', 'f1', '--colour', 'red'], /start: unknown option --colour/],
-        [['start', '--failure', 'f1', 'extra'], /start: unexpected argument extra/],
-        [['alert'], /--fingerprint is needed/],
+        [['start', '--failure', 'f1', '--colour', 'red'], /unknown option '--colour'/],
+        [['start', '--failure', 'f1', 'extra'], /too many arguments for 'start'/],
+        [['alert'], /required option '--fingerprint <f>' not specified/],
         [['alert', '--fingerprint', 'fp', '--status', 'maybe'], /--status: must be one of firing, resolved/],
         [['alert', '--fingerprint', 'fp', '--starts-at', 'noon'], /--starts-at: must be an ISO 8601 date-time/],
       ];
@@ -205,9 +206,10 @@ describe('starting the crisis protocol from outside, on the dev server', () => {
       }
     });
 
-    it('parses what an operator types into the protocol input', () => {
+    it('parses what an operator types into the protocol input', async () => {
+      const parseArgs = (argv: string[]) => parseCommandLine<Command>(addCrisisCommands, argv);
       assert.deepEqual(
-        parseArgs([
+        await parseArgs([
           'start',
           '--failure',
           '2026-11-28T14:05:00Z',
@@ -231,7 +233,7 @@ describe('starting the crisis protocol from outside, on the dev server', () => {
           },
         } satisfies Command,
       );
-      assert.deepEqual(parseArgs(['alert', '--fingerprint', 'fp1', '--summary', 'down']), {
+      assert.deepEqual(await parseArgs(['alert', '--fingerprint', 'fp1', '--summary', 'down']), {
         name: 'alert',
         alert: { fingerprint: 'fp1', summary: 'down' },
       });

@@ -4,7 +4,9 @@ import type { ScheduleOverlapPolicy } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createTemporalActivities } from '../../src/activities/temporal';
-import { parseArgs, UsageError } from '../../src/cli/schedules';
+import { addScheduleCommands, type Command } from '../../src/cli/schedules';
+import { UsageError } from '../../src/cli/runbook/output';
+import { parseCommandLine } from '../helpers/parse-command-line';
 import { waitUntil } from '../helpers/wait';
 import { registerSchedules } from '../../src/schedules/register';
 import { classifySlots, findSkippedRuns, type SkippedRunsReport } from '../../src/schedules/skipped';
@@ -143,20 +145,31 @@ describe('skipped-slot classification', () => {
 
 describe('schedules CLI arguments', () => {
   const now = new Date('2026-11-23T12:00:00Z');
+  const parseArgs = (argv: string[]) =>
+    parseCommandLine<Command>(
+      (root, capture) =>
+        addScheduleCommands(
+          root,
+          capture,
+          () => false,
+          () => now,
+        ),
+      argv,
+    );
 
-  it('defaults trigger to allow-all and backfill to buffer-all', () => {
-    assert.deepEqual(parseArgs(['trigger', 'wedsync-sunday-maintenance'], now), {
+  it('defaults trigger to allow-all and backfill to buffer-all', async () => {
+    assert.deepEqual(await parseArgs(['trigger', 'wedsync-sunday-maintenance']), {
       name: 'trigger',
       id: 'wedsync-sunday-maintenance',
       overlap: 'ALLOW_ALL',
     });
-    assert.deepEqual(parseArgs(['trigger', 'x', '--overlap', 'skip'], now), {
+    assert.deepEqual(await parseArgs(['trigger', 'x', '--overlap', 'skip']), {
       name: 'trigger',
       id: 'x',
       overlap: 'SKIP',
     });
     assert.deepEqual(
-      parseArgs(['backfill', 'x', '--from', '2026-11-20T00:00:00Z', '--to', '2026-11-23T00:00:00Z'], now),
+      await parseArgs(['backfill', 'x', '--from', '2026-11-20T00:00:00Z', '--to', '2026-11-23T00:00:00Z']),
       {
         name: 'backfill',
         id: 'x',
@@ -165,7 +178,7 @@ describe('schedules CLI arguments', () => {
         overlap: 'BUFFER_ALL',
       },
     );
-    assert.deepEqual(parseArgs(['skipped'], now), {
+    assert.deepEqual(await parseArgs(['skipped']), {
       name: 'skipped',
       id: undefined,
       since: new Date(now.getTime() - 7 * DAY),
@@ -173,32 +186,38 @@ describe('schedules CLI arguments', () => {
     });
   });
 
-  it('names the argument at fault', () => {
+  it('names the argument at fault', async () => {
     const fails = (argv: string[], pattern: RegExp) =>
-      assert.throws(
-        () => parseArgs(argv, now),
+      assert.rejects(
+        () => parseArgs(argv),
+        (err: Error) => pattern.test(err.message),
+      );
+    const usage = (argv: string[], pattern: RegExp) =>
+      assert.rejects(
+        () => parseArgs(argv),
         (err: Error) => err instanceof UsageError && pattern.test(err.message),
       );
-    fails(['frobnicate'], /unknown command "frobnicate"/);
-    fails(['pause'], /pause: a schedule ID is needed, one of wedsync-morning-health-check, /);
-    fails(['trigger', 'x', '--overlap', 'sometimes'], /--overlap: "sometimes" is not one of skip\|buffer-one/);
-    fails(['backfill', 'x', '--to', '2026-11-21T00:00:00Z'], /backfill: --from is needed/);
-    fails(
+    await fails(['frobnicate'], /unknown command 'frobnicate'/);
+    await fails(['pause'], /missing required argument 'id'/);
+    await usage(['trigger', 'x', '--overlap', 'sometimes'], /--overlap: "sometimes" is not one of skip\|buffer-one/);
+    await fails(['backfill', 'x', '--to', '2026-11-21T00:00:00Z'], /required option '--from <iso>' not specified/);
+    await usage(
       ['backfill', 'x', '--from', 'yesterday', '--to', '2026-11-21T00:00:00Z'],
       /--from: "yesterday" is not an ISO time/,
     );
-    fails(
+    await usage(
       ['backfill', 'x', '--from', '2026-11-21T00:00:00Z', '--to', '2026-11-20T00:00:00Z'],
       /--to: .* is not after --from/,
     );
-    fails(
+    await usage(
       ['backfill', 'x', '--from', '2026-11-21T00:00:00Z', '--to', '2026-12-01T00:00:00Z'],
       /--to: .* is in the future/,
     );
-    fails(['skipped', '--since', '2027-01-01T00:00:00Z'], /--since: .* is in the future/);
-    fails(['pause', 'x', '--reason'], /--reason needs a value/);
-    fails(['pause', 'x', '--overlap', 'skip'], /pause: unknown option --overlap/);
-    fails(['resume', 'x', 'y'], /resume: one schedule ID expected/);
+    await usage(['skipped', '--since', '2027-01-01T00:00:00Z'], /--since: .* is in the future/);
+    await fails(['pause', 'x', '--reason'], /option '--reason <text>' argument missing/);
+    await usage(['pause', 'x', '--reason', ' '], /--reason: must not be empty/);
+    await fails(['pause', 'x', '--overlap', 'skip'], /unknown option '--overlap'/);
+    await fails(['resume', 'x', 'y'], /too many arguments for 'resume'/);
   });
 });
 
@@ -487,9 +506,9 @@ describe('schedules on a Temporal server', () => {
     for (const command of ['list', 'register', 'pause', 'resume', 'trigger', 'backfill', 'skipped']) {
       const help = await cli(command, '--help');
       assert.equal(help.code, 0, help.stderr);
-      assert.match(help.stdout, new RegExp(`^Usage: npm run schedules -- ${command}`));
+      assert.match(help.stdout, new RegExp(`^Usage: runbook schedules ${command}`));
     }
     const main = await cli('--help');
-    assert.match(main.stdout, /^Usage: npm run schedules -- <command>/);
+    assert.match(main.stdout, /^Usage: runbook schedules \[options\] \[command\]/);
   });
 });
