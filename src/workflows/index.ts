@@ -17,3 +17,5 @@ export { aiFallbackWatch } from './fallback-watch/workflow';
 export { completeOutageResponse } from './outage/workflow';
 export { modelRetraining } from './model-retraining/workflow';
 export { modelAccuracyWatch } from './accuracy-watch/workflow';
+export { rebuildVectorIndex } from './vector-store/workflow';
+export { dataBreachResponse } from './data-breach/workflow';
