@@ -19,3 +19,4 @@ export { modelRetraining } from './model-retraining/workflow';
 export { modelAccuracyWatch } from './accuracy-watch/workflow';
 export { rebuildVectorIndex } from './vector-store/workflow';
 export { dataBreachResponse } from './data-breach/workflow';
+export { reviewTheologicalAlignment } from './theological-review/workflow';
