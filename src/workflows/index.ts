@@ -20,3 +20,4 @@ export { modelAccuracyWatch } from './accuracy-watch/workflow';
 export { rebuildVectorIndex } from './vector-store/workflow';
 export { dataBreachResponse } from './data-breach/workflow';
 export { reviewTheologicalAlignment } from './theological-review/workflow';
+export { resolveDatabaseConnections } from './database-connections/workflow';

@@ -22,7 +22,10 @@ export function createConnectionActivities({ pool, scrollUniversity }: PostgresD
   const limits = scrollUniversity ?? DEFAULT_CONNECTION_LIMITS;
 
   return {
-    /** Connections by state against max_connections, and the queries running longer than the limit. */
+    /**
+     * Connections by state against max_connections (the server's, shared by every database on it), and this
+     * database's queries running longer than the limit.
+     */
     async databaseConnections(input: { longQuerySeconds?: number } = {}): Promise<ConnectionReport> {
       const longQuerySeconds = input?.longQuerySeconds ?? limits.longQuerySeconds;
       if (!Number.isInteger(longQuerySeconds) || longQuerySeconds < 1) {
@@ -49,7 +52,7 @@ export function createConnectionActivities({ pool, scrollUniversity }: PostgresD
                   extract(epoch FROM now() - query_start)::bigint AS seconds,
                   left(query, $2) AS preview
              FROM pg_stat_activity
-            WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()
+            WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND datname = current_database()
               AND state <> 'idle' AND query_start < now() - make_interval(secs => $1)
             ORDER BY query_start`,
           [longQuerySeconds, QUERY_PREVIEW],
