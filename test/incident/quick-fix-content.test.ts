@@ -9,6 +9,7 @@ import { theologicalReviewStatusQuery } from '../../src/workflows/theological-re
 import { runbookSuite } from '../helpers/runbook-suite';
 import { serveContent, type ContentService } from '../helpers/scrolluniversity-content';
 import { queryUntil, uniqueId } from '../helpers/temporal';
+import { waitUntil } from '../helpers/wait';
 
 describe('incidentResponse content quick fixes run the remediation workflows', () => {
   let service: ContentService;
@@ -59,8 +60,14 @@ describe('incidentResponse content quick fixes run the remediation workflows', (
       service.set('theological-checker', 'flagged-content');
       const handle = await choose('trigger-theological-review');
       const child = suite.env.client.workflow.getHandle(`${handle.workflowId}/quick-fix`);
-      const review = await queryUntil(child, theologicalReviewStatusQuery, (st) => st.gates.length === 3, 60_000);
-      for (const gate of review.gates) {
+      // The child starts once the choice is taken: until then the query finds no workflow.
+      const review = await waitUntil(
+        'the review child with three gates',
+        () => child.query(theologicalReviewStatusQuery).catch(() => undefined),
+        (st) => st?.gates.length === 3,
+        60_000,
+      );
+      for (const gate of review!.gates) {
         await child.executeUpdate(decideUpdate, {
           args: [{ gate: gate.gate, decision: 'approve', by: 'faculty', reason: 'sound' }],
         });
