@@ -40,7 +40,15 @@ import {
   failbackAiIngress,
   aiFallbackWatch,
   completeOutageResponse,
+  rebuildVectorIndex,
+  dataBreachResponse,
+  reviewTheologicalAlignment,
+  resolveDatabaseConnections,
 } from '../src/workflows';
+import { Client as PgClient } from 'pg';
+import { dataBreachStatusQuery, reportBreachTaskUpdate } from '../src/workflows/data-breach/messages';
+import { databaseConnectionsStatusQuery } from '../src/workflows/database-connections/messages';
+import { theologicalReviewStatusQuery } from '../src/workflows/theological-review/messages';
 import { crisisAlertSignal, crisisStatusQuery, crisisWorkflowId } from '../src/workflows/crisis/messages';
 import { decideUpdate, decisionSignal } from '../src/workflows/gates/messages';
 import { alertSignal, incidentStatusQuery, incidentWorkflowId } from '../src/workflows/incident/messages';
@@ -132,6 +140,119 @@ async function main(): Promise<void> {
     reason: `${gate} recorded`,
     ...extra,
   });
+
+  /** Switches a service of the local demo API into a condition, so the recorded run has something to fix. */
+  const condition = async (service: string, name: string) => {
+    const res = await fetch(`${config.scrollUniversity.apiUrl}/_local/conditions`, {
+      method: 'POST',
+      body: JSON.stringify({ service, condition: name }),
+    });
+    if (!res.ok) throw new Error(`demo API refused ${service}=${name}: ${await res.text()}`);
+  };
+  const scrollUniversityRecordings = () => [
+    {
+      type: 'rebuildVectorIndex',
+      // The demo API's degraded index: the recorded path rebuilds, follows the progress and verifies.
+      start: async () => {
+        await condition('vector-store', 'index-degraded');
+        return client.workflow.start(rebuildVectorIndex, {
+          taskQueue,
+          workflowId: `record-vector-index-${randomUUID()}`,
+          args: [{ requestedBy: 'oncall', reason: 'recorded' }],
+        });
+      },
+    },
+    {
+      type: 'reviewTheologicalAlignment',
+      // Three flagged items, each approved by the faculty reviewer at its own gate.
+      start: async () => {
+        await condition('theological-checker', 'flagged-content');
+        const handle = await client.workflow.start(reviewTheologicalAlignment, {
+          taskQueue,
+          workflowId: `record-theology-${randomUUID()}`,
+          args: [{ requestedBy: 'oncall', reason: 'recorded' }],
+        });
+        await until(
+          () => handle.query(theologicalReviewStatusQuery),
+          (st) => st.gates.length === 3,
+        );
+        for (const gate of (await handle.query(theologicalReviewStatusQuery)).gates) {
+          await handle.executeUpdate(decideUpdate, { args: [decide(gate.gate, 'faculty')] });
+        }
+        return handle;
+      },
+    },
+    {
+      type: 'resolveDatabaseConnections',
+      // A query of its own that runs until cancelled: the recorded path asks, cancels it, and verifies.
+      start: async () => {
+        const sleeper = new PgClient({ connectionString: config.postgres.url, application_name: 'record-sleeper' });
+        await sleeper.connect();
+        const running = sleeper.query('SELECT pg_sleep(120)').catch(() => undefined);
+        await new Promise((r) => setTimeout(r, 1500));
+        const handle = await client.workflow.start(resolveDatabaseConnections, {
+          taskQueue,
+          workflowId: `record-db-connections-${randomUUID()}`,
+          args: [{ requestedBy: 'oncall', longQuerySeconds: 1 }],
+        });
+        await until(
+          () => handle.query(databaseConnectionsStatusQuery),
+          (st) => st.step === 'awaiting-cancel',
+        );
+        await handle.executeUpdate(decideUpdate, { args: [decide('cancel-queries', 'oncall')] });
+        await handle.result().catch(() => undefined);
+        await running;
+        await sleeper.end();
+        return handle;
+      },
+    },
+    {
+      type: 'dataBreachResponse',
+      // Evidence of a deployment with no pods (the local cluster runs none), isolation refused so the local cluster
+      // is left as it was, then both tasks reported.
+      start: async () => {
+        const deployment = config.kubernetes.targets.deployments[0];
+        await ensureDeployment(config.kubernetes.aiNamespace, deployment);
+        const handle = await client.workflow.start(dataBreachResponse, {
+          taskQueue,
+          workflowId: `record-breach-${randomUUID()}`,
+          args: [{ deployment, reportedBy: 'security', summary: 'recorded drill' }],
+        });
+        await until(
+          () => handle.query(dataBreachStatusQuery),
+          (st) => st.step === 'awaiting-isolation',
+        );
+        await handle.executeUpdate(decideUpdate, { args: [{ ...decide('isolate', 'security'), decision: 'reject' }] });
+        for (const task of ['rotate-credentials', 'notify-users'] as const) {
+          await handle.executeUpdate(reportBreachTaskUpdate, { args: [{ task, by: 'security', note: 'recorded' }] });
+        }
+        return handle;
+      },
+    },
+  ];
+
+  /** The deployment a recording acts on, made in the local cluster when it is not there yet. */
+  const ensureDeployment = async (namespace: string, name: string) => {
+    const k8s = await import('@kubernetes/client-node');
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(config.kubernetes.kubeconfig!);
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    const apps = kc.makeApiClient(k8s.AppsV1Api);
+    await core.createNamespace({ body: { metadata: { name: namespace } } }).catch(() => undefined);
+    await apps
+      .createNamespacedDeployment({
+        namespace,
+        body: {
+          metadata: { name },
+          spec: {
+            replicas: 1,
+            selector: { matchLabels: { app: name } },
+            template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'app:1' }] } },
+          },
+        },
+      })
+      .catch(() => undefined);
+  };
 
   const recordings = [
     {
@@ -464,6 +585,7 @@ async function main(): Promise<void> {
         return handle;
       },
     },
+    ...scrollUniversityRecordings(),
   ];
   const wanted = process.argv.slice(2);
   const unknown = wanted.filter((t) => !recordings.some((r) => r.type === t));

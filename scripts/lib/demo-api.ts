@@ -25,6 +25,7 @@ import { appendFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { Pool } from 'pg';
 import { DemoConditions } from './demo-conditions';
+import { ScrollUniversityContent } from './demo-scrolluniversity-content';
 
 export interface DemoApi {
   url: string;
@@ -100,7 +101,9 @@ export async function startDemoApi(databaseUrl: string, port: number, receivedCa
     }),
   };
 
+  const scrollUniversityContent = new ScrollUniversityContent(conditions);
   const server: Server = createServer((req, res) => {
+    if (scrollUniversityContent.serve(req, res)) return;
     const path = (req.url ?? '').split('?')[0];
     if (path === '/metrics' && req.method === 'GET') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(conditions.metrics());

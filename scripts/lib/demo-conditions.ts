@@ -8,10 +8,25 @@ export const DEMO_SERVICES = [
   'ai-optimization-engine',
   'ai-recommendation-engine',
   'crisis-manager',
+  // ScrollUniversity's theological checker and vector store (seed 000 Issues 5 and 7).
+  'theological-checker',
+  'vector-store',
 ] as const;
 export type DemoService = (typeof DEMO_SERVICES)[number];
 
-export const DEMO_CONDITIONS = ['healthy', 'slow', 'failing', 'over-budget', 'low-accuracy', 'down'] as const;
+export const DEMO_CONDITIONS = [
+  'healthy',
+  'slow',
+  'failing',
+  'over-budget',
+  'low-accuracy',
+  'down',
+  // The theological checker has flagged content awaiting review (demo-scrolluniversity-content.ts).
+  'flagged-content',
+  // The vector index is out of date: a rebuild restores it; the sticky variant stays degraded after a rebuild.
+  'index-degraded',
+  'index-degraded-sticky',
+] as const;
 export type DemoCondition = (typeof DEMO_CONDITIONS)[number];
 
 export interface ServiceFigures {
@@ -43,6 +58,9 @@ const CHANGES: Record<DemoCondition, Partial<ServiceFigures>> = {
   'over-budget': { costSpentDollars: 1250 },
   'low-accuracy': { accuracyRatio: 0.72 },
   down: { up: 0, availabilityRatio: 0, errorRatio: 1 },
+  'flagged-content': { accuracyRatio: 0.78 },
+  'index-degraded': { errorRatio: 0.3 },
+  'index-degraded-sticky': { errorRatio: 0.3 },
 };
 
 export function figuresFor(condition: DemoCondition): ServiceFigures {

@@ -73,6 +73,7 @@ export const DEMO_ROSTER = [
   { id: 'platform', name: 'Platform Engineering on-call', roles: ['platform-oncall'], pagerduty: true },
   { id: 'cto', name: 'CTO', roles: ['cto', 'executive'], slack: '@cto' },
   { id: 'wedding-support', name: 'Wedding Day Support Team', roles: ['wedding-day-support'], slack: '#wedding-day' },
+  { id: 'faculty', name: 'Faculty Theological Reviewer', roles: ['faculty-reviewer'], slack: '#faculty-review' },
 ];
 
 export const KUBE_DIR = join(DATA_DIR, 'kubernetes');
@@ -152,6 +153,7 @@ export function localStackSettings(env: NodeJS.ProcessEnv = process.env): Record
     WEDSYNC_FALLBACK_DISABLE_URL: `${DEMO_API}/ai/fallback/disable`,
     PROMETHEUS_URL: `http://${host}:${LOCAL_PORTS.prometheus}`,
     ALERTMANAGER_URL: `http://${host}:${LOCAL_PORTS.alertmanager}`,
+    SCROLLUNIVERSITY_API_URL: DEMO_API,
   };
   const given = givenSettings(env);
   return Object.fromEntries(Object.entries(all).filter(([name]) => given[name] === undefined));

@@ -83,7 +83,7 @@ export function claimStart(): { release: () => void } {
 async function ensureBuckets(config: AppConfig): Promise<void> {
   const s3 = createS3Client(config.s3);
   try {
-    for (const bucket of Object.values(config.s3.buckets)) {
+    for (const bucket of [...Object.values(config.s3.buckets), config.scrollUniversity.evidenceBucket]) {
       try {
         await s3.send(new HeadBucketCommand({ Bucket: bucket }));
       } catch {

@@ -13,6 +13,8 @@ import { createS3Activities, type S3Deps } from './s3';
 import { createSettingsActivities, type SettingsDeps } from './settings';
 import { createTemporalActivities, type TemporalDeps } from './temporal';
 import { createFailoverActivities, type FailoverDeps } from './failover';
+import { createScrollUniversityActivities, type ScrollUniversityDeps } from './scrolluniversity';
+import { createEvidenceActivities, type EvidenceDeps } from './evidence';
 
 export type ActivityDeps = HttpDeps &
   KubernetesDeps &
@@ -24,7 +26,9 @@ export type ActivityDeps = HttpDeps &
   SettingsDeps &
   TemporalDeps &
   BackupDeps &
-  FailoverDeps;
+  FailoverDeps &
+  ScrollUniversityDeps &
+  EvidenceDeps;
 
 export function createActivities(deps: ActivityDeps) {
   return {
@@ -42,6 +46,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createBackupActivities(deps),
     ...createFailoverActivities(deps),
     ...createRetrainingActivities(deps),
+    ...createScrollUniversityActivities(deps),
+    ...createEvidenceActivities(deps),
   };
 }
 

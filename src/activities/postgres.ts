@@ -1,4 +1,5 @@
 /** PostgreSQL activities (the runbooks' `psql` steps). Every statement is parameterised. */
+import { createConnectionActivities } from './postgres/connections';
 import { createReadActivities } from './postgres/reads';
 import { createRetentionActivities } from './postgres/retention';
 import type { PostgresDeps } from './postgres/failure';
@@ -8,5 +9,5 @@ export { postgresFailure } from './postgres/failure';
 export { ANALYZED_TABLES } from './postgres/retention';
 
 export function createPostgresActivities(deps: PostgresDeps) {
-  return { ...createRetentionActivities(deps), ...createReadActivities(deps) };
+  return { ...createRetentionActivities(deps), ...createReadActivities(deps), ...createConnectionActivities(deps) };
 }

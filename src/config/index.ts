@@ -289,6 +289,19 @@ const schema = z.object({
   // The monitoring the alert rules run on; `runbook doctor` checks them when set (the runbooks never call them).
   PROMETHEUS_URL: httpUrl.optional(),
   ALERTMANAGER_URL: httpUrl.optional(),
+  // ScrollUniversity's own API (seed 000: http://localhost:3000): the theological-alignment and vector-store
+  // endpoints (Issues 5 and 7). Absent: those runbooks stop naming this variable.
+  SCROLLUNIVERSITY_API_URL: httpUrl.optional(),
+  // seed 000 Data Breach, "Preserve evidence": the bucket pod logs and descriptions are copied to, with checksums.
+  S3_BUCKET_EVIDENCE: bucketName.default('scrolluniversity-evidence'),
+  // seed 000 Issue 6: the share of max_connections in use at which the database probe and runbook report exhaustion,
+  // and how long a query runs before it counts as long-running.
+  DATABASE_CONNECTION_ALERT_RATIO: z.coerce
+    .number()
+    .gt(0, 'must be above 0 and at most 1')
+    .max(1, 'must be above 0 and at most 1')
+    .default(0.8),
+  DATABASE_LONG_QUERY_SECONDS: positiveInt.default(300),
 });
 
 type Raw = z.infer<typeof schema>;
@@ -395,6 +408,15 @@ export interface AppConfig {
   retraining: RetrainingConfig;
   /** Prometheus and Alertmanager, when set: what `runbook doctor` checks. */
   monitoring: { prometheusUrl?: string; alertmanagerUrl?: string };
+  scrollUniversity: ScrollUniversityConfig;
+}
+
+/** ScrollUniversity's API and the database limits its runbooks check (seed 000 Issues 5-7, Data Breach). */
+export interface ScrollUniversityConfig {
+  apiUrl?: string;
+  evidenceBucket: string;
+  connectionAlertRatio: number;
+  longQuerySeconds: number;
 }
 
 /** The AI ingress's two targets' health endpoints and the rule-based fallback's switch. */
@@ -612,6 +634,12 @@ function toAppConfig(raw: Raw): AppConfig {
       errorRateMax: raw.RETRAIN_ERROR_RATE_MAX,
     },
     monitoring: { prometheusUrl: raw.PROMETHEUS_URL, alertmanagerUrl: raw.ALERTMANAGER_URL },
+    scrollUniversity: {
+      apiUrl: raw.SCROLLUNIVERSITY_API_URL,
+      evidenceBucket: raw.S3_BUCKET_EVIDENCE,
+      connectionAlertRatio: raw.DATABASE_CONNECTION_ALERT_RATIO,
+      longQuerySeconds: raw.DATABASE_LONG_QUERY_SECONDS,
+    },
   };
 }
 

@@ -24,6 +24,8 @@ export const FailureType = {
   RecoveryFailed: 'RecoveryFailed',
   /** A failover or failback target whose health check did not pass: traffic is not sent there. */
   TargetUnhealthy: 'TargetUnhealthy',
+  /** A remediation whose fix ran but whose verification still shows the problem; people were paged. */
+  RemediationFailed: 'RemediationFailed',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 

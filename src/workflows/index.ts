@@ -17,3 +17,7 @@ export { aiFallbackWatch } from './fallback-watch/workflow';
 export { completeOutageResponse } from './outage/workflow';
 export { modelRetraining } from './model-retraining/workflow';
 export { modelAccuracyWatch } from './accuracy-watch/workflow';
+export { rebuildVectorIndex } from './vector-store/workflow';
+export { dataBreachResponse } from './data-breach/workflow';
+export { reviewTheologicalAlignment } from './theological-review/workflow';
+export { resolveDatabaseConnections } from './database-connections/workflow';

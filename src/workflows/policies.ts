@@ -226,3 +226,18 @@ export const { extractTrainingData } = proxyActivities<Activities>({
     nonRetryableErrorTypes: WRONG_REQUEST,
   },
 });
+
+/** Following a vector index rebuild to its end: it heartbeats the store's progress as it polls; a retry looks again. */
+export function awaitIndexRebuild(rebuildId: string, timeoutSeconds: number) {
+  return proxyActivities<Activities>({
+    startToCloseTimeout: `${timeoutSeconds + 60} seconds`,
+    heartbeatTimeout: '30 seconds',
+    retry: CHANGE,
+  }).awaitIndexRebuild({ rebuildId, timeoutSeconds });
+}
+
+/**
+ * The data breach's evidence copy: pod by pod, heartbeating the files written, so a retry resumes after the last
+ * pod copied. It must finish before the pods are scaled away, so it keeps trying like any resumable work.
+ */
+export const { preserveEvidence } = proxyActivities<Activities>(heartbeating('1 hour'));

@@ -20,6 +20,11 @@ import {
   type TestCluster,
 } from '../helpers/kube';
 
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { createEvidenceActivities } from '../../src/activities/evidence';
+import { createS3Client } from '../../src/workers/deps';
+import { testConfig } from '../helpers/deps';
+
 const K8S_DIR = join(__dirname, '..', '..', '..', 'k8s');
 
 /** Every object in k8s/*.yaml, moved into the given namespace. */
@@ -63,6 +68,8 @@ describe('k8s/ manifests', () => {
     const all = manifests(c.namespace);
     assert.deepEqual(all.map((o) => o.kind).sort(), [
       'Deployment',
+      'HorizontalPodAutoscaler',
+      'HorizontalPodAutoscaler',
       'HorizontalPodAutoscaler',
       'Role',
       'RoleBinding',
@@ -131,6 +138,19 @@ describe('the worker Role in k8s/worker-rbac.yaml', () => {
     assert.equal((await worker.scaleDeployment({ deployment: d, replicas: 4 })).previousReplicas, 2);
     assert.equal((await worker.listPods({ labelSelector: `app=${d}` })).configured, true);
     assert.deepEqual((await worker.podLogs({ pod: 'ai-optimization-engine-1', tailLines: 5 })).lines, ['ready']);
+    const config = testConfig();
+    const s3 = createS3Client(config.s3);
+    const bucket = `aiops-rbac-evidence-${c.namespace.slice(-8)}`;
+    await s3.send(new CreateBucketCommand({ Bucket: bucket })).catch(() => undefined);
+    const evidence = await createEvidenceActivities({
+      ...c.deps({}, workerKc),
+      s3,
+      buckets: config.s3.buckets,
+      scrollUniversity: { ...config.scrollUniversity, evidenceBucket: bucket },
+    }).preserveEvidence({ caseId: 'rbac-check', deployment: d });
+    s3.destroy();
+    assert.deepEqual(evidence.pods, ['ai-optimization-engine-1']);
+    assert.deepEqual(evidence.logErrors, []);
     assert.equal((await worker.podUsage()).available, false);
     assert.equal((await worker.patchIngressBackend({ service: 'ai-backup-services' })).changed, true);
     assert.equal((await worker.applyConfigMap({ name: 'ai-model-config', data: { version: '1' } })).created, true);

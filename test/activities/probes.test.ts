@@ -108,6 +108,16 @@ describe('dependency probes against the real stack', () => {
     assert.ok(Number(probe.detail.maxConnections) > 0);
   });
 
+  it('says the database is not ok once connections in use reach the alert share of max_connections', async () => {
+    const limits = { connectionAlertRatio: 0.001, longQuerySeconds: 300 };
+    const probe = await createPostgresActivities({
+      ...deps,
+      scrollUniversity: { ...deps.scrollUniversity, ...limits },
+    }).probeDatabase();
+    assert.equal(probe.ok, false);
+    assert.ok(Number(probe.detail.usage) >= 0.001);
+  });
+
   it('reads the hit rate from Redis INFO stats', async () => {
     await deps.redis.get('aiops:test:missing-key');
     const probe = await createRedisActivities(deps).probeCache();

@@ -6,6 +6,8 @@ import { FailureType } from '../../contracts/failures';
 
 export interface PostgresDeps {
   pool: Pool;
+  /** The connection limits of seed 000 Issue 6; absent: 80 % of max_connections, queries over 5 minutes. */
+  scrollUniversity?: { connectionAlertRatio: number; longQuerySeconds: number };
 }
 
 /**

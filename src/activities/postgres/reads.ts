@@ -7,6 +7,7 @@ import { invalidInput } from '../../contracts/failures';
 import type { AffectedCouple } from '../../contracts/crisis';
 import type { DependencyProbe } from '../../contracts/probes';
 import type { AcceptanceSummary, VolumeTrend } from '../../contracts/reviews';
+import { DEFAULT_CONNECTION_LIMITS } from './connections';
 import { postgresFailure, type PostgresDeps } from './failure';
 
 function hoursOf(value: unknown, field: string, max: number): number {
@@ -18,7 +19,8 @@ function hoursOf(value: unknown, field: string, max: number): number {
 
 const rate = (part: number, whole: number) => (whole === 0 ? undefined : Number((part / whole).toFixed(4)));
 
-export function createReadActivities({ pool }: PostgresDeps) {
+export function createReadActivities({ pool, scrollUniversity }: PostgresDeps) {
+  const alertRatio = (scrollUniversity ?? DEFAULT_CONNECTION_LIMITS).connectionAlertRatio;
   const query = async <T extends object>(what: string, sql: string, params: unknown[]) => {
     try {
       return (await pool.query<T>(sql, params)).rows;
@@ -125,7 +127,10 @@ export function createReadActivities({ pool }: PostgresDeps) {
       return rows.map((r) => ({ activeCrisisId: Number(r.id), weddingId: r.wedding_id, crisisType: r.crisis_type }));
     },
 
-    /** seed 000 "Database connectivity" and Issue 6: `SELECT 1` and the connection count from pg_stat_activity. */
+    /**
+     * seed 000 "Database connectivity" and Issue 6: `SELECT 1` and the connection count from pg_stat_activity; not
+     * ok once the connections in use reach DATABASE_CONNECTION_ALERT_RATIO of max_connections.
+     */
     async probeDatabase(): Promise<DependencyProbe> {
       const started = performance.now();
       try {
@@ -136,11 +141,18 @@ export function createReadActivities({ pool }: PostgresDeps) {
              FROM pg_stat_activity`,
         );
         const row = rows[0];
+        const usage = Number(row.total) / Number(row.max);
         return {
           name: 'database',
-          ok: true,
+          ok: usage < alertRatio,
           latencyMs: Math.round(performance.now() - started),
-          detail: { connections: Number(row.total), active: Number(row.active), maxConnections: Number(row.max) },
+          detail: {
+            connections: Number(row.total),
+            active: Number(row.active),
+            maxConnections: Number(row.max),
+            usage: Number(usage.toFixed(4)),
+            alertRatio,
+          },
         };
       } catch (err) {
         throw postgresFailure(err);
