@@ -26,6 +26,10 @@ import { parseMonitorInput } from '../workflows/operations/monitor/messages';
 import { parseRollbackInput, parseRolloutInput } from '../workflows/operations/rollout/messages';
 import { parseCompleteOutageInput } from '../workflows/outage/messages';
 import { parseSundayWindowInput } from '../workflows/sunday-window/messages';
+import { parseDataBreachInput } from '../workflows/data-breach/messages';
+import { parseResolveDatabaseConnectionsInput } from '../workflows/database-connections/messages';
+import { parseReviewTheologicalAlignmentInput } from '../workflows/theological-review/messages';
+import { parseRebuildVectorIndexInput } from '../workflows/vector-store/messages';
 
 export type WorkflowType = keyof typeof workflows;
 
@@ -165,6 +169,26 @@ const RUNBOOKS: Record<WorkflowType, Runbook> = {
     summary: 'accuracy watch: opens an incident or starts retraining when acceptance drops',
     startedBy: 'schedule',
     parse: parseAccuracyWatchInput,
+  },
+  reviewTheologicalAlignment: {
+    summary: 'theological alignment failures: metrics, one faculty review per flagged item, escalation',
+    startedBy: 'operators, the incident quick fix trigger-theological-review',
+    parse: parseReviewTheologicalAlignmentInput,
+  },
+  resolveDatabaseConnections: {
+    summary: 'database connections: pg_stat_activity against the limit, cancel long queries and restart on approval',
+    startedBy: 'operators',
+    parse: parseResolveDatabaseConnectionsInput,
+  },
+  rebuildVectorIndex: {
+    summary: 'vector store: status, index statistics, rebuild with progress, verify with a test query',
+    startedBy: 'operators, the incident quick fix rebuild-vector-index',
+    parse: parseRebuildVectorIndexInput,
+  },
+  dataBreachResponse: {
+    summary: 'data breach: page security, preserve evidence, isolate on approval, track the human tasks',
+    startedBy: 'operators',
+    parse: parseDataBreachInput,
   },
 };
 
