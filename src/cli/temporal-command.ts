@@ -5,6 +5,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadConfigOrExit } from '../config';
 import { UsageError } from './args';
+import { temporalConnectionOptions } from '../config/temporal-connection';
 
 export async function temporalCommandMain<C extends object>(
   name: string,
@@ -18,7 +19,7 @@ export async function temporalCommandMain<C extends object>(
       return 0;
     }
     const config = loadConfigOrExit();
-    const connection = await Connection.connect({ address: config.temporal.address });
+    const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
     try {
       await run(command, new Client({ connection, namespace: config.temporal.namespace }), config.temporal.taskQueue);
       return 0;
