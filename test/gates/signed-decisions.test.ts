@@ -13,7 +13,7 @@ import { weddingDayCrisis } from '../../src/workflows';
 import { crisisStatusQuery, crisisWorkflowId } from '../../src/workflows/crisis/messages';
 import { decideUpdate, decisionSignal } from '../../src/workflows/gates/messages';
 import { runbookSuite } from '../helpers/runbook-suite';
-import { queryUntil, rejectsWithCause, uniqueId } from '../helpers/temporal';
+import { queryUntil, rejectsWithCause, replayOwnHistory, uniqueId } from '../helpers/temporal';
 import { waitUntil } from '../helpers/wait';
 
 const key = () => generateKeyPairSync('ed25519').privateKey;
@@ -154,5 +154,7 @@ describe('signed decisions at a gate', () => {
     ]);
     await decide(handle, await signed(handle, keys.carol, resolve('carol', 'signed again')));
     assert.equal((await handle.result()).resolvedBy, 'carol');
+    // Refusals in the handler, a roster read and the patch marker replay as they ran.
+    await replayOwnHistory(handle);
   });
 });

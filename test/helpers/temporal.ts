@@ -32,11 +32,19 @@ export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   if (!path) throw new Error('AIOPS_TIME_SKIPPING_SERVER is not set: run the tests with `npm test`');
   // Decisions expire by the server's clock, which time skipping moves ahead of the machine's.
   let env: TestWorkflowEnvironment | undefined;
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path } },
-    client: signingClient(() => (env ? env.currentTimeMs() : Promise.resolve(Date.now()))),
-  });
-  return env;
+  const now = () => (env ? env.currentTimeMs() : Promise.resolve(Date.now()));
+  // The SDK gives the server's JVM five seconds to listen; on a loaded machine a start can miss that once.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      env = await TestWorkflowEnvironment.createTimeSkipping({
+        server: { executable: { type: 'existing-path', path } },
+        client: signingClient(now),
+      });
+      return env;
+    } catch (err) {
+      if (attempt >= 3 || !/Failed to start ephemeral server/.test(String(err))) throw err;
+    }
+  }
 }
 
 /** Client options under which every decision a test sends is signed (test/helpers/operators.ts). */
