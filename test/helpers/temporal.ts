@@ -42,7 +42,7 @@ export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
       });
       return env;
     } catch (err) {
-      if (attempt >= 3 || !/Failed to start ephemeral server/.test(String(err))) throw err;
+      if (attempt >= 5 || !/Failed to start ephemeral server/.test(String(err))) throw err;
     }
   }
 }
