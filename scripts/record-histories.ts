@@ -51,12 +51,15 @@ import { databaseConnectionsStatusQuery } from '../src/workflows/database-connec
 import { theologicalReviewStatusQuery } from '../src/workflows/theological-review/messages';
 import { crisisAlertSignal, crisisStatusQuery, crisisWorkflowId } from '../src/workflows/crisis/messages';
 import { decideUpdate, decisionSignal } from '../src/workflows/gates/messages';
+import { decisionSigningInterceptor } from '../src/client/sign-decision';
 import { alertSignal, incidentStatusQuery, incidentWorkflowId } from '../src/workflows/incident/messages';
 import { ingressSwitchStatusQuery } from '../src/workflows/failover/messages';
 import { monthOf, retrainingStatusQuery, retrainingWorkflowId } from '../src/workflows/model-retraining/messages';
 import { outboundUrlsAt } from './lib/local-receiver';
 import { localClusterEnv } from './lib/kube-local';
+import { demoOperatorKey } from './lib/operator-keys';
 import { ROOT } from './lib/paths';
+import { temporalConnectionOptions } from '../src/config/temporal-connection';
 
 async function main(): Promise<void> {
   if (process.argv.includes('--help')) {
@@ -114,9 +117,14 @@ async function main(): Promise<void> {
     ...localClusterEnv(),
   });
   const deps = await createDeps(config);
-  const nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
-  const connection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const nativeConnection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
+  const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
+  // Decisions are signed as the local stack's demo operators sign them (their keys under .data/operator-keys).
+  const client = new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    interceptors: { workflow: [decisionSigningInterceptor(demoOperatorKey)] },
+  });
   const taskQueue = `record-${randomUUID()}`;
   const worker = await Worker.create({
     connection: nativeConnection,

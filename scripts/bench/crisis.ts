@@ -50,6 +50,7 @@ import {
   treeCpuMs,
   UsageError,
 } from './report';
+import { temporalConnectionOptions } from '../../src/config/temporal-connection';
 
 const HELP = `Usage: npm run bench -- crisis [--couples N,N,...] [--latency-ms N] [--concurrency N] [--baseline-couples N]
          [--burst N] [--burst-couples N]
@@ -362,7 +363,7 @@ async function main(): Promise<void> {
     logger: new DefaultLogger('WARN'),
   });
   writeFileSync(bundlePath, code);
-  const connection = await Connection.connect({ address: config.temporal.address });
+  const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const runTag = randomUUID().slice(0, 8);
   const taskQueue = `bench-${runTag}`;

@@ -11,6 +11,7 @@ import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../../src/config';
 import { ensureTemporalCli } from '../lib/tools';
 import { ownCpuMs } from './report';
+import { temporalConnectionOptions } from '../../src/config/temporal-connection';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -93,7 +94,7 @@ let cli: Promise<string> | undefined;
 let client: Promise<Client> | undefined;
 
 function temporalClient(): Promise<Client> {
-  client ??= Connection.connect({ address: loadConfig().temporal.address }).then(
+  client ??= Connection.connect(temporalConnectionOptions(loadConfig().temporal)).then(
     (connection) => new Client({ connection, namespace: loadConfig().temporal.namespace }),
   );
   return client;

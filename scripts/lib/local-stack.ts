@@ -8,6 +8,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { givenSettings } from '../../src/config';
+import { withDemoOperatorKeys } from './operator-keys';
 import { DATA_DIR, ensureDir } from './paths';
 
 /**
@@ -147,7 +148,7 @@ export function localStackSettings(env: NodeJS.ProcessEnv = process.env): Record
     SLACK_WEBHOOK_URL: `${DEMO_API}/hooks/slack`,
     PAGERDUTY_EVENTS_URL: `${DEMO_API}/pagerduty/v2/enqueue`,
     PAGERDUTY_ROUTING_KEY: c.pagerdutyRoutingKey,
-    AIOPS_ROSTER: JSON.stringify(DEMO_ROSTER),
+    AIOPS_ROSTER: JSON.stringify(withDemoOperatorKeys(DEMO_ROSTER)),
     WEDSYNC_BACKUP_HEALTH_URL: `${DEMO_API}/ai/backup/health`,
     WEDSYNC_FALLBACK_ENABLE_URL: `${DEMO_API}/ai/fallback/enable`,
     WEDSYNC_FALLBACK_DISABLE_URL: `${DEMO_API}/ai/fallback/disable`,

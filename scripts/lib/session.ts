@@ -32,6 +32,7 @@ import {
 } from './processes';
 import { emptyStackState, localPostgresAdminUrl, SERVICE_NAMES, stackDown, stackUp } from './stack';
 import { ensureTemporalCli } from './tools';
+import { temporalConnectionOptions } from '../../src/config/temporal-connection';
 
 export const SESSION_FILE = join(RUN_DIR, 'session.json');
 /** The pid of an `npm start` from its first moment, before the session is up (session.json says it is up). */
@@ -180,7 +181,7 @@ export async function bringUp(options: BringUpOptions): Promise<Session> {
     }
 
     throwIfInterrupted();
-    connection = await Connection.connect({ address: config.temporal.address });
+    connection = await Connection.connect(temporalConnectionOptions(config.temporal));
     await ensureNamespace(connection, config.temporal.namespace);
     const client = new Client({ connection, namespace: config.temporal.namespace });
 

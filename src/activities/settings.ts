@@ -29,7 +29,10 @@ export function createSettingsActivities({
   return {
     /** The roster as workflows may see it: ids, names and roles, and the business hours. */
     async loadDirectory(): Promise<{ members: Member[]; businessHours: BusinessHours }> {
-      return { members: roster.map(({ id, name, roles }) => ({ id, name, roles })), businessHours };
+      return {
+        members: roster.map(({ id, name, roles, publicKey }) => ({ id, name, roles, ...(publicKey && { publicKey }) })),
+        businessHours,
+      };
     },
 
     async maintenancePlan(): Promise<MaintenancePlan> {

@@ -6,7 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { addAuditCommand } from './audit';
 import { addCrisisCommand } from './crisis';
-import { addDecisionCommands } from './runbook/decide';
+import { addDecisionCommands, addSignDecisionCommand } from './runbook/decide';
 import { addDoctorCommand } from './runbook/doctor';
 import { createOutput, EXIT, UsageError } from './runbook/output';
 import { addRunbookCommands } from './runbook/runbooks';
@@ -24,6 +24,7 @@ export function createProgram(done: (code: number) => void): Command {
   addRunbookCommands(program, out, done);
   addStatusCommands(program, out, done);
   addDecisionCommands(program, out, done);
+  addSignDecisionCommand(program, out, done);
   addSchedulesCommand(program, out, done);
   addAuditCommand(program, out, done);
   addCrisisCommand(program, out, done);

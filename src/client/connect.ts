@@ -5,6 +5,7 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import type { AppConfig } from '../config';
+import { temporalConnectionOptions } from '../config/temporal-connection';
 
 export interface ConnectedClient {
   client: Client;
@@ -20,7 +21,10 @@ export async function connectClient(
   temporal: AppConfig['temporal'],
   options: ConnectOptions = {},
 ): Promise<ConnectedClient> {
-  const connection = await Connection.connect({ address: temporal.address, connectTimeout: options.connectTimeoutMs });
+  const connection = await Connection.connect({
+    ...temporalConnectionOptions(temporal),
+    connectTimeout: options.connectTimeoutMs,
+  });
   return {
     client: new Client({ connection, namespace: temporal.namespace }),
     close: () => connection.close(),

@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { BusinessHours } from '../contracts/business-hours';
+import { publicKeyHex } from './keys';
 
 const nonEmpty = z.string().trim().min(1, 'must not be empty');
 
@@ -69,6 +70,25 @@ const personSchema = z
     slack: z.string().optional(),
     /** Paged through PagerDuty when notified at page urgency. */
     pagerduty: z.boolean().default(false),
+    /**
+     * Ed25519 public key (PEM, or the raw key in hex) that the person's decisions are signed with; kept as hex.
+     * Without one the person is told and paged but cannot decide at any gate.
+     */
+    publicKey: z
+      .string()
+      .optional()
+      .transform((value, ctx) => {
+        if (value === undefined) return undefined;
+        try {
+          return publicKeyHex(value);
+        } catch {
+          ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            message: 'publicKey must be an Ed25519 public key (PEM or hex)',
+          });
+          return z.NEVER;
+        }
+      }),
   })
   .strict();
 
@@ -302,6 +322,16 @@ const schema = z.object({
     .max(1, 'must be above 0 and at most 1')
     .default(0.8),
   DATABASE_LONG_QUERY_SECONDS: positiveInt.default(300),
+  // How the worker and every client reach the Temporal frontend: TLS when TEMPORAL_TLS is true or any of these is
+  // set; the CA that signed the server's certificate (absent: the system's roots); a client certificate and key
+  // for mTLS (both or neither); the name the certificate is checked against when not the address's host; an API
+  // key (Temporal Cloud), sent over TLS. Each TLS value is a PEM file's path.
+  TEMPORAL_TLS: bool.default('false'),
+  TEMPORAL_TLS_CA: nonEmpty.optional(),
+  TEMPORAL_TLS_CERT: nonEmpty.optional(),
+  TEMPORAL_TLS_KEY: nonEmpty.optional(),
+  TEMPORAL_TLS_SERVER_NAME: nonEmpty.optional(),
+  TEMPORAL_API_KEY: nonEmpty.optional(),
 });
 
 type Raw = z.infer<typeof schema>;
@@ -351,7 +381,15 @@ export interface RetrainingConfig {
 }
 
 export interface AppConfig {
-  temporal: { address: string; namespace: string; taskQueue: string; uiUrl?: string };
+  temporal: {
+    address: string;
+    namespace: string;
+    taskQueue: string;
+    uiUrl?: string;
+    /** Absent: plaintext. File paths, read when a connection is made (src/config/temporal-connection.ts). */
+    tls?: { caFile?: string; certFile?: string; keyFile?: string; serverName?: string };
+    apiKey?: string;
+  };
   worker: {
     health: { host: string; port: number };
     shutdownGraceSeconds: number;
@@ -516,6 +554,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     }
     throw new ConfigError([...byVariable].map(([variable, message]) => ({ variable, message })));
   }
+  if (!result.data.TEMPORAL_TLS_CERT !== !result.data.TEMPORAL_TLS_KEY) {
+    throw new ConfigError([
+      {
+        variable: result.data.TEMPORAL_TLS_CERT ? 'TEMPORAL_TLS_KEY' : 'TEMPORAL_TLS_CERT',
+        message: 'not set (mTLS needs both the client certificate and its key)',
+      },
+    ]);
+  }
   if (result.data.ALERT_RECEIVER_ADDRESS && !result.data.ALERT_RECEIVER_TOKEN) {
     throw new ConfigError([
       {
@@ -540,6 +586,15 @@ function toAppConfig(raw: Raw): AppConfig {
       namespace: raw.TEMPORAL_NAMESPACE,
       taskQueue: raw.TEMPORAL_TASK_QUEUE,
       uiUrl: raw.TEMPORAL_UI_URL,
+      ...((raw.TEMPORAL_TLS || raw.TEMPORAL_TLS_CA || raw.TEMPORAL_TLS_CERT || raw.TEMPORAL_API_KEY) && {
+        tls: {
+          caFile: raw.TEMPORAL_TLS_CA,
+          certFile: raw.TEMPORAL_TLS_CERT,
+          keyFile: raw.TEMPORAL_TLS_KEY,
+          serverName: raw.TEMPORAL_TLS_SERVER_NAME,
+        },
+      }),
+      apiKey: raw.TEMPORAL_API_KEY,
     },
     worker: {
       health: splitHostPort(raw.WORKER_HEALTH_ADDRESS),
@@ -659,6 +714,7 @@ export function redactConfig(config: AppConfig): AppConfig {
     wedsync: { ...config.wedsync, apiToken: config.wedsync.apiToken ? '***' : undefined },
     notifications: { ...config.notifications, slackWebhookUrl: '***', pagerdutyRoutingKey: '***' },
     ...(config.alerts && { alerts: { ...config.alerts, token: '***' } }),
+    temporal: { ...config.temporal, ...(config.temporal.apiKey && { apiKey: '***' }) },
   };
 }
 

@@ -1,8 +1,12 @@
 /** Shapes of the approval gate, shared by workflows and clients. Types only. */
+import type { DecisionProof } from './decision-signature';
 import type { Audience } from './roster';
 
-/** What a person sends to a gate, by signal `decision` or update `decide`. */
-export interface Decision {
+/**
+ * What a person sends to a gate, by signal `decision` or update `decide`: the decision and, since decisions are
+ * signed, its proof (src/contracts/decision-signature.ts). Histories from before carry none.
+ */
+export interface Decision extends Partial<DecisionProof> {
   gate: string;
   decision: 'approve' | 'reject';
   /** The decider's roster id. */

@@ -7,6 +7,8 @@ export interface Member {
   id: string;
   name: string;
   roles: string[];
+  /** The person's Ed25519 public key (raw, hex) that their decisions are signed with; without one they cannot decide. */
+  publicKey?: string;
 }
 
 /** A set of people named directly or by role. */

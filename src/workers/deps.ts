@@ -6,6 +6,7 @@ import { Pool } from 'pg';
 import type { ActivityDeps } from '../activities';
 import { loadKubeConfig } from '../activities/kubernetes';
 import type { AppConfig } from '../config';
+import { temporalConnectionOptions } from '../config/temporal-connection';
 
 export interface OwnedDeps extends ActivityDeps {
   close(): Promise<void>;
@@ -29,7 +30,7 @@ export async function createDeps(config: AppConfig): Promise<OwnedDeps> {
   const s3 = createS3Client(config.s3);
   const kubeConfig = await loadKubeConfig(config.kubernetes);
   // Schedule reports read the server's view of our schedules; connected on first use, so a worker starts without it.
-  const temporalConnection = Connection.lazy({ address: config.temporal.address });
+  const temporalConnection = Connection.lazy(temporalConnectionOptions(config.temporal));
   return {
     wedsync: config.wedsync,
     kubeConfig,

@@ -12,6 +12,7 @@ import { createDeps } from './deps';
 import { startProbes } from './probes';
 import { installTelemetry } from './telemetry';
 import { createWorker, SHUTDOWN_CANCEL_SECONDS, SHUTDOWN_MARGIN_SECONDS, shutdownOptions } from './worker';
+import { temporalConnectionOptions } from '../config/temporal-connection';
 
 /** Bounds closing the clients: an activity the SDK gave up on may still hold a database client, and pool.end waits for it. */
 const CLOSE_TIMEOUT_MS = (SHUTDOWN_MARGIN_SECONDS - SHUTDOWN_CANCEL_SECONDS - 1) * 1000;
@@ -27,13 +28,13 @@ async function main(): Promise<number> {
   const config = loadConfigOrExit();
   installTelemetry(config);
   const deps = await createDeps(config);
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   const worker = await createWorker(config, deps, { connection, overrides: shutdownOptions(config) });
   const probes = await startProbes({ worker, connection, ...config.worker.health });
   let alerts: AlertReceiver | undefined;
   let alertConnection: Connection | undefined;
   if (config.alerts) {
-    alertConnection = await Connection.connect({ address: config.temporal.address });
+    alertConnection = await Connection.connect(temporalConnectionOptions(config.temporal));
     alerts = await startAlertReceiver({
       client: new Client({ connection: alertConnection, namespace: config.temporal.namespace }),
       taskQueue: config.temporal.taskQueue,

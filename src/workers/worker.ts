@@ -3,7 +3,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
+import { createAuditActivities } from '../activities/audit';
 import type { AppConfig } from '../config';
+import { auditSinks } from './sinks';
+import { temporalConnectionOptions } from '../config/temporal-connection';
 
 /** Prebuilt by `npm run build`; without it the worker bundles the workflows itself at start-up. */
 export const WORKFLOW_BUNDLE_PATH = join(__dirname, '..', '..', 'workflow-bundle.js');
@@ -44,7 +47,7 @@ export async function createWorker(
   deps: ActivityDeps,
   options: { connection?: NativeConnection; overrides?: Partial<WorkerOptions> } = {},
 ): Promise<Worker> {
-  const connection = options.connection ?? (await NativeConnection.connect({ address: config.temporal.address }));
+  const connection = options.connection ?? (await NativeConnection.connect(temporalConnectionOptions(config.temporal)));
   const workflows = existsSync(WORKFLOW_BUNDLE_PATH)
     ? { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } }
     : { workflowsPath: WORKFLOWS_PATH, interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES } };
@@ -53,6 +56,7 @@ export async function createWorker(
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     activities: createActivities(deps),
+    sinks: auditSinks(createAuditActivities(deps).recordAudit),
     ...workflows,
     ...WORKER_TUNING,
     ...options.overrides,

@@ -13,7 +13,10 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
+import { createAuditActivities } from '../../src/activities/audit';
+import { auditSinks } from '../../src/workers/sinks';
 import { WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from '../../src/workers/worker';
+import { signingInterceptor } from './operators';
 
 let runtimeQuiet = false;
 /** Worker logs at WARN keep test output readable; errors still show. */
@@ -27,16 +30,35 @@ export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   quietRuntime();
   const path = process.env.AIOPS_TIME_SKIPPING_SERVER;
   if (!path) throw new Error('AIOPS_TIME_SKIPPING_SERVER is not set: run the tests with `npm test`');
-  // The SDK gives the server 5 s to listen; on a loaded machine the JVM can take longer, so a start is tried again.
+  // Decisions expire by the server's clock, which time skipping moves ahead of the machine's.
+  let env: TestWorkflowEnvironment | undefined;
+  const now = () => (env ? env.currentTimeMs() : Promise.resolve(Date.now()));
+  // The SDK gives the server's JVM five seconds to listen; on a loaded machine a start can miss that once.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await TestWorkflowEnvironment.createTimeSkipping({
+      env = await TestWorkflowEnvironment.createTimeSkipping({
         server: { executable: { type: 'existing-path', path } },
+        client: signingClient(now),
       });
+      return env;
     } catch (err) {
-      if (attempt >= 3 || !/did not start within/.test(String(err))) throw err;
+      if (attempt >= 5 || !/Failed to start ephemeral server/.test(String(err))) throw err;
     }
   }
+}
+
+/** Client options under which every decision a test sends is signed (test/helpers/operators.ts). */
+function signingClient(now?: () => Promise<number>) {
+  return { interceptors: { workflow: [signingInterceptor(now)] } };
+}
+
+/**
+ * Sinks for a test's worker: refused updates are audited as the real worker audits them, through the activities'
+ * own audit write when the test gives one.
+ */
+export function testSinks(activities: object) {
+  const recordAudit = (activities as Partial<ReturnType<typeof createAuditActivities>>).recordAudit;
+  return recordAudit ? { sinks: auditSinks(recordAudit) } : {};
 }
 
 /**
@@ -47,11 +69,14 @@ export async function devServerEnv(options: { own?: boolean } = {}): Promise<Tes
   quietRuntime();
   const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
   if (!options.own) {
-    return TestWorkflowEnvironment.createFromExistingServer({ address });
+    return TestWorkflowEnvironment.createFromExistingServer({ address, client: signingClient() });
   }
   const path = process.env.TEMPORAL_CLI_PATH;
   if (!path) throw new Error('TEMPORAL_CLI_PATH is not set: run the tests with `npm test`');
-  return TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path } } });
+  return TestWorkflowEnvironment.createLocal({
+    server: { executable: { type: 'existing-path', path } },
+    client: signingClient(),
+  });
 }
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
@@ -102,6 +127,7 @@ export async function withTimeSkippingWorker(
       taskQueue,
       workflowBundle: await workflowBundle(),
       activities,
+      ...testSinks(activities),
     });
     await worker.runUntil(fn({ env, taskQueue }));
   } finally {

@@ -9,6 +9,7 @@ import { decideUpdate } from '../../src/workflows/gates/messages';
 import { incidentStatusQuery, incidentWorkflowId } from '../../src/workflows/incident/messages';
 import { queryUntil } from '../helpers/temporal';
 import { waitUntil } from '../helpers/wait';
+import { signingInterceptor } from '../helpers/operators';
 
 const PROMETHEUS = `http://127.0.0.1:${LOCAL_PORTS.prometheus}`;
 const ALERTMANAGER = `http://127.0.0.1:${LOCAL_PORTS.alertmanager}`;
@@ -46,7 +47,11 @@ describe('alerts start runbooks, end to end: Prometheus, Alertmanager, the recei
 
   before(async () => {
     connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233' });
-    client = new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
+    client = new Client({
+      connection,
+      namespace: process.env.TEMPORAL_NAMESPACE ?? 'default',
+      interceptors: { workflow: [signingInterceptor()] },
+    });
   });
   after(async () => {
     await setCondition(SERVICE, 'healthy').catch(() => undefined);

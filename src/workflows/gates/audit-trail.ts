@@ -3,11 +3,13 @@
  * outside any cancellation scope, so a cancelled step still leaves its record. Event keys are deterministic
  * (run + sequence), which makes every write idempotent.
  */
-import { CancellationScope, condition, workflowInfo } from '@temporalio/workflow';
-import type { AuditRecord } from '../../contracts/audit';
+import { CancellationScope, condition, currentUpdateInfo, proxySinks, workflowInfo } from '@temporalio/workflow';
+import type { AuditRecord, AuditSinks } from '../../contracts/audit';
 import { recordAudit, recordAuditByActivity } from '../policies';
 
 const MAX_BATCH = 100;
+
+const { audit: auditSink } = proxySinks<AuditSinks>();
 
 export type AuditEntry = Pick<
   AuditRecord,
@@ -31,25 +33,39 @@ export class AuditTrail {
   }
 
   record(entry: AuditEntry): void {
-    const info = workflowInfo();
     this.sequence += 1;
-    this.queue.push({
+    this.queue.push(this.toRecord(entry, `${this.sequence}`));
+    if (!this.writing) {
+      this.writing = true;
+      void CancellationScope.nonCancellable(() => this.drain());
+    }
+  }
+
+  /**
+   * Records an update its validator refused. A validator may issue no command (a refused update leaves no event
+   * to replay it by), so the record goes through the worker's audit sink, written by the worker outside the
+   * workflow; keyed by the update's ID, so a retried write (or a client's retry of the same update) adds nothing.
+   */
+  recordRefusedUpdate(entry: AuditEntry): void {
+    const updateId = currentUpdateInfo()?.id ?? 'unknown';
+    auditSink.refusedUpdate(this.toRecord(entry, `refused-update/${updateId}`));
+  }
+
+  private toRecord(entry: AuditEntry, key: string): AuditRecord {
+    const info = workflowInfo();
+    return {
       ...entry,
       // The audit log refuses empty names; a payload from outside must not be able to make a record it refuses.
       step: entry.step || 'unknown',
       actor: entry.actor || 'unknown',
       action: entry.action || 'unknown',
       outcome: entry.outcome || 'unknown',
-      eventKey: `${info.workflowId}/${info.runId}/${this.sequence}`,
+      eventKey: `${info.workflowId}/${info.runId}/${key}`,
       occurredAt: new Date().toISOString(),
       workflowId: info.workflowId,
       workflowType: info.workflowType,
       runId: info.runId,
-    });
-    if (!this.writing) {
-      this.writing = true;
-      void CancellationScope.nonCancellable(() => this.drain());
-    }
+    };
   }
 
   private async drain(): Promise<void> {

@@ -2,12 +2,22 @@
  * The one human-approval gate every workflow uses. A gate names who may decide, how long each tier has, and
  * whom to ask next; when the last tier's deadline passes it takes the gate's default. Decisions arrive as the
  * signal `decision` or the update `decide`; both go through one check and one handler. The update's validator
- * refuses a bad decision to the caller's face; a bad signal changes nothing and is written to the audit log.
+ * refuses a bad decision to the caller's face; a bad signal changes nothing; both refusals are written to the
+ * audit log.
+ *
+ * A decision is signed by the key the roster holds for `by` (src/contracts/decision-signature.ts): who decided
+ * comes from that key, not from the text of the payload. Checked twice: against the roster the workflow holds
+ * (the validator, which can read only workflow state), then against the worker's roster as it is when the
+ * decision arrives (a local activity in the handler), so removing someone, or their key, from the roster takes
+ * effect in every running workflow at its next decision.
  */
-import { condition, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, condition, patched, setHandler, workflowInfo } from '@temporalio/workflow';
+import { proofFieldsProblem, proofProblem } from '../../contracts/decision-signature';
+import { FailureType, failureText } from '../../contracts/failures';
 import type { Decision, GateOutcome, GateSpec, GateStatus } from '../../contracts/gates';
 import { describeAudience, isInAudience, mergeAudiences, type Audience, type Member } from '../../contracts/roster';
 import { countEscalation, countGateOpened, recordGateWait } from '../metrics';
+import { loadDirectory } from '../policies';
 import type { AuditTrail } from './audit-trail';
 import { decideUpdate, decisionSignal } from './messages';
 import { Pager } from './pager';
@@ -23,6 +33,12 @@ interface OpenGate {
 }
 
 const URL_PATTERN = /^https?:\/\/\S+$/;
+
+/**
+ * Decisions must be signed, and are checked again against the roster read when they arrive. Workflows whose
+ * history took unsigned decisions replay them as they were taken.
+ */
+export const SIGNED_DECISIONS_PATCH = 'signed-decisions';
 
 /** Longest text a decision may carry in each field: a payload is anyone's, and it goes into history and the audit log. */
 const MAX_ID = 100;
@@ -40,6 +56,8 @@ function payloadText(value: unknown, max = MAX_ID): string {
 export class Gatekeeper {
   private readonly open = new Map<string, OpenGate>();
   private roster: Member[] = [];
+  /** Nonces of signed decisions taken or being checked, with their expiry (ms). */
+  private readonly nonces = new Map<string, number>();
   /** How this workflow tells people; its escalations page each tier under a key of the tier's own. */
   readonly pager: Pager;
   /** Escalations still being told while their gate went on. */
@@ -51,28 +69,98 @@ export class Gatekeeper {
     dedupKey: string,
   ) {
     this.pager = new Pager(dedupKey);
-    setHandler(decisionSignal, (decision) => {
-      const problem = this.problemWith(decision);
-      if (problem) {
-        const d = (typeof decision === 'object' && decision !== null ? decision : {}) as Partial<Decision>;
-        this.audit.record({
-          step: `gate:${payloadText(d.gate)}`,
-          actor: payloadText(d.by) || 'unknown',
-          action: 'decision-signal',
-          outcome: 'rejected',
-          reason: problem,
-          details: { decision: payloadText(d.decision) },
-        });
+    setHandler(decisionSignal, async (decision) => {
+      if (!patched(SIGNED_DECISIONS_PATCH)) {
+        const problem = this.problemWith(decision);
+        if (problem) this.recordRefused(decision, 'decision-signal', problem);
+        else this.accept(decision, 'signal');
         return;
       }
-      this.accept(decision, 'signal');
+      const problem = this.refusal(decision) ?? (await this.checkWithCurrentRoster(decision));
+      if (problem) this.recordRefused(decision, 'decision-signal', problem);
+      else this.accept(decision, 'signal');
     });
-    setHandler(decideUpdate, (decision) => this.accept(decision, 'update'), {
-      validator: (decision) => {
-        const problem = this.problemWith(decision);
-        if (problem) throw new Error(problem);
+    setHandler(
+      decideUpdate,
+      async (decision) => {
+        if (!patched(SIGNED_DECISIONS_PATCH)) return this.accept(decision, 'update');
+        const problem = await this.checkWithCurrentRoster(decision);
+        if (problem) {
+          this.recordRefused(decision, 'decision-update', problem);
+          throw ApplicationFailure.create({ type: FailureType.NotAuthorized, message: problem, nonRetryable: true });
+        }
+        return this.accept(decision, 'update');
       },
-    });
+      {
+        validator: (decision) => {
+          const problem = this.refusal(decision);
+          if (!problem) return;
+          this.audit.recordRefusedUpdate(this.refusedEntry(decision, 'decision-update', problem));
+          throw new Error(problem);
+        },
+      },
+    );
+  }
+
+  /** A refused decision as the audit log records it; never throws, whatever was sent. */
+  private refusedEntry(decision: unknown, action: string, reason: string) {
+    const d = (typeof decision === 'object' && decision !== null ? decision : {}) as Partial<Decision>;
+    return {
+      step: `gate:${payloadText(d.gate)}`,
+      actor: payloadText(d.by) || 'unknown',
+      action,
+      outcome: 'rejected',
+      reason,
+      details: { decision: payloadText(d.decision) },
+    };
+  }
+
+  private recordRefused(decision: unknown, action: string, reason: string): void {
+    this.audit.record(this.refusedEntry(decision, action, reason));
+  }
+
+  /**
+   * Everything that can be checked from workflow state, in the order a person fixes them: the decision itself,
+   * then its proof (signature, expiry) against the roster this workflow holds, then that its nonce is new. A
+   * signer this workflow's roster does not know yet (added, or put back, since it was read) is checked against
+   * the current roster by the handler; only the proof's form and expiry are checked here.
+   */
+  private refusal(d: Decision): string | undefined {
+    const problem = this.problemWith(d, { signerMayBeNew: true });
+    if (problem) return problem;
+    const known = this.roster.some((m) => m.id === d.by);
+    const proof = known
+      ? proofProblem(workflowInfo().workflowId, d, this.signerKey(d.by), Date.now())
+      : proofFieldsProblem(d, Date.now());
+    if (proof) return proof;
+    if (this.nonces.has(d.nonce!)) return 'nonce: this decision was already sent; sign it again to send another';
+    return undefined;
+  }
+
+  /**
+   * Reads the worker's roster as it is now and checks the decision against it, so a person (or key) removed since
+   * the workflow last read it is refused. The nonce is kept first, before the read: a copy of the same decision
+   * arriving meanwhile is refused by the validator. The roster read becomes the workflow's, for later checks.
+   */
+  private async checkWithCurrentRoster(d: Decision): Promise<string | undefined> {
+    this.keepNonce(d);
+    try {
+      this.roster = (await loadDirectory()).members;
+    } catch (err) {
+      return `the roster could not be read to check the decision: ${failureText(err)}`;
+    }
+    return this.problemWith(d) ?? proofProblem(workflowInfo().workflowId, d, this.signerKey(d.by), Date.now());
+  }
+
+  private signerKey(by: string): string | undefined {
+    return this.roster.find((m) => m.id === by)?.publicKey;
+  }
+
+  /** Remembers a nonce until its decision expires; those past their expiry are dropped (their decision would be refused as expired). */
+  private keepNonce(d: Decision): void {
+    const now = Date.now();
+    for (const [nonce, expires] of this.nonces) if (expires <= now) this.nonces.delete(nonce);
+    this.nonces.set(d.nonce!, Date.parse(d.expiresAt!));
   }
 
   /** Waits for every escalation still being told; call before the workflow returns, so each failure is audited. */
@@ -100,8 +188,11 @@ export class Gatekeeper {
     }));
   }
 
-  /** Why this decision cannot be taken, or undefined when it can. */
-  private problemWith(d: Decision): string | undefined {
+  /**
+   * Why this decision cannot be taken, or undefined when it can. With `signerMayBeNew`, a `by` this workflow's
+   * roster does not have is left for the check against the current roster.
+   */
+  private problemWith(d: Decision, options: { signerMayBeNew?: boolean } = {}): string | undefined {
     if (typeof d !== 'object' || d === null || Array.isArray(d))
       return 'a decision must be an object {gate, decision, by, reason}';
     if (typeof d.gate !== 'string' || !d.gate || d.gate.length > MAX_ID)
@@ -120,8 +211,9 @@ export class Gatekeeper {
       const open = [...this.open.keys()];
       return `gate "${d.gate}" is not open (open: ${open.length ? open.join(', ') : 'none'})`;
     }
-    if (!this.roster.some((m) => m.id === d.by)) return `by: "${d.by}" is not on the roster`;
-    if (!isInAudience(this.roster, d.by, gate.deciders)) {
+    const known = this.roster.some((m) => m.id === d.by);
+    if (!known && !options.signerMayBeNew) return `by: "${d.by}" is not on the roster`;
+    if (known && !isInAudience(this.roster, d.by, gate.deciders)) {
       return `by: "${d.by}" may not decide at gate "${d.gate}" (allowed: ${describeAudience(gate.deciders)})`;
     }
     if (
