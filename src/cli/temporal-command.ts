@@ -3,6 +3,7 @@
  * connect with the configured address and namespace and run; a usage error exits 2 with its message.
  */
 import { Client, Connection } from '@temporalio/client';
+import { dataConverter } from '../client/data-converter';
 import { loadConfigOrExit } from '../config';
 import { UsageError } from './args';
 
@@ -20,7 +21,12 @@ export async function temporalCommandMain<C extends object>(
     const config = loadConfigOrExit();
     const connection = await Connection.connect({ address: config.temporal.address });
     try {
-      await run(command, new Client({ connection, namespace: config.temporal.namespace }), config.temporal.taskQueue);
+      const client = new Client({
+        connection,
+        namespace: config.temporal.namespace,
+        dataConverter: dataConverter(config),
+      });
+      await run(command, client, config.temporal.taskQueue);
       return 0;
     } finally {
       await connection.close();

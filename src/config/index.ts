@@ -59,6 +59,55 @@ const bucketName = nonEmpty.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be
 
 const httpUrl = url(['http:', 'https:']);
 
+/** "id:base64,id:base64": each key 32 bytes (AES-256), each id used once. */
+const payloadKeys = nonEmpty.transform((value, ctx) => {
+  const keys: PayloadKey[] = [];
+  for (const item of value.split(',').map((s) => s.trim())) {
+    const at = item.indexOf(':');
+    const id = item.slice(0, at);
+    if (at < 0 || !/^[A-Za-z0-9._-]{1,64}$/.test(id)) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be id:base64-key pairs separated by commas' });
+      return z.NEVER;
+    }
+    const encoded = item.slice(at + 1);
+    const key = Buffer.from(encoded, 'base64');
+    if (key.length !== 32 || key.toString('base64').replace(/=+$/, '') !== encoded.replace(/=+$/, '')) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `key "${id}" must be 32 bytes in base64` });
+      return z.NEVER;
+    }
+    if (keys.some((k) => k.id === id)) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `key id "${id}" appears twice` });
+      return z.NEVER;
+    }
+    keys.push({ id, key });
+  }
+  return keys;
+});
+
+/** "https://ui.example.com,http://127.0.0.1:8233": origins (scheme, host, port), no paths. */
+const originList = nonEmpty.transform((value, ctx) => {
+  const origins = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const origin of origins) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || parsed.origin !== origin) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: `"${origin}" is not an origin such as https://ui.example.com`,
+      });
+      return z.NEVER;
+    }
+  }
+  return origins;
+});
+
 /** One person on the roster: who they are, which roles they hold, how to reach them. */
 const personSchema = z
   .object({
@@ -285,6 +334,19 @@ const schema = z.object({
     .default(0.05),
   RETRAIN_AB_MIN_PER_ARM: positiveInt.default(100),
   RETRAIN_ERROR_RATE_MAX: z.coerce.number().min(0, 'must be from 0 to 1').max(1, 'must be from 0 to 1').default(0.02),
+
+  // Payload encryption (src/codec/): every payload the worker and the clients send Temporal is sealed with
+  // AES-256-GCM under the active key; every key listed still opens what it sealed, so a key is rotated by adding a
+  // new one, making it active, and dropping the old one once no history that needs it is kept. No default: a worker
+  // without keys would write incident summaries and crisis descriptions to history in plaintext.
+  PAYLOAD_KEYS: payloadKeys,
+  // Which key seals new payloads; may be left out when PAYLOAD_KEYS holds one key.
+  PAYLOAD_ACTIVE_KEY_ID: nonEmpty.optional(),
+  // The codec server (src/codec/server.ts) the Temporal Web UI calls to show decoded payloads: served by the worker
+  // when an address is set, only to requests with the bearer token, with CORS for the UI's origins.
+  CODEC_SERVER_ADDRESS: listenAddress.optional(),
+  CODEC_SERVER_TOKEN: nonEmpty.min(16, 'must be at least 16 characters').optional(),
+  CODEC_SERVER_CORS_ORIGINS: originList.optional(),
 });
 
 type Raw = z.infer<typeof schema>;
@@ -389,6 +451,22 @@ export interface AppConfig {
   businessHours: BusinessHours;
   failover: FailoverConfig;
   retraining: RetrainingConfig;
+  payloads: PayloadKeysConfig;
+  /** The codec server for the Temporal Web UI, when the worker serves one. */
+  codecServer?: { host: string; port: number; token: string; corsOrigins: string[] };
+}
+
+/** A payload key: its id (written in each sealed payload's metadata) and its 32 bytes. */
+export interface PayloadKey {
+  id: string;
+  key: Buffer;
+}
+
+export interface PayloadKeysConfig {
+  /** Every key that may open a payload. */
+  keys: PayloadKey[];
+  /** The id of the key that seals new payloads; one of `keys`. */
+  activeKeyId: string;
 }
 
 /** The AI ingress's two targets' health endpoints and the rule-based fallback's switch. */
@@ -488,6 +566,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     }
     throw new ConfigError([...byVariable].map(([variable, message]) => ({ variable, message })));
   }
+  const keyProblem = activeKeyProblem(result.data);
+  if (keyProblem) throw new ConfigError([{ variable: 'PAYLOAD_ACTIVE_KEY_ID', message: keyProblem }]);
+  if (result.data.CODEC_SERVER_ADDRESS && !result.data.CODEC_SERVER_TOKEN) {
+    throw new ConfigError([
+      {
+        variable: 'CODEC_SERVER_TOKEN',
+        message: 'not set (required with CODEC_SERVER_ADDRESS: the codec server decrypts only for token holders)',
+      },
+    ]);
+  }
   if (result.data.ALERT_RECEIVER_ADDRESS && !result.data.ALERT_RECEIVER_TOKEN) {
     throw new ConfigError([
       {
@@ -497,6 +585,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     ]);
   }
   return toAppConfig(result.data);
+}
+
+/** Why PAYLOAD_ACTIVE_KEY_ID does not pick one of PAYLOAD_KEYS, if it does not. */
+function activeKeyProblem(raw: Raw): string | undefined {
+  const ids = raw.PAYLOAD_KEYS.map((k) => k.id);
+  if (raw.PAYLOAD_ACTIVE_KEY_ID === undefined) {
+    return ids.length === 1 ? undefined : `not set (required when PAYLOAD_KEYS holds several keys: ${ids.join(', ')})`;
+  }
+  return ids.includes(raw.PAYLOAD_ACTIVE_KEY_ID)
+    ? undefined
+    : `"${raw.PAYLOAD_ACTIVE_KEY_ID}" is not one of the ids in PAYLOAD_KEYS (${ids.join(', ')})`;
 }
 
 /** "127.0.0.1:28081" or "[::]:8080" → host (brackets dropped) and port. */
@@ -605,6 +704,15 @@ function toAppConfig(raw: Raw): AppConfig {
       minPerArm: raw.RETRAIN_AB_MIN_PER_ARM,
       errorRateMax: raw.RETRAIN_ERROR_RATE_MAX,
     },
+    payloads: { keys: raw.PAYLOAD_KEYS, activeKeyId: raw.PAYLOAD_ACTIVE_KEY_ID ?? raw.PAYLOAD_KEYS[0].id },
+    ...(raw.CODEC_SERVER_ADDRESS &&
+      raw.CODEC_SERVER_TOKEN && {
+        codecServer: {
+          ...splitHostPort(raw.CODEC_SERVER_ADDRESS),
+          token: raw.CODEC_SERVER_TOKEN,
+          corsOrigins: raw.CODEC_SERVER_CORS_ORIGINS ?? [],
+        },
+      }),
   };
 }
 
@@ -624,6 +732,8 @@ export function redactConfig(config: AppConfig): AppConfig {
     wedsync: { ...config.wedsync, apiToken: config.wedsync.apiToken ? '***' : undefined },
     notifications: { ...config.notifications, slackWebhookUrl: '***', pagerdutyRoutingKey: '***' },
     ...(config.alerts && { alerts: { ...config.alerts, token: '***' } }),
+    payloads: { ...config.payloads, keys: config.payloads.keys.map((k) => ({ id: k.id, key: Buffer.from('***') })) },
+    ...(config.codecServer && { codecServer: { ...config.codecServer, token: '***' } }),
   };
 }
 

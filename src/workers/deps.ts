@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { Pool } from 'pg';
 import type { ActivityDeps } from '../activities';
 import { loadKubeConfig } from '../activities/kubernetes';
+import { dataConverter } from '../client/data-converter';
 import type { AppConfig } from '../config';
 
 export interface OwnedDeps extends ActivityDeps {
@@ -46,7 +47,11 @@ export async function createDeps(config: AppConfig): Promise<OwnedDeps> {
     businessHours: config.businessHours,
     failover: config.failover,
     retraining: config.retraining,
-    temporalClient: new Client({ connection: temporalConnection, namespace: config.temporal.namespace }),
+    temporalClient: new Client({
+      connection: temporalConnection,
+      namespace: config.temporal.namespace,
+      dataConverter: dataConverter(config),
+    }),
     async close() {
       await temporalConnection.close();
       redis.disconnect();

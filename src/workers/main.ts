@@ -7,6 +7,8 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { startAlertReceiver, type AlertReceiver } from '../alerts/receiver';
+import { dataConverter } from '../client/data-converter';
+import { startCodecServer } from '../codec/server';
 import { loadConfigOrExit, redactConfig } from '../config';
 import { createDeps } from './deps';
 import { startProbes } from './probes';
@@ -35,11 +37,18 @@ async function main(): Promise<number> {
   if (config.alerts) {
     alertConnection = await Connection.connect({ address: config.temporal.address });
     alerts = await startAlertReceiver({
-      client: new Client({ connection: alertConnection, namespace: config.temporal.namespace }),
+      client: new Client({
+        connection: alertConnection,
+        namespace: config.temporal.namespace,
+        dataConverter: dataConverter(config),
+      }),
       taskQueue: config.temporal.taskQueue,
       ...config.alerts,
     });
   }
+  const codecServer =
+    config.codecServer &&
+    (await startCodecServer({ codec: dataConverter(config).payloadCodecs[0], ...config.codecServer }));
   const safe = redactConfig(config);
   process.stdout.write(
     `${JSON.stringify({
@@ -52,6 +61,7 @@ async function main(): Promise<number> {
       probes: `http://${probes.address.host}:${probes.address.port}/readyz`,
       ...(config.worker.metricsAddress && { metrics: `http://${config.worker.metricsAddress}/metrics` }),
       ...(alerts && { alertReceiver: alerts.url }),
+      ...(codecServer && { codecServer: codecServer.url }),
     })}\n`,
   );
   let code = 0;
@@ -71,6 +81,7 @@ async function main(): Promise<number> {
     })(),
     connection.close(),
     deps.close(),
+    codecServer?.close(),
   ]);
   await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, CLOSE_TIMEOUT_MS).unref())]);
   return code;

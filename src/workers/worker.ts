@@ -3,6 +3,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
+import { configuredSecrets, redactingActivityInterceptor } from '../activities/redaction';
+import { dataConverter } from '../client/data-converter';
 import type { AppConfig } from '../config';
 
 /** Prebuilt by `npm run build`; without it the worker bundles the workflows itself at start-up. */
@@ -45,14 +47,20 @@ export async function createWorker(
   options: { connection?: NativeConnection; overrides?: Partial<WorkerOptions> } = {},
 ): Promise<Worker> {
   const connection = options.connection ?? (await NativeConnection.connect({ address: config.temporal.address }));
-  const workflows = existsSync(WORKFLOW_BUNDLE_PATH)
+  const prebuilt = existsSync(WORKFLOW_BUNDLE_PATH);
+  const workflows = prebuilt
     ? { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } }
-    : { workflowsPath: WORKFLOWS_PATH, interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES } };
+    : { workflowsPath: WORKFLOWS_PATH };
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     activities: createActivities(deps),
+    dataConverter: dataConverter(config),
+    interceptors: {
+      activity: [redactingActivityInterceptor(configuredSecrets(config))],
+      ...(!prebuilt && { workflowModules: WORKFLOW_INTERCEPTOR_MODULES }),
+    },
     ...workflows,
     ...WORKER_TUNING,
     ...options.overrides,

@@ -66,6 +66,7 @@ describe('a worker killed while the crisis-manager watch probes', () => {
         // and its metrics and alert-receiver ports
         WORKER_METRICS_ADDRESS: '127.0.0.1:0',
         ALERT_RECEIVER_ADDRESS: '127.0.0.1:0',
+        CODEC_SERVER_ADDRESS: '127.0.0.1:0',
       },
       stdio: 'ignore',
     });
