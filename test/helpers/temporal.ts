@@ -2,7 +2,7 @@
  * One place that gives tests a Temporal server: the time-skipping Java test server for anything with timers,
  * the dev server (the running stack's, TEMPORAL_ADDRESS, or one started from TEMPORAL_CLI_PATH) for the rest.
  */
-import type { WorkflowHandle } from '@temporalio/client';
+import { Client, type WorkflowHandle } from '@temporalio/client';
 import type { QueryDefinition } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
@@ -13,7 +13,8 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
-import { FAILURE_CONVERTER_PATH } from '../../src/client/data-converter';
+import { dataConverter, FAILURE_CONVERTER_PATH } from '../../src/client/data-converter';
+import { loadConfig } from '../../src/config';
 import { WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from '../../src/workers/worker';
 
 let runtimeQuiet = false;
@@ -125,5 +126,21 @@ export async function queryUntil<T>(
  */
 export async function replayOwnHistory(handle: WorkflowHandle): Promise<void> {
   const history = await handle.fetchHistory();
-  await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, handle.workflowId);
+  await Worker.runReplayHistory(
+    { workflowBundle: await workflowBundle(), dataConverter: dataConverter(loadConfig()) },
+    history,
+    handle.workflowId,
+  );
+}
+
+/**
+ * A client of `env` with the project's codec, for tests whose workflows run on a worker made by createWorker (the
+ * worker process, the maintenance worker): what that worker seals only such a client opens.
+ */
+export function sealingClient(env: TestWorkflowEnvironment): Client {
+  return new Client({
+    connection: env.connection,
+    namespace: env.namespace ?? 'default',
+    dataConverter: dataConverter(loadConfig()),
+  });
 }

@@ -1,3 +1,5 @@
+import { dataConverter } from '../../src/client/data-converter';
+import { loadConfig } from '../../src/config';
 /**
  * A worker SIGKILLed in the middle of the cache purge and of the retention delete: a second worker resumes
  * from the checkpoint the first one heartbeated (counted, not assumed), and the end state is exact.
@@ -20,7 +22,7 @@ import { pruneOptimizations, purgeCache } from '../../src/workflows';
 import { testDeps } from '../helpers/deps';
 import { countOptimizations, loadOptimizations, REDIS_DB, redisUrlFor } from '../helpers/maintenance';
 import { testDatabase } from '../helpers/databases';
-import { devServerEnv, replayOwnHistory, uniqueId, workflowBundle } from '../helpers/temporal';
+import { devServerEnv, replayOwnHistory, uniqueId, workflowBundle, sealingClient } from '../helpers/temporal';
 import { exited } from '../helpers/wait';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -74,6 +76,7 @@ describe('a worker killed during maintenance', () => {
       connection: env.nativeConnection,
       taskQueue,
       workflowBundle: await workflowBundle(),
+      dataConverter: dataConverter(loadConfig()),
       activities: createActivities(deps),
     });
     const result = await worker.runUntil(handle.result() as Promise<T>);
@@ -114,7 +117,7 @@ describe('a worker killed during maintenance', () => {
       const child = spawnWorker({ REDIS_URL: redisUrlFor(REDIS_DB.crash), TEMPORAL_TASK_QUEUE: taskQueue });
       children.push(child);
       // Small SCAN batches make the purge long enough to be caught in the middle.
-      const handle = await env.client.workflow.start(purgeCache, {
+      const handle = await sealingClient(env).workflow.start(purgeCache, {
         taskQueue,
         workflowId: uniqueId('purge-crash'),
         args: [{ pattern, scanCount: 20, unlinkBatch: 10 }],
@@ -211,7 +214,7 @@ describe('a worker killed during maintenance', () => {
         const taskQueue = uniqueId('prune-crash');
         const child = spawnWorker({ DATABASE_URL: dbUrl, TEMPORAL_TASK_QUEUE: taskQueue });
         children.push(child);
-        const handle = await env.client.workflow.start(pruneOptimizations, {
+        const handle = await sealingClient(env).workflow.start(pruneOptimizations, {
           taskQueue,
           workflowId: uniqueId('prune-crash'),
           args: [{ targetBatchMs: 10 }],
