@@ -13,6 +13,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createActivities } from '../src/activities';
+import { configuredSecrets, redactingActivityInterceptor } from '../src/activities/redaction';
+import { dataConverter } from '../src/client/data-converter';
+import { decodeHistory } from '../src/codec/history';
 import { loadConfig } from '../src/config';
 import { createDeps } from '../src/workers/deps';
 import {
@@ -119,10 +122,12 @@ async function main(): Promise<void> {
   const deps = await createDeps(config);
   const nativeConnection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
+  const converter = dataConverter(config);
   // Decisions are signed as the local stack's demo operators sign them (their keys under .data/operator-keys).
   const client = new Client({
     connection,
     namespace: config.temporal.namespace,
+    dataConverter: converter,
     interceptors: { workflow: [decisionSigningInterceptor(demoOperatorKey)] },
   });
   const taskQueue = `record-${randomUUID()}`;
@@ -132,6 +137,8 @@ async function main(): Promise<void> {
     taskQueue,
     workflowsPath: require.resolve('../src/workflows'),
     activities: createActivities(deps),
+    dataConverter: converter,
+    interceptors: { activity: [redactingActivityInterceptor(configuredSecrets(config))] },
   });
 
   const until = async <T>(read: () => Promise<T>, ok: (v: T) => boolean) => {
@@ -606,7 +613,8 @@ async function main(): Promise<void> {
       await handle
         .result()
         .catch((err: Error) => process.stdout.write(`${r.type} failed as expected here: ${err.message}\n`));
-      const history = await handle.fetchHistory();
+      // Recorded as the codec opens it: the stack's keys are its own, and the replay tests run on any machine.
+      const history = await decodeHistory(await handle.fetchHistory(), converter.payloadCodecs[0]);
       // The workflow ID is part of the name: workflows that check their own ID must replay under it.
       const file = `${r.type}@${handle.workflowId}.json`;
       writeFileSync(

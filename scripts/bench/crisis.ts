@@ -29,6 +29,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Client as PgClient, type Pool } from 'pg';
+import { dataConverter, FAILURE_CONVERTER_PATH } from '../../src/client/data-converter';
 import { loadConfig } from '../../src/config';
 import { bootstrapDatabase } from '../../src/db/bootstrap';
 import { createDeps } from '../../src/workers/deps';
@@ -360,11 +361,12 @@ async function main(): Promise<void> {
   const bundlePath = join(bundleDir, 'workflow-bundle.js');
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('./crisis-workflows'),
+    failureConverterPath: FAILURE_CONVERTER_PATH,
     logger: new DefaultLogger('WARN'),
   });
   writeFileSync(bundlePath, code);
   const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverter(config) });
   const runTag = randomUUID().slice(0, 8);
   const taskQueue = `bench-${runTag}`;
   const workerEnv = { ...env, TEMPORAL_TASK_QUEUE: taskQueue, BENCH_WORKFLOW_BUNDLE: bundlePath };

@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { dataConverter } from '../../src/client/data-converter';
 import { loadConfig } from '../../src/config';
 import { ensureTemporalCli } from '../lib/tools';
 import { ownCpuMs } from './report';
@@ -38,6 +39,7 @@ export async function startBenchWorker(env: Record<string, string>): Promise<Ben
         // the stack's own worker holds the default metrics and alert-receiver ports
         WORKER_METRICS_ADDRESS: '127.0.0.1:0',
         ALERT_RECEIVER_ADDRESS: '127.0.0.1:0',
+        CODEC_SERVER_ADDRESS: '127.0.0.1:0',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
@@ -95,7 +97,12 @@ let client: Promise<Client> | undefined;
 
 function temporalClient(): Promise<Client> {
   client ??= Connection.connect(temporalConnectionOptions(loadConfig().temporal)).then(
-    (connection) => new Client({ connection, namespace: loadConfig().temporal.namespace }),
+    (connection) =>
+      new Client({
+        connection,
+        namespace: loadConfig().temporal.namespace,
+        dataConverter: dataConverter(loadConfig()),
+      }),
   );
   return client;
 }

@@ -5,6 +5,7 @@
  * operator commands (`npm run audit`, `npm run schedules`, ...), whose npm scripts preload use-local-stack.js.
  * src/config has no defaults for any of this, so a production worker never falls back to them.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { givenSettings } from '../../src/config';
@@ -47,6 +48,7 @@ export const LOCAL_PORTS = {
   workerMetrics: 28083 + offset,
   prometheus: 29090 + offset,
   alertmanager: 29093 + offset,
+  codecServer: 28084 + offset,
 } as const;
 
 /** Credentials of the local stack only; a real deployment sets its own. */
@@ -76,6 +78,42 @@ export const DEMO_ROSTER = [
   { id: 'wedding-support', name: 'Wedding Day Support Team', roles: ['wedding-day-support'], slack: '#wedding-day' },
   { id: 'faculty', name: 'Faculty Theological Reviewer', roles: ['faculty-reviewer'], slack: '#faculty-review' },
 ];
+
+/** The local stack's payload key and codec server token: made on first use, kept in .data/ (never committed). */
+export const LOCAL_SECRETS_FILE = join(DATA_DIR, 'local-secrets.json');
+
+interface LocalSecrets {
+  payloadKeyId: string;
+  payloadKey: string;
+  codecServerToken: string;
+}
+
+/** The stack's own secrets, made once per data directory so what one start sealed the next can open. */
+export function localSecrets(): LocalSecrets {
+  if (existsSync(LOCAL_SECRETS_FILE)) return JSON.parse(readFileSync(LOCAL_SECRETS_FILE, 'utf8')) as LocalSecrets;
+  const secrets: LocalSecrets = {
+    payloadKeyId: `local-${randomBytes(4).toString('hex')}`,
+    payloadKey: randomBytes(32).toString('base64'),
+    codecServerToken: randomBytes(24).toString('base64url'),
+  };
+  ensureDir(DATA_DIR);
+  // wx: two processes making the file at once keep the first one's secrets.
+  try {
+    writeFileSync(LOCAL_SECRETS_FILE, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    return JSON.parse(readFileSync(LOCAL_SECRETS_FILE, 'utf8')) as LocalSecrets;
+  }
+  return secrets;
+}
+
+/**
+ * The Web UI's codec endpoint: the token as the first path segment, since the dev server's UI has no login and
+ * cannot send an Authorization header (the codec protocol reads only the last segment: /encode, /decode).
+ */
+export function localCodecEndpoint(): string {
+  return `http://127.0.0.1:${LOCAL_PORTS.codecServer}/${localSecrets().codecServerToken}`;
+}
 
 export const KUBE_DIR = join(DATA_DIR, 'kubernetes');
 /** The local API server's administrator kubeconfig, written once the server has made its certificate. */
@@ -112,6 +150,7 @@ export function localStackSettings(env: NodeJS.ProcessEnv = process.env): Record
   const operator = endpointsSetByOperator(env);
   const host = '127.0.0.1';
   const c = LOCAL_CREDENTIALS;
+  const secrets = localSecrets();
   const all: Record<string, string> = {
     ...(!operator.temporal && {
       TEMPORAL_ADDRESS: `${host}:${LOCAL_PORTS.temporal}`,
@@ -155,6 +194,11 @@ export function localStackSettings(env: NodeJS.ProcessEnv = process.env): Record
     PROMETHEUS_URL: `http://${host}:${LOCAL_PORTS.prometheus}`,
     ALERTMANAGER_URL: `http://${host}:${LOCAL_PORTS.alertmanager}`,
     SCROLLUNIVERSITY_API_URL: DEMO_API,
+    PAYLOAD_KEYS: `${secrets.payloadKeyId}:${secrets.payloadKey}`,
+    PAYLOAD_ACTIVE_KEY_ID: secrets.payloadKeyId,
+    CODEC_SERVER_ADDRESS: `${host}:${LOCAL_PORTS.codecServer}`,
+    CODEC_SERVER_TOKEN: secrets.codecServerToken,
+    CODEC_SERVER_CORS_ORIGINS: `http://${host}:${LOCAL_PORTS.temporalUi}`,
   };
   const given = givenSettings(env);
   return Object.fromEntries(Object.entries(all).filter(([name]) => given[name] === undefined));

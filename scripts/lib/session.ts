@@ -9,6 +9,7 @@ import { CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
 import { Client, Connection } from '@temporalio/client';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { dataConverter } from '../../src/client/data-converter';
 import { loadConfig, type AppConfig } from '../../src/config';
 import { bootstrapDatabase, seedDemoData } from '../../src/db/bootstrap';
 import { registerSchedules, type RegistrationResult } from '../../src/schedules/register';
@@ -183,7 +184,11 @@ export async function bringUp(options: BringUpOptions): Promise<Session> {
     throwIfInterrupted();
     connection = await Connection.connect(temporalConnectionOptions(config.temporal));
     await ensureNamespace(connection, config.temporal.namespace);
-    const client = new Client({ connection, namespace: config.temporal.namespace });
+    const client = new Client({
+      connection,
+      namespace: config.temporal.namespace,
+      dataConverter: dataConverter(config),
+    });
 
     // A worker left over from an earlier start may run older code: replace it.
     const stale = runningPid('worker');

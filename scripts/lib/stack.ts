@@ -15,6 +15,7 @@ import {
   LOCAL_PORTS,
   localStackSettings,
   writeLocalStackFile,
+  localCodecEndpoint,
 } from './local-stack';
 import { alertmanagerArgs, prometheusArgs, writeMonitoringConfig } from './monitoring';
 import { DATA_DIR, ensureDir } from './paths';
@@ -105,6 +106,9 @@ const services: Record<ServiceName, Service> = {
         '127.0.0.1',
         '--ui-port',
         String(LOCAL_PORTS.temporalUi),
+        // The Web UI shows payloads decoded by the worker's codec server (README "Payload encryption").
+        '--ui-codec-endpoint',
+        localCodecEndpoint(),
         '--db-filename',
         join(dir, 'temporal.db'),
         // WAL with synchronous=NORMAL survives a crash of any process (an OS crash may lose the last commits);

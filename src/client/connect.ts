@@ -5,6 +5,7 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import type { AppConfig } from '../config';
+import { dataConverter } from './data-converter';
 import { temporalConnectionOptions } from '../config/temporal-connection';
 
 export interface ConnectedClient {
@@ -18,15 +19,16 @@ export interface ConnectOptions {
 }
 
 export async function connectClient(
-  temporal: AppConfig['temporal'],
+  config: Pick<AppConfig, 'temporal' | 'payloads'>,
   options: ConnectOptions = {},
 ): Promise<ConnectedClient> {
+  const { temporal } = config;
   const connection = await Connection.connect({
     ...temporalConnectionOptions(temporal),
     connectTimeout: options.connectTimeoutMs,
   });
   return {
-    client: new Client({ connection, namespace: temporal.namespace }),
+    client: new Client({ connection, namespace: temporal.namespace, dataConverter: dataConverter(config) }),
     close: () => connection.close(),
   };
 }

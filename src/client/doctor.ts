@@ -62,7 +62,7 @@ function checksFor(config: AppConfig, timeoutMs: number): Check[] {
     {
       target: `Temporal ${config.temporal.address}`,
       run: async () => {
-        const { client, close } = await connectClient(config.temporal, { connectTimeoutMs: timeoutMs });
+        const { client, close } = await connectClient(config, { connectTimeoutMs: timeoutMs });
         try {
           const info = await client.workflowService.getSystemInfo({});
           await client.workflowService.describeNamespace({ namespace: config.temporal.namespace });

@@ -60,6 +60,55 @@ const bucketName = nonEmpty.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be
 
 const httpUrl = url(['http:', 'https:']);
 
+/** "id:base64,id:base64": each key 32 bytes (AES-256), each id used once. */
+const payloadKeys = nonEmpty.transform((value, ctx) => {
+  const keys: PayloadKey[] = [];
+  for (const item of value.split(',').map((s) => s.trim())) {
+    const at = item.indexOf(':');
+    const id = item.slice(0, at);
+    if (at < 0 || !/^[A-Za-z0-9._-]{1,64}$/.test(id)) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be id:base64-key pairs separated by commas' });
+      return z.NEVER;
+    }
+    const encoded = item.slice(at + 1);
+    const key = Buffer.from(encoded, 'base64');
+    if (key.length !== 32 || key.toString('base64').replace(/=+$/, '') !== encoded.replace(/=+$/, '')) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `key "${id}" must be 32 bytes in base64` });
+      return z.NEVER;
+    }
+    if (keys.some((k) => k.id === id)) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `key id "${id}" appears twice` });
+      return z.NEVER;
+    }
+    keys.push({ id, key });
+  }
+  return keys;
+});
+
+/** "https://ui.example.com,http://127.0.0.1:8233": origins (scheme, host, port), no paths. */
+const originList = nonEmpty.transform((value, ctx) => {
+  const origins = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const origin of origins) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || parsed.origin !== origin) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: `"${origin}" is not an origin such as https://ui.example.com`,
+      });
+      return z.NEVER;
+    }
+  }
+  return origins;
+});
+
 /** One person on the roster: who they are, which roles they hold, how to reach them. */
 const personSchema = z
   .object({
@@ -332,6 +381,18 @@ const schema = z.object({
   TEMPORAL_TLS_KEY: nonEmpty.optional(),
   TEMPORAL_TLS_SERVER_NAME: nonEmpty.optional(),
   TEMPORAL_API_KEY: nonEmpty.optional(),
+  // Payload encryption (src/codec/): every payload the worker and the clients send Temporal is sealed with
+  // AES-256-GCM under the active key; every key listed still opens what it sealed, so a key is rotated by adding a
+  // new one, making it active, and dropping the old one once no history that needs it is kept. No default: a worker
+  // without keys would write incident summaries and crisis descriptions to history in plaintext.
+  PAYLOAD_KEYS: payloadKeys,
+  // Which key seals new payloads; may be left out when PAYLOAD_KEYS holds one key.
+  PAYLOAD_ACTIVE_KEY_ID: nonEmpty.optional(),
+  // The codec server (src/codec/server.ts) the Temporal Web UI calls to show decoded payloads: served by the worker
+  // when an address is set, only to requests with the bearer token, with CORS for the UI's origins.
+  CODEC_SERVER_ADDRESS: listenAddress.optional(),
+  CODEC_SERVER_TOKEN: nonEmpty.min(16, 'must be at least 16 characters').optional(),
+  CODEC_SERVER_CORS_ORIGINS: originList.optional(),
 });
 
 type Raw = z.infer<typeof schema>;
@@ -447,6 +508,9 @@ export interface AppConfig {
   /** Prometheus and Alertmanager, when set: what `runbook doctor` checks. */
   monitoring: { prometheusUrl?: string; alertmanagerUrl?: string };
   scrollUniversity: ScrollUniversityConfig;
+  payloads: PayloadKeysConfig;
+  /** The codec server for the Temporal Web UI, when the worker serves one. */
+  codecServer?: { host: string; port: number; token: string; corsOrigins: string[] };
 }
 
 /** ScrollUniversity's API and the database limits its runbooks check (seed 000 Issues 5-7, Data Breach). */
@@ -455,6 +519,19 @@ export interface ScrollUniversityConfig {
   evidenceBucket: string;
   connectionAlertRatio: number;
   longQuerySeconds: number;
+}
+
+/** A payload key: its id (written in each sealed payload's metadata) and its 32 bytes. */
+export interface PayloadKey {
+  id: string;
+  key: Buffer;
+}
+
+export interface PayloadKeysConfig {
+  /** Every key that may open a payload. */
+  keys: PayloadKey[];
+  /** The id of the key that seals new payloads; one of `keys`. */
+  activeKeyId: string;
 }
 
 /** The AI ingress's two targets' health endpoints and the rule-based fallback's switch. */
@@ -562,6 +639,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       },
     ]);
   }
+  const keyProblem = activeKeyProblem(result.data);
+  if (keyProblem) throw new ConfigError([{ variable: 'PAYLOAD_ACTIVE_KEY_ID', message: keyProblem }]);
+  if (result.data.CODEC_SERVER_ADDRESS && !result.data.CODEC_SERVER_TOKEN) {
+    throw new ConfigError([
+      {
+        variable: 'CODEC_SERVER_TOKEN',
+        message: 'not set (required with CODEC_SERVER_ADDRESS: the codec server decrypts only for token holders)',
+      },
+    ]);
+  }
   if (result.data.ALERT_RECEIVER_ADDRESS && !result.data.ALERT_RECEIVER_TOKEN) {
     throw new ConfigError([
       {
@@ -571,6 +658,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     ]);
   }
   return toAppConfig(result.data);
+}
+
+/** Why PAYLOAD_ACTIVE_KEY_ID does not pick one of PAYLOAD_KEYS, if it does not. */
+function activeKeyProblem(raw: Raw): string | undefined {
+  const ids = raw.PAYLOAD_KEYS.map((k) => k.id);
+  if (raw.PAYLOAD_ACTIVE_KEY_ID === undefined) {
+    return ids.length === 1 ? undefined : `not set (required when PAYLOAD_KEYS holds several keys: ${ids.join(', ')})`;
+  }
+  return ids.includes(raw.PAYLOAD_ACTIVE_KEY_ID)
+    ? undefined
+    : `"${raw.PAYLOAD_ACTIVE_KEY_ID}" is not one of the ids in PAYLOAD_KEYS (${ids.join(', ')})`;
 }
 
 /** "127.0.0.1:28081" or "[::]:8080" → host (brackets dropped) and port. */
@@ -695,6 +793,15 @@ function toAppConfig(raw: Raw): AppConfig {
       connectionAlertRatio: raw.DATABASE_CONNECTION_ALERT_RATIO,
       longQuerySeconds: raw.DATABASE_LONG_QUERY_SECONDS,
     },
+    payloads: { keys: raw.PAYLOAD_KEYS, activeKeyId: raw.PAYLOAD_ACTIVE_KEY_ID ?? raw.PAYLOAD_KEYS[0].id },
+    ...(raw.CODEC_SERVER_ADDRESS &&
+      raw.CODEC_SERVER_TOKEN && {
+        codecServer: {
+          ...splitHostPort(raw.CODEC_SERVER_ADDRESS),
+          token: raw.CODEC_SERVER_TOKEN,
+          corsOrigins: raw.CODEC_SERVER_CORS_ORIGINS ?? [],
+        },
+      }),
   };
 }
 
@@ -715,6 +822,8 @@ export function redactConfig(config: AppConfig): AppConfig {
     notifications: { ...config.notifications, slackWebhookUrl: '***', pagerdutyRoutingKey: '***' },
     ...(config.alerts && { alerts: { ...config.alerts, token: '***' } }),
     temporal: { ...config.temporal, ...(config.temporal.apiKey && { apiKey: '***' }) },
+    payloads: { ...config.payloads, keys: config.payloads.keys.map((k) => ({ id: k.id, key: Buffer.from('***') })) },
+    ...(config.codecServer && { codecServer: { ...config.codecServer, token: '***' } }),
   };
 }
 

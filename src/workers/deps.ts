@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { Pool } from 'pg';
 import type { ActivityDeps } from '../activities';
 import { loadKubeConfig } from '../activities/kubernetes';
+import { dataConverter } from '../client/data-converter';
 import type { AppConfig } from '../config';
 import { temporalConnectionOptions } from '../config/temporal-connection';
 
@@ -48,7 +49,11 @@ export async function createDeps(config: AppConfig): Promise<OwnedDeps> {
     failover: config.failover,
     retraining: config.retraining,
     scrollUniversity: config.scrollUniversity,
-    temporalClient: new Client({ connection: temporalConnection, namespace: config.temporal.namespace }),
+    temporalClient: new Client({
+      connection: temporalConnection,
+      namespace: config.temporal.namespace,
+      dataConverter: dataConverter(config),
+    }),
     async close() {
       await temporalConnection.close();
       redis.disconnect();

@@ -7,6 +7,8 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { startAlertReceiver, type AlertReceiver } from '../alerts/receiver';
+import { dataConverter } from '../client/data-converter';
+import { startCodecServer } from '../codec/server';
 import { loadConfigOrExit, redactConfig } from '../config';
 import { createDeps } from './deps';
 import { startProbes } from './probes';
@@ -36,11 +38,18 @@ async function main(): Promise<number> {
   if (config.alerts) {
     alertConnection = await Connection.connect(temporalConnectionOptions(config.temporal));
     alerts = await startAlertReceiver({
-      client: new Client({ connection: alertConnection, namespace: config.temporal.namespace }),
+      client: new Client({
+        connection: alertConnection,
+        namespace: config.temporal.namespace,
+        dataConverter: dataConverter(config),
+      }),
       taskQueue: config.temporal.taskQueue,
       ...config.alerts,
     });
   }
+  const codecServer =
+    config.codecServer &&
+    (await startCodecServer({ codec: dataConverter(config).payloadCodecs[0], ...config.codecServer }));
   const safe = redactConfig(config);
   process.stdout.write(
     `${JSON.stringify({
@@ -53,6 +62,7 @@ async function main(): Promise<number> {
       probes: `http://${probes.address.host}:${probes.address.port}/readyz`,
       ...(config.worker.metricsAddress && { metrics: `http://${config.worker.metricsAddress}/metrics` }),
       ...(alerts && { alertReceiver: alerts.url }),
+      ...(codecServer && { codecServer: codecServer.url }),
     })}\n`,
   );
   let code = 0;
@@ -72,6 +82,7 @@ async function main(): Promise<number> {
     })(),
     connection.close(),
     deps.close(),
+    codecServer?.close(),
   ]);
   await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, CLOSE_TIMEOUT_MS).unref())]);
   return code;

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { createAuditActivities } from '../activities/audit';
+import { configuredSecrets, redactingActivityInterceptor } from '../activities/redaction';
+import { dataConverter } from '../client/data-converter';
 import type { AppConfig } from '../config';
 import { auditSinks } from './sinks';
 import { temporalConnectionOptions } from '../config/temporal-connection';
@@ -48,15 +50,21 @@ export async function createWorker(
   options: { connection?: NativeConnection; overrides?: Partial<WorkerOptions> } = {},
 ): Promise<Worker> {
   const connection = options.connection ?? (await NativeConnection.connect(temporalConnectionOptions(config.temporal)));
-  const workflows = existsSync(WORKFLOW_BUNDLE_PATH)
+  const prebuilt = existsSync(WORKFLOW_BUNDLE_PATH);
+  const workflows = prebuilt
     ? { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } }
-    : { workflowsPath: WORKFLOWS_PATH, interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES } };
+    : { workflowsPath: WORKFLOWS_PATH };
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     activities: createActivities(deps),
     sinks: auditSinks(createAuditActivities(deps).recordAudit),
+    dataConverter: dataConverter(config),
+    interceptors: {
+      activity: [redactingActivityInterceptor(configuredSecrets(config))],
+      ...(!prebuilt && { workflowModules: WORKFLOW_INTERCEPTOR_MODULES }),
+    },
     ...workflows,
     ...WORKER_TUNING,
     ...options.overrides,

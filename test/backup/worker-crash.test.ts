@@ -1,3 +1,5 @@
+import { dataConverter } from '../../src/client/data-converter';
+import { loadConfig } from '../../src/config';
 /**
  * A worker SIGKILLed while the dump is being uploaded: the retry on a second worker leaves exactly one complete
  * backup (its own dump object and manifest), no incomplete multipart upload, and row counts equal to the source.
@@ -17,7 +19,7 @@ import type { OwnedDeps } from '../../src/workers/deps';
 import { databaseBackup } from '../../src/workflows';
 import { testDatabase } from '../helpers/databases';
 import { testDeps } from '../helpers/deps';
-import { devServerEnv, replayOwnHistory, uniqueId, workflowBundle } from '../helpers/temporal';
+import { devServerEnv, replayOwnHistory, uniqueId, workflowBundle, sealingClient } from '../helpers/temporal';
 import { exited, waitUntil } from '../helpers/wait';
 import { emptyPrefix, ensureBucket, keysUnder, tableDigests, uploadsUnder, withPg } from './helpers';
 
@@ -71,7 +73,7 @@ describe('a worker killed during a database backup', () => {
         stdio: 'ignore',
       });
       children.push(child);
-      const handle = await env.client.workflow.start(databaseBackup, {
+      const handle = await sealingClient(env).workflow.start(databaseBackup, {
         taskQueue,
         workflowId: uniqueId('backup-crash'),
         args: [{}],
@@ -98,6 +100,7 @@ describe('a worker killed during a database backup', () => {
         connection: env.nativeConnection,
         taskQueue,
         workflowBundle: await workflowBundle(),
+        dataConverter: dataConverter(loadConfig()),
         activities: createActivities(deps),
       });
       const result = await worker.runUntil(handle.result());

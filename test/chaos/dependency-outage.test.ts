@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import type { WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { PurgeProgress } from '../../src/contracts/maintenance';
 import type { OwnedDeps } from '../../src/workers/deps';
@@ -32,7 +32,7 @@ import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy';
 import type { HttpReceiver } from '../helpers/http-receiver';
 import { REDIS_DB, redisUrlFor } from '../helpers/maintenance';
 import { CRISIS_PATHS, honourIdempotency, receiverEnv, startRunbookReceiver } from '../helpers/runbook-receiver';
-import { devServerEnv, replayOwnHistory, uniqueId } from '../helpers/temporal';
+import { devServerEnv, replayOwnHistory, sealingClient, uniqueId } from '../helpers/temporal';
 import { waitUntil } from '../helpers/wait';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -52,6 +52,8 @@ describe('a dependency down in the middle of a step', () => {
   const outageMs = outageSeconds() * 1000;
   const timeout = outageMs + 2 * AFTER_OUTAGE_MS + 120_000;
   let env: TestWorkflowEnvironment;
+  /** With the project's codec: the workers here are the real worker, which seals what it sends. */
+  let client: Client;
   let deps: OwnedDeps;
   let databaseUrl: string;
   let receiver: HttpReceiver;
@@ -60,6 +62,7 @@ describe('a dependency down in the middle of a step', () => {
 
   before(async () => {
     env = await devServerEnv();
+    client = sealingClient(env);
     receiver = await startRunbookReceiver();
     databaseUrl = await testDatabase('aiops_test_chaos_outage');
     deps = await testDeps({
@@ -133,7 +136,7 @@ describe('a dependency down in the middle of a step', () => {
       }
       const taskQueue = uniqueId('outage-purge');
       await worker(taskQueue, { REDIS_URL: proxy.via(redisUrlFor(REDIS_DB.chaos)) });
-      const handle = await env.client.workflow.start(purgeCache, {
+      const handle = await client.workflow.start(purgeCache, {
         taskQueue,
         workflowId: uniqueId('outage-purge'),
         args: [{ pattern: `ai:${run}:*`, scanCount: 20, unlinkBatch: 10 }],
@@ -181,7 +184,7 @@ describe('a dependency down in the middle of a step', () => {
       proxy.cut();
       const before = receiver.requests.length;
       const input = { failure: uniqueId('outage') };
-      const handle = await env.client.workflow.start(weddingDayCrisis, {
+      const handle = await client.workflow.start(weddingDayCrisis, {
         taskQueue,
         workflowId: crisisWorkflowId(input),
         args: [input],
@@ -219,7 +222,7 @@ describe('a dependency down in the middle of a step', () => {
     const taskQueue = uniqueId('outage-notices');
     await worker(taskQueue, settings);
     const input = { failure: uniqueId('outage') };
-    const handle = await env.client.workflow.start(weddingDayCrisis, {
+    const handle = await client.workflow.start(weddingDayCrisis, {
       taskQueue,
       workflowId: crisisWorkflowId(input),
       args: [input],

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import type { WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { OwnedDeps } from '../../src/workers/deps';
 import { pruneOptimizations, weddingDayCrisis } from '../../src/workflows';
@@ -30,12 +30,14 @@ import { startLossyPostgresProxy, type LossyPostgresProxy } from '../helpers/fau
 import type { HttpReceiver, RecordedRequest } from '../helpers/http-receiver';
 import { countOptimizations, loadOptimizations } from '../helpers/maintenance';
 import { CRISIS_PATHS, receiverEnv, startRunbookReceiver } from '../helpers/runbook-receiver';
-import { devServerEnv, replayOwnHistory, uniqueId } from '../helpers/temporal';
+import { devServerEnv, replayOwnHistory, sealingClient, uniqueId } from '../helpers/temporal';
 
 const DEADLINE_MS = 240_000;
 
 describe('replies lost after the write', () => {
   let env: TestWorkflowEnvironment;
+  /** With the project's codec: the workers here are the real worker, which seals what it sends. */
+  let client: Client;
   let deps: OwnedDeps;
   let databaseUrl: string;
   let receiver: HttpReceiver;
@@ -44,6 +46,7 @@ describe('replies lost after the write', () => {
 
   before(async () => {
     env = await devServerEnv();
+    client = sealingClient(env);
     receiver = await startRunbookReceiver();
     databaseUrl = await testDatabase('aiops_test_chaos_lost');
     deps = await testDeps({ ...receiverEnv(receiver), DATABASE_URL: databaseUrl });
@@ -116,7 +119,7 @@ describe('replies lost after the write', () => {
       const taskQueue = uniqueId('lost-crisis');
       await worker(taskQueue, { DATABASE_URL: audit.via(databaseUrl) });
       const input = { failure: uniqueId('lost') };
-      const handle = await env.client.workflow.start(weddingDayCrisis, {
+      const handle = await client.workflow.start(weddingDayCrisis, {
         taskQueue,
         workflowId: crisisWorkflowId(input),
         args: [input],
@@ -169,7 +172,7 @@ describe('replies lost after the write', () => {
       proxies.push(proxy);
       const taskQueue = uniqueId('lost-prune');
       await worker(taskQueue, { DATABASE_URL: proxy.via(databaseUrl) });
-      const handle = await env.client.workflow.start(pruneOptimizations, {
+      const handle = await client.workflow.start(pruneOptimizations, {
         taskQueue,
         workflowId: uniqueId('lost-prune'),
         args: [{ targetBatchMs: 5 }],

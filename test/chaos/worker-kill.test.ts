@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import type { WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Redis } from 'ioredis';
 import type { PurgeProgress, RetentionProgress } from '../../src/contracts/maintenance';
@@ -34,7 +34,7 @@ import { testDeps } from '../helpers/deps';
 import type { HttpReceiver } from '../helpers/http-receiver';
 import { countOptimizations, loadOptimizations, REDIS_DB, redisUrlFor } from '../helpers/maintenance';
 import { CRISIS_PATHS, honourIdempotency, receiverEnv, startRunbookReceiver } from '../helpers/runbook-receiver';
-import { devServerEnv, replayOwnHistory, uniqueId } from '../helpers/temporal';
+import { devServerEnv, replayOwnHistory, sealingClient, uniqueId } from '../helpers/temporal';
 import { waitUntil } from '../helpers/wait';
 
 /** How long a run may take after the kill: the heartbeat timeout (30 s) plus the rest of the step, with room. */
@@ -46,6 +46,8 @@ describe('a worker SIGKILLed at random points of the long steps', () => {
   /** Where in the step the kill lands: anywhere from 10 % to 90 % of its progress. */
   const killPoint = () => 0.1 + 0.8 * random();
   let env: TestWorkflowEnvironment;
+  /** With the project's codec: the workers here are the real worker, which seals what it sends. */
+  let client: Client;
   let deps: OwnedDeps;
   let databaseUrl: string;
   let receiver: HttpReceiver;
@@ -53,6 +55,7 @@ describe('a worker SIGKILLed at random points of the long steps', () => {
 
   before(async () => {
     env = await devServerEnv();
+    client = sealingClient(env);
     receiver = await startRunbookReceiver();
     databaseUrl = await testDatabase('aiops_test_chaos_kill');
     deps = await testDeps({
@@ -136,7 +139,7 @@ describe('a worker SIGKILLed at random points of the long steps', () => {
       try {
         const taskQueue = uniqueId('chaos-purge');
         const first = await worker(taskQueue);
-        const handle = await env.client.workflow.start(purgeCache, {
+        const handle = await client.workflow.start(purgeCache, {
           taskQueue,
           workflowId: uniqueId('chaos-purge'),
           args: [{ pattern: `ai:${run}:*`, scanCount: 10, unlinkBatch: 10 }],
@@ -186,7 +189,7 @@ describe('a worker SIGKILLed at random points of the long steps', () => {
       const fixture = await loadOptimizations(deps.pool, 200_000);
       const taskQueue = uniqueId('chaos-prune');
       const first = await worker(taskQueue);
-      const handle = await env.client.workflow.start(pruneOptimizations, {
+      const handle = await client.workflow.start(pruneOptimizations, {
         taskQueue,
         workflowId: uniqueId('chaos-prune'),
         args: [{ targetBatchMs: 5 }],
@@ -234,7 +237,7 @@ describe('a worker SIGKILLed at random points of the long steps', () => {
       const taskQueue = uniqueId('chaos-crisis');
       const first = await worker(taskQueue);
       const input = { failure: uniqueId('chaos') };
-      const handle = await env.client.workflow.start(weddingDayCrisis, {
+      const handle = await client.workflow.start(weddingDayCrisis, {
         taskQueue,
         workflowId: crisisWorkflowId(input),
         args: [input],

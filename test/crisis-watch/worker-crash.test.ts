@@ -13,7 +13,7 @@ import { crisisWorkflowId } from '../../src/workflows/crisis/messages';
 import { watchStatusQuery } from '../../src/workflows/crisis-watch/messages';
 import { HEALTHY_BODY, type HttpReceiver } from '../helpers/http-receiver';
 import { receiverEnv, startRunbookReceiver } from '../helpers/runbook-receiver';
-import { devServerEnv, replayOwnHistory, uniqueId } from '../helpers/temporal';
+import { devServerEnv, replayOwnHistory, uniqueId, sealingClient } from '../helpers/temporal';
 import { exited, waitUntil } from '../helpers/wait';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -44,8 +44,8 @@ describe('a worker killed while the crisis-manager watch probes', () => {
       await exited(w).catch(() => undefined);
     }
     for (const id of cleanup) {
-      await env.client.workflow
-        .getHandle(id)
+      await sealingClient(env)
+        .workflow.getHandle(id)
         .terminate('crash test over')
         .catch(() => undefined);
     }
@@ -66,6 +66,7 @@ describe('a worker killed while the crisis-manager watch probes', () => {
         // and its metrics and alert-receiver ports
         WORKER_METRICS_ADDRESS: '127.0.0.1:0',
         ALERT_RECEIVER_ADDRESS: '127.0.0.1:0',
+        CODEC_SERVER_ADDRESS: '127.0.0.1:0',
       },
       stdio: 'ignore',
     });
@@ -78,7 +79,7 @@ describe('a worker killed while the crisis-manager watch probes', () => {
     { timeout: 180_000 },
     async () => {
       const first = spawnWorker();
-      const handle = await env.client.workflow.start(crisisManagerWatch, {
+      const handle = await sealingClient(env).workflow.start(crisisManagerWatch, {
         taskQueue,
         workflowId: uniqueId('crisis-manager-watch-crash'),
         args: [{ intervalSeconds: 5, failuresToStart: 3, recoveriesToRearm: 1 }],
@@ -112,7 +113,7 @@ describe('a worker killed while the crisis-manager watch probes', () => {
       assert.equal(started.openCrisis?.workflowId, expectedId);
       cleanup.push(expectedId);
       assert.equal(started.rounds, 3, 'the killed round counted once, when its retry answered');
-      assert.equal((await env.client.workflow.getHandle(expectedId).describe()).type, 'weddingDayCrisis');
+      assert.equal((await sealingClient(env).workflow.getHandle(expectedId).describe()).type, 'weddingDayCrisis');
 
       const events = (await handle.fetchHistory()).events ?? [];
       assert.equal(events.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes).length, 1);

@@ -1,3 +1,5 @@
+import { dataConverter } from '../../src/client/data-converter';
+import { loadConfig } from '../../src/config';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
@@ -19,7 +21,14 @@ import {
   startRunbookReceiver,
   type NoticeLedger,
 } from '../helpers/runbook-receiver';
-import { devServerEnv, queryUntil, replayOwnHistory, uniqueId, workflowBundle } from '../helpers/temporal';
+import {
+  devServerEnv,
+  queryUntil,
+  replayOwnHistory,
+  uniqueId,
+  workflowBundle,
+  sealingClient,
+} from '../helpers/temporal';
 import { exited, waitUntil } from '../helpers/wait';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -74,6 +83,7 @@ describe('a worker killed in the middle of stage 1', () => {
         // and its metrics and alert-receiver ports
         WORKER_METRICS_ADDRESS: '127.0.0.1:0',
         ALERT_RECEIVER_ADDRESS: '127.0.0.1:0',
+        CODEC_SERVER_ADDRESS: '127.0.0.1:0',
       },
       stdio: 'ignore',
     });
@@ -84,7 +94,7 @@ describe('a worker killed in the middle of stage 1', () => {
     const taskQueue = uniqueId('crash');
     const input = { failure: uniqueId('crash') };
     child = startWorkerProcess(taskQueue);
-    const handle = await env.client.workflow.start(weddingDayCrisis, {
+    const handle = await sealingClient(env).workflow.start(weddingDayCrisis, {
       taskQueue,
       workflowId: crisisWorkflowId(input),
       args: [input],
@@ -97,6 +107,7 @@ describe('a worker killed in the middle of stage 1', () => {
       connection: env.nativeConnection,
       taskQueue,
       workflowBundle: await workflowBundle(),
+      dataConverter: dataConverter(loadConfig()),
       activities: createActivities(deps),
     });
     const status = await worker.runUntil(async () => {

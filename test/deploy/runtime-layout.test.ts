@@ -72,6 +72,7 @@ describe('the worker image, laid out from the Dockerfile', () => {
         // and its metrics and alert-receiver ports
         WORKER_METRICS_ADDRESS: '127.0.0.1:0',
         ALERT_RECEIVER_ADDRESS: '127.0.0.1:0',
+        CODEC_SERVER_ADDRESS: '127.0.0.1:0',
         WEDSYNC_HEALTH_URLS: receiver.url('/ai/health'),
         HTTP_TIMEOUT_MS: '60000',
         ...settings,

@@ -2,7 +2,7 @@
  * One place that gives tests a Temporal server: the time-skipping Java test server for anything with timers,
  * the dev server (the running stack's, TEMPORAL_ADDRESS, or one started from TEMPORAL_CLI_PATH) for the rest.
  */
-import type { WorkflowHandle } from '@temporalio/client';
+import { Client, type WorkflowHandle } from '@temporalio/client';
 import type { QueryDefinition } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
@@ -15,6 +15,8 @@ import {
 import { randomUUID } from 'node:crypto';
 import { createAuditActivities } from '../../src/activities/audit';
 import { auditSinks } from '../../src/workers/sinks';
+import { dataConverter, FAILURE_CONVERTER_PATH } from '../../src/client/data-converter';
+import { loadConfig } from '../../src/config';
 import { WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from '../../src/workers/worker';
 import { signingInterceptor } from './operators';
 
@@ -85,6 +87,7 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   bundle ??= bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
     workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+    failureConverterPath: FAILURE_CONVERTER_PATH,
     logger: new DefaultLogger('WARN'),
   });
   return bundle;
@@ -158,5 +161,22 @@ export async function queryUntil<T>(
  */
 export async function replayOwnHistory(handle: WorkflowHandle): Promise<void> {
   const history = await handle.fetchHistory();
-  await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, handle.workflowId);
+  await Worker.runReplayHistory(
+    { workflowBundle: await workflowBundle(), dataConverter: dataConverter(loadConfig()) },
+    history,
+    handle.workflowId,
+  );
+}
+
+/**
+ * A client of `env` with the project's codec, for tests whose workflows run on a worker made by createWorker (the
+ * worker process, the maintenance worker): what that worker seals only such a client opens.
+ */
+export function sealingClient(env: TestWorkflowEnvironment): Client {
+  return new Client({
+    connection: env.connection,
+    namespace: env.namespace ?? 'default',
+    dataConverter: dataConverter(loadConfig()),
+    interceptors: { workflow: [signingInterceptor()] },
+  });
 }

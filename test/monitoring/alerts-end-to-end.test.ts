@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { LOCAL_PORTS } from '../../scripts/lib/local-stack';
+import { dataConverter } from '../../src/client/data-converter';
+import { loadConfig } from '../../src/config';
 import { MONITORING_DIR } from '../../scripts/lib/monitoring';
 import { decideUpdate } from '../../src/workflows/gates/messages';
 import { incidentStatusQuery, incidentWorkflowId } from '../../src/workflows/incident/messages';
@@ -51,6 +53,7 @@ describe('alerts start runbooks, end to end: Prometheus, Alertmanager, the recei
       connection,
       namespace: process.env.TEMPORAL_NAMESPACE ?? 'default',
       interceptors: { workflow: [signingInterceptor()] },
+      dataConverter: dataConverter(loadConfig()),
     });
   });
   after(async () => {

@@ -1,3 +1,5 @@
+import { dataConverter } from '../../src/client/data-converter';
+import { loadConfig } from '../../src/config';
 /**
  * A worker SIGKILLed in the middle of the cache purge and of the retention delete: a second worker resumes
  * from the checkpoint the first one heartbeated (counted, not assumed), and the end state is exact.
@@ -19,7 +21,7 @@ import { killHard, serverCheckpoint, spawnKillableWorker } from '../helpers/chao
 import { testDeps } from '../helpers/deps';
 import { countOptimizations, loadOptimizations, REDIS_DB, redisUrlFor } from '../helpers/maintenance';
 import { testDatabase } from '../helpers/databases';
-import { devServerEnv, replayOwnHistory, uniqueId, workflowBundle } from '../helpers/temporal';
+import { devServerEnv, replayOwnHistory, sealingClient, uniqueId, workflowBundle } from '../helpers/temporal';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -52,6 +54,7 @@ describe('a worker killed during maintenance', () => {
       connection: env.nativeConnection,
       taskQueue,
       workflowBundle: await workflowBundle(),
+      dataConverter: dataConverter(loadConfig()),
       activities: createActivities(deps),
     });
     const result = await worker.runUntil(handle.result() as Promise<T>);
@@ -92,7 +95,7 @@ describe('a worker killed during maintenance', () => {
       const child = spawnKillableWorker({ REDIS_URL: redisUrlFor(REDIS_DB.crash), TEMPORAL_TASK_QUEUE: taskQueue });
       children.push(child);
       // Small SCAN batches make the purge long enough to be caught in the middle.
-      const handle = await env.client.workflow.start(purgeCache, {
+      const handle = await sealingClient(env).workflow.start(purgeCache, {
         taskQueue,
         workflowId: uniqueId('purge-crash'),
         args: [{ pattern, scanCount: 20, unlinkBatch: 10 }],
@@ -189,7 +192,7 @@ describe('a worker killed during maintenance', () => {
         const taskQueue = uniqueId('prune-crash');
         const child = spawnKillableWorker({ DATABASE_URL: dbUrl, TEMPORAL_TASK_QUEUE: taskQueue });
         children.push(child);
-        const handle = await env.client.workflow.start(pruneOptimizations, {
+        const handle = await sealingClient(env).workflow.start(pruneOptimizations, {
           taskQueue,
           workflowId: uniqueId('prune-crash'),
           args: [{ targetBatchMs: 10 }],

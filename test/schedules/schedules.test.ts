@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { ScheduleOverlapPolicy } from '@temporalio/client';
+import { Client, type ScheduleOverlapPolicy } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createTemporalActivities } from '../../src/activities/temporal';
 import { addScheduleCommands, type Command } from '../../src/cli/schedules';
 import { UsageError } from '../../src/cli/runbook/output';
 import { parseCommandLine } from '../helpers/parse-command-line';
+import { dataConverter } from '../../src/client/data-converter';
+import { loadConfig } from '../../src/config';
 import { waitUntil } from '../helpers/wait';
 import { registerSchedules } from '../../src/schedules/register';
 import { classifySlots, findSkippedRuns, type SkippedRunsReport } from '../../src/schedules/skipped';
@@ -245,7 +247,10 @@ describe('schedules on a Temporal server', () => {
   });
 
   const cli = (...args: string[]) => schedulesCli(args, env.address);
-  const describeSchedule = (id: string) => env.client.schedule.getHandle(id).describe();
+  /** A client with the project's codec: the CLI seals what it registers (memo, arguments), as every client does. */
+  const sealing = () =>
+    new Client({ connection: env.connection, namespace: env.namespace, dataConverter: dataConverter(loadConfig()) });
+  const describeSchedule = (id: string) => sealing().schedule.getHandle(id).describe();
 
   async function withWorker(fn: () => Promise<void>): Promise<void> {
     const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle });
@@ -292,7 +297,7 @@ describe('schedules on a Temporal server', () => {
       assert.match(second.stdout, new RegExp(`^${s.scheduleId}  updated$`, 'm'));
     }
     const onServer: string[] = [];
-    for await (const s of env.client.schedule.list()) onServer.push(s.scheduleId);
+    for await (const s of sealing().schedule.list()) onServer.push(s.scheduleId);
     for (const s of SCHEDULES) assert.equal(onServer.filter((id) => id === s.scheduleId).length, 1, s.scheduleId);
 
     // The server's reading of each cron: the next run falls where the seed says.
@@ -340,7 +345,7 @@ describe('schedules on a Temporal server', () => {
     );
 
     const matching = [];
-    for await (const s of env.client.schedule.list()) if (s.scheduleId === def.scheduleId) matching.push(s);
+    for await (const s of sealing().schedule.list()) if (s.scheduleId === def.scheduleId) matching.push(s);
     assert.equal(matching.length, 1);
 
     const described = await describeSchedule(def.scheduleId);

@@ -5,7 +5,7 @@ import { connectClient } from '../../client/connect';
 
 export async function withClient<T>(run: (client: Client, config: AppConfig) => Promise<T>): Promise<T> {
   const config = loadConfigOrExit();
-  const { client, close } = await connectClient(config.temporal);
+  const { client, close } = await connectClient(config);
   try {
     return await run(client, config);
   } finally {
