@@ -150,6 +150,7 @@ export function localStackSettings(env: NodeJS.ProcessEnv = process.env): Record
     WEDSYNC_BACKUP_HEALTH_URL: `${DEMO_API}/ai/backup/health`,
     WEDSYNC_FALLBACK_ENABLE_URL: `${DEMO_API}/ai/fallback/enable`,
     WEDSYNC_FALLBACK_DISABLE_URL: `${DEMO_API}/ai/fallback/disable`,
+    SCROLLUNIVERSITY_API_URL: DEMO_API,
   };
   const given = givenSettings(env);
   return Object.fromEntries(Object.entries(all).filter(([name]) => given[name] === undefined));

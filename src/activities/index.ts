@@ -13,6 +13,7 @@ import { createS3Activities, type S3Deps } from './s3';
 import { createSettingsActivities, type SettingsDeps } from './settings';
 import { createTemporalActivities, type TemporalDeps } from './temporal';
 import { createFailoverActivities, type FailoverDeps } from './failover';
+import { createScrollUniversityActivities, type ScrollUniversityDeps } from './scrolluniversity';
 
 export type ActivityDeps = HttpDeps &
   KubernetesDeps &
@@ -24,7 +25,8 @@ export type ActivityDeps = HttpDeps &
   SettingsDeps &
   TemporalDeps &
   BackupDeps &
-  FailoverDeps;
+  FailoverDeps &
+  ScrollUniversityDeps;
 
 export function createActivities(deps: ActivityDeps) {
   return {
@@ -42,6 +44,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createBackupActivities(deps),
     ...createFailoverActivities(deps),
     ...createRetrainingActivities(deps),
+    ...createScrollUniversityActivities(deps),
   };
 }
 

@@ -285,6 +285,16 @@ const schema = z.object({
     .default(0.05),
   RETRAIN_AB_MIN_PER_ARM: positiveInt.default(100),
   RETRAIN_ERROR_RATE_MAX: z.coerce.number().min(0, 'must be from 0 to 1').max(1, 'must be from 0 to 1').default(0.02),
+
+  // ScrollUniversity (seed 000): the base of its API (the seed's http://localhost:3000, under which every path of its
+  // runbook lives; absent, its remediation workflows and incident diagnosis say it is not configured), its token, and
+  // the Kubernetes objects its runbook acts on: the namespace, the deployments, and the ConfigMap holding the
+  // gateway's active and fallback model.
+  SCROLLUNIVERSITY_API_URL: httpUrl.optional(),
+  SCROLLUNIVERSITY_API_TOKEN: nonEmpty.optional(),
+  SCROLLUNIVERSITY_NAMESPACE: k8sName.default('production'),
+  SCROLLUNIVERSITY_DEPLOYMENTS: k8sNameList.default('ai-gateway-service,scrolluniversity-backend'),
+  SCROLLUNIVERSITY_MODEL_CONFIGMAP: k8sName.default('ai-gateway-config'),
 });
 
 type Raw = z.infer<typeof schema>;
@@ -389,6 +399,16 @@ export interface AppConfig {
   businessHours: BusinessHours;
   failover: FailoverConfig;
   retraining: RetrainingConfig;
+  scrollUniversity: ScrollUniversityConfig;
+}
+
+/** seed 000's own API and Kubernetes objects. */
+export interface ScrollUniversityConfig {
+  apiUrl?: string;
+  apiToken?: string;
+  namespace: string;
+  deployments: string[];
+  modelConfigMap: string;
 }
 
 /** The AI ingress's two targets' health endpoints and the rule-based fallback's switch. */
@@ -605,6 +625,13 @@ function toAppConfig(raw: Raw): AppConfig {
       minPerArm: raw.RETRAIN_AB_MIN_PER_ARM,
       errorRateMax: raw.RETRAIN_ERROR_RATE_MAX,
     },
+    scrollUniversity: {
+      apiUrl: raw.SCROLLUNIVERSITY_API_URL,
+      apiToken: raw.SCROLLUNIVERSITY_API_TOKEN,
+      namespace: raw.SCROLLUNIVERSITY_NAMESPACE,
+      deployments: raw.SCROLLUNIVERSITY_DEPLOYMENTS,
+      modelConfigMap: raw.SCROLLUNIVERSITY_MODEL_CONFIGMAP,
+    },
   };
 }
 
@@ -623,6 +650,7 @@ export function redactConfig(config: AppConfig): AppConfig {
     s3: { ...config.s3, secretAccessKey: '***' },
     wedsync: { ...config.wedsync, apiToken: config.wedsync.apiToken ? '***' : undefined },
     notifications: { ...config.notifications, slackWebhookUrl: '***', pagerdutyRoutingKey: '***' },
+    scrollUniversity: { ...config.scrollUniversity, apiToken: config.scrollUniversity.apiToken ? '***' : undefined },
     ...(config.alerts && { alerts: { ...config.alerts, token: '***' } }),
   };
 }

@@ -46,6 +46,7 @@ export async function createDeps(config: AppConfig): Promise<OwnedDeps> {
     businessHours: config.businessHours,
     failover: config.failover,
     retraining: config.retraining,
+    scrollUniversity: config.scrollUniversity,
     temporalClient: new Client({ connection: temporalConnection, namespace: config.temporal.namespace }),
     async close() {
       await temporalConnection.close();

@@ -17,3 +17,8 @@ export { aiFallbackWatch } from './fallback-watch/workflow';
 export { completeOutageResponse } from './outage/workflow';
 export { modelRetraining } from './model-retraining/workflow';
 export { modelAccuracyWatch } from './accuracy-watch/workflow';
+export { highAiCostsRemediation } from './remediation/high-costs/workflow';
+export { slowAiResponsesRemediation } from './remediation/slow-responses/workflow';
+export { aiServiceFailuresRemediation } from './remediation/service-failures/workflow';
+export { cacheMissesRemediation } from './remediation/cache-misses/workflow';
+export { budgetExceededResponse } from './remediation/budget-exceeded/workflow';
