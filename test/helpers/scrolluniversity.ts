@@ -10,11 +10,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Workflow } from '@temporalio/common';
 import { startDemoApi, type DemoApi } from '../../scripts/lib/demo-api';
-import type { RemediationInput, RemediationResult } from '../../src/workflows/remediation/messages';
-import { createDeployment, kubeconfigPath, testCluster, type TestCluster } from './kube';
+import { decideUpdate } from '../../src/workflows/gates/messages';
+import {
+  remediationStatusQuery,
+  type RemediationInput,
+  type RemediationResult,
+} from '../../src/workflows/remediation/messages';
+import { createDeployment, kubeconfigPath, playDeploymentController, testCluster, type TestCluster } from './kube';
 import { pagerDutyEvents, slackTexts } from './runbook-receiver';
 import { runbookSuite, type RunbookSuite } from './runbook-suite';
-import { uniqueId } from './temporal';
+import { queryUntil, uniqueId } from './temporal';
 
 export const GATEWAY = 'ai-gateway-service';
 export const MODEL_CONFIGMAP = 'ai-gateway-config';
@@ -28,6 +33,20 @@ export interface ScrollUniversitySuite {
   freshGateway(): Promise<void>;
   start(workflow: Workflow, input: RemediationInput): ReturnType<RunbookSuite['env']['client']['workflow']['start']>;
   run(workflow: Workflow, input: RemediationInput): Promise<RemediationResult>;
+  /** A fresh gateway switched into `condition`, then the workflow run while the test plays the deployment controller. */
+  runAgainstRestarts(
+    workflow: Workflow,
+    input: RemediationInput,
+    condition: string,
+    sticky?: boolean,
+  ): Promise<RemediationResult>;
+  /** Starts the workflow on a fresh gateway in `condition` and decides its gate when it opens. */
+  decideAtGate(
+    workflow: Workflow,
+    input: RemediationInput,
+    condition: string,
+    decision: { gate: string; decision: 'approve' | 'reject'; by: string; reason: string },
+  ): Promise<RemediationResult>;
   pages(): string[];
   messages(): string[];
   restartedAt(): Promise<string | undefined>;
@@ -84,6 +103,24 @@ export function scrollUniversitySuite(name: string): ScrollUniversitySuite {
         workflowId: uniqueId(name),
         args: [input],
       }) as Promise<RemediationResult>,
+    async runAgainstRestarts(workflow, input, condition, sticky = false) {
+      await su.freshGateway();
+      await su.setCondition(condition, sticky);
+      const controller = playDeploymentController(cluster);
+      try {
+        return await su.run(workflow, input);
+      } finally {
+        await controller.stop();
+      }
+    },
+    async decideAtGate(workflow, input, condition, decision) {
+      await su.freshGateway();
+      await su.setCondition(condition);
+      const handle = await su.start(workflow, input);
+      await queryUntil(handle, remediationStatusQuery, (st) => st.gates.some((g) => g.gate === decision.gate), 30_000);
+      await handle.executeUpdate(decideUpdate, { args: [decision] });
+      return handle.result() as Promise<RemediationResult>;
+    },
     pages: () =>
       pagerDutyEvents(suite.receiver)
         .filter((e) => e.event_action === 'trigger')

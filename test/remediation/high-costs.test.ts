@@ -5,9 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
-import { highAiCostsRemediation } from '../../src/workflows';
+import { highAiCostsRemediation, incidentResponse } from '../../src/workflows';
+import { decideUpdate } from '../../src/workflows/gates/messages';
+import { incidentStatusQuery, incidentWorkflowId } from '../../src/workflows/incident/messages';
 import { scrollUniversitySuite } from '../helpers/scrolluniversity';
-import { rejectsWithCause } from '../helpers/temporal';
+import { queryUntil, rejectsWithCause, uniqueId } from '../helpers/temporal';
 
 describe('highAiCostsRemediation (seed 000 Issue 1)', () => {
   const su = scrollUniversitySuite('su-high-costs');
@@ -43,6 +45,38 @@ describe('highAiCostsRemediation (seed 000 Issue 1)', () => {
     assert.equal(result.outcome, 'not-needed');
     assert.deepEqual(result.actions, []);
     assert.equal(result.before.throttle, 'aggressive', 'the earlier test left its throttle on, and it is only read');
+  });
+
+  su.suite.test("the incident's quick fix enable-cost-throttling runs this workflow as its child", async () => {
+    await su.setCondition('over-budget');
+    const fingerprint = uniqueId('su-costs');
+    const incident = await su.suite.env.client.workflow.start(incidentResponse, {
+      taskQueue: su.suite.taskQueue,
+      workflowId: incidentWorkflowId(fingerprint),
+      args: [{ severity: 'P2', service: 'ai-gateway-service', summary: 'AI budget alert', fingerprint }],
+    });
+    for (const [gate, extra] of [
+      ['acknowledge', {}],
+      ['root-cause', {}],
+      ['quick-fix', { choice: 'enable-cost-throttling' }],
+    ] as const) {
+      await queryUntil(incident, incidentStatusQuery, (st) => st.gates.some((g) => g.gate === gate), 30_000);
+      await incident.executeUpdate(decideUpdate, {
+        args: [{ gate, decision: 'approve', by: 'oncall', reason: `${gate} done`, ...extra }],
+      });
+    }
+    const status = await queryUntil(incident, incidentStatusQuery, (st) => st.step === 'monitor', 60_000);
+    const child = su.suite.env.client.workflow.getHandle(`${incident.workflowId}/quick-fix`);
+    assert.equal((await child.describe()).type, 'highAiCostsRemediation');
+    assert.equal((await child.result()).outcome, 'fixed');
+    assert.ok(
+      status.timeline.some((e) =>
+        /^quick fix enable-cost-throttling: cost throttling: fixed; cost throttling enabled at level aggressive/.test(
+          e.event,
+        ),
+      ),
+    );
+    await incident.terminate('test over');
   });
 
   su.suite.test('refuses bad input naming the field', async () => {

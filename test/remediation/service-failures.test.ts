@@ -6,11 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
 import { aiServiceFailuresRemediation } from '../../src/workflows';
-import { decideUpdate } from '../../src/workflows/gates/messages';
-import { remediationStatusQuery } from '../../src/workflows/remediation/messages';
-import { playDeploymentController } from '../helpers/kube';
 import { MODEL_CONFIGMAP, scrollUniversitySuite } from '../helpers/scrolluniversity';
-import { queryUntil, rejectsWithCause } from '../helpers/temporal';
+import { rejectsWithCause } from '../helpers/temporal';
 
 describe('aiServiceFailuresRemediation (seed 000 Issue 3)', () => {
   const su = scrollUniversitySuite('su-failures');
@@ -20,15 +17,7 @@ describe('aiServiceFailuresRemediation (seed 000 Issue 3)', () => {
       .data?.['model.active'];
 
   su.suite.test('restarts the failing service and sees the error rate back under 1 %', async () => {
-    await su.freshGateway();
-    await su.setCondition('failing');
-    const controller = playDeploymentController(su.cluster());
-    let result;
-    try {
-      result = await su.run(aiServiceFailuresRemediation, { ...input, severity: 'P2' });
-    } finally {
-      await controller.stop();
-    }
+    const result = await su.runAgainstRestarts(aiServiceFailuresRemediation, { ...input, severity: 'P2' }, 'failing');
     assert.equal(result.outcome, 'fixed');
     assert.deepEqual(result.before, { errorRate: 0.2 });
     assert.deepEqual(result.after, { errorRate: 0.002 });
@@ -37,15 +26,12 @@ describe('aiServiceFailuresRemediation (seed 000 Issue 3)', () => {
   });
 
   su.suite.test('errors that persist switch to the fallback model, open a P1 incident and page', async () => {
-    await su.freshGateway();
-    await su.setCondition('failing', true);
-    const controller = playDeploymentController(su.cluster());
-    let result;
-    try {
-      result = await su.run(aiServiceFailuresRemediation, { ...input, severity: 'P2' });
-    } finally {
-      await controller.stop();
-    }
+    const result = await su.runAgainstRestarts(
+      aiServiceFailuresRemediation,
+      { ...input, severity: 'P2' },
+      'failing',
+      true,
+    );
     assert.equal(result.outcome, 'escalated');
     assert.equal(await activeModel(), 'claude-3-5-haiku');
     assert.ok(
@@ -59,14 +45,12 @@ describe('aiServiceFailuresRemediation (seed 000 Issue 3)', () => {
   });
 
   su.suite.test('P1: a refusal at the gate restarts nothing', async () => {
-    await su.freshGateway();
-    await su.setCondition('failing');
-    const handle = await su.start(aiServiceFailuresRemediation, { ...input, severity: 'P1' });
-    await queryUntil(handle, remediationStatusQuery, (s) => s.gates.some((g) => g.gate === 'restart-service'), 30_000);
-    await handle.executeUpdate(decideUpdate, {
-      args: [{ gate: 'restart-service', decision: 'reject', by: 'ai-lead', reason: 'provider outage, not ours' }],
+    const result = await su.decideAtGate(aiServiceFailuresRemediation, { ...input, severity: 'P1' }, 'failing', {
+      gate: 'restart-service',
+      decision: 'reject',
+      by: 'ai-lead',
+      reason: 'provider outage, not ours',
     });
-    const result = await handle.result();
     assert.equal(result.outcome, 'refused');
     assert.equal(await su.restartedAt(), undefined);
   });

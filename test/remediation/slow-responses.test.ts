@@ -17,15 +17,7 @@ describe('slowAiResponsesRemediation (seed 000 Issue 2)', () => {
   const input = { requestedBy: 'oncall', settleSeconds: 60, rolloutTimeoutSeconds: 120 };
 
   su.suite.test('P2: restarts the gateway without a gate and sees the average back under 3 s', async () => {
-    await su.freshGateway();
-    await su.setCondition('slow');
-    const controller = playDeploymentController(su.cluster());
-    let result;
-    try {
-      result = await su.run(slowAiResponsesRemediation, { ...input, severity: 'P2' });
-    } finally {
-      await controller.stop();
-    }
+    const result = await su.runAgainstRestarts(slowAiResponsesRemediation, { ...input, severity: 'P2' }, 'slow');
     assert.equal(result.outcome, 'fixed');
     assert.equal(result.before.avgResponseMs, 12000);
     assert.equal(result.after?.avgResponseMs, 250);
@@ -61,14 +53,12 @@ describe('slowAiResponsesRemediation (seed 000 Issue 2)', () => {
   });
 
   su.suite.test('P1: a refusal at the gate restarts nothing and tells the responders', async () => {
-    await su.freshGateway();
-    await su.setCondition('slow');
-    const handle = await su.start(slowAiResponsesRemediation, { ...input, severity: 'P1' });
-    await queryUntil(handle, remediationStatusQuery, (s) => s.gates.some((g) => g.gate === 'restart-gateway'), 30_000);
-    await handle.executeUpdate(decideUpdate, {
-      args: [{ gate: 'restart-gateway', decision: 'reject', by: 'oncall', reason: 'exam in progress' }],
+    const result = await su.decideAtGate(slowAiResponsesRemediation, { ...input, severity: 'P1' }, 'slow', {
+      gate: 'restart-gateway',
+      decision: 'reject',
+      by: 'oncall',
+      reason: 'exam in progress',
     });
-    const result = await handle.result();
     assert.equal(result.outcome, 'refused');
     assert.equal(await su.restartedAt(), undefined);
     assert.ok(

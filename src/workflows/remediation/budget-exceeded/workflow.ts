@@ -4,7 +4,7 @@
  *   curl -X POST http://localhost:3000/api/cost-optimization/emergency-throttle     # Enable emergency throttling
  *   curl http://localhost:3000/api/cost-optimization/spending/breakdown           # Check spending breakdown
  *
- * then the Analysis (cost drivers, unusual patterns, abuse) in the report, and a P1 incident (seed 000's Severity
+ * then the Analysis (cost drivers from the breakdown read just before the throttle, unusual patterns, abuse) in the report, and a P1 incident (seed 000's Severity
  * Levels: "Budget exceeded by 50%") opened, or joined when one is open, so people carry on with the Mitigation. No
  * gate: the emergency throttle is the procedure's immediate action. Spending still over the budget after it pages.
  * Also the incident's quick fix `emergency-throttle` (without a second incident: `openIncident: false`).
@@ -29,12 +29,14 @@ export async function budgetExceededResponse(input: RemediationInput): Promise<R
   );
   if (before.ratio < 1) return r.finish({ outcome: 'not-needed', before: figures(before) });
 
+  // The breakdown is read just before the throttle, not after it: the analysis is about the spending that exceeded
+  // the budget, which a throttled service may no longer report; one GET holds the throttle up by a moment.
+  const breakdown = await r.check('spending breakdown', probes.spendingBreakdown());
   r.step('emergency-throttle');
   await changes.emergencyThrottle({ key: r.gates.pager.dedupKey });
   r.acted('emergency throttling enabled');
 
   r.step('analysis');
-  const breakdown = await r.check('spending breakdown', probes.spendingBreakdown());
   if (breakdown) {
     r.finding(
       `cost drivers: ${breakdown.services.map((s) => `${s.service} ${s.spent} (${s.tokens} tokens)`).join(', ') || 'none reported'}`,
