@@ -10,6 +10,7 @@ import { decideUpdate } from '../../src/workflows/gates/messages';
 import { incidentStatusQuery, incidentWorkflowId } from '../../src/workflows/incident/messages';
 import { scrollUniversitySuite } from '../helpers/scrolluniversity';
 import { queryUntil, rejectsWithCause, uniqueId } from '../helpers/temporal';
+import { waitUntil } from '../helpers/wait';
 
 describe('highAiCostsRemediation (seed 000 Issue 1)', () => {
   const su = scrollUniversitySuite('su-high-costs');
@@ -65,10 +66,12 @@ describe('highAiCostsRemediation (seed 000 Issue 1)', () => {
         args: [{ gate, decision: 'approve', by: 'oncall', reason: `${gate} done`, ...extra }],
       });
     }
-    const status = await queryUntil(incident, incidentStatusQuery, (st) => st.step === 'monitor', 60_000);
     const child = su.suite.env.client.workflow.getHandle(`${incident.workflowId}/quick-fix`);
-    assert.equal((await child.describe()).type, 'highAiCostsRemediation');
+    const described = await waitUntil('the quick fix child', () => child.describe().catch(() => undefined));
+    assert.equal(described?.type, 'highAiCostsRemediation');
+    // Awaiting the result is what lets the time-skipping server skip the child's settling time.
     assert.equal((await child.result()).outcome, 'fixed');
+    const status = await queryUntil(incident, incidentStatusQuery, (st) => st.step === 'monitor', 60_000);
     assert.ok(
       status.timeline.some((e) =>
         /^quick fix enable-cost-throttling: cost throttling: fixed; cost throttling enabled at level aggressive/.test(

@@ -29,9 +29,10 @@ export async function budgetExceededResponse(input: RemediationInput): Promise<R
   );
   if (before.ratio < 1) return r.finish({ outcome: 'not-needed', before: figures(before) });
 
-  // The breakdown is read just before the throttle, not after it: the analysis is about the spending that exceeded
-  // the budget, which a throttled service may no longer report; one GET holds the throttle up by a moment.
+  // The breakdown and usage are read just before the throttle, not after it: the analysis is about the spending that
+  // exceeded the budget, which a throttled service may no longer report; two GETs hold the throttle up by a moment.
   const breakdown = await r.check('spending breakdown', probes.spendingBreakdown());
+  const usage = await r.check('usage patterns', probes.usagePatterns());
   r.step('emergency-throttle');
   await changes.emergencyThrottle({ key: r.gates.pager.dedupKey });
   r.acted('emergency throttling enabled');
@@ -42,7 +43,6 @@ export async function budgetExceededResponse(input: RemediationInput): Promise<R
       `cost drivers: ${breakdown.services.map((s) => `${s.service} ${s.spent} (${s.tokens} tokens)`).join(', ') || 'none reported'}`,
     );
   }
-  const usage = await r.check('usage patterns', probes.usagePatterns());
   if (usage) {
     r.finding(`requests ${usage.requestsPerMinute}/min against a baseline of ${usage.baselineRequestsPerMinute}/min`);
     r.finding(
