@@ -47,11 +47,18 @@ import {
   dataBreachResponse,
   reviewTheologicalAlignment,
   resolveDatabaseConnections,
+  highAiCostsRemediation,
+  slowAiResponsesRemediation,
+  aiServiceFailuresRemediation,
+  cacheMissesRemediation,
+  budgetExceededResponse,
 } from '../src/workflows';
 import { Client as PgClient } from 'pg';
 import { dataBreachStatusQuery, reportBreachTaskUpdate } from '../src/workflows/data-breach/messages';
 import { databaseConnectionsStatusQuery } from '../src/workflows/database-connections/messages';
 import { theologicalReviewStatusQuery } from '../src/workflows/theological-review/messages';
+import { remediationStatusQuery } from '../src/workflows/remediation/messages';
+import { startDemoApi } from './lib/demo-api';
 import { crisisAlertSignal, crisisStatusQuery, crisisWorkflowId } from '../src/workflows/crisis/messages';
 import { decideUpdate, decisionSignal } from '../src/workflows/gates/messages';
 import { decisionSigningInterceptor } from '../src/client/sign-decision';
@@ -106,9 +113,23 @@ async function main(): Promise<void> {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // ScrollUniversity's API as the demo API serves it, an instance of the recording's own, switched per recording.
+  const scrollUniversity = await startDemoApi(
+    loadConfig(process.env).postgres.url,
+    0,
+    join(ROOT, '.data', 'logs', 'record-histories-demo-api.log'),
+    { kubeconfig: localClusterEnv().KUBECONFIG, namespace: loadConfig(process.env).scrollUniversity.namespace },
+  );
+  const gatewayCondition = (condition: string, sticky = false) =>
+    fetch(`${scrollUniversity.url}/_local/conditions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ service: 'ai-gateway-service', condition, sticky }),
+    });
   const config = loadConfig({
     ...process.env,
     ...outboundUrlsAt(base),
+    SCROLLUNIVERSITY_API_URL: scrollUniversity.url,
     WEDSYNC_HEALTH_URLS: `${base}/ai/health`,
     WEDSYNC_CRISIS_MANAGER_HEALTH_URL: `${base}/crisis-manager/health`,
     WEDSYNC_METRICS_URL: `${base}/ai/metrics/daily`,
@@ -601,6 +622,71 @@ async function main(): Promise<void> {
       },
     },
     ...scrollUniversityRecordings(),
+    {
+      type: 'highAiCostsRemediation',
+      start: async () => {
+        await gatewayCondition('over-budget');
+        return client.workflow.start(highAiCostsRemediation, {
+          taskQueue,
+          workflowId: `record-su-high-costs-${randomUUID()}`,
+          args: [{ requestedBy: 'oncall', reason: 'recorded drill', settleSeconds: 1 }],
+        });
+      },
+    },
+    {
+      type: 'budgetExceededResponse',
+      start: async () => {
+        await gatewayCondition('over-budget', true);
+        return client.workflow.start(budgetExceededResponse, {
+          taskQueue,
+          workflowId: `record-su-budget-${randomUUID()}`,
+          args: [{ requestedBy: 'oncall', severity: 'P1', settleSeconds: 1, openIncident: false }],
+        });
+      },
+    },
+    {
+      type: 'cacheMissesRemediation',
+      start: async () => {
+        await gatewayCondition('low-hit-rate');
+        return client.workflow.start(cacheMissesRemediation, {
+          taskQueue,
+          workflowId: `record-su-cache-${randomUUID()}`,
+          args: [{ requestedBy: 'oncall', severity: 'P3', settleSeconds: 1 }],
+        });
+      },
+    },
+    {
+      type: 'slowAiResponsesRemediation',
+      start: async () => {
+        // The P1 gate, refused: nothing restarts in the local cluster, which has no controller to roll it out.
+        await gatewayCondition('slow');
+        const handle = await client.workflow.start(slowAiResponsesRemediation, {
+          taskQueue,
+          workflowId: `record-su-slow-${randomUUID()}`,
+          args: [{ requestedBy: 'oncall', severity: 'P1', settleSeconds: 1 }],
+        });
+        await until(
+          () => handle.query(remediationStatusQuery),
+          (st) => st.gates.some((g) => g.gate === 'restart-gateway'),
+        );
+        await handle.executeUpdate(decideUpdate, {
+          args: [{ gate: 'restart-gateway', decision: 'reject', by: 'oncall', reason: 'recorded refusal' }],
+        });
+        return handle;
+      },
+    },
+    {
+      type: 'aiServiceFailuresRemediation',
+      start: async () => {
+        // Without a deployment controller the restart's rollout times out: the recording ends there.
+        await gatewayCondition('failing');
+        return client.workflow.start(aiServiceFailuresRemediation, {
+          taskQueue,
+          workflowId: `record-su-failures-${randomUUID()}`,
+          args: [{ requestedBy: 'oncall', severity: 'P2', settleSeconds: 1, rolloutTimeoutSeconds: 1 }],
+        });
+      },
+    },
   ];
   const wanted = process.argv.slice(2);
   const unknown = wanted.filter((t) => !recordings.some((r) => r.type === t));
@@ -628,6 +714,7 @@ async function main(): Promise<void> {
   await connection.close();
   await nativeConnection.close();
   server.close();
+  await scrollUniversity.close();
 }
 
 main().catch((err) => {

@@ -68,11 +68,27 @@ describe('the floor plan', () => {
         statSync(join(ROOT, 'src/workflows', name)).isDirectory() && !['gates', 'common', 'operations'].includes(name),
     );
     const operations = readdirSync(join(ROOT, 'src/workflows/operations')).map((name) => `operations/${name}`);
-    const missing = [...folders, ...operations].flatMap((folder) =>
-      ['workflow.ts', 'messages.ts']
-        .filter((f) => !existsSync(join(ROOT, 'src/workflows', folder, f)))
-        .map((f) => `src/workflows/${folder}/${f}`),
+    // A family of procedures sharing one input and status (remediation/): a workflow per procedure's folder, one
+    // messages.ts for the family.
+    const families = ['remediation'];
+    const familyMembers = families.flatMap((family) =>
+      readdirSync(join(ROOT, 'src/workflows', family))
+        .filter((name) => statSync(join(ROOT, 'src/workflows', family, name)).isDirectory())
+        .map((name) => `${family}/${name}`),
     );
+    const missing = [
+      ...[...folders.filter((f) => !families.includes(f)), ...operations].flatMap((folder) =>
+        ['workflow.ts', 'messages.ts']
+          .filter((f) => !existsSync(join(ROOT, 'src/workflows', folder, f)))
+          .map((f) => `src/workflows/${folder}/${f}`),
+      ),
+      ...families
+        .filter((f) => !existsSync(join(ROOT, 'src/workflows', f, 'messages.ts')))
+        .map((f) => `${f}/messages.ts`),
+      ...familyMembers
+        .filter((f) => !existsSync(join(ROOT, 'src/workflows', f, 'workflow.ts')))
+        .map((f) => `${f}/workflow.ts`),
+    ];
     assert.deepEqual(missing, []);
     assert.deepEqual(
       folders.filter((f) => !existsSync(join(ROOT, 'test', f))),

@@ -24,15 +24,26 @@ const POST_ROUTES = new Set([
 import { appendFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { Pool } from 'pg';
+import type { AddressInfo } from 'node:net';
 import { DemoConditions } from './demo-conditions';
 import { ScrollUniversityContent } from './demo-scrolluniversity-content';
+import { scrollUniversityDemo, type ScrollUniversityDemoOptions } from './demo-scrolluniversity';
 
 export interface DemoApi {
   url: string;
   close(): Promise<void>;
 }
 
-export async function startDemoApi(databaseUrl: string, port: number, receivedCallsFile: string): Promise<DemoApi> {
+/** Where the demo services look for what the runbooks did to them (a restart of ScrollUniversity's gateway). */
+export type DemoApiOptions = ScrollUniversityDemoOptions;
+
+/** Port 0 takes a free port (tests run a demo API of their own, so their conditions are theirs alone). */
+export async function startDemoApi(
+  databaseUrl: string,
+  port: number,
+  receivedCallsFile: string,
+  options: DemoApiOptions = {},
+): Promise<DemoApi> {
   const pool = new Pool({ connectionString: databaseUrl, max: 2 });
   const conditions = new DemoConditions();
   pool.on('error', () => undefined);
@@ -92,14 +103,12 @@ export async function startDemoApi(databaseUrl: string, port: number, receivedCa
     '/ai/backup/health': async () => ({ status: 'healthy' }),
     '/ai/fallback/status': async () => ({ enabled: state.fallbackEnabled }),
     '/ai/errors/recent': async () => ({ errors: [{ message: 'vendor availability API timeout', count: 3 }] }),
-    // seed 000 Issue 1's cost dashboard; the local stack spends nothing, so these are fixed figures.
-    '/api/cost-optimization/budget/status': async () => ({
-      spent: 412.5,
-      budget: 1000,
-      currency: 'USD',
-      period: 'month',
-    }),
   };
+  // Each company's endpoints are a module of their own, registered here.
+  for (const module of [scrollUniversityDemo(conditions, options)]) {
+    Object.assign(routes, module.get);
+    Object.assign(onPost, module.post);
+  }
 
   const scrollUniversityContent = new ScrollUniversityContent(conditions);
   const server: Server = createServer((req, res) => {
@@ -130,7 +139,7 @@ export async function startDemoApi(databaseUrl: string, port: number, receivedCa
       });
       return;
     }
-    if (req.method === 'POST' && POST_ROUTES.has(path)) {
+    if (req.method === 'POST' && (POST_ROUTES.has(path) || Object.hasOwn(onPost, path))) {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
@@ -162,7 +171,7 @@ export async function startDemoApi(databaseUrl: string, port: number, receivedCa
     server.listen(port, '127.0.0.1', resolve);
   });
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await pool.end();

@@ -26,6 +26,7 @@ export const DEMO_CONDITIONS = [
   // The vector index is out of date: a rebuild restores it; the sticky variant stays degraded after a rebuild.
   'index-degraded',
   'index-degraded-sticky',
+  'low-hit-rate',
 ] as const;
 export type DemoCondition = (typeof DEMO_CONDITIONS)[number];
 
@@ -61,6 +62,7 @@ const CHANGES: Record<DemoCondition, Partial<ServiceFigures>> = {
   'flagged-content': { accuracyRatio: 0.78 },
   'index-degraded': { errorRatio: 0.3 },
   'index-degraded-sticky': { errorRatio: 0.3 },
+  'low-hit-rate': { cacheHitRatio: 0.45 },
 };
 
 export function figuresFor(condition: DemoCondition): ServiceFigures {
@@ -69,6 +71,22 @@ export function figuresFor(condition: DemoCondition): ServiceFigures {
 
 export class DemoConditions {
   private readonly current = new Map<DemoService, DemoCondition>(DEMO_SERVICES.map((s) => [s, 'healthy']));
+  /**
+   * When each service's condition was set, and whether it is sticky: a fix (a throttle, a rebuild, a restart after
+   * it was set) clears a condition back to healthy unless it was set with `"sticky": true`, which shows what a
+   * runbook does when its fix did not work.
+   */
+  private readonly since = new Map<DemoService, { atMs: number; sticky: boolean }>();
+
+  /** A fix for `service` was applied: the condition clears if it is one of `cures` and not sticky. */
+  fix(service: DemoService, cures: DemoCondition[], appliedAtMs = Date.now()): boolean {
+    const condition = this.get(service);
+    const since = this.since.get(service);
+    if (!cures.includes(condition) || since?.sticky || (since && appliedAtMs < since.atMs)) return false;
+    this.current.set(service, 'healthy');
+    this.since.delete(service);
+    return true;
+  }
 
   get(service: DemoService): DemoCondition {
     return this.current.get(service) ?? 'healthy';
@@ -85,7 +103,10 @@ export class DemoConditions {
     if (!DEMO_CONDITIONS.includes(condition as DemoCondition)) {
       return `condition: must be one of ${DEMO_CONDITIONS.join(', ')}`;
     }
+    const { sticky } = body as { sticky?: unknown };
+    if (sticky !== undefined && typeof sticky !== 'boolean') return 'sticky: must be true or false';
     this.current.set(service as DemoService, condition as DemoCondition);
+    this.since.set(service as DemoService, { atMs: Date.now(), sticky: sticky === true });
     return undefined;
   }
 

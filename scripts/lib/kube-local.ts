@@ -168,17 +168,19 @@ export async function seedLocalCluster(): Promise<void> {
   kc.loadFromFile(LOCAL_KUBECONFIG);
   const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
   // The objects the runbooks are configured to act on, so that they find them here.
-  const { aiNamespace: namespace, targets } = loadConfig(withLocalStack()).kubernetes;
-  const engine = (name: string, replicas: number) => ({
+  const config = loadConfig(withLocalStack());
+  const { aiNamespace: namespace, targets } = config.kubernetes;
+  const su = config.scrollUniversity;
+  const engine = (name: string, replicas: number, ns = namespace, company = 'wedsync') => ({
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name, namespace },
+    metadata: { name, namespace: ns },
     spec: {
       replicas,
       selector: { matchLabels: { app: name } },
       template: {
         metadata: { labels: { app: name } },
-        spec: { containers: [{ name, image: `wedsync/${name}:1.0.0` }] },
+        spec: { containers: [{ name, image: `${company}/${name}:1.0.0` }] },
       },
     },
   });
@@ -212,6 +214,15 @@ export async function seedLocalCluster(): Promise<void> {
       metadata: { name, namespace },
       data: { 'model.version': '1.0.0' },
     })),
+    // seed 000's targets: its namespace, the AI gateway and the backend, and the gateway's model configuration.
+    ...(su.namespace === namespace ? [] : [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: su.namespace } }]),
+    ...su.deployments.map((name) => engine(name, 3, su.namespace, 'scrolluniversity')),
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: su.modelConfigMap, namespace: su.namespace },
+      data: { 'model.active': 'gpt-4o', 'model.fallback': 'claude-3-5-haiku' },
+    },
   ];
   for (const obj of wanted) {
     try {

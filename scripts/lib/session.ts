@@ -178,7 +178,10 @@ export async function bringUp(options: BringUpOptions): Promise<Session> {
 
     throwIfInterrupted();
     if (usesDemoApi(settings)) {
-      demoApi = await startDemoApi(config.postgres.url, LOCAL_PORTS.demoApi, logPath('demo-api-received'));
+      demoApi = await startDemoApi(config.postgres.url, LOCAL_PORTS.demoApi, logPath('demo-api-received'), {
+        kubeconfig: config.kubernetes.kubeconfig,
+        namespace: config.scrollUniversity.namespace,
+      });
     }
 
     throwIfInterrupted();

@@ -15,6 +15,7 @@ import { createTemporalActivities, type TemporalDeps } from './temporal';
 import { createFailoverActivities, type FailoverDeps } from './failover';
 import { createScrollUniversityActivities, type ScrollUniversityDeps } from './scrolluniversity';
 import { createEvidenceActivities, type EvidenceDeps } from './evidence';
+import { createScrollUniversityContentActivities, type ScrollUniversityContentDeps } from './scrolluniversity-content';
 
 export type ActivityDeps = HttpDeps &
   KubernetesDeps &
@@ -28,6 +29,7 @@ export type ActivityDeps = HttpDeps &
   BackupDeps &
   FailoverDeps &
   ScrollUniversityDeps &
+  ScrollUniversityContentDeps &
   EvidenceDeps;
 
 export function createActivities(deps: ActivityDeps) {
@@ -48,6 +50,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createRetrainingActivities(deps),
     ...createScrollUniversityActivities(deps),
     ...createEvidenceActivities(deps),
+    ...createScrollUniversityContentActivities(deps),
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 import type { AppConfig } from '../config';
+import { invalidInput } from '../contracts/failures';
 import { apisFor, type KubernetesDeps } from './kubernetes/client';
 import { createCanaryActivities } from './kubernetes/canary';
 import { createConfigMapActivities } from './kubernetes/configmaps';
@@ -14,6 +15,43 @@ import { createPodActivities } from './kubernetes/pods';
 import { createRolloutActivities } from './kubernetes/rollout';
 
 export type { KubernetesDeps } from './kubernetes/client';
+
+/**
+ * One set of a module's activities per namespace the runbooks act in: WedSync's AI namespace (K8S_AI_NAMESPACE,
+ * its K8S_DEPLOYMENTS and K8S_CONFIGMAPS) and ScrollUniversity's (SCROLLUNIVERSITY_NAMESPACE, its deployments and
+ * model ConfigMap). A call's optional `namespace` picks the set, absent the AI namespace's, so each namespace keeps
+ * its own list of names it may act on and an input can reach no other.
+ */
+function inNamespaces<T extends Record<string, (input: never) => Promise<unknown>>>(
+  deps: KubernetesDeps,
+  make: (deps: KubernetesDeps) => T,
+): T {
+  const home = make(deps);
+  const su = deps.scrollUniversity;
+  if (!su || su.namespace === deps.aiNamespace) return home;
+  const sets = new Map<string, T>([
+    [deps.aiNamespace, home],
+    [
+      su.namespace,
+      make({
+        ...deps,
+        aiNamespace: su.namespace,
+        targets: { ...deps.targets, deployments: su.deployments, configMaps: [su.modelConfigMap] },
+      }),
+    ],
+  ]);
+  return Object.fromEntries(
+    Object.keys(home).map((name) => [
+      name,
+      (input: { namespace?: unknown } | undefined) => {
+        const namespace = input?.namespace ?? deps.aiNamespace;
+        const set = sets.get(namespace as string);
+        if (!set) throw invalidInput('namespace', `must be one of ${[...sets.keys()].join(', ')}`);
+        return (set[name] as (input: unknown) => Promise<unknown>)(input);
+      },
+    ]),
+  ) as unknown as T;
+}
 export { kubernetesFailure } from './kubernetes/client';
 
 /** Builds a KubeConfig from configuration, or null when neither KUBECONFIG nor in-cluster config is set. */
@@ -30,9 +68,9 @@ export function createKubernetesActivities(deps: KubernetesDeps) {
   const apis = apisFor(deps);
   return {
     ...createPodActivities(deps, apis),
-    ...createRolloutActivities(deps, apis),
+    ...inNamespaces(deps, (d) => createRolloutActivities(d, apis)),
     ...createIngressActivities(deps, apis),
-    ...createConfigMapActivities(deps, apis),
+    ...inNamespaces(deps, (d) => createConfigMapActivities(d, apis)),
     ...createJobActivities(deps, apis),
     ...createCanaryActivities(deps, apis),
   };

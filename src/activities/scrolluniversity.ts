@@ -1,178 +1,213 @@
 /**
- * ScrollUniversity's own API, seed 000 Issue 5 (theological alignment: metrics, flagged content, reviews) and
- * Issue 7 (vector store: status, index statistics, rebuild, a test query). The token and the base URL stay in the
- * worker's configuration. Reads are always safe to retry; each POST says what makes its retry safe.
+ * ScrollUniversity's own API (seed 000): the `curl http://localhost:3000/...` steps of its Common Issues and Emergency
+ * Procedures. Every path is the seed's, under SCROLLUNIVERSITY_API_URL; the token comes from configuration inside the
+ * worker, so it never enters workflow inputs or history.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import type { ScrollUniversityConfig } from '../config';
 import { FailureType, invalidInput } from '../contracts/failures';
-import type {
-  ContentReview,
-  FlaggedContent,
-  IndexRebuild,
-  TheologicalAlignment,
-  VectorQueryResult,
-  VectorStoreReport,
-} from '../contracts/content';
-import { pollPause } from './kubernetes/client';
-import { expectObject } from './http-client';
-import { wedsyncGet, wedsyncPost, type HttpDeps } from './http';
+import {
+  THROTTLE_LEVELS,
+  type BudgetStatus,
+  type CacheStats,
+  type GatewayMetrics,
+  type ProviderStatus,
+  type ScrollUniversityErrors,
+  type SpendingBreakdown,
+  type ThrottleLevel,
+  type UsagePatterns,
+} from '../contracts/scrolluniversity';
+import type { ScrollUniversityConfig } from '../config';
+import { expectObject, requestJson } from './http-client';
 
-export interface ScrollUniversityDeps extends HttpDeps {
+export interface ScrollUniversityDeps {
   scrollUniversity: ScrollUniversityConfig;
-  pollIntervalMs?: number;
+  wedsync: { timeoutMs: number };
+  maintenance: { costAlertRatio: number };
 }
 
-const num = (v: unknown, fallback = 0) => (typeof v === 'number' && Number.isFinite(v) ? v : fallback);
-const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
+/** seed 000's paths, relative to SCROLLUNIVERSITY_API_URL. */
+export const SCROLLUNIVERSITY_PATHS = {
+  health: '/health',
+  gatewayMetrics: '/api/ai-monitoring/metrics/AIGatewayService',
+  errors: '/api/ai-monitoring/errors',
+  providers: '/api/ai-monitoring/providers/status',
+  usage: '/api/ai-monitoring/usage',
+  budget: '/api/cost-optimization/budget/status',
+  throttle: '/api/cost-optimization/throttle',
+  emergencyThrottle: '/api/cost-optimization/emergency-throttle',
+  spending: '/api/cost-optimization/spending/breakdown',
+  cacheStats: '/api/cost-optimization/cache/stats',
+  cacheRebuild: '/api/cost-optimization/cache/rebuild',
+} as const;
+
+const num = (value: unknown): number | undefined =>
+  typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+
+function badAnswer(path: string, expected: string): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: FailureType.BadUpstreamResponse,
+    message: `ScrollUniversity ${path}: expected ${expected}`,
+    nonRetryable: true,
+  });
+}
+
+const records = (value: unknown): Record<string, unknown>[] =>
+  Array.isArray(value) ? value.map((v) => (v ?? {}) as Record<string, unknown>) : [];
 
 export function createScrollUniversityActivities(deps: ScrollUniversityDeps) {
-  const base = () => {
-    const url = deps.scrollUniversity.apiUrl;
-    if (!url) {
-      throw ApplicationFailure.create({
-        type: FailureType.InvalidInput,
-        message: 'SCROLLUNIVERSITY_API_URL is not set: the ScrollUniversity runbooks have no API to call',
-        nonRetryable: true,
-      });
+  const su = deps.scrollUniversity;
+  const url = (path: string) => {
+    if (!su.apiUrl) {
+      throw invalidInput('SCROLLUNIVERSITY_API_URL', 'not set: the ScrollUniversity API is not configured');
     }
-    return url.replace(/\/$/, '');
+    return `${su.apiUrl.replace(/\/$/, '')}${path}`;
+  };
+  const options = {
+    bearerToken: su.apiToken,
+    timeoutMs: deps.wedsync.timeoutMs,
+    credentialsSetting: 'SCROLLUNIVERSITY_API_TOKEN',
   };
   const get = async (path: string, keepErrorBodies = false) => {
-    const url = `${base()}${path}`;
-    const res = await wedsyncGet(url, deps, keepErrorBodies);
-    return { status: res.status, doc: expectObject(url, res) };
+    const res = await requestJson(url(path), { ...options, keepErrorBodies });
+    return { doc: expectObject(url(path), res), status: res.status, latencyMs: res.latencyMs };
   };
-  const post = async (path: string, body: unknown, key: string) => {
-    const url = `${base()}${path}`;
-    return expectObject(url, await wedsyncPost(url, deps, body, key));
-  };
-
-  async function rebuildStatus(): Promise<IndexRebuild> {
-    const { doc } = await get('/api/vector-store/rebuild/status');
-    return {
-      rebuildId: String(doc.rebuildId ?? ''),
-      state: String(doc.state ?? 'unknown'),
-      progress: num(doc.progress),
-    };
-  }
+  const post = async (path: string, body: unknown, idempotencyKey: string) =>
+    expectObject(url(path), await requestJson(url(path), { ...options, method: 'POST', body, idempotencyKey }));
 
   return {
-    /** `curl /api/qa/theological-alignment/metrics` and `.../flagged`. */
-    async theologicalAlignment(): Promise<TheologicalAlignment> {
-      const { doc: metrics } = await get('/api/qa/theological-alignment/metrics');
-      const { doc: flagged } = await get('/api/qa/theological-alignment/flagged');
-      const items: FlaggedContent[] = (Array.isArray(flagged.items) ? flagged.items : []).flatMap((raw: unknown) => {
-        const item = (raw ?? {}) as Record<string, unknown>;
-        const contentId = text(item.contentId);
-        return contentId
-          ? [{ contentId, course: text(item.course), score: num(item.score), reason: text(item.reason) }]
-          : [];
-      });
-      return { alignmentScore: num(metrics.alignmentScore), flaggedCount: num(metrics.flaggedCount), items };
+    /** The Kubernetes objects seed 000 acts on, as configured (names only). */
+    async scrollUniversityTargets(): Promise<{ namespace: string; deployments: string[]; modelConfigMap: string }> {
+      return { namespace: su.namespace, deployments: [...su.deployments], modelConfigMap: su.modelConfigMap };
     },
 
-    /**
-     * `POST /api/qa/review/create`. Safe to retry: the Idempotency-Key is the workflow's and the content's, and the
-     * QA service keeps one review per piece of content.
-     */
-    async openContentReview(input: { contentId: string; priority: 'high' | 'normal'; key: string }) {
-      const doc = await post(
-        '/api/qa/review/create',
-        { contentId: input.contentId, priority: input.priority },
-        input.key,
-      );
-      return { reviewId: String(doc.reviewId ?? ''), contentId: input.contentId, status: String(doc.status ?? 'open') };
-    },
-
-    /** Records a review's outcome. Safe to retry: a review keeps its first outcome. */
-    async completeContentReview(input: ContentReview & { key: string }) {
-      const doc = await post(
-        '/api/qa/review/complete',
-        { reviewId: input.reviewId, outcome: input.outcome, reviewer: input.reviewer },
-        input.key,
-      );
-      return { reviewId: input.reviewId, status: String(doc.status ?? input.outcome) };
-    },
-
-    /** `curl /api/ai-monitoring/vector-store/status` and `/api/vector-store/stats`. */
-    async vectorStoreReport(): Promise<VectorStoreReport> {
-      const { doc: status } = await get('/api/ai-monitoring/vector-store/status', true);
-      const { doc: stats } = await get('/api/vector-store/stats');
-      const total = num(stats.totalVectors);
-      const indexed = num(stats.indexedVectors);
+    /** `curl /health`: the gateway's own verdict and how long it took to answer. */
+    async scrollUniversityHealth(): Promise<{ status: string; httpStatus: number; latencyMs: number }> {
+      const { doc, status, latencyMs } = await get(SCROLLUNIVERSITY_PATHS.health, true);
       return {
-        status: String(status.status ?? 'unknown'),
-        healthy: status.status === 'healthy',
-        error: text(status.error),
-        totalVectors: total,
-        indexedVectors: indexed,
-        indexedRatio: total === 0 ? 0 : Number((indexed / total).toFixed(4)),
+        status: typeof doc.status === 'string' ? doc.status : status < 300 ? 'healthy' : 'unhealthy',
+        httpStatus: status,
+        latencyMs,
       };
     },
 
-    /**
-     * `curl -X POST /api/vector-store/rebuild`. Safe to retry: the store answers a repeat with the rebuild already
-     * running rather than starting another, and the Idempotency-Key is the workflow's.
-     */
-    async startIndexRebuild(input: { key: string }): Promise<IndexRebuild> {
-      const doc = await post('/api/vector-store/rebuild', {}, input.key);
-      return {
-        rebuildId: String(doc.rebuildId ?? ''),
-        state: String(doc.state ?? 'running'),
-        progress: num(doc.progress),
-      };
-    },
-
-    /**
-     * Follows a rebuild to its end, heartbeating its progress; a retry simply looks again. Fails for good when the
-     * rebuild failed, was replaced by another, or is not complete after `timeoutSeconds`.
-     */
-    async awaitIndexRebuild(input: { rebuildId: string; timeoutSeconds: number }): Promise<IndexRebuild> {
-      if (!input?.rebuildId) throw invalidInput('rebuildId', 'is required');
-      const deadline = Date.now() + input.timeoutSeconds * 1000;
-      for (;;) {
-        const now = await rebuildStatus();
-        if (now.rebuildId !== input.rebuildId) {
-          throw ApplicationFailure.create({
-            type: FailureType.BadUpstreamResponse,
-            message: `vector index rebuild ${input.rebuildId} was replaced by ${now.rebuildId}`,
-            nonRetryable: true,
-          });
-        }
-        if (now.state === 'complete') return now;
-        if (now.state === 'failed') {
-          throw ApplicationFailure.create({
-            type: FailureType.BadUpstreamResponse,
-            message: `vector index rebuild ${input.rebuildId} failed at ${Math.round(now.progress * 100)} %`,
-            nonRetryable: true,
-          });
-        }
-        if (Date.now() > deadline) {
-          throw ApplicationFailure.create({
-            type: FailureType.BadUpstreamResponse,
-            message: `vector index rebuild ${input.rebuildId} not complete after ${input.timeoutSeconds} s (at ${Math.round(now.progress * 100)} %)`,
-            nonRetryable: true,
-          });
-        }
-        await pollPause(now, deps.pollIntervalMs ?? 1000);
+    /** `curl /api/ai-monitoring/metrics/AIGatewayService`: average and p95 response time, error rate. */
+    async gatewayMetrics(): Promise<GatewayMetrics> {
+      const { doc } = await get(SCROLLUNIVERSITY_PATHS.gatewayMetrics);
+      const avg = num(doc.avg_response_time_ms);
+      const errorRate = num(doc.error_rate);
+      if (avg === undefined || errorRate === undefined) {
+        throw badAnswer(
+          SCROLLUNIVERSITY_PATHS.gatewayMetrics,
+          '{"avg_response_time_ms": number, "error_rate": number}',
+        );
       }
+      return {
+        avgResponseMs: avg,
+        p95ResponseMs: num(doc.p95_response_time_ms),
+        errorRate,
+        requests: num(doc.requests),
+      };
     },
 
-    /** A test query against the index: the seed's "verify" of a rebuild. A failed query is an answer, not an error. */
-    async vectorTestQuery(input: { query: string }): Promise<VectorQueryResult> {
-      const url = `${base()}/api/vector-store/query`;
-      // A read: the same query may be sent any number of times.
-      const res = await wedsyncPost(url, deps, { query: input.query, topK: 3 }, `test-query:${input.query}`).catch(
-        (err: ApplicationFailure) => {
-          if (err.type === FailureType.UpstreamUnavailable) return undefined;
-          throw err;
-        },
-      );
-      if (!res) return { ok: false, matches: 0, error: 'the query failed (5xx)' };
-      const doc = expectObject(url, res);
-      const matches = Array.isArray(doc.matches) ? doc.matches.length : 0;
-      return { ok: matches > 0, matches, error: matches > 0 ? undefined : 'no matches' };
+    /** `curl /api/ai-monitoring/errors`: the error rate and the most frequent errors. */
+    async scrollUniversityErrors(): Promise<ScrollUniversityErrors> {
+      const { doc } = await get(SCROLLUNIVERSITY_PATHS.errors);
+      const errorRate = num(doc.error_rate);
+      if (errorRate === undefined) throw badAnswer(SCROLLUNIVERSITY_PATHS.errors, '{"error_rate": number}');
+      return {
+        errorRate,
+        errors: records(doc.errors).map((e) => ({
+          message: String(e.message ?? 'unknown error'),
+          count: num(e.count) ?? 0,
+        })),
+      };
+    },
+
+    /** Issue 2's "Check OpenAI/Anthropic API status", as the gateway sees its providers. */
+    async providerStatus(): Promise<ProviderStatus[]> {
+      const { doc } = await get(SCROLLUNIVERSITY_PATHS.providers);
+      return records(doc.providers).map((p) => ({
+        name: String(p.name ?? '?'),
+        status: String(p.status ?? 'unknown'),
+      }));
+    },
+
+    /** Issue 1's root-cause checks: request patterns, top token users, retry loops. */
+    async usagePatterns(): Promise<UsagePatterns> {
+      const { doc } = await get(SCROLLUNIVERSITY_PATHS.usage);
+      return {
+        requestsPerMinute: num(doc.requests_per_minute) ?? 0,
+        baselineRequestsPerMinute: num(doc.baseline_requests_per_minute) ?? 0,
+        topTokenUsers: records(doc.top_token_users).map((u) => ({
+          user: String(u.user ?? '?'),
+          tokens: num(u.tokens) ?? 0,
+        })),
+        retryLoops: records(doc.retry_loops).map((r) => ({
+          service: String(r.service ?? '?'),
+          retries: num(r.retries) ?? 0,
+        })),
+      };
+    },
+
+    /** `curl /api/cost-optimization/budget/status`: spent against budget and the throttle in force. */
+    async budgetStatus(): Promise<BudgetStatus> {
+      const { doc } = await get(SCROLLUNIVERSITY_PATHS.budget);
+      const spent = num(doc.spent);
+      const budget = num(doc.budget);
+      if (spent === undefined || budget === undefined || budget <= 0) {
+        throw badAnswer(SCROLLUNIVERSITY_PATHS.budget, '{"spent": number, "budget": number > 0}');
+      }
+      return {
+        spent,
+        budget,
+        ratio: Number((spent / budget).toFixed(4)),
+        anomaly: spent / budget > deps.maintenance.costAlertRatio,
+        throttle: typeof doc.throttle === 'string' ? doc.throttle : 'off',
+      };
+    },
+
+    /**
+     * `curl -X POST /api/cost-optimization/throttle -d '{"enabled": true, "level": ...}'`. Setting a level is absolute
+     * (the same request twice leaves the same level), and the Idempotency-Key lets the API drop a repeat: safe to retry.
+     */
+    async setCostThrottle(input: { level: ThrottleLevel; key: string }): Promise<{ level: ThrottleLevel }> {
+      if (!THROTTLE_LEVELS.includes(input?.level))
+        throw invalidInput('level', `must be one of ${THROTTLE_LEVELS.join(', ')}`);
+      await post(SCROLLUNIVERSITY_PATHS.throttle, { enabled: true, level: input.level }, `${input.key}/throttle`);
+      return { level: input.level };
+    },
+
+    /** Emergency Procedures, Budget Exceeded: `curl -X POST .../emergency-throttle`. On twice is on: safe to retry. */
+    async emergencyThrottle(input: { key: string }): Promise<void> {
+      await post(SCROLLUNIVERSITY_PATHS.emergencyThrottle, {}, `${input.key}/emergency-throttle`);
+    },
+
+    /** `curl /api/cost-optimization/spending/breakdown`: spend per service, largest first. */
+    async spendingBreakdown(): Promise<SpendingBreakdown> {
+      const { doc } = await get(SCROLLUNIVERSITY_PATHS.spending);
+      const services = records(doc.services)
+        .map((s) => ({ service: String(s.service ?? '?'), spent: num(s.spent) ?? 0, tokens: num(s.tokens) ?? 0 }))
+        .sort((a, b) => b.spent - a.spent);
+      return { total: num(doc.total) ?? services.reduce((t, s) => t + s.spent, 0), services };
+    },
+
+    /** `curl /api/cost-optimization/cache/stats`: hit rate, TTL, evictions and memory. */
+    async cacheStats(): Promise<CacheStats> {
+      const { doc } = await get(SCROLLUNIVERSITY_PATHS.cacheStats);
+      const hitRate = num(doc.hit_rate);
+      if (hitRate === undefined) throw badAnswer(SCROLLUNIVERSITY_PATHS.cacheStats, '{"hit_rate": number}');
+      return {
+        hitRate,
+        ttlSeconds: num(doc.ttl_seconds),
+        evictedKeys: num(doc.evicted_keys),
+        usedMemoryBytes: num(doc.used_memory_bytes),
+        maxMemoryBytes: num(doc.max_memory_bytes),
+      };
+    },
+
+    /** `curl -X POST /api/cost-optimization/cache/rebuild`: one rebuild per key; a repeat is dropped by the API. */
+    async rebuildScrollUniversityCache(input: { key: string }): Promise<void> {
+      await post(SCROLLUNIVERSITY_PATHS.cacheRebuild, {}, `${input.key}/cache-rebuild`);
     },
   };
 }

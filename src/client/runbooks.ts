@@ -27,6 +27,7 @@ import { parseRollbackInput, parseRolloutInput } from '../workflows/operations/r
 import { parseCompleteOutageInput } from '../workflows/outage/messages';
 import { parseSundayWindowInput } from '../workflows/sunday-window/messages';
 import { parseDataBreachInput } from '../workflows/data-breach/messages';
+import { parseRemediationInput } from '../workflows/remediation/messages';
 import { parseResolveDatabaseConnectionsInput } from '../workflows/database-connections/messages';
 import { parseReviewTheologicalAlignmentInput } from '../workflows/theological-review/messages';
 import { parseRebuildVectorIndexInput } from '../workflows/vector-store/messages';
@@ -189,6 +190,32 @@ const RUNBOOKS: Record<WorkflowType, Runbook> = {
     summary: 'data breach: page security, preserve evidence, isolate on approval, track the human tasks',
     startedBy: 'operators',
     parse: parseDataBreachInput,
+  },
+  highAiCostsRemediation: {
+    summary: 'high AI API costs: budget status, throttle by the overspend, root-cause checks',
+    startedBy: 'operators, the incident quick fix enable-cost-throttling',
+    parse: (raw: unknown) => parseRemediationInput(raw, 'highAiCostsRemediation'),
+  },
+  slowAiResponsesRemediation: {
+    summary:
+      'slow AI responses: gateway metrics, provider status, restart of the gateway (approval at P1), verify under 3 s',
+    startedBy: 'operators',
+    parse: (raw: unknown) => parseRemediationInput(raw, 'slowAiResponsesRemediation'),
+  },
+  aiServiceFailuresRemediation: {
+    summary: 'AI service failures: logs and error rates, restart, then the fallback model and a P1 incident',
+    startedBy: 'operators',
+    parse: (raw: unknown) => parseRemediationInput(raw, 'aiServiceFailuresRemediation'),
+  },
+  cacheMissesRemediation: {
+    summary: 'cache misses: Redis INFO and the hit rate, rebuild below 70 %, TTL and eviction findings',
+    startedBy: 'operators',
+    parse: (raw: unknown) => parseRemediationInput(raw, 'cacheMissesRemediation'),
+  },
+  budgetExceededResponse: {
+    summary: 'budget exceeded: emergency throttle, spending breakdown, P1 incident',
+    startedBy: 'operators, the incident quick fix emergency-throttle',
+    parse: (raw: unknown) => parseRemediationInput(raw, 'budgetExceededResponse'),
   },
 };
 

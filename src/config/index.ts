@@ -358,9 +358,6 @@ const schema = z.object({
   // The monitoring the alert rules run on; `runbook doctor` checks them when set (the runbooks never call them).
   PROMETHEUS_URL: httpUrl.optional(),
   ALERTMANAGER_URL: httpUrl.optional(),
-  // ScrollUniversity's own API (seed 000: http://localhost:3000): the theological-alignment and vector-store
-  // endpoints (Issues 5 and 7). Absent: those runbooks stop naming this variable.
-  SCROLLUNIVERSITY_API_URL: httpUrl.optional(),
   // seed 000 Data Breach, "Preserve evidence": the bucket pod logs and descriptions are copied to, with checksums.
   S3_BUCKET_EVIDENCE: bucketName.default('scrolluniversity-evidence'),
   // seed 000 Issue 6: the share of max_connections in use at which the database probe and runbook report exhaustion,
@@ -393,6 +390,15 @@ const schema = z.object({
   CODEC_SERVER_ADDRESS: listenAddress.optional(),
   CODEC_SERVER_TOKEN: nonEmpty.min(16, 'must be at least 16 characters').optional(),
   CODEC_SERVER_CORS_ORIGINS: originList.optional(),
+  // ScrollUniversity (seed 000): the base of its API (the seed's http://localhost:3000, under which every path of its
+  // runbook lives; absent, its remediation workflows and incident diagnosis say it is not configured), its token, and
+  // the Kubernetes objects its runbook acts on: the namespace, the deployments, and the ConfigMap holding the
+  // gateway's active and fallback model.
+  SCROLLUNIVERSITY_API_URL: httpUrl.optional(),
+  SCROLLUNIVERSITY_API_TOKEN: nonEmpty.optional(),
+  SCROLLUNIVERSITY_NAMESPACE: k8sName.default('production'),
+  SCROLLUNIVERSITY_DEPLOYMENTS: k8sNameList.default('ai-gateway-service,scrolluniversity-backend'),
+  SCROLLUNIVERSITY_MODEL_CONFIGMAP: k8sName.default('ai-gateway-config'),
 });
 
 type Raw = z.infer<typeof schema>;
@@ -519,6 +525,10 @@ export interface ScrollUniversityConfig {
   evidenceBucket: string;
   connectionAlertRatio: number;
   longQuerySeconds: number;
+  apiToken?: string;
+  namespace: string;
+  deployments: string[];
+  modelConfigMap: string;
 }
 
 /** A payload key: its id (written in each sealed payload's metadata) and its 32 bytes. */
@@ -792,6 +802,10 @@ function toAppConfig(raw: Raw): AppConfig {
       evidenceBucket: raw.S3_BUCKET_EVIDENCE,
       connectionAlertRatio: raw.DATABASE_CONNECTION_ALERT_RATIO,
       longQuerySeconds: raw.DATABASE_LONG_QUERY_SECONDS,
+      apiToken: raw.SCROLLUNIVERSITY_API_TOKEN,
+      namespace: raw.SCROLLUNIVERSITY_NAMESPACE,
+      deployments: raw.SCROLLUNIVERSITY_DEPLOYMENTS,
+      modelConfigMap: raw.SCROLLUNIVERSITY_MODEL_CONFIGMAP,
     },
     payloads: { keys: raw.PAYLOAD_KEYS, activeKeyId: raw.PAYLOAD_ACTIVE_KEY_ID ?? raw.PAYLOAD_KEYS[0].id },
     ...(raw.CODEC_SERVER_ADDRESS &&
@@ -820,6 +834,7 @@ export function redactConfig(config: AppConfig): AppConfig {
     s3: { ...config.s3, secretAccessKey: '***' },
     wedsync: { ...config.wedsync, apiToken: config.wedsync.apiToken ? '***' : undefined },
     notifications: { ...config.notifications, slackWebhookUrl: '***', pagerdutyRoutingKey: '***' },
+    scrollUniversity: { ...config.scrollUniversity, apiToken: config.scrollUniversity.apiToken ? '***' : undefined },
     ...(config.alerts && { alerts: { ...config.alerts, token: '***' } }),
     temporal: { ...config.temporal, ...(config.temporal.apiKey && { apiKey: '***' }) },
     payloads: { ...config.payloads, keys: config.payloads.keys.map((k) => ({ id: k.id, key: Buffer.from('***') })) },

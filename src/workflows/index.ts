@@ -21,3 +21,8 @@ export { rebuildVectorIndex } from './vector-store/workflow';
 export { dataBreachResponse } from './data-breach/workflow';
 export { reviewTheologicalAlignment } from './theological-review/workflow';
 export { resolveDatabaseConnections } from './database-connections/workflow';
+export { highAiCostsRemediation } from './remediation/high-costs/workflow';
+export { slowAiResponsesRemediation } from './remediation/slow-responses/workflow';
+export { aiServiceFailuresRemediation } from './remediation/service-failures/workflow';
+export { cacheMissesRemediation } from './remediation/cache-misses/workflow';
+export { budgetExceededResponse } from './remediation/budget-exceeded/workflow';

@@ -56,12 +56,12 @@ export const probes = proxyActivities<Activities>({ startToCloseTimeout: '30 sec
 export const changes = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: CHANGE });
 
 /** `kubectl rollout status --timeout`: the activity may run that long, heartbeating as it polls. */
-export function waitForRollout(deployment: string, timeoutSeconds: number) {
+export function waitForRollout(deployment: string, timeoutSeconds: number, namespace?: string) {
   return proxyActivities<Activities>({
     startToCloseTimeout: `${timeoutSeconds + 60} seconds`,
     heartbeatTimeout: '30 seconds',
     retry: CHANGE,
-  }).waitForRollout({ deployment, timeoutSeconds });
+  }).waitForRollout({ deployment, timeoutSeconds, ...(namespace !== undefined && { namespace }) });
 }
 
 /** Telling people (Slack, PagerDuty): wherever a workflow pages or messages someone. */

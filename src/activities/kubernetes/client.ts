@@ -15,7 +15,7 @@ import type {
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType, invalidInput } from '../../contracts/failures';
-import type { KubernetesTargets } from '../../config';
+import type { KubernetesTargets, ScrollUniversityConfig } from '../../config';
 
 export interface KubernetesDeps {
   /** Null when no cluster is configured: activities then say so instead of failing. */
@@ -24,6 +24,8 @@ export interface KubernetesDeps {
   targets: KubernetesTargets;
   /** How often polling activities look again; tests shorten it. */
   pollIntervalMs?: number;
+  /** ScrollUniversity's namespace and the objects its runbook acts on there. */
+  scrollUniversity?: ScrollUniversityConfig;
 }
 
 export interface KubeApis {

@@ -29,7 +29,7 @@ export function createConfigMapActivities(deps: KubernetesDeps, apis: KubeApisGe
 
   return {
     /** `kubectl get configmap <name> -o yaml`: its data and version, for a backup. */
-    async getConfigMap(input: { name: string }) {
+    async getConfigMap(input: { name: string; namespace?: string }) {
       const name = configMapName(input?.name);
       const { core } = await apis();
       const cm = await call(`read configmap ${ns}/${name}`, () =>
@@ -42,7 +42,7 @@ export function createConfigMapActivities(deps: KubernetesDeps, apis: KubeApisGe
      * `kubectl apply -f` of a ConfigMap, as server-side apply: creates it or replaces the data we manage,
      * the same result however often it runs.
      */
-    async applyConfigMap(input: { name: string; data: Record<string, string> }) {
+    async applyConfigMap(input: { name: string; data: Record<string, string>; namespace?: string }) {
       const name = configMapName(input?.name);
       const data = requireData(input.data);
       const { core, patchAs } = await apis();

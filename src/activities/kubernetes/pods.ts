@@ -51,6 +51,7 @@ export function parseQuantity(q: string): number {
 
 export function createPodActivities(deps: KubernetesDeps, apis: KubeApisGetter) {
   const ns = deps.aiNamespace;
+  const aiNamespace = ns;
 
   return {
     /** `kubectl get pods -n <namespace> -o wide [-l selector]`. */
@@ -79,8 +80,11 @@ export function createPodActivities(deps: KubernetesDeps, apis: KubeApisGetter) 
       pod: string;
       tailLines?: number;
       container?: string;
+      /** Like listPods': a read, so any namespace; absent, the AI namespace. */
+      namespace?: string;
     }): Promise<{ pod: string; lines: string[] }> {
       const name = requireObjectName('pod', input?.pod);
+      const ns = input.namespace === undefined ? aiNamespace : requireDnsLabel('namespace', input.namespace);
       const tailLines = requireWholeNumber('tailLines', input.tailLines ?? 100, 1, 10_000);
       const container = input.container === undefined ? undefined : requireDnsLabel('container', input.container);
       const { core } = await apis();

@@ -85,6 +85,7 @@ function sameTemplate(a: V1PodTemplateSpec | undefined, b: V1PodTemplateSpec): b
   return canonicalJson(a ?? {}) === canonicalJson(b);
 }
 
+/** Each call may carry `namespace`: which namespace's set of these activities runs it (activities/kubernetes.ts). */
 export function createRolloutActivities(deps: KubernetesDeps, apis: KubeApisGetter) {
   const ns = deps.aiNamespace;
   // A configured deployment, or the retraining's candidate beside one (its rollout is waited for like any other).
@@ -119,7 +120,7 @@ export function createRolloutActivities(deps: KubernetesDeps, apis: KubeApisGett
      * strategic-merge patch. The stamp is the activity's first scheduling time, so a retry writes the same
      * value and starts no second rollout.
      */
-    async rolloutRestart(input: { deployment: string; restartedAt?: string }) {
+    async rolloutRestart(input: { deployment: string; restartedAt?: string; namespace?: string }) {
       const name = deploymentName(input?.deployment);
       let restartedAt = input.restartedAt;
       if (restartedAt !== undefined && Number.isNaN(Date.parse(restartedAt))) {
@@ -146,7 +147,11 @@ export function createRolloutActivities(deps: KubernetesDeps, apis: KubeApisGett
      * out, heartbeating the progress. A deadline the Deployment itself reports (ProgressDeadlineExceeded)
      * or our own timeout fails the activity without retries: waiting again would not change the answer.
      */
-    async waitForRollout(input: { deployment: string; timeoutSeconds: number }): Promise<RolloutProgress> {
+    async waitForRollout(input: {
+      deployment: string;
+      timeoutSeconds: number;
+      namespace?: string;
+    }): Promise<RolloutProgress> {
       const name = deploymentName(input?.deployment);
       const timeoutSeconds = requireWholeNumber('timeoutSeconds', input.timeoutSeconds, 1, 24 * 3600);
       const deadline = Date.now() + timeoutSeconds * 1000;
@@ -177,7 +182,7 @@ export function createRolloutActivities(deps: KubernetesDeps, apis: KubeApisGett
     },
 
     /** `kubectl rollout history deployment/<name>`: one entry per revision, oldest first. */
-    async rolloutHistory(input: { deployment: string }): Promise<RolloutRevision[]> {
+    async rolloutHistory(input: { deployment: string; namespace?: string }): Promise<RolloutRevision[]> {
       const name = deploymentName(input?.deployment);
       const d = await readDeployment(name);
       const current = revisionOf(d);
@@ -198,7 +203,7 @@ export function createRolloutActivities(deps: KubernetesDeps, apis: KubeApisGett
      * ReplicaSet (default: the one before the current) back on the Deployment. When the template is already
      * that one (a retry after success), nothing is written.
      */
-    async rolloutUndo(input: { deployment: string; toRevision?: number }) {
+    async rolloutUndo(input: { deployment: string; toRevision?: number; namespace?: string }) {
       const name = deploymentName(input?.deployment);
       if (input.toRevision !== undefined)
         requireWholeNumber('toRevision', input.toRevision, 1, Number.MAX_SAFE_INTEGER);

@@ -6,10 +6,8 @@
  *
  *   temporal workflow execute --type modelAccuracyWatch --task-queue aiops-runbooks --input '{}'
  */
-import { getExternalWorkflowHandle, ParentClosePolicy, startChild } from '@temporalio/workflow';
-import { isAlreadyStarted } from '../../contracts/failures';
 import { AuditTrail } from '../gates/audit-trail';
-import { alertSignal, incidentWorkflowId, type IncidentInput } from '../incident/messages';
+import { openOrJoinIncident } from '../incident/open';
 import { startMonthlyRetraining } from '../model-retraining/workflow';
 import { probes } from '../policies';
 import {
@@ -57,21 +55,11 @@ export async function modelAccuracyWatch(rawInput?: AccuracyWatchInput): Promise
 }
 
 /** incidentResponse for the low rate, started once; a later finding is signalled to it as another firing. */
-async function openIncident(summary: string): Promise<NonNullable<AccuracyWatchResult['incident']>> {
-  const workflowId = incidentWorkflowId(LOW_ACCURACY_FINGERPRINT);
-  const input: IncidentInput = {
+function openIncident(summary: string): Promise<NonNullable<AccuracyWatchResult['incident']>> {
+  return openOrJoinIncident({
     severity: 'P2',
     service: 'ai-recommendation-engine',
     summary: `Low recommendation accuracy: ${summary}`,
     fingerprint: LOW_ACCURACY_FINGERPRINT,
-  };
-  try {
-    // The incident outlives this check: abandoned, not terminated, when the watch ends.
-    await startChild('incidentResponse', { workflowId, args: [input], parentClosePolicy: ParentClosePolicy.ABANDON });
-    return { workflowId, outcome: 'opened' };
-  } catch (err) {
-    if (!isAlreadyStarted(err)) throw err;
-    await getExternalWorkflowHandle(workflowId).signal(alertSignal, { summary: input.summary });
-    return { workflowId, outcome: 'joined' };
-  }
+  });
 }

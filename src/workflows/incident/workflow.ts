@@ -20,7 +20,8 @@ import { Gatekeeper } from '../gates/gatekeeper';
 import { monitorUntilHealthy } from '../operations/monitor/workflow';
 import { loadDirectory, probes } from '../policies';
 import { nextBusinessDayStart } from './business-time';
-import { applyQuickFix } from './quick-fix';
+import { DIAGNOSIS_BY_COMPANY_PATCH, diagnoseService } from './diagnosis';
+import { applyQuickFix, QUICK_FIX_REMEDIATION_PATCH, type RemediationContext } from './quick-fix';
 import {
   alertResolvedSignal,
   alertSignal,
@@ -200,13 +201,18 @@ export async function incidentResponse(rawInput: IncidentInput): Promise<Inciden
 
   // 2. Check service health and logs.
   state.step = 'diagnose';
-  const urls = await probes.listHealthEndpoints();
-  const health = await Promise.all(urls.map((url) => settle(probes.probeHealth(url))));
-  const errors = await settle(probes.fetchRecentErrors());
-  const healthy = health.filter((h) => h.state === 'ok' && isHealthyProbe(h.result)).length;
-  event(
-    `health: ${healthy}/${urls.length} endpoints healthy; recent errors: ${errors.state === 'ok' ? errors.result.errors.map((e) => `${e.message} ×${e.count}`).join('; ') || 'none' : errors.state === 'failed' ? errors.error : 'skipped'}`,
-  );
+  // Incidents diagnosed before it read WedSync's endpoints whatever the service, and no logs or rollout history.
+  if (patched(DIAGNOSIS_BY_COMPANY_PATCH)) {
+    for (const line of await diagnoseService(input.service)) event(line);
+  } else {
+    const urls = await probes.listHealthEndpoints();
+    const health = await Promise.all(urls.map((url) => settle(probes.probeHealth(url))));
+    const errors = await settle(probes.fetchRecentErrors());
+    const healthy = health.filter((h) => h.state === 'ok' && isHealthyProbe(h.result)).length;
+    event(
+      `health: ${healthy}/${urls.length} endpoints healthy; recent errors: ${errors.state === 'ok' ? errors.result.errors.map((e) => `${e.message} ×${e.count}`).join('; ') || 'none' : errors.state === 'failed' ? errors.error : 'skipped'}`,
+    );
+  }
 
   // 3. Root cause, recorded by a person.
   state.step = 'root-cause';
@@ -232,7 +238,20 @@ export async function incidentResponse(rawInput: IncidentInput): Promise<Inciden
   event(`quick fix: ${state.quickFix} (${fix.by}: ${fix.reason})`);
   // Incidents that reached this step before quick fixes ran as child workflows only recorded the choice.
   if (patched('quick-fix-child-workflows')) {
-    const outcome = await applyQuickFix(state.quickFix as QuickFix, input.service, `${info.workflowId}/quick-fix`);
+    let remediation: RemediationContext | undefined;
+    if (patched(QUICK_FIX_REMEDIATION_PATCH)) {
+      const su = await probes.scrollUniversityTargets();
+      remediation = {
+        severity: input.severity,
+        scrollUniversityNamespace: su.deployments.includes(input.service) ? su.namespace : undefined,
+      };
+    }
+    const outcome = await applyQuickFix(
+      state.quickFix as QuickFix,
+      input.service,
+      `${info.workflowId}/quick-fix`,
+      remediation,
+    );
     if (outcome) {
       event(`quick fix ${state.quickFix}: ${outcome.summary}`);
       audit.record({

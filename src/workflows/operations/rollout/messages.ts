@@ -6,6 +6,8 @@ const rolloutShape = {
   deployment: dnsLabel,
   /** How long the new pods may take to become available; 10 minutes by default. */
   timeoutSeconds: wholeNumber(1, 24 * 3600).default(600),
+  /** SCROLLUNIVERSITY_NAMESPACE for one of its deployments; absent, K8S_AI_NAMESPACE. */
+  namespace: dnsLabel.optional(),
 };
 
 export const rolloutInputSchema = z.object(rolloutShape).strict();

@@ -16,9 +16,13 @@ import { changes, probes, waitForRollout } from '../../policies';
 import { parseRollbackInput, parseRolloutInput, type RollbackInput, type RolloutInput } from './messages';
 
 export async function restartDeployment(input: RolloutInput) {
-  const { deployment, timeoutSeconds } = parseRolloutInput(input);
-  const restart = await changes.rolloutRestart({ deployment, restartedAt: new Date().toISOString() });
-  const rollout = await waitForRollout(deployment, timeoutSeconds);
+  const { deployment, timeoutSeconds, namespace } = parseRolloutInput(input);
+  const restart = await changes.rolloutRestart({
+    deployment,
+    restartedAt: new Date().toISOString(),
+    ...(namespace !== undefined && { namespace }),
+  });
+  const rollout = await waitForRollout(deployment, timeoutSeconds, namespace);
   return { ...restart, rollout };
 }
 
@@ -26,18 +30,19 @@ export async function restartDeployment(input: RolloutInput) {
 export const ROLLBACK_REVISION_FIXED_PATCH = 'rollback-revision-fixed';
 
 export async function rollbackDeployment(input: RollbackInput) {
-  const { deployment, timeoutSeconds, toRevision } = parseRollbackInput(input);
+  const { deployment, timeoutSeconds, toRevision, namespace } = parseRollbackInput(input);
+  const where = namespace !== undefined ? { namespace } : {};
   let target = toRevision;
   // An undo without toRevision goes to "the revision before the current one" as the cluster is when the attempt runs:
   // after an undo whose reply was lost, the retry finds the rolled-back template as a new current revision and goes
   // "back" to the bad release. The revision is fixed once, here, and every attempt gets it.
   if (target === undefined && patched(ROLLBACK_REVISION_FIXED_PATCH)) {
-    const history = await probes.rolloutHistory({ deployment });
+    const history = await probes.rolloutHistory({ deployment, ...where });
     const current = history.find((r) => r.current)?.revision;
     // Without a current revision the activity decides, and says why there is nothing to go back to.
     if (current !== undefined) target = history.filter((r) => r.revision < current).pop()?.revision;
   }
-  const undo = await changes.rolloutUndo({ deployment, toRevision: target });
-  const rollout = await waitForRollout(deployment, timeoutSeconds);
+  const undo = await changes.rolloutUndo({ deployment, toRevision: target, ...where });
+  const rollout = await waitForRollout(deployment, timeoutSeconds, namespace);
   return { ...undo, rollout };
 }
