@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DATA_DIR, ensureDir } from './lib/paths';
 import { median, printTable } from './bench/report';
-import type { ScenarioTally } from '../test/helpers/chaos';
+import type { ScenarioTally } from './lib/chaos-tally';
 
 const HELP = `Usage: npm run chaos [-- [options] [filter]]
 

@@ -23,7 +23,8 @@ import { testDatabase } from '../helpers/databases';
 import { testDeps } from '../helpers/deps';
 import type { HttpReceiver } from '../helpers/http-receiver';
 import { receiverEnv, startRunbookReceiver } from '../helpers/runbook-receiver';
-import { devServerEnv, queryUntil, uniqueId, workflowBundle } from '../helpers/temporal';
+import { devServerEnv, queryUntil, testSinks, uniqueId, workflowBundle } from '../helpers/temporal';
+import { signingInterceptor } from '../helpers/operators';
 
 const EMAIL = 'anna.bride@example.com';
 const SUMMARY = `Checkout refuses the deposit of ${EMAIL}`;
@@ -84,10 +85,16 @@ describe('payloads in the history on the dev server', () => {
       taskQueue,
       workflowBundle: await workflowBundle(),
       activities: createActivities(deps),
+      ...testSinks(createActivities(deps)),
       dataConverter: converter,
     });
   const clientWith = (converter: ProjectDataConverter) =>
-    new Client({ connection: env.connection, namespace: env.namespace ?? 'default', dataConverter: converter });
+    new Client({
+      connection: env.connection,
+      namespace: env.namespace ?? 'default',
+      dataConverter: converter,
+      interceptors: { workflow: [signingInterceptor()] },
+    });
 
   const openIncident = (client: Client, taskQueue: string) => {
     const fingerprint = uniqueId('codec');

@@ -8,7 +8,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter, type QueryDefinition } from '@temporalio/common';
+import { AesGcmPayloadCodec } from '../../src/codec/aes-gcm-codec';
+import { loadConfig } from '../../src/config';
+import type { ScenarioTally } from '../../scripts/lib/chaos-tally';
 import { exited, waitUntil } from './wait';
+
+export type { ScenarioTally };
 
 const ROOT = join(__dirname, '..', '..', '..');
 
@@ -36,23 +41,6 @@ export function seededRandom(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-/** One row of the chaos table; every count is summed over the scenario's runs. */
-export interface ScenarioTally {
-  scenario: string;
-  runs: number;
-  completed: number;
-  /** Effects beyond what one clean run produces, counted where they land. */
-  duplicated: number;
-  /** Work a clean run does that was not done (keys or rows left, couples never told). */
-  lost: number;
-  /** Runs that neither completed nor paged anyone within the scenario's deadline. */
-  stuck: number;
-  /** Seconds from the fault's end (the kill, or the dependency back) to the workflow's result, per completed run. */
-  recoverySeconds: number[];
-  /** What else was seen, for the reader of the table. */
-  notes: string[];
 }
 
 export function newTally(scenario: string): ScenarioTally {
@@ -111,7 +99,10 @@ export async function killHard(child: ChildProcess): Promise<void> {
 export async function serverCheckpoint<T>(handle: WorkflowHandle): Promise<T | undefined> {
   const { raw } = await handle.describe();
   const payload = raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0];
-  return payload ? defaultPayloadConverter.fromPayload<T>(payload) : undefined;
+  if (!payload) return undefined;
+  // The worker seals heartbeat details like every payload: opened with the project's codec first.
+  const [opened] = await new AesGcmPayloadCodec(loadConfig().payloads).decode([payload]);
+  return defaultPayloadConverter.fromPayload<T>(opened);
 }
 
 /** Waits until the worker process polls its task queue: a fault injected before then would test its start-up. */

@@ -17,6 +17,7 @@ import { Client, Connection } from '@temporalio/client';
 import { temporalConnectionOptions } from '../../src/config/temporal-connection';
 import { NativeConnection } from '@temporalio/worker';
 import { createWorker } from '../../src/workers/worker';
+import { dataConverter } from '../../src/client/data-converter';
 import { incidentResponse } from '../../src/workflows';
 import { incidentStatusQuery, incidentWorkflowId } from '../../src/workflows/incident/messages';
 import { testConfig, testDeps } from '../helpers/deps';
@@ -132,7 +133,11 @@ describe('Temporal over TLS with a client certificate', () => {
       const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
       try {
         const worker = await createWorker(config, deps, { connection: workerConnection });
-        const client = new Client({ connection, namespace: config.temporal.namespace });
+        const client = new Client({
+          connection,
+          namespace: config.temporal.namespace,
+          dataConverter: dataConverter(config),
+        });
         await worker.runUntil(async () => {
           const fingerprint = uniqueId('tls');
           const handle = await client.workflow.start(incidentResponse, {

@@ -28,18 +28,19 @@ export async function decideCommand(
   const by = options.by ?? process.env.AIOPS_OPERATOR_ID ?? process.env.AIOPS_OPERATOR;
   if (!by) throw new UsageError('--by: your roster id is needed (or set AIOPS_OPERATOR_ID)');
   if (options.reason.trim() === '') throw new UsageError('--reason: must not be empty');
-  let operator;
+  // Without a key the decision still goes, unsigned, so the answer is the gate's own refusal and its reason.
+  let operator: ReturnType<typeof operatorFromEnv> | undefined;
   try {
     operator = operatorFromEnv(process.env, by);
   } catch (err) {
-    throw new UsageError(`--by: ${err instanceof Error ? err.message : String(err)}`);
+    out.error(`not signed (${err instanceof Error ? err.message : String(err)}): the gate will refuse it`);
   }
   const fields: DecisionFields = { gate: options.gate, decision, by, reason: options.reason };
   if (options.link !== undefined) fields.link = options.link;
   if (options.choice !== undefined) fields.choice = options.choice;
   return withClient(async (client) => {
     // Signed for this workflow only, valid for minutes, once: the gate checks it against the roster's public key.
-    const sent = signDecision(operator.key, workflowId, fields);
+    const sent = operator ? signDecision(operator.key, workflowId, fields) : fields;
     let result;
     try {
       result = await submitDecision(client, workflowId, sent);
