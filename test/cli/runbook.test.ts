@@ -15,7 +15,7 @@ import * as workflows from '../../src/workflows';
 import { SCHEDULES } from '../../src/schedules/table';
 import { REDIS_DB, redisUrlFor } from '../helpers/maintenance';
 import { jsonLines, runbookCli } from '../helpers/runbook-cli';
-import { devServerEnv, uniqueId } from '../helpers/temporal';
+import { devServerEnv, sealingClient, uniqueId } from '../helpers/temporal';
 import { exited, waitUntil } from '../helpers/wait';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -162,7 +162,9 @@ describe('the runbook CLI', () => {
       'mallory',
     );
     assert.equal(stranger.code, 1);
-    assert.match(stranger.stderr, /refused: by: "mallory" is not on the roster/);
+    // Nobody holds a key for "mallory": the decision goes unsigned, and the gate refuses it, saying why.
+    assert.match(stranger.stderr, /not signed \(no private key for "mallory"/);
+    assert.match(stranger.stderr, /refused: signature: required/);
     const noReason = await cli('approve', startedRun.workflowId, '--gate', 'acknowledge', '--by', 'oncall');
     assert.equal(noReason.code, 2);
     assert.match(noReason.stderr, /required option '--reason <text>' not specified/);
@@ -182,7 +184,7 @@ describe('the runbook CLI', () => {
     const [decision] = jsonLines(accepted.stdout) as { accepted: boolean; outcome: { by: string; decision: string } }[];
     assert.equal(decision.accepted, true);
     assert.equal(decision.outcome.by, 'oncall');
-    const after = (await env.client.workflow.getHandle(startedRun.workflowId).query('status')) as {
+    const after = (await sealingClient(env).workflow.getHandle(startedRun.workflowId).query('status')) as {
       acknowledgedBy?: string;
     };
     assert.equal(after.acknowledgedBy, 'oncall');

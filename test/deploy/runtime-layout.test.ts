@@ -14,7 +14,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { monitorUntilHealthy } from '../../src/workflows';
 import { SHUTDOWN_MARGIN_SECONDS } from '../../src/workers/worker';
 import { HEALTHY_BODY, HttpReceiver } from '../helpers/http-receiver';
-import { devServerEnv, uniqueId } from '../helpers/temporal';
+import { devServerEnv, sealingClient, uniqueId } from '../helpers/temporal';
 import { finalStage, instructions, layOut, parseDockerfile, stageEnv } from './dockerfile';
 
 const stages = parseDockerfile();
@@ -116,7 +116,7 @@ describe('the worker image, laid out from the Dockerfile', () => {
       await hold;
       return { status: 200, body: HEALTHY_BODY };
     });
-    const handle = await env.client.workflow.start(monitorUntilHealthy, {
+    const handle = await sealingClient(env).workflow.start(monitorUntilHealthy, {
       taskQueue: worker.taskQueue,
       workflowId: uniqueId('image-monitor'),
       args: [{ healthyChecksRequired: 1, intervalSeconds: 1, timeoutSeconds: 600 }],
@@ -151,7 +151,7 @@ describe('the worker image, laid out from the Dockerfile', () => {
 
     // Workflows from the prebuilt bundle, activities from the compiled sources.
     receiver.route('/ai/health', { status: 200, body: HEALTHY_BODY });
-    const result = await env.client.workflow.execute(monitorUntilHealthy, {
+    const result = await sealingClient(env).workflow.execute(monitorUntilHealthy, {
       taskQueue: worker.taskQueue,
       workflowId: uniqueId('image-monitor'),
       args: [{ healthyChecksRequired: 1, intervalSeconds: 1, timeoutSeconds: 60 }],

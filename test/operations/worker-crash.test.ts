@@ -65,7 +65,7 @@ describe('a worker killed during maintenance', () => {
   it(
     'resumes the cache purge from the heartbeated SCAN cursor and removes exactly the matching keys',
     { timeout: 180_000 },
-    async () => {
+    async (t) => {
       const run = randomUUID().slice(0, 8);
       const pattern = `ai:${run}:*`;
       const matching = 100_000;
@@ -80,6 +80,11 @@ describe('a worker killed during maintenance', () => {
       // monitor() opens a connection of its own; the one it was called on must be closed as well.
       const monitorBase = new Redis(redisUrlFor(REDIS_DB.crash));
       const monitor = await monitorBase.monitor();
+      // Closed however the test ends: an open connection would keep the test file's process alive.
+      t.after(() => {
+        monitor.disconnect();
+        monitorBase.disconnect();
+      });
       monitor.on('monitor', (_time: string, args: string[], source: string, database: string) => {
         if (
           database === String(REDIS_DB.crash) &&
@@ -117,8 +122,6 @@ describe('a worker killed during maintenance', () => {
       const leftAtKill = await countLeft(deps.redis, pattern);
 
       const result = await resumeOn<Awaited<ReturnType<typeof purgeCache>>>(taskQueue, handle);
-      monitor.disconnect();
-      monitorBase.disconnect();
 
       assert.equal(
         result.removed - checkpoint.removed,

@@ -53,6 +53,11 @@ describe('the stack started by npm start', () => {
       '{}',
       '-o',
       'json',
+      // The worker seals its payloads; the CLI opens them through the worker's codec server, as an operator's does.
+      '--codec-endpoint',
+      `http://${process.env.CODEC_SERVER_ADDRESS}`,
+      '--codec-auth',
+      `Bearer ${process.env.CODEC_SERVER_TOKEN}`,
     ]);
     const result = JSON.parse(out);
     assert.equal(result.status, 'COMPLETED');
