@@ -83,6 +83,8 @@ async function main(): Promise<number> {
         `--test-concurrency=${TEST_CONCURRENCY}`,
         `--test-timeout=${TEST_TIMEOUT_MS}`,
         '--test-reporter=spec',
+        // A file whose tests are over exits even if a handle is left open (a stuck test's worker): the suite goes on.
+        '--test-force-exit',
         ...files,
       ],
       {
