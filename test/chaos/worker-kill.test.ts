@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Redis } from 'ioredis';
+import { seededRandom } from '../../src/contracts/ab-simulation';
 import type { PurgeProgress, RetentionProgress } from '../../src/contracts/maintenance';
 import type { OwnedDeps } from '../../src/workers/deps';
 import { pruneOptimizations, purgeCache, weddingDayCrisis } from '../../src/workflows';
@@ -21,7 +22,6 @@ import {
   newTally,
   recordTally,
   resultWithin,
-  seededRandom,
   serverCheckpoint,
   pollingWorker,
   spawnKillableWorker,

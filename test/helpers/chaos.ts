@@ -31,18 +31,6 @@ export const chaosRuns = () => Math.floor(positiveNumber('AIOPS_CHAOS_RUNS', 1))
 export const outageSeconds = () => positiveNumber('AIOPS_CHAOS_OUTAGE_SECONDS', 5);
 export const chaosSeed = () => Math.floor(positiveNumber('AIOPS_CHAOS_SEED', 20261126));
 
-/** mulberry32: small, seeded, and the same sequence on every machine. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function newTally(scenario: string): ScenarioTally {
   return { scenario, runs: 0, completed: 0, duplicated: 0, lost: 0, stuck: 0, recoverySeconds: [], notes: [] };
 }
