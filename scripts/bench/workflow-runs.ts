@@ -136,7 +136,8 @@ export async function executeWorkflow<T>(type: string, taskQueue: string, input:
   const endedAt = startedAt + ms;
   if (code !== 0) throw new Error(`temporal workflow execute --type ${type} exited ${code}: ${err}${out}`);
 
-  const history = await (await temporalClient()).workflow.getHandle(workflowId).fetchHistory();
+  const handle = (await temporalClient()).workflow.getHandle(workflowId);
+  const history = await handle.fetchHistory();
   const at = (e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }) =>
     Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
   const events = history.events ?? [];
@@ -162,11 +163,11 @@ export async function executeWorkflow<T>(type: string, taskQueue: string, input:
   }
   const firstAt = firstActivity ?? at(completed);
   const inActivities = Object.values(activityMs).reduce((a, b) => a + b, 0);
-  const parsed = JSON.parse(out) as { closeEvent?: { workflowExecutionCompletedEventAttributes?: { result?: T[] } } };
   return {
     ms,
     workflowId,
-    result: parsed.closeEvent?.workflowExecutionCompletedEventAttributes?.result?.[0] as T,
+    // Through the client: the worker seals results, and the CLI here has no codec endpoint to open them.
+    result: (await handle.result()) as T,
     startMs: at(started) - startedAt,
     firstActivityMs: firstAt - at(started),
     activityMs,

@@ -2,7 +2,13 @@
  * Every activity proxy the workflows use, one per retry and timeout policy, each policy named and written once.
  * A workflow picks the proxy whose policy fits the call; which activity it calls stays visible at the call site.
  */
-import { proxyActivities, proxyLocalActivities, type ActivityOptions, type RetryPolicy } from '@temporalio/workflow';
+import {
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+  type ActivityOptions,
+  type RetryPolicy,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { FailureType } from '../contracts/failures';
 
@@ -128,7 +134,7 @@ export const { notifyCouples } = proxyActivities<Activities>({
  * Local activities: a short INSERT or a read of the worker's configuration adds no round trip through the server.
  * The audit write has no attempt limit: a record must not be dropped because the database was briefly away.
  */
-export const { recordAudit } = proxyLocalActivities<Activities>({
+const bookkeeping = proxyLocalActivities<Activities>({
   startToCloseTimeout: '10 seconds',
   retry: {
     initialInterval: '1 second',
@@ -136,9 +142,34 @@ export const { recordAudit } = proxyLocalActivities<Activities>({
     nonRetryableErrorTypes: [FailureType.InvalidInput],
   },
 });
+const rosterRead = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds' });
 
-/** The roster and business hours, read once at the start of every workflow with a gate. */
-export const { loadDirectory } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds' });
+/**
+ * The audit write and the roster read run one at a time in a workflow. When first run, two local activities in
+ * flight together resolve in the order they finish, each in an activation of its own; in replay the SDK resolves
+ * them as it finds their markers, several in one activation. Code that goes on after one of them and issues a
+ * command (an audit batch, a gate's next activity) would then issue its commands in another order on replay: a
+ * nondeterminism error, a stuck workflow. One at a time, each is resolved before the next is scheduled, first
+ * run and replay alike. Workflows whose history ran them side by side replay them as they ran.
+ */
+export const ONE_LOCAL_ACTIVITY_AT_A_TIME_PATCH = 'one-local-activity-at-a-time';
+
+/** The last of this workflow's queued local activities (module state is per workflow in the workflow sandbox). */
+let localActivityQueue: Promise<unknown> = Promise.resolve();
+
+function oneAtATime<A extends unknown[], R>(call: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  return (...args) => {
+    if (!patched(ONE_LOCAL_ACTIVITY_AT_A_TIME_PATCH)) return call(...args);
+    const turn = localActivityQueue.then(() => call(...args));
+    localActivityQueue = turn.catch(() => undefined);
+    return turn;
+  };
+}
+
+export const recordAudit = oneAtATime(bookkeeping.recordAudit);
+
+/** The roster and business hours, read at the start of every workflow with a gate and at each decision. */
+export const loadDirectory = oneAtATime(rosterRead.loadDirectory);
 
 /**
  * A database dump. A retry starts a new dump (a snapshot cannot be resumed), so the limit is low; the heartbeat

@@ -12,7 +12,8 @@ import { theologicalReviewStatusQuery } from '../../src/workflows/theological-re
 import { pagerDutyEvents } from '../helpers/runbook-receiver';
 import { runbookSuite } from '../helpers/runbook-suite';
 import { serveContent, type ContentService } from '../helpers/scrolluniversity-content';
-import { queryUntil, rejectsWithCause, uniqueId } from '../helpers/temporal';
+import { createActivities } from '../../src/activities';
+import { queryUntil, rejectsWithCause, replayOwnHistory, uniqueId } from '../helpers/temporal';
 
 describe('theological alignment review (seed 000 Issue 5)', () => {
   let service: ContentService;
@@ -55,6 +56,7 @@ describe('theological alignment review (seed 000 Issue 5)', () => {
       assert.equal(result.reviews.find((r) => r.contentId === 'quiz-romans-5-q4')?.outcome, 'withdrawn');
       assert.equal(suite.receiver.callsTo('/api/qa/review/create'), 3);
       assert.equal(service.conditions.get('theological-checker'), 'healthy');
+      await replayOwnHistory(handle);
       const { rows } = await suite.deps.pool.query<{ step: string; actor: string; outcome: string }>(
         `SELECT step, actor, outcome FROM audit_log WHERE workflow_id = $1 AND action = 'content-review' ORDER BY step`,
         [handle.workflowId],
@@ -89,6 +91,7 @@ describe('theological alignment review (seed 000 Issue 5)', () => {
       }
       await rejectsWithCause(handle.result(), /alignment still below 0.9 .*alignment 0.78 → 0.81/);
       assert.equal((await handle.query(theologicalReviewStatusQuery)).step, 'escalated');
+      await replayOwnHistory(handle);
       assert.ok(
         pagerDutyEvents(suite.receiver)
           .slice(pagesBefore)
@@ -100,6 +103,26 @@ describe('theological alignment review (seed 000 Issue 5)', () => {
       );
     }
   });
+
+  suite.test(
+    'replays its history when decisions arrive together while an audit write is still running',
+    async () => {
+      service.set('theological-checker', 'flagged-content');
+      const handle = await run();
+      await allGatesOpen(handle);
+      const { gates } = await handle.query(theologicalReviewStatusQuery);
+      await Promise.all(gates.map((g) => decide(handle, g.gate, 'approve')));
+      await handle.result();
+      await replayOwnHistory(handle);
+    },
+    {
+      // Slower than the roster read, so each decision's roster read would finish first when both ran at once.
+      recordAudit: async (records) => {
+        await new Promise((r) => setTimeout(r, 300));
+        await createActivities(suite.deps).recordAudit(records);
+      },
+    },
+  );
 
   suite.test('asks nobody when nothing is flagged and the score meets the SLO', async () => {
     service.set('theological-checker', 'healthy');
