@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { describe, it } from 'node:test';
+import { describe } from 'node:test';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { signDecision, type DecisionFields, type SignedDecision } from '../../src/client/sign-decision';
 import { publicKeyHex } from '../../src/config/keys';
@@ -109,13 +109,8 @@ describe('signed decisions at a gate', () => {
     },
   );
 
-  // Skipped: in CI runs the Java time-skipping server answered ACTIVITY_UNKNOWN to a workflow-task completion in this
-  // test and the run stalled until the test's timeout; it passes on a quiet machine. To move to the dev server.
-  it(
+  suite.test(
     'refuses an expired decision and one valid for longer than an hour',
-    {
-      skip: 'the time-skipping server stalls this run under load (ACTIVITY_UNKNOWN); to move to the dev server',
-    },
     async () => {
       const handle = await crisisAtResolveGate();
       const now = await suite.env.currentTimeMs();
