@@ -59,8 +59,8 @@ describe('crisisManagerWatch on the time-skipping test server', () => {
     while (!pred(status)) {
       if (Date.now() > deadline) throw new Error(`the watch never got there: ${JSON.stringify(status)}`);
       await suite.env.sleep(INTERVAL_MS);
-      status = await queryUntil(handle, watchStatusQuery, (s) => s.rounds > status.rounds || pred(s), 5_000).catch(
-        () => handle.query(watchStatusQuery),
+      status = await queryUntil(handle, watchStatusQuery, (s) => s.rounds > status.rounds || pred(s), 5_000).catch(() =>
+        handle.query(watchStatusQuery),
       );
     }
     return status;
