@@ -52,6 +52,7 @@ import {
   aiServiceFailuresRemediation,
   cacheMissesRemediation,
   budgetExceededResponse,
+  aiServiceOutageRemediation,
 } from '../src/workflows';
 import { Client as PgClient } from 'pg';
 import { dataBreachStatusQuery, reportBreachTaskUpdate } from '../src/workflows/data-breach/messages';
@@ -64,6 +65,7 @@ import { decideUpdate, decisionSignal } from '../src/workflows/gates/messages';
 import { decisionSigningInterceptor } from '../src/client/sign-decision';
 import { alertSignal, incidentStatusQuery, incidentWorkflowId } from '../src/workflows/incident/messages';
 import { ingressSwitchStatusQuery } from '../src/workflows/failover/messages';
+import { aiServiceOutageStatusQuery } from '../src/workflows/remediation-wedsync/ai-service-outage/messages';
 import { monthOf, retrainingStatusQuery, retrainingWorkflowId } from '../src/workflows/model-retraining/messages';
 import { outboundUrlsAt } from './lib/local-receiver';
 import { localClusterEnv } from './lib/kube-local';
@@ -685,6 +687,32 @@ async function main(): Promise<void> {
           workflowId: `record-su-failures-${randomUUID()}`,
           args: [{ requestedBy: 'oncall', severity: 'P2', settleSeconds: 1, rolloutTimeoutSeconds: 1 }],
         });
+      },
+    },
+    {
+      type: 'aiServiceOutageRemediation',
+      start: async () => {
+        // The AI service down once more; the restart's rollout times out (no controller), the failover is refused at
+        // its gate so the local ingress stays as it is, and the rule-based fallback goes on.
+        primaryAnswers.splice(0, primaryAnswers.length, 503);
+        const handle = await client.workflow.start(aiServiceOutageRemediation, {
+          taskQueue,
+          workflowId: `record-ws-ai-outage-${randomUUID()}`,
+          args: [{ requestedBy: 'oncall', reason: 'recorded', settleSeconds: 1, rolloutTimeoutSeconds: 1 }],
+        });
+        await until(
+          () => handle.query(aiServiceOutageStatusQuery),
+          (st) => !!st.failoverWorkflowId,
+        );
+        const failover = client.workflow.getHandle((await handle.query(aiServiceOutageStatusQuery)).failoverWorkflowId!);
+        await until(
+          () => failover.query(ingressSwitchStatusQuery),
+          (s) => s.step === 'awaiting-approval',
+        );
+        await failover.executeUpdate(decideUpdate, {
+          args: [{ gate: 'failover', decision: 'reject', by: 'ai-lead', reason: 'recorded refusal' }],
+        });
+        return handle;
       },
     },
   ];

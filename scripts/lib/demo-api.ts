@@ -28,14 +28,18 @@ import type { AddressInfo } from 'node:net';
 import { DemoConditions } from './demo-conditions';
 import { ScrollUniversityContent } from './demo-scrolluniversity-content';
 import { scrollUniversityDemo, type ScrollUniversityDemoOptions } from './demo-scrolluniversity';
+import { wedsyncOutageDemo, type WedsyncOutageDemoOptions } from './demo-wedsync-outage';
 
 export interface DemoApi {
   url: string;
   close(): Promise<void>;
 }
 
-/** Where the demo services look for what the runbooks did to them (a restart of ScrollUniversity's gateway). */
-export type DemoApiOptions = ScrollUniversityDemoOptions;
+/**
+ * Where the demo services look for what the runbooks did to them (a restart of ScrollUniversity's gateway, of
+ * WedSync's optimization engine).
+ */
+export type DemoApiOptions = ScrollUniversityDemoOptions & WedsyncOutageDemoOptions;
 
 /** Port 0 takes a free port (tests run a demo API of their own, so their conditions are theirs alone). */
 export async function startDemoApi(
@@ -50,9 +54,10 @@ export async function startDemoApi(
   /**
    * In memory: whether the rule-based fallback is on (seed 002 `POST /ai/fallback/enable`). /ai/health answers 503
    * while the optimization engine is switched `down` or `failing` (`POST /_local/conditions`), so the fallback watch
-   * can be seen to act.
+   * can be seen to act; a restart of the engine clears that unless it was set sticky (demo-wedsync-outage.ts).
    */
   const state = { fallbackEnabled: false };
+  const outage = wedsyncOutageDemo(conditions, options);
   const onPost: Record<string, (body: string) => void> = {
     '/ai/fallback/enable': () => void (state.fallbackEnabled = true),
     '/ai/fallback/disable': () => void (state.fallbackEnabled = false),
@@ -68,7 +73,7 @@ export async function startDemoApi(
 
   const routes: Record<string, () => Promise<unknown>> = {
     '/ai/health': async () => {
-      const engine = conditions.get('ai-optimization-engine');
+      const engine = await outage.engine();
       if (engine === 'down' || engine === 'failing') throw new Error(`AI service ${engine} (POST /_local/conditions)`);
       const started = performance.now();
       const accuracyRate = await accuracy();
@@ -99,13 +104,11 @@ export async function startDemoApi(
         queue_length: Number(rows[0].queued),
       };
     },
-    // The backup AI service the ingress fails over to (seed 002 Manual Failover: ai-backup-services).
-    '/ai/backup/health': async () => ({ status: 'healthy' }),
     '/ai/fallback/status': async () => ({ enabled: state.fallbackEnabled }),
     '/ai/errors/recent': async () => ({ errors: [{ message: 'vendor availability API timeout', count: 3 }] }),
   };
   // Each company's endpoints are a module of their own, registered here.
-  for (const module of [scrollUniversityDemo(conditions, options)]) {
+  for (const module of [scrollUniversityDemo(conditions, options), outage]) {
     Object.assign(routes, module.get);
     Object.assign(onPost, module.post);
   }

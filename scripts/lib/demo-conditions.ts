@@ -7,6 +7,8 @@ export const DEMO_SERVICES = [
   'ai-gateway-service',
   'ai-optimization-engine',
   'ai-recommendation-engine',
+  // The backup AI service the ingress fails over to (seed 002 Manual Failover); `down` makes failover refuse it.
+  'ai-backup-services',
   'crisis-manager',
   // ScrollUniversity's theological checker and vector store (seed 000 Issues 5 and 7).
   'theological-checker',

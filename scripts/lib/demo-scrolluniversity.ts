@@ -24,8 +24,14 @@ export interface DemoModule {
   post: Record<string, (body: string) => void>;
 }
 
-/** When the gateway was last restarted, from its pod template's restart stamp; undefined when unknown. */
-function restartReader(options: ScrollUniversityDemoOptions): () => Promise<number | undefined> {
+/**
+ * When a Deployment (the gateway by default) was last restarted, from its pod template's restart stamp; undefined
+ * when unknown. WedSync's outage demo reads the optimization engine's the same way.
+ */
+export function restartReader(
+  options: ScrollUniversityDemoOptions,
+  deployment = GATEWAY,
+): () => Promise<number | undefined> {
   if (!options.kubeconfig || !options.namespace) return async () => undefined;
   const { kubeconfig, namespace } = options;
   let apps: Promise<AppsV1Api> | undefined;
@@ -36,7 +42,7 @@ function restartReader(options: ScrollUniversityDemoOptions): () => Promise<numb
       return kc.makeApiClient(k8s.AppsV1Api);
     });
     try {
-      const d = await (await apps).readNamespacedDeployment({ name: GATEWAY, namespace });
+      const d = await (await apps).readNamespacedDeployment({ name: deployment, namespace });
       const stamp = d.spec?.template.metadata?.annotations?.[RESTARTED_AT];
       return stamp ? Date.parse(stamp) : undefined;
     } catch {

@@ -191,6 +191,7 @@ export function localStackSettings(env: NodeJS.ProcessEnv = process.env): Record
     WEDSYNC_BACKUP_HEALTH_URL: `${DEMO_API}/ai/backup/health`,
     WEDSYNC_FALLBACK_ENABLE_URL: `${DEMO_API}/ai/fallback/enable`,
     WEDSYNC_FALLBACK_DISABLE_URL: `${DEMO_API}/ai/fallback/disable`,
+    WEDSYNC_PROVIDER_STATUS_URL: `${DEMO_API}/v1/models`,
     PROMETHEUS_URL: `http://${host}:${LOCAL_PORTS.prometheus}`,
     ALERTMANAGER_URL: `http://${host}:${LOCAL_PORTS.alertmanager}`,
     SCROLLUNIVERSITY_API_URL: DEMO_API,

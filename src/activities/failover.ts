@@ -1,14 +1,15 @@
 /**
  * Seed 002 Recovery and Failover: the health of the two services the AI ingress can point at (the primary and
  * the backup), and the rule-based fallback's switch (`curl -X POST .../ai/fallback/enable`). The ingress switch
- * itself is `patchIngressBackend` (kubernetes/ingress.ts).
+ * itself is `patchIngressBackend` (kubernetes/ingress.ts). And Issue 3's external dependency check.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { FailoverConfig, KubernetesTargets } from '../config';
 import { FailureType } from '../contracts/failures';
 import { parseInput, z } from '../contracts/input';
-import type { HealthProbe } from '../contracts/probes';
+import type { HealthProbe, ProviderProbe } from '../contracts/probes';
 import { probeHealthAt, wedsyncPost, type HttpDeps } from './http';
+import { requestJson } from './http-client';
 
 export interface FailoverDeps extends HttpDeps {
   failover: FailoverConfig;
@@ -53,6 +54,34 @@ export function createFailoverActivities(deps: FailoverDeps) {
       const url = target === 'primary' ? failover.primaryHealthUrl : failover.backupHealthUrl;
       if (!url) throw notConfigured('WEDSYNC_BACKUP_HEALTH_URL', 'the backup service has no health endpoint to check');
       return probeHealthAt(url, deps);
+    },
+
+    /**
+     * Seed 002 Issue 3's `curl https://api.openai.com/v1/models`: whether the provider answers. No WedSync token is
+     * sent to it (it is a third party's endpoint); an answer of 401 or 403 still shows the provider is up. Not
+     * reachable is an answer, not a failure: the outage remediation reports it.
+     */
+    async probeProviderStatus(): Promise<ProviderProbe> {
+      const url = failover.providerStatusUrl;
+      if (!url) return { configured: false };
+      try {
+        const res = await requestJson(url, { timeoutMs: deps.wedsync.timeoutMs, keepErrorBodies: true });
+        const data = (res.body as { data?: unknown } | undefined)?.data;
+        return {
+          configured: true,
+          url,
+          reachable: res.status < 500,
+          httpStatus: res.status,
+          latencyMs: res.latencyMs,
+          ...(Array.isArray(data) && { models: data.length }),
+        };
+      } catch (err) {
+        if (err instanceof ApplicationFailure && err.type === FailureType.NotAuthorized)
+          return { configured: true, url, reachable: true, detail: err.message };
+        if (err instanceof ApplicationFailure && err.type === FailureType.UpstreamUnavailable)
+          return { configured: true, url, reachable: false, detail: err.message };
+        throw err;
+      }
     },
 
     /**

@@ -31,6 +31,7 @@ import { parseRemediationInput } from '../workflows/remediation/messages';
 import { parseResolveDatabaseConnectionsInput } from '../workflows/database-connections/messages';
 import { parseReviewTheologicalAlignmentInput } from '../workflows/theological-review/messages';
 import { parseRebuildVectorIndexInput } from '../workflows/vector-store/messages';
+import { parseAiServiceOutageInput } from '../workflows/remediation-wedsync/ai-service-outage/messages';
 
 export type WorkflowType = keyof typeof workflows;
 
@@ -216,6 +217,12 @@ const RUNBOOKS: Record<WorkflowType, Runbook> = {
     summary: 'budget exceeded: emergency throttle, spending breakdown, P1 incident',
     startedBy: 'operators, the incident quick fix emergency-throttle',
     parse: (raw: unknown) => parseRemediationInput(raw, 'budgetExceededResponse'),
+  },
+  aiServiceOutageRemediation: {
+    summary:
+      'WedSync AI service outage: pods, logs, health, provider; restart, then failover (its gate), then fallback mode; P0 page when still down',
+    startedBy: 'operators',
+    parse: (raw: unknown) => parseAiServiceOutageInput(raw),
   },
 };
 

@@ -314,6 +314,9 @@ const schema = z.object({
   WEDSYNC_BACKUP_HEALTH_URL: httpUrl.optional(),
   WEDSYNC_FALLBACK_ENABLE_URL: httpUrl.optional(),
   WEDSYNC_FALLBACK_DISABLE_URL: httpUrl.optional(),
+  // The AI service's external dependency as the outage remediation checks it (seed 002 Issue 3: curl
+  // https://api.openai.com/v1/models); absent, that check is reported as not configured.
+  WEDSYNC_PROVIDER_STATUS_URL: httpUrl.optional(),
   // Monthly model retraining (seed 002 Monthly Maintenance, Model Retraining): the image the training and evaluation
   // Jobs run (it must start with one of the allowed prefixes), their resources, the data-quality threshold above
   // which a person decides, the margin by which a candidate may trail production's accuracy (its floor is
@@ -550,6 +553,8 @@ export interface FailoverConfig {
   backupHealthUrl?: string;
   fallbackEnableUrl?: string;
   fallbackDisableUrl?: string;
+  /** The external dependency's status endpoint (seed 002 Issue 3's `curl https://api.openai.com/v1/models`). */
+  providerStatusUrl?: string;
 }
 
 export type Person = z.infer<typeof personSchema>;
@@ -779,6 +784,7 @@ function toAppConfig(raw: Raw): AppConfig {
       backupHealthUrl: raw.WEDSYNC_BACKUP_HEALTH_URL,
       fallbackEnableUrl: raw.WEDSYNC_FALLBACK_ENABLE_URL,
       fallbackDisableUrl: raw.WEDSYNC_FALLBACK_DISABLE_URL,
+      providerStatusUrl: raw.WEDSYNC_PROVIDER_STATUS_URL,
     },
     retraining: {
       image: raw.RETRAIN_IMAGE,

@@ -58,3 +58,19 @@ export type PodUsageReport =
 /** One check: what it found, or why it could not find it. Failures are data here, not exceptions. */
 export type Check<T> =
   { state: 'ok'; result: T } | { state: 'failed'; error: string } | { state: 'skipped'; reason: string };
+
+/** The AI service's external dependency, as seed 002 Issue 3 checks it (`curl https://api.openai.com/v1/models`). */
+export type ProviderProbe =
+  | { configured: false }
+  | {
+      configured: true;
+      url: string;
+      /** It answered (any status below 500, a 401 for want of a key included). */
+      reachable: boolean;
+      httpStatus?: number;
+      latencyMs?: number;
+      /** Models listed, where the answer is a model list. */
+      models?: number;
+      /** Why it is not reachable. */
+      detail?: string;
+    };
