@@ -140,6 +140,7 @@ async function main(): Promise<void> {
     WEDSYNC_PRIMARY_HEALTH_URL: `${base}/ai/primary/health`,
     WEDSYNC_FALLBACK_ENABLE_URL: `${base}/ai/fallback/enable`,
     WEDSYNC_FALLBACK_DISABLE_URL: `${base}/ai/fallback/disable`,
+    WEDSYNC_PROVIDER_STATUS_URL: `${base}/v1/models`,
     ...localClusterEnv(),
   });
   const deps = await createDeps(config);
@@ -692,9 +693,9 @@ async function main(): Promise<void> {
     {
       type: 'aiServiceOutageRemediation',
       start: async () => {
-        // The AI service down once more; the restart's rollout times out (no controller), the failover is refused at
-        // its gate so the local ingress stays as it is, and the rule-based fallback goes on.
-        primaryAnswers.splice(0, primaryAnswers.length, 503);
+        // The AI service down, before and after the restart, whose rollout times out (no controller); the failover is
+        // refused at its gate so the local ingress stays as it is, and the rule-based fallback goes on.
+        primaryAnswers.splice(0, primaryAnswers.length, 503, 503);
         const handle = await client.workflow.start(aiServiceOutageRemediation, {
           taskQueue,
           workflowId: `record-ws-ai-outage-${randomUUID()}`,
@@ -704,7 +705,9 @@ async function main(): Promise<void> {
           () => handle.query(aiServiceOutageStatusQuery),
           (st) => !!st.failoverWorkflowId,
         );
-        const failover = client.workflow.getHandle((await handle.query(aiServiceOutageStatusQuery)).failoverWorkflowId!);
+        const failover = client.workflow.getHandle(
+          (await handle.query(aiServiceOutageStatusQuery)).failoverWorkflowId!,
+        );
         await until(
           () => failover.query(ingressSwitchStatusQuery),
           (s) => s.step === 'awaiting-approval',

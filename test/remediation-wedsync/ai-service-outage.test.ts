@@ -94,11 +94,7 @@ describe('aiServiceOutageRemediation (seed 002 Issue 3)', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     await createPod(cluster, POD, { node: node.node, labels: { app: ENGINE } });
-    node.setLog(namespace, POD, 'run', [
-      'serving on :8080',
-      'ERROR model server: CUDA out of memory',
-      'shutting down',
-    ]);
+    node.setLog(namespace, POD, 'run', ['serving on :8080', 'ERROR model server: CUDA out of memory', 'shutting down']);
     await cluster.networking.createNamespacedIngress({
       namespace,
       body: {
@@ -192,7 +188,9 @@ describe('aiServiceOutageRemediation (seed 002 Issue 3)', () => {
     assert.ok(
       result.findings.includes(`logs of ${POD}: 1 error lines of 3, last: ERROR model server: CUDA out of memory`),
     );
-    assert.ok(result.findings.some((f) => /^external dependency .*\/v1\/models answering \(HTTP 200, .*2 models\)/.test(f)));
+    assert.ok(
+      result.findings.some((f) => /^external dependency .*\/v1\/models answering \(HTTP 200, .*2 models\)/.test(f)),
+    );
     const told = ours(slackTexts(suite.receiver), handle.workflowId);
     assert.ok(told.some((t) => /AI endpoint down .*restarting ai-optimization-engine/.test(t)));
     assert.ok(told.some((t) => /ai-optimization-engine restarted; the AI endpoint is healthy again/.test(t)));

@@ -169,24 +169,28 @@ export async function aiServiceOutageRemediation(rawInput: AiServiceOutageInput)
 
   // 1. Service Restart.
   step('restart');
-  let after = before;
+  let rollout: string;
+  let rolledOut = true;
   try {
     const r = await executeChild(restartDeployment, {
       workflowId: `${info.workflowId}/restart`,
       args: [{ deployment, timeoutSeconds: input.rolloutTimeoutSeconds }],
       parentClosePolicy: ParentClosePolicy.TERMINATE,
     });
-    step('verify-restart');
-    if (input.settleSeconds > 0) await sleep(input.settleSeconds * 1000);
-    after = await checkService('primary');
-    tried({
-      step: 'restart',
-      outcome: after.healthy ? 'done' : 'unhealthy-after',
-      detail: `${deployment} restarted at ${r.restartedAt}, ${r.rollout.availableReplicas}/${r.rollout.replicas} available; AI endpoint ${after.healthy ? 'healthy' : 'still down'}: ${after.detail}`,
-    });
+    rollout = `${deployment} restarted at ${r.restartedAt}, ${r.rollout.availableReplicas}/${r.rollout.replicas} available`;
   } catch (err) {
-    tried({ step: 'restart', outcome: 'failed', detail: `restart of ${deployment} failed: ${failureText(err)}` });
+    rolledOut = false;
+    rollout = `restart of ${deployment} did not complete: ${failureText(err)}`;
   }
+  // The endpoint decides, not the rollout: a restart whose rollout status timed out may still have brought it back.
+  step('verify-restart');
+  if (input.settleSeconds > 0) await sleep(input.settleSeconds * 1000);
+  let after = await checkService('primary');
+  tried({
+    step: 'restart',
+    outcome: after.healthy ? 'done' : rolledOut ? 'unhealthy-after' : 'failed',
+    detail: `${rollout}; AI endpoint ${after.healthy ? 'healthy' : 'still down'}: ${after.detail}`,
+  });
   if (after.healthy) {
     await tell(`${deployment} restarted; the AI endpoint is healthy again (${after.detail})`, 'message', 'info');
     return finish('restarted', before, after);
