@@ -28,14 +28,18 @@ import type { AddressInfo } from 'node:net';
 import { DemoConditions } from './demo-conditions';
 import { ScrollUniversityContent } from './demo-scrolluniversity-content';
 import { scrollUniversityDemo, type ScrollUniversityDemoOptions } from './demo-scrolluniversity';
+import { wedsyncLoad, type WedSyncLoadDemoOptions } from './demo-wedsync-load';
 
 export interface DemoApi {
   url: string;
   close(): Promise<void>;
 }
 
-/** Where the demo services look for what the runbooks did to them (a restart of ScrollUniversity's gateway). */
-export type DemoApiOptions = ScrollUniversityDemoOptions;
+/**
+ * Where the demo services look for what the runbooks did to them (a restart of ScrollUniversity's gateway, the
+ * scale of WedSync's AI engines).
+ */
+export type DemoApiOptions = ScrollUniversityDemoOptions & WedSyncLoadDemoOptions;
 
 /** Port 0 takes a free port (tests run a demo API of their own, so their conditions are theirs alone). */
 export async function startDemoApi(
@@ -46,6 +50,7 @@ export async function startDemoApi(
 ): Promise<DemoApi> {
   const pool = new Pool({ connectionString: databaseUrl, max: 2 });
   const conditions = new DemoConditions();
+  const load = wedsyncLoad(conditions, options);
   pool.on('error', () => undefined);
   /**
    * In memory: whether the rule-based fallback is on (seed 002 `POST /ai/fallback/enable`). /ai/health answers 503
@@ -92,7 +97,8 @@ export async function startDemoApi(
       const requests = Number(rows[0].requests);
       return {
         requests,
-        response_time_ms: 250,
+        // `slow` on ai-optimization-engine until the engines are scaled up (demo-wedsync-load.ts).
+        response_time_ms: await load.responseTimeMs(),
         accuracy_rate: await accuracy(),
         availability: 0.9995,
         error_rate: requests === 0 ? 0 : Number((Number(rows[0].failed) / requests).toFixed(4)),

@@ -181,6 +181,7 @@ export async function bringUp(options: BringUpOptions): Promise<Session> {
       demoApi = await startDemoApi(config.postgres.url, LOCAL_PORTS.demoApi, logPath('demo-api-received'), {
         kubeconfig: config.kubernetes.kubeconfig,
         namespace: config.scrollUniversity.namespace,
+        aiNamespace: config.kubernetes.aiNamespace,
       });
     }
 

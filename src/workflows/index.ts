@@ -26,3 +26,4 @@ export { slowAiResponsesRemediation } from './remediation/slow-responses/workflo
 export { aiServiceFailuresRemediation } from './remediation/service-failures/workflow';
 export { cacheMissesRemediation } from './remediation/cache-misses/workflow';
 export { budgetExceededResponse } from './remediation/budget-exceeded/workflow';
+export { highResponseTimesRemediation } from './remediation-wedsync/high-response-times/workflow';
