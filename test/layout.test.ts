@@ -68,9 +68,9 @@ describe('the floor plan', () => {
         statSync(join(ROOT, 'src/workflows', name)).isDirectory() && !['gates', 'common', 'operations'].includes(name),
     );
     const operations = readdirSync(join(ROOT, 'src/workflows/operations')).map((name) => `operations/${name}`);
-    // A family of procedures sharing one input and status (remediation/): a workflow per procedure's folder, one
-    // messages.ts for the family.
-    const families = ['remediation'];
+    // A family of procedures (remediation/, remediation-wedsync/): a workflow per procedure's folder, and its
+    // messages either in the procedure's folder or, when they share one input and status, one for the family.
+    const families = ['remediation', 'remediation-wedsync'];
     const familyMembers = families.flatMap((family) =>
       readdirSync(join(ROOT, 'src/workflows', family))
         .filter((name) => statSync(join(ROOT, 'src/workflows', family, name)).isDirectory())
@@ -82,8 +82,12 @@ describe('the floor plan', () => {
           .filter((f) => !existsSync(join(ROOT, 'src/workflows', folder, f)))
           .map((f) => `src/workflows/${folder}/${f}`),
       ),
-      ...families
-        .filter((f) => !existsSync(join(ROOT, 'src/workflows', f, 'messages.ts')))
+      ...familyMembers
+        .filter(
+          (f) =>
+            !existsSync(join(ROOT, 'src/workflows', f, 'messages.ts')) &&
+            !existsSync(join(ROOT, 'src/workflows', f.split('/')[0], 'messages.ts')),
+        )
         .map((f) => `${f}/messages.ts`),
       ...familyMembers
         .filter((f) => !existsSync(join(ROOT, 'src/workflows', f, 'workflow.ts')))
