@@ -136,8 +136,10 @@ describe('highResponseTimesRemediation (seed 002 Issue 1)', () => {
     assert.ok(
       pages.some(
         (p) =>
-          /response time still 12000 ms after scaled ai-optimization-engine from 3 to 10 replicas/.test(p) &&
-          /slowest statements by mean time \(pg_stat_statements\)/.test(p),
+          // 12 s against the 5 s target is over 25 % worse: seed 002's Level 3, which pages.
+          /Level 3 critical: response time still 12000 ms after scaled ai-optimization-engine from 3 to 10 replicas/.test(
+            p,
+          ) && /slowest statements by mean time \(pg_stat_statements\)/.test(p),
       ),
       JSON.stringify(pages),
     );

@@ -6,6 +6,7 @@
  */
 import { executeChild, ParentClosePolicy, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import type { Audience } from '../../contracts/roster';
+import { ALERT_LEVELS, describeAlertLevel, type AlertLevel } from '../../contracts/wedsync-alert-levels';
 import { settle } from '../common/settle';
 import { AuditTrail } from '../gates/audit-trail';
 import { Gatekeeper } from '../gates/gatekeeper';
@@ -135,6 +136,26 @@ export class RemediationRun<I extends RemediationBasics> {
     this.step('escalated');
     this.audit.record({ step: this.issue, actor: 'workflow', action: 'escalate', outcome: 'paged', reason: message });
     await this.notify(message, 'page');
+  }
+
+  /**
+   * The fix did not work, told as WedSync's alert level asks (seed 002 Alert Levels): Level 1 is logged for
+   * analysis only, Level 2 is a message to be investigated within 4 hours, Levels 3 and 4 page.
+   */
+  async escalateAtLevel(level: AlertLevel, message: string): Promise<void> {
+    const policy = ALERT_LEVELS[level];
+    const text = `${describeAlertLevel(level)}: ${message}`;
+    this.step('escalated');
+    const outcome = policy.urgency === 'page' ? 'paged' : policy.urgency === 'message' ? 'messaged' : 'logged';
+    this.audit.record({
+      step: this.issue,
+      actor: 'workflow',
+      action: 'escalate',
+      outcome,
+      reason: text,
+      details: { alertLevel: level },
+    });
+    if (policy.urgency !== 'log') await this.notify(text, policy.urgency);
   }
 
   private async notify(message: string, urgency: 'page' | 'message'): Promise<void> {

@@ -23,6 +23,7 @@
  */
 import { executeChild, ParentClosePolicy, workflowInfo } from '@temporalio/workflow';
 import type { SlowStatement } from '../../../contracts/statements';
+import { alertLevelFor } from '../../../contracts/wedsync-alert-levels';
 import { settle } from '../../common/settle';
 import { purgeCache } from '../../operations/cache-purge/workflow';
 import { changes, probes } from '../../policies';
@@ -140,7 +141,10 @@ export async function highResponseTimesRemediation(input: HighResponseTimesInput
     await r.tell(`${r.actions.join('; ')}: response time ${before.responseTimeMs} ms → ${after.responseTimeMs} ms`);
     return r.finish({ outcome: 'fixed', ...result });
   }
-  await r.escalate(
+  // Told as seed 002's alert level of the reading after the fix; a service that reports none is critical.
+  const level = after.responseTimeMs === undefined ? 3 : alertLevelFor('responseTimeMs', after.responseTimeMs);
+  await r.escalateAtLevel(
+    level ?? 1,
     `response time still ${after.responseTimeMs ?? 'unreported'} ms after ${r.actions.join('; ')} (slow over ${threshold} ms): ${findingsForPage()}`,
   );
   return r.finish({ outcome: 'escalated', ...result });
