@@ -52,6 +52,7 @@ import {
   aiServiceFailuresRemediation,
   cacheMissesRemediation,
   budgetExceededResponse,
+  highResponseTimesRemediation,
   aiServiceOutageRemediation,
 } from '../src/workflows';
 import { Client as PgClient } from 'pg';
@@ -625,6 +626,26 @@ async function main(): Promise<void> {
       },
     },
     ...scrollUniversityRecordings(),
+    {
+      type: 'highResponseTimesRemediation',
+      start: async () => {
+        // The recording's metrics answer 250 ms: a 100 ms threshold makes that slow. The gate is refused, so nothing
+        // in the local cluster is scaled by a recording.
+        const handle = await client.workflow.start(highResponseTimesRemediation, {
+          taskQueue,
+          workflowId: `record-wedsync-slow-${randomUUID()}`,
+          args: [{ requestedBy: 'oncall', severity: 'P2', settleSeconds: 1, responseTimeThresholdMs: 100 }],
+        });
+        await until(
+          () => handle.query(remediationStatusQuery),
+          (st) => st.gates.some((g) => g.gate === 'scale-ai-engines'),
+        );
+        await handle.executeUpdate(decideUpdate, {
+          args: [{ gate: 'scale-ai-engines', decision: 'reject', by: 'oncall', reason: 'recorded refusal' }],
+        });
+        return handle;
+      },
+    },
     {
       type: 'highAiCostsRemediation',
       start: async () => {

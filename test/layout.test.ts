@@ -68,8 +68,8 @@ describe('the floor plan', () => {
         statSync(join(ROOT, 'src/workflows', name)).isDirectory() && !['gates', 'common', 'operations'].includes(name),
     );
     const operations = readdirSync(join(ROOT, 'src/workflows/operations')).map((name) => `operations/${name}`);
-    // A family of procedures (remediation/, remediation-wedsync/): a workflow per procedure's folder, and one
-    // messages.ts for the family or one in each procedure's folder.
+    // A family of procedures (remediation/, remediation-wedsync/): a workflow per procedure's folder, and its
+    // messages either in the procedure's folder or, when they share one input and status, one for the family.
     const families = ['remediation', 'remediation-wedsync'];
     const familyMembers = families.flatMap((family) =>
       readdirSync(join(ROOT, 'src/workflows', family))
@@ -85,8 +85,8 @@ describe('the floor plan', () => {
       ...familyMembers
         .filter(
           (f) =>
-            !existsSync(join(ROOT, 'src/workflows', f.split('/')[0], 'messages.ts')) &&
-            !existsSync(join(ROOT, 'src/workflows', f, 'messages.ts')),
+            !existsSync(join(ROOT, 'src/workflows', f, 'messages.ts')) &&
+            !existsSync(join(ROOT, 'src/workflows', f.split('/')[0], 'messages.ts')),
         )
         .map((f) => `${f}/messages.ts`),
       ...familyMembers

@@ -28,6 +28,7 @@ import type { AddressInfo } from 'node:net';
 import { DemoConditions } from './demo-conditions';
 import { ScrollUniversityContent } from './demo-scrolluniversity-content';
 import { scrollUniversityDemo, type ScrollUniversityDemoOptions } from './demo-scrolluniversity';
+import { wedsyncLoad, type WedSyncLoadDemoOptions } from './demo-wedsync-load';
 import { wedsyncOutageDemo, type WedsyncOutageDemoOptions } from './demo-wedsync-outage';
 
 export interface DemoApi {
@@ -36,10 +37,10 @@ export interface DemoApi {
 }
 
 /**
- * Where the demo services look for what the runbooks did to them (a restart of ScrollUniversity's gateway, of
- * WedSync's optimization engine).
+ * Where the demo services look for what the runbooks did to them (a restart of ScrollUniversity's gateway, the
+ * scale of WedSync's AI engines, a restart of WedSync's optimization engine).
  */
-export type DemoApiOptions = ScrollUniversityDemoOptions & WedsyncOutageDemoOptions;
+export type DemoApiOptions = ScrollUniversityDemoOptions & WedSyncLoadDemoOptions & WedsyncOutageDemoOptions;
 
 /** Port 0 takes a free port (tests run a demo API of their own, so their conditions are theirs alone). */
 export async function startDemoApi(
@@ -50,6 +51,7 @@ export async function startDemoApi(
 ): Promise<DemoApi> {
   const pool = new Pool({ connectionString: databaseUrl, max: 2 });
   const conditions = new DemoConditions();
+  const load = wedsyncLoad(conditions, options);
   pool.on('error', () => undefined);
   /**
    * In memory: whether the rule-based fallback is on (seed 002 `POST /ai/fallback/enable`). /ai/health answers 503
@@ -97,7 +99,8 @@ export async function startDemoApi(
       const requests = Number(rows[0].requests);
       return {
         requests,
-        response_time_ms: 250,
+        // `slow` on ai-optimization-engine until the engines are scaled up (demo-wedsync-load.ts).
+        response_time_ms: await load.responseTimeMs(),
         accuracy_rate: await accuracy(),
         availability: 0.9995,
         error_rate: requests === 0 ? 0 : Number((Number(rows[0].failed) / requests).toFixed(4)),

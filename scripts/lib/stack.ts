@@ -170,6 +170,9 @@ const services: Record<ServiceName, Service> = {
         'unix_socket_directories=',
         '-c',
         'max_connections=200',
+        // seed 002 Issue 1's slow-query check (pg_stat_statements); docker-compose.yml's postgres loads it the same way.
+        '-c',
+        'shared_preload_libraries=pg_stat_statements',
       ]);
       return spawnService('postgres', cmd, args);
     },

@@ -9,10 +9,10 @@
  * Re-fires of an alert already handed over are counted and delivered as one signal per flush interval, so an
  * alert re-sent every minute for a week adds a counter, not ten thousand history events.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
+import { bearerToken, readBody, sameToken } from '../http/request';
 import { deliverAlert, type Delivery } from './deliver';
 import { ALERT_ROUTES, routeAlert, type AlertRoute } from './routes';
 import { parseWebhook, type WebhookAlert } from './webhook';
@@ -55,28 +55,12 @@ interface Remembered {
   pending: number;
 }
 
-const digest = (s: string) => createHash('sha256').update(s).digest();
-
-/** Constant-time comparison of the presented token with ours (digests first, so lengths never differ). */
 function authorized(req: IncomingMessage, token: string): boolean {
-  const header = req.headers.authorization ?? '';
-  const presented = /^Bearer (.+)$/.exec(header)?.[1] ?? '';
-  return timingSafeEqual(digest(presented), digest(token));
+  return sameToken(bearerToken(req) ?? '', token);
 }
 
 function answer(res: ServerResponse, status: number, body: Record<string, unknown>): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-}
-
-async function readBody(req: IncomingMessage): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) return undefined;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Runs `work` over `items`, at most `limit` at a time; every item runs even when some fail. */
@@ -161,7 +145,7 @@ export async function startAlertReceiver(options: AlertReceiverOptions): Promise
       if (path !== WEBHOOK_PATH) return answer(res, 404, { error: `not found; Alertmanager posts to ${WEBHOOK_PATH}` });
       if (req.method !== 'POST') return answer(res, 405, { error: 'POST only' });
       if (!authorized(req, token)) return answer(res, 401, { error: 'missing or wrong bearer token' });
-      const body = await readBody(req);
+      const body = await readBody(req, MAX_BODY_BYTES);
       if (body === undefined) return answer(res, 413, { error: `payload over ${MAX_BODY_BYTES} bytes` });
       let raw: unknown;
       try {

@@ -28,6 +28,7 @@ import { parseCompleteOutageInput } from '../workflows/outage/messages';
 import { parseSundayWindowInput } from '../workflows/sunday-window/messages';
 import { parseDataBreachInput } from '../workflows/data-breach/messages';
 import { parseRemediationInput } from '../workflows/remediation/messages';
+import { parseHighResponseTimesInput } from '../workflows/remediation-wedsync/high-response-times/messages';
 import { parseResolveDatabaseConnectionsInput } from '../workflows/database-connections/messages';
 import { parseReviewTheologicalAlignmentInput } from '../workflows/theological-review/messages';
 import { parseRebuildVectorIndexInput } from '../workflows/vector-store/messages';
@@ -217,6 +218,12 @@ const RUNBOOKS: Record<WorkflowType, Runbook> = {
     summary: 'budget exceeded: emergency throttle, spending breakdown, P1 incident',
     startedBy: 'operators, the incident quick fix emergency-throttle',
     parse: (raw: unknown) => parseRemediationInput(raw, 'budgetExceededResponse'),
+  },
+  highResponseTimesRemediation: {
+    summary:
+      'WedSync high response times: pods, usage, active queries, slowest statements; scale the AI engines on approval, purge and warm a corrupted cache, verify under 10 s',
+    startedBy: 'operators',
+    parse: parseHighResponseTimesInput,
   },
   aiServiceOutageRemediation: {
     summary:

@@ -8,10 +8,10 @@
  *   and headers the UI sends; any other origin gets no CORS headers, so the browser refuses to read the answer.
  * Runs in the worker process on CODEC_SERVER_ADDRESS, beside the alert receiver.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Payload, PayloadCodec } from '@temporalio/common';
+import { bearerToken, readBody, sameToken } from '../http/request';
 
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
@@ -33,16 +33,12 @@ interface JsonPayload {
   data?: string;
 }
 
-const digest = (s: string) => createHash('sha256').update(s).digest();
-/** Constant-time comparison (digests first, so lengths never differ). */
-const sameToken = (presented: string, token: string) => timingSafeEqual(digest(presented), digest(token));
-
 /** The operation asked for, and whether the caller holds the token (header or first path segment). */
 function route(req: IncomingMessage, token: string): { operation?: 'encode' | 'decode'; authorized: boolean } {
   const segments = new URL(req.url ?? '/', 'http://codec').pathname.split('/').filter(Boolean);
   const last = segments.at(-1);
   const operation = last === 'encode' || last === 'decode' ? last : undefined;
-  const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+  const bearer = bearerToken(req);
   const inPath = segments.length === 2 ? segments[0] : undefined;
   const authorized =
     (bearer !== undefined && sameToken(bearer, token)) || (inPath !== undefined && sameToken(inPath, token));
@@ -65,17 +61,6 @@ function toJson(p: Payload): JsonPayload {
     ),
     data: Buffer.from(p.data ?? []).toString('base64'),
   };
-}
-
-async function readBody(req: IncomingMessage): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) return undefined;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 function parsePayloads(body: string): JsonPayload[] | undefined {
@@ -114,7 +99,7 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
     if (!operation) return void send(404, { error: 'POST .../encode or .../decode' });
     if (req.method !== 'POST') return void send(405, { error: 'POST only' });
     if (!authorized) return void send(401, { error: 'a bearer token is required' });
-    const body = await readBody(req);
+    const body = await readBody(req, MAX_BODY_BYTES);
     if (body === undefined) return void send(413, { error: `body over ${MAX_BODY_BYTES} bytes` });
     const payloads = parsePayloads(body);
     if (!payloads) return void send(400, { error: 'body must be {"payloads": [...]}' });

@@ -66,6 +66,11 @@ export async function bootstrapDatabase(target: BootstrapTarget): Promise<{ appl
       }
       applied.push(m.id);
     }
+    // seed 002 Issue 1's slow-query check reads pg_stat_statements: installed where the server has the extension
+    // (PostgreSQL's contrib; the local stack and docker-compose also preload it), skipped where it has not, so a
+    // server without it still bootstraps and the check reports the extension missing.
+    const available = await c.query('SELECT 1 FROM pg_available_extensions WHERE name = $1', ['pg_stat_statements']);
+    if (available.rowCount) await c.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
     await c.query(`GRANT CONNECT ON DATABASE ${ident(database)} TO ${ident(role)}`);
     await c.query(`GRANT USAGE ON SCHEMA public TO ${ident(role)}`);
     for (const [table, privileges] of Object.entries(APP_GRANTS)) {

@@ -26,4 +26,5 @@ export { slowAiResponsesRemediation } from './remediation/slow-responses/workflo
 export { aiServiceFailuresRemediation } from './remediation/service-failures/workflow';
 export { cacheMissesRemediation } from './remediation/cache-misses/workflow';
 export { budgetExceededResponse } from './remediation/budget-exceeded/workflow';
+export { highResponseTimesRemediation } from './remediation-wedsync/high-response-times/workflow';
 export { aiServiceOutageRemediation } from './remediation-wedsync/ai-service-outage/workflow';

@@ -131,10 +131,10 @@ export const { notifyCouples } = proxyActivities<Activities>({
 });
 
 /**
- * Local activities: a short INSERT or a read of the worker's configuration adds no round trip through the server.
- * The audit write has no attempt limit: a record must not be dropped because the database was briefly away.
+ * The audit write as a local activity: a short INSERT adds no round trip through the server. It has no attempt
+ * limit: a record must not be dropped because the database was briefly away.
  */
-const bookkeeping = proxyLocalActivities<Activities>({
+export const { recordAudit } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '10 seconds',
   retry: {
     initialInterval: '1 second',
@@ -142,34 +142,25 @@ const bookkeeping = proxyLocalActivities<Activities>({
     nonRetryableErrorTypes: [FailureType.InvalidInput],
   },
 });
-const rosterRead = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds' });
 
 /**
- * The audit write and the roster read run one at a time in a workflow. When first run, two local activities in
- * flight together resolve in the order they finish, each in an activation of its own; in replay the SDK resolves
- * them as it finds their markers, several in one activation. Code that goes on after one of them and issues a
- * command (an audit batch, a gate's next activity) would then issue its commands in another order on replay: a
- * nondeterminism error, a stuck workflow. One at a time, each is resolved before the next is scheduled, first
- * run and replay alike. Workflows whose history ran them side by side replay them as they ran.
+ * The roster is read by a regular activity, the audit trail writes by a local one. Two local activities in flight
+ * together resolve, when first run, in the order they finish, each in an activation of its own; in replay the SDK
+ * resolves them together, in the order they were scheduled. Code that goes on after one of them and issues a
+ * command (an audit batch, a gate's next step) then issues its commands in another order on replay: a
+ * nondeterminism error, a stuck workflow. A regular activity's result arrives in a later workflow task, after every
+ * local activity of the task it was scheduled in, first run and replay alike. Workflows whose history read the
+ * roster locally replay it that way.
  */
-export const ONE_LOCAL_ACTIVITY_AT_A_TIME_PATCH = 'one-local-activity-at-a-time';
+export const ROSTER_READ_BY_ACTIVITY_PATCH = 'roster-read-by-activity';
 
-/** The last of this workflow's queued local activities (module state is per workflow in the workflow sandbox). */
-let localActivityQueue: Promise<unknown> = Promise.resolve();
-
-function oneAtATime<A extends unknown[], R>(call: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
-  return (...args) => {
-    if (!patched(ONE_LOCAL_ACTIVITY_AT_A_TIME_PATCH)) return call(...args);
-    const turn = localActivityQueue.then(() => call(...args));
-    localActivityQueue = turn.catch(() => undefined);
-    return turn;
-  };
-}
-
-export const recordAudit = oneAtATime(bookkeeping.recordAudit);
+const rosterReadLocally = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds' });
+const rosterRead = proxyActivities<Activities>({ startToCloseTimeout: '10 seconds' });
 
 /** The roster and business hours, read at the start of every workflow with a gate and at each decision. */
-export const loadDirectory = oneAtATime(rosterRead.loadDirectory);
+export function loadDirectory(): ReturnType<Activities['loadDirectory']> {
+  return patched(ROSTER_READ_BY_ACTIVITY_PATCH) ? rosterRead.loadDirectory() : rosterReadLocally.loadDirectory();
+}
 
 /**
  * A database dump. A retry starts a new dump (a snapshot cannot be resumed), so the limit is low; the heartbeat

@@ -163,6 +163,19 @@ describe('Kubernetes activities against a real API server', () => {
       assert.equal(again.previousReplicas, 10);
     });
 
+    it('with raiseOnly, leaves a deployment already running at least that many as it is', async () => {
+      const name = 'ai-optimization-engine';
+      await act.scaleDeployment({ deployment: name, replicas: 12 });
+      const kept = await act.scaleDeployment({ deployment: name, replicas: 10, raiseOnly: true });
+      assert.deepEqual([kept.previousReplicas, kept.replicas], [12, 12]);
+      const read = async () => (await c.apps.readNamespacedDeployment({ name, namespace: c.namespace })).spec?.replicas;
+      assert.equal(await read(), 12);
+      const raised = await act.scaleDeployment({ deployment: name, replicas: 14, raiseOnly: true });
+      assert.deepEqual([raised.previousReplicas, raised.replicas], [12, 14]);
+      assert.equal(await read(), 14);
+      await act.scaleDeployment({ deployment: name, replicas: 3 });
+    });
+
     it('refuses a negative replica count, naming the field', async () => {
       const err = await failure(act.scaleDeployment({ deployment: 'ai-optimization-engine', replicas: -1 }));
       assert.match(err.message, /^replicas: must be a whole number from 0 to 1000/);

@@ -7,7 +7,15 @@ import { loadConfig } from '../../src/config';
 import type { HttpReceiver } from './http-receiver';
 
 /** Redis DB indexes, one per test file that writes keys: node --test runs files in parallel. */
-export const REDIS_DB = { sundayWindow: 11, week: 12, purge: 13, crash: 14, cli: 15, chaos: 10 } as const;
+export const REDIS_DB = {
+  sundayWindow: 11,
+  week: 12,
+  purge: 13,
+  crash: 14,
+  cli: 15,
+  chaos: 10,
+  wedsyncSlow: 9,
+} as const;
 
 export function redisUrlFor(db: number): string {
   const url = new URL(loadConfig().redis.url);

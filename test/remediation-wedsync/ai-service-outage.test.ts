@@ -270,7 +270,7 @@ describe('aiServiceOutageRemediation (seed 002 Issue 3)', () => {
       assert.equal(await fallbackEnabled(), false);
       const paged = pagesOf(handle.workflowId);
       assert.equal(paged.length, 1);
-      assert.match(paged[0], /P0: AI service still down after restart, failover and fallback/);
+      assert.match(paged[0], /P0, Level 4 emergency: AI service still down after restart, failover and fallback/);
       const trigger = pagerDutyEvents(suite.receiver).find((e) => e.payload?.summary === paged[0]) as {
         payload?: { severity?: string };
       };

@@ -250,9 +250,11 @@ export function createRolloutActivities(deps: KubernetesDeps, apis: KubeApisGett
     /**
      * `kubectl scale deployment/<name> --replicas=N` through the scale subresource. Returns the count
      * before, so a workflow can put it back. The count is heartbeated before the write, so a retry after a
-     * lost reply still reports the original count rather than the one it set.
+     * lost reply still reports the original count rather than the one it set. With `raiseOnly`, a deployment
+     * already running at least that many (its autoscaler got there first) is left as it is: scaling up for load
+     * never takes capacity away.
      */
-    async scaleDeployment(input: { deployment: string; replicas: number }) {
+    async scaleDeployment(input: { deployment: string; replicas: number; raiseOnly?: boolean }) {
       const name = deploymentName(input?.deployment);
       const replicas = requireWholeNumber('replicas', input.replicas, 0, 1000);
       const { apps } = await apis();
@@ -263,6 +265,9 @@ export function createRolloutActivities(deps: KubernetesDeps, apis: KubeApisGett
       const earlier = ctx?.info.heartbeatDetails as { previousReplicas?: number } | undefined;
       const previousReplicas = earlier?.previousReplicas ?? scale.spec?.replicas ?? 0;
       ctx?.heartbeat({ previousReplicas });
+      if (input.raiseOnly === true && (scale.spec?.replicas ?? 0) >= replicas) {
+        return { deployment: name, previousReplicas, replicas: scale.spec?.replicas ?? 0 };
+      }
       if (scale.spec?.replicas !== replicas) {
         await call(`scale deployment ${ns}/${name}`, () =>
           apps.replaceNamespacedDeploymentScale({

@@ -8,7 +8,7 @@
  * A decision is signed by the key the roster holds for `by` (src/contracts/decision-signature.ts): who decided
  * comes from that key, not from the text of the payload. Checked twice: against the roster the workflow holds
  * (the validator, which can read only workflow state), then against the worker's roster as it is when the
- * decision arrives (a local activity in the handler), so removing someone, or their key, from the roster takes
+ * decision arrives (an activity in the handler), so removing someone, or their key, from the roster takes
  * effect in every running workflow at its next decision.
  */
 import { ApplicationFailure, condition, patched, setHandler, workflowInfo } from '@temporalio/workflow';

@@ -46,6 +46,7 @@ import { failureText, FailureType, innermostCause } from '../../../contracts/fai
 import type { Severity } from '../../../contracts/notifications';
 import type { Check } from '../../../contracts/probes';
 import { WEDSYNC_ESCALATION_CHAIN } from '../../../contracts/roster';
+import { describeAlertLevel } from '../../../contracts/wedsync-alert-levels';
 import { checkService, type ServiceHealth } from '../../common/service-health';
 import { settle } from '../../common/settle';
 import { failoverAiIngress } from '../../failover/workflow';
@@ -268,7 +269,7 @@ export async function aiServiceOutageRemediation(rawInput: AiServiceOutageInput)
   step('escalated');
   audit.record({ step: AUDIT_STEP, actor: 'workflow', action: 'escalate', outcome: 'paged', reason: 'still down' });
   await tell(
-    `P0: AI service still down after restart, failover and fallback: ${status.steps.map((s) => `${s.step} ${s.outcome}: ${s.detail}`).join('; ')}`,
+    `P0, ${describeAlertLevel(4)}: AI service still down after restart, failover and fallback: ${status.steps.map((s) => `${s.step} ${s.outcome}: ${s.detail}`).join('; ')}`,
     'page',
     'critical',
   );
