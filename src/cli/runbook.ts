@@ -3,6 +3,8 @@
  * parsed by commander; exit codes are 0 done, 1 the operation failed or was refused, 2 a wrong command line, 78 a
  * bad configuration.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { addAuditCommand } from './audit';
 import { addCrisisCommand } from './crisis';
@@ -13,9 +15,18 @@ import { addRunbookCommands } from './runbook/runbooks';
 import { addStatusCommands } from './runbook/status';
 import { addSchedulesCommand } from './schedules';
 
+/** This release's version, from the project's package.json (dist/src/cli is three folders below it). */
+function projectVersion(): string {
+  const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as {
+    version?: string;
+  };
+  return pkg.version ?? 'unknown';
+}
+
 export function createProgram(done: (code: number) => void): Command {
   const program = new Command('runbook')
     .description('Start, follow and decide the operations runbooks on the Temporal server of TEMPORAL_ADDRESS.')
+    .version(projectVersion(), '-V, --version', 'print the version of aiops-runbooks')
     .option('--json', 'machine-readable output: one JSON document per line')
     .configureHelp({ showGlobalOptions: true })
     .showSuggestionAfterError()
