@@ -3,6 +3,7 @@
  * and the systems the activities act on, serves the readiness and liveness endpoints, and polls the task queue
  * until SIGINT/SIGTERM. Then it stops polling, gives running activities the shutdown grace time to finish
  * (cancelling them after it), closes its clients and exits, within the pod's terminationGracePeriodSeconds.
+ * SIGHUP re-reads the roster (roster-reload.ts).
  */
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
@@ -12,6 +13,7 @@ import { startCodecServer } from '../codec/server';
 import { loadConfigOrExit, redactConfig } from '../config';
 import { createDeps } from './deps';
 import { startProbes } from './probes';
+import { reloadRosterOnHangup } from './roster-reload';
 import { installTelemetry } from './telemetry';
 import { createWorker, SHUTDOWN_CANCEL_SECONDS, SHUTDOWN_MARGIN_SECONDS, shutdownOptions } from './worker';
 import { temporalConnectionOptions } from '../config/temporal-connection';
@@ -30,6 +32,7 @@ async function main(): Promise<number> {
   const config = loadConfigOrExit();
   installTelemetry(config);
   const deps = await createDeps(config);
+  const stopReloading = reloadRosterOnHangup(deps.roster);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   const worker = await createWorker(config, deps, { connection, overrides: shutdownOptions(config) });
   const probes = await startProbes({ worker, connection, ...config.worker.health });
@@ -74,6 +77,7 @@ async function main(): Promise<number> {
     );
     code = 1;
   }
+  stopReloading();
   const closed = Promise.allSettled([
     probes.close(),
     (async () => {
