@@ -211,7 +211,7 @@ const RUNBOOKS: Record<WorkflowType, Runbook> = {
   },
   cacheMissesRemediation: {
     summary: 'cache misses: Redis INFO and the hit rate, rebuild below 70 %, TTL and eviction findings',
-    startedBy: 'operators',
+    startedBy: 'operators, the incident quick fix rebuild-cache',
     parse: (raw: unknown) => parseRemediationInput(raw, 'cacheMissesRemediation'),
   },
   budgetExceededResponse: {

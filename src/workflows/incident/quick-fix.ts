@@ -2,7 +2,8 @@
  * The quick fixes that have a workflow of their own run as a child of the incident: one implementation per fix.
  * Cost throttling and the emergency throttle are ScrollUniversity's remediation workflows (incidents opened before
  * patch `quick-fix-remediation-children` only recorded them); the theological review and the vector index rebuild
- * are children since patch `quick-fix-content-children`.
+ * are children since patch `quick-fix-content-children`, the cache rebuild (cacheMissesRemediation) since patch
+ * `quick-fix-rebuild-cache-child`.
  */
 import { ParentClosePolicy, executeChild, patched } from '@temporalio/workflow';
 import { failureText } from '../../contracts/failures';
@@ -11,6 +12,7 @@ import { restartDeployment, rollbackDeployment } from '../operations/rollout/wor
 import { reviewTheologicalAlignment } from '../theological-review/workflow';
 import { rebuildVectorIndex } from '../vector-store/workflow';
 import { budgetExceededResponse } from '../remediation/budget-exceeded/workflow';
+import { cacheMissesRemediation } from '../remediation/cache-misses/workflow';
 import { highAiCostsRemediation } from '../remediation/high-costs/workflow';
 import type { RemediationResult } from '../remediation/messages';
 import type { IncidentSeverity, QuickFix } from './messages';
@@ -30,6 +32,9 @@ const remediationSummary = (what: string, r: RemediationResult) =>
 
 /** Incidents that chose the theological review or the index rebuild before these ran as children only recorded it. */
 export const CONTENT_CHILDREN_PATCH = 'quick-fix-content-children';
+
+/** Incidents that chose rebuild-cache before it ran cacheMissesRemediation as a child only recorded it. */
+export const REBUILD_CACHE_CHILD_PATCH = 'quick-fix-rebuild-cache-child';
 
 export interface QuickFixOutcome {
   ok: boolean;
@@ -65,6 +70,14 @@ export async function applyQuickFix(
           args: [{ ...asked, severity: remediation.severity, openIncident: false }],
         });
         return { ok: r.outcome !== 'escalated', summary: remediationSummary('emergency throttle', r) };
+      }
+      case 'rebuild-cache': {
+        if (!remediation || !patched(REBUILD_CACHE_CHILD_PATCH)) return undefined;
+        const r = await executeChild(cacheMissesRemediation, {
+          ...options,
+          args: [{ ...asked, severity: remediation.severity }],
+        });
+        return { ok: r.outcome !== 'escalated', summary: remediationSummary('cache rebuild', r) };
       }
       case 'restart-service': {
         const r = await executeChild(restartDeployment, { ...options, args: [{ deployment: service, ...where }] });
