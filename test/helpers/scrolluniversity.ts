@@ -8,9 +8,12 @@ import { after } from 'node:test';
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
 import { startDemoApi, type DemoApi } from '../../scripts/lib/demo-api';
+import { incidentResponse } from '../../src/workflows';
 import { decideUpdate } from '../../src/workflows/gates/messages';
+import { incidentStatusQuery, incidentWorkflowId } from '../../src/workflows/incident/messages';
 import {
   remediationStatusQuery,
   type RemediationInput,
@@ -20,6 +23,7 @@ import { createDeployment, kubeconfigPath, playDeploymentController, testCluster
 import { pagerDutyEvents, slackTexts } from './runbook-receiver';
 import { runbookSuite, type RunbookSuite } from './runbook-suite';
 import { queryUntil, uniqueId } from './temporal';
+import { waitUntil } from './wait';
 
 export const GATEWAY = 'ai-gateway-service';
 export const MODEL_CONFIGMAP = 'ai-gateway-config';
@@ -47,6 +51,20 @@ export interface ScrollUniversitySuite {
     condition: string,
     decision: { gate: string; decision: 'approve' | 'reject'; by: string; reason: string },
   ): Promise<RemediationResult>;
+  /**
+   * Opens an incident for the gateway at `severity`, takes it through its gates to the quick fix `choice`, and
+   * returns the incident, the child the fix started (its type and result) and the incident's timeline once it
+   * monitors. The incident is left running.
+   */
+  quickFixChild(
+    choice: string,
+    severity: 'P0' | 'P1' | 'P2' | 'P3',
+  ): Promise<{
+    incident: WorkflowHandle;
+    childType?: string;
+    childResult: RemediationResult;
+    timeline: string[];
+  }>;
   pages(): string[];
   messages(): string[];
   restartedAt(): Promise<string | undefined>;
@@ -120,6 +138,30 @@ export function scrollUniversitySuite(name: string): ScrollUniversitySuite {
       await queryUntil(handle, remediationStatusQuery, (st) => st.gates.some((g) => g.gate === decision.gate), 30_000);
       await handle.executeUpdate(decideUpdate, { args: [decision] });
       return handle.result() as Promise<RemediationResult>;
+    },
+    async quickFixChild(choice, severity) {
+      const fingerprint = uniqueId(name);
+      const incident = await suite.env.client.workflow.start(incidentResponse, {
+        taskQueue: suite.taskQueue,
+        workflowId: incidentWorkflowId(fingerprint),
+        args: [{ severity, service: GATEWAY, summary: `quick fix ${choice}`, fingerprint }],
+      });
+      for (const [gate, extra] of [
+        ['acknowledge', {}],
+        ['root-cause', {}],
+        ['quick-fix', { choice }],
+      ] as const) {
+        await queryUntil(incident, incidentStatusQuery, (st) => st.gates.some((g) => g.gate === gate), 30_000);
+        await incident.executeUpdate(decideUpdate, {
+          args: [{ gate, decision: 'approve', by: 'oncall', reason: `${gate} done`, ...extra }],
+        });
+      }
+      const child = suite.env.client.workflow.getHandle(`${incident.workflowId}/quick-fix`);
+      const described = await waitUntil('the quick fix child', () => child.describe().catch(() => undefined));
+      // Awaiting the result is what lets the time-skipping server skip the child's settling time.
+      const childResult = (await child.result()) as RemediationResult;
+      const status = await queryUntil(incident, incidentStatusQuery, (st) => st.step === 'monitor', 60_000);
+      return { incident, childType: described?.type, childResult, timeline: status.timeline.map((e) => e.event) };
     },
     pages: () =>
       pagerDutyEvents(suite.receiver)

@@ -4,12 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
-import { cacheMissesRemediation, incidentResponse } from '../../src/workflows';
-import { decideUpdate } from '../../src/workflows/gates/messages';
-import { incidentStatusQuery, incidentWorkflowId } from '../../src/workflows/incident/messages';
+import { cacheMissesRemediation } from '../../src/workflows';
 import { scrollUniversitySuite } from '../helpers/scrolluniversity';
-import { queryUntil, rejectsWithCause, replayOwnHistory, uniqueId } from '../helpers/temporal';
-import { waitUntil } from '../helpers/wait';
+import { rejectsWithCause, replayOwnHistory } from '../helpers/temporal';
 
 describe('cacheMissesRemediation (seed 000 Issue 4)', () => {
   const su = scrollUniversitySuite('su-cache');
@@ -37,33 +34,12 @@ describe('cacheMissesRemediation (seed 000 Issue 4)', () => {
 
   su.suite.test("the incident's quick fix rebuild-cache runs this workflow as its child", async () => {
     await su.setCondition('low-hit-rate');
-    const fingerprint = uniqueId('su-cache');
-    const incident = await su.suite.env.client.workflow.start(incidentResponse, {
-      taskQueue: su.suite.taskQueue,
-      workflowId: incidentWorkflowId(fingerprint),
-      args: [{ severity: 'P3', service: 'ai-gateway-service', summary: 'cache hit rate low', fingerprint }],
-    });
-    for (const [gate, extra] of [
-      ['acknowledge', {}],
-      ['root-cause', {}],
-      ['quick-fix', { choice: 'rebuild-cache' }],
-    ] as const) {
-      await queryUntil(incident, incidentStatusQuery, (st) => st.gates.some((g) => g.gate === gate), 30_000);
-      await incident.executeUpdate(decideUpdate, {
-        args: [{ gate, decision: 'approve', by: 'oncall', reason: `${gate} done`, ...extra }],
-      });
-    }
-    const child = su.suite.env.client.workflow.getHandle(`${incident.workflowId}/quick-fix`);
-    const described = await waitUntil('the quick fix child', () => child.describe().catch(() => undefined));
-    assert.equal(described?.type, 'cacheMissesRemediation');
-    // Awaiting the result is what lets the time-skipping server skip the child's settling time.
-    assert.equal((await child.result()).outcome, 'fixed');
-    const status = await queryUntil(incident, incidentStatusQuery, (st) => st.step === 'monitor', 60_000);
+    const { incident, childType, childResult, timeline } = await su.quickFixChild('rebuild-cache', 'P3');
+    assert.equal(childType, 'cacheMissesRemediation');
+    assert.equal(childResult.outcome, 'fixed');
     assert.ok(
-      status.timeline.some((e) =>
-        /^quick fix rebuild-cache: cache rebuild: fixed; cache cleared and rebuilt/.test(e.event),
-      ),
-      JSON.stringify(status.timeline),
+      timeline.some((e) => /^quick fix rebuild-cache: cache rebuild: fixed; cache cleared and rebuilt/.test(e)),
+      JSON.stringify(timeline),
     );
     await incident.terminate('test over');
     await replayOwnHistory(incident);

@@ -5,12 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
-import { highAiCostsRemediation, incidentResponse } from '../../src/workflows';
-import { decideUpdate } from '../../src/workflows/gates/messages';
-import { incidentStatusQuery, incidentWorkflowId } from '../../src/workflows/incident/messages';
+import { highAiCostsRemediation } from '../../src/workflows';
 import { scrollUniversitySuite } from '../helpers/scrolluniversity';
-import { queryUntil, rejectsWithCause, uniqueId } from '../helpers/temporal';
-import { waitUntil } from '../helpers/wait';
+import { rejectsWithCause } from '../helpers/temporal';
 
 describe('highAiCostsRemediation (seed 000 Issue 1)', () => {
   const su = scrollUniversitySuite('su-high-costs');
@@ -50,34 +47,16 @@ describe('highAiCostsRemediation (seed 000 Issue 1)', () => {
 
   su.suite.test("the incident's quick fix enable-cost-throttling runs this workflow as its child", async () => {
     await su.setCondition('over-budget');
-    const fingerprint = uniqueId('su-costs');
-    const incident = await su.suite.env.client.workflow.start(incidentResponse, {
-      taskQueue: su.suite.taskQueue,
-      workflowId: incidentWorkflowId(fingerprint),
-      args: [{ severity: 'P2', service: 'ai-gateway-service', summary: 'AI budget alert', fingerprint }],
-    });
-    for (const [gate, extra] of [
-      ['acknowledge', {}],
-      ['root-cause', {}],
-      ['quick-fix', { choice: 'enable-cost-throttling' }],
-    ] as const) {
-      await queryUntil(incident, incidentStatusQuery, (st) => st.gates.some((g) => g.gate === gate), 30_000);
-      await incident.executeUpdate(decideUpdate, {
-        args: [{ gate, decision: 'approve', by: 'oncall', reason: `${gate} done`, ...extra }],
-      });
-    }
-    const child = su.suite.env.client.workflow.getHandle(`${incident.workflowId}/quick-fix`);
-    const described = await waitUntil('the quick fix child', () => child.describe().catch(() => undefined));
-    assert.equal(described?.type, 'highAiCostsRemediation');
-    // Awaiting the result is what lets the time-skipping server skip the child's settling time.
-    assert.equal((await child.result()).outcome, 'fixed');
-    const status = await queryUntil(incident, incidentStatusQuery, (st) => st.step === 'monitor', 60_000);
+    const { incident, childType, childResult, timeline } = await su.quickFixChild('enable-cost-throttling', 'P2');
+    assert.equal(childType, 'highAiCostsRemediation');
+    assert.equal(childResult.outcome, 'fixed');
     assert.ok(
-      status.timeline.some((e) =>
+      timeline.some((e) =>
         /^quick fix enable-cost-throttling: cost throttling: fixed; cost throttling enabled at level aggressive/.test(
-          e.event,
+          e,
         ),
       ),
+      JSON.stringify(timeline),
     );
     await incident.terminate('test over');
   });
