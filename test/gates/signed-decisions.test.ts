@@ -125,6 +125,49 @@ describe('signed decisions at a gate', () => {
     assert.equal(outcome.by, 'bob');
   });
 
+  suite.test(
+    'takes a key replaced on the roster while the workflow waits, re-reading at most once a minute',
+    async () => {
+      const handle = await crisisAtResolveGate();
+      const loadDirectoryCalls = async () =>
+        ((await handle.fetchHistory()).events ?? []).filter(
+          (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'loadDirectory',
+        ).length;
+      // carol's key is replaced on the worker's roster; the workflow still holds the old one.
+      const replacement = key();
+      const carol = suite.deps.roster.find((p) => p.id === 'carol')!;
+      const oldKey = carol.publicKey;
+      carol.publicKey = publicKeyHex(replacement);
+      try {
+        // Within a minute of the workflow's roster read, the held key decides: the new one is refused outright.
+        await rejectsWithCause(
+          decide(handle, await signed(handle, replacement, resolve('carol', 'too soon'))),
+          /^signature: does not verify under the roster key of "carol"/,
+        );
+        const reads = await loadDirectoryCalls();
+        await suite.env.sleep('61 seconds');
+        // A minute on, a forgery goes to the handler, which reads the roster and refuses it; the next forgery within
+        // the minute is refused by the validator, without another read.
+        await rejectsWithCause(
+          decide(handle, await signed(handle, keys.bob, resolve('carol', 'forged'))),
+          /^signature: does not verify under the roster key of "carol"/,
+        );
+        await rejectsWithCause(
+          decide(handle, await signed(handle, keys.bob, resolve('carol', 'forged again'))),
+          /^signature: does not verify under the roster key of "carol"/,
+        );
+        assert.equal(await loadDirectoryCalls(), reads + 1);
+        await suite.env.sleep('61 seconds');
+        const outcome = await decide(handle, await signed(handle, replacement, resolve('carol', 'new key')));
+        assert.equal(outcome.by, 'carol');
+        assert.equal((await handle.result()).resolvedBy, 'carol');
+        await replayOwnHistory(handle);
+      } finally {
+        carol.publicKey = oldKey;
+      }
+    },
+  );
+
   suite.test('refuses a person removed from the roster while the workflow waits, and a replayed nonce', async () => {
     const handle = await crisisAtResolveGate();
     const carols = await signed(handle, keys.carol, resolve('carol', 'from carol'));

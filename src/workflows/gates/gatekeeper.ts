@@ -9,7 +9,8 @@
  * comes from that key, not from the text of the payload. Checked twice: against the roster the workflow holds
  * (the validator, which can read only workflow state), then against the worker's roster as it is when the
  * decision arrives (an activity in the handler), so removing someone, or their key, from the roster takes
- * effect in every running workflow at its next decision.
+ * effect in every running workflow at its next decision; a key replaced on the roster is taken once the held
+ * roster is a minute old (ROTATED_KEYS_PATCH).
  */
 import { ApplicationFailure, condition, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import { proofFieldsProblem, proofProblem } from '../../contracts/decision-signature';
@@ -40,6 +41,15 @@ const URL_PATTERN = /^https?:\/\/\S+$/;
  */
 export const SIGNED_DECISIONS_PATCH = 'signed-decisions';
 
+/**
+ * A decision whose signature does not verify under the key this workflow holds for its `by` may be signed with a key
+ * replaced since the workflow read the roster: such a decision goes on to the handler, which checks it against the
+ * roster as it is now. At most once a minute of workflow time, so forged decisions cannot fill the history with
+ * roster reads. Workflows started before refused such a decision at once.
+ */
+export const ROTATED_KEYS_PATCH = 'rotated-keys-rechecked';
+const ROSTER_RECHECK_MS = 60_000;
+
 /** Longest text a decision may carry in each field: a payload is anyone's, and it goes into history and the audit log. */
 const MAX_ID = 100;
 const MAX_TEXT = 2000;
@@ -62,6 +72,9 @@ export class Gatekeeper {
   readonly pager: Pager;
   /** Escalations still being told while their gate went on. */
   private readonly telling: Promise<void>[] = [];
+  /** When (workflow time, ms) the roster this workflow holds was read, or a read of it began. */
+  private rosterReadAt = Number.NEGATIVE_INFINITY;
+  private readonly recheckRotatedKeys: boolean;
 
   constructor(
     private readonly audit: AuditTrail,
@@ -69,6 +82,7 @@ export class Gatekeeper {
     dedupKey: string,
   ) {
     this.pager = new Pager(dedupKey);
+    this.recheckRotatedKeys = patched(ROTATED_KEYS_PATCH);
     setHandler(decisionSignal, async (decision) => {
       if (!patched(SIGNED_DECISIONS_PATCH)) {
         const problem = this.problemWith(decision);
@@ -132,7 +146,7 @@ export class Gatekeeper {
     const proof = known
       ? proofProblem(workflowInfo().workflowId, d, this.signerKey(d.by), Date.now())
       : proofFieldsProblem(d, Date.now());
-    if (proof) return proof;
+    if (proof && !this.mayBeReplacedKey(proof)) return proof;
     if (this.nonces.has(d.nonce!)) return 'nonce: this decision was already sent; sign it again to send another';
     return undefined;
   }
@@ -144,12 +158,22 @@ export class Gatekeeper {
    */
   private async checkWithCurrentRoster(d: Decision): Promise<string | undefined> {
     this.keepNonce(d);
+    this.rosterReadAt = Date.now();
     try {
       this.roster = (await loadDirectory()).members;
     } catch (err) {
       return `the roster could not be read to check the decision: ${failureText(err)}`;
     }
     return this.problemWith(d) ?? proofProblem(workflowInfo().workflowId, d, this.signerKey(d.by), Date.now());
+  }
+
+  /** A signature the held key does not verify, and the held roster is old enough to be read again for it. */
+  private mayBeReplacedKey(problem: string): boolean {
+    return (
+      this.recheckRotatedKeys &&
+      problem.startsWith('signature: does not verify') &&
+      Date.now() - this.rosterReadAt >= ROSTER_RECHECK_MS
+    );
   }
 
   private signerKey(by: string): string | undefined {
@@ -171,6 +195,7 @@ export class Gatekeeper {
   /** Set once the directory is loaded; until then no decider is known, so every decision is refused. */
   setRoster(roster: Member[]): void {
     this.roster = roster;
+    this.rosterReadAt = Date.now();
   }
 
   status(): GateStatus[] {
