@@ -17,6 +17,8 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = { connectionAlertRati
 
 /** How much of a query's text is shown: enough to recognise it, too little to carry a literal's value far. */
 const QUERY_PREVIEW = 80;
+/** How long a cancel may take to end its query before the activity returns anyway (the check after it then says). */
+const CANCEL_SETTLE_MS = 5_000;
 
 export function createConnectionActivities({ pool, scrollUniversity }: PostgresDeps) {
   const limits = scrollUniversity ?? DEFAULT_CONNECTION_LIMITS;
@@ -95,15 +97,24 @@ export function createConnectionActivities({ pool, scrollUniversity }: PostgresD
       if (typeof input.queryStart !== 'string' || Number.isNaN(Date.parse(input.queryStart))) {
         throw invalidInput('queryStart', 'must be the ISO time the query started');
       }
+      const theQuery = `FROM pg_stat_activity
+            WHERE pid = $1 AND date_trunc('milliseconds', query_start) = date_trunc('milliseconds', $2::timestamptz)
+              AND state <> 'idle'`;
       try {
         const { rows } = await pool.query<{ cancelled: boolean }>(
-          `SELECT pg_cancel_backend(pid) AS cancelled
-             FROM pg_stat_activity
-            WHERE pid = $1 AND date_trunc('milliseconds', query_start) = date_trunc('milliseconds', $2::timestamptz)
-              AND state <> 'idle'`,
+          `SELECT pg_cancel_backend(pid) AS cancelled ${theQuery}`,
           [input.pid, input.queryStart],
         );
-        return { pid: input.pid, cancelled: rows[0]?.cancelled ?? false };
+        const cancelled = rows[0]?.cancelled ?? false;
+        // pg_cancel_backend only signals the backend: the query ends when the backend next looks, which a busy
+        // server delays. Waiting for it here means the check that follows sees the database without it.
+        const deadline = Date.now() + CANCEL_SETTLE_MS;
+        while (cancelled && Date.now() < deadline) {
+          const still = await pool.query(`SELECT 1 ${theQuery}`, [input.pid, input.queryStart]);
+          if (still.rowCount === 0) break;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        return { pid: input.pid, cancelled };
       } catch (err) {
         throw postgresFailure(err, `pg_cancel_backend(${input.pid})`);
       }
