@@ -2,23 +2,14 @@
 import { defineQuery } from '@temporalio/workflow';
 import { dnsLabel, parseInput, wholeNumber, z } from '../../../contracts/input';
 import type { TimelineEvent } from '../../../contracts/timeline';
+import { remediationInputSchema } from '../../remediation/messages';
 import type { ServiceHealth } from '../../common/service-health';
 
-export const aiServiceOutageInputSchema = z
-  .object({
-    /** Who asks (roster id, or the alert or workflow that started it); in the audit trail and at the failover gate. */
-    requestedBy: z
-      .string({ message: 'must be 1-100 characters' })
-      .min(1, 'must be 1-100 characters')
-      .max(100, 'must be 1-100 characters'),
-    reason: z
-      .string({ message: 'must be at most 2000 characters' })
-      .max(2000, 'must be at most 2000 characters')
-      .optional(),
+export const aiServiceOutageInputSchema = remediationInputSchema
+  .pick({ requestedBy: true, reason: true, rolloutTimeoutSeconds: true })
+  .extend({
     /** The engine that is down, one of K8S_DEPLOYMENTS in the AI namespace; seed 002's ai-optimization-engine. */
     deployment: dnsLabel.default('ai-optimization-engine'),
-    /** How long the restart's rollout may take (`kubectl rollout status --timeout`). */
-    rolloutTimeoutSeconds: wholeNumber(1, 3600).default(600),
     /** How long after the restart the AI endpoint's health is read again; 30 seconds by default. */
     settleSeconds: wholeNumber(0, 3600).default(30),
   })
