@@ -15,11 +15,9 @@
  *   temporal workflow start --type resolveDatabaseConnections --task-queue aiops-runbooks --workflow-id db-conn-1 \
  *     --input '{"requestedBy":"oncall","reason":"connection pool exhausted"}'
  */
-import { ApplicationFailure, executeChild, ParentClosePolicy, setHandler, workflowInfo } from '@temporalio/workflow';
+import { executeChild, ParentClosePolicy, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { ConnectionReport } from '../../contracts/connections';
-import { FailureType } from '../../contracts/failures';
-import { AuditTrail } from '../gates/audit-trail';
-import { Gatekeeper } from '../gates/gatekeeper';
+import { gatedRemediation } from '../gates/gated-remediation';
 import { restartDeployment } from '../operations/rollout/workflow';
 import { changes, loadDirectory, probes } from '../policies';
 import {
@@ -44,19 +42,10 @@ export async function resolveDatabaseConnections(
 ): Promise<ResolveDatabaseConnectionsResult> {
   const input = parseResolveDatabaseConnectionsInput(rawInput);
   const info = workflowInfo();
-  const audit = new AuditTrail();
-  const gates = new Gatekeeper(audit, `db-connections-${info.workflowId}`);
+  const { audit, gates, conclude } = gatedRemediation('db-connections', 'db-connections', DECIDERS);
   const status: DatabaseConnectionsStatus = { step: 'checking', gates: [] };
   setHandler(databaseConnectionsStatusQuery, () => ({ ...status, gates: gates.status() }));
   const read = () => probes.databaseConnections({ longQuerySeconds: input.longQuerySeconds });
-  const tell = (message: string, urgency: 'page' | 'message') =>
-    gates.pager.tell({
-      audience: DECIDERS,
-      urgency,
-      severity: urgency === 'page' ? 'error' : 'info',
-      dedupKey: gates.pager.dedupKey,
-      message: `[db-connections] ${message} (workflow ${info.workflowId})`,
-    });
 
   const before = await read();
   status.before = before;
@@ -134,22 +123,12 @@ export async function resolveDatabaseConnections(
   status.after = now;
   const ok = !now.exhausted && now.longRunning.length === 0;
   const summary = `before: ${describe(before)}; after: ${describe(now)}; cancelled ${cancelled.length}, restarted ${restarted}`;
-  audit.record({
+  await conclude(status, {
     step: 'db-connections',
-    actor: 'workflow',
-    action: 'verify',
-    outcome: ok ? 'fixed' : 'not-fixed',
-    reason: summary,
+    fixed: ok,
+    summary,
+    failure: `database connections not back within the limit: ${summary}`,
+    hint: 'check pool configuration and connection leaks',
   });
-  if (!ok) {
-    status.step = 'escalated';
-    const message = `database connections not back within the limit: ${summary}`;
-    await tell(`${message}; check pool configuration and connection leaks`, 'page');
-    await audit.flush();
-    throw ApplicationFailure.create({ type: FailureType.RemediationFailed, message, nonRetryable: true });
-  }
-  status.step = 'done';
-  await tell(summary, 'message');
-  await audit.flush();
   return { before, cancelled, restarted, after: now, ok };
 }

@@ -17,11 +17,9 @@
  *   temporal workflow update execute --workflow-id theology-1 --name decide \
  *     --input '{"gate":"review:quiz-romans-5-q4","decision":"reject","by":"faculty","reason":"contradicts notes"}'
  */
-import { ApplicationFailure, setHandler, workflowInfo } from '@temporalio/workflow';
+import { setHandler, workflowInfo } from '@temporalio/workflow';
 import type { FlaggedContent } from '../../contracts/content';
-import { FailureType } from '../../contracts/failures';
-import { AuditTrail } from '../gates/audit-trail';
-import { Gatekeeper } from '../gates/gatekeeper';
+import { gatedRemediation } from '../gates/gated-remediation';
 import { changes, loadDirectory, probes } from '../policies';
 import {
   parseReviewTheologicalAlignmentInput,
@@ -42,22 +40,13 @@ export async function reviewTheologicalAlignment(
 ): Promise<ReviewTheologicalAlignmentResult> {
   const input = parseReviewTheologicalAlignmentInput(rawInput);
   const info = workflowInfo();
-  const audit = new AuditTrail();
-  const gates = new Gatekeeper(audit, `theology-${info.workflowId}`);
+  const { audit, gates, conclude } = gatedRemediation('theological-alignment', 'theology', AUDIENCE);
   const status: TheologicalReviewStatus = { step: 'checking', flagged: [], reviews: [], gates: [] };
   setHandler(theologicalReviewStatusQuery, () => ({
     ...status,
     reviews: status.reviews.map((r) => ({ ...r })),
     gates: gates.status(),
   }));
-  const tell = (message: string, urgency: 'page' | 'message') =>
-    gates.pager.tell({
-      audience: AUDIENCE,
-      urgency,
-      severity: urgency === 'page' ? 'error' : 'info',
-      dedupKey: gates.pager.dedupKey,
-      message: `[theological-alignment] ${message} (workflow ${info.workflowId})`,
-    });
 
   const before = await probes.theologicalAlignment();
   status.flagged = before.items;
@@ -122,28 +111,13 @@ export async function reviewTheologicalAlignment(
   const summary =
     `${reviews.length} reviewed (${reviews.filter((r) => r.outcome === 'withdrawn').length} withdrawn); ` +
     `alignment ${before.alignmentScore} → ${after.alignmentScore}, ${after.flaggedCount} still flagged`;
-  const fixed = after.alignmentScore >= input.minAlignment && after.items.length === 0;
-  audit.record({
+  await conclude(status, {
     step: 'theological-alignment',
-    actor: 'workflow',
-    action: 'verify',
-    outcome: fixed ? 'fixed' : 'not-fixed',
-    reason: summary,
+    fixed: after.alignmentScore >= input.minAlignment && after.items.length === 0,
+    summary,
+    failure: `alignment still below ${input.minAlignment} or content still flagged after review: ${summary}`,
+    hint: 'check prompts and training data (seed 000 Root Cause Analysis)',
+    details: [{ reviews }],
   });
-  if (!fixed) {
-    status.step = 'escalated';
-    const message = `alignment still below ${input.minAlignment} or content still flagged after review: ${summary}`;
-    await tell(`${message}; check prompts and training data (seed 000 Root Cause Analysis)`, 'page');
-    await audit.flush();
-    throw ApplicationFailure.create({
-      type: FailureType.RemediationFailed,
-      message,
-      details: [{ reviews }],
-      nonRetryable: true,
-    });
-  }
-  status.step = 'done';
-  await tell(summary, 'message');
-  await audit.flush();
   return { before, reviews, after };
 }
