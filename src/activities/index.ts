@@ -9,6 +9,7 @@ import { createNotifyActivities, type NotifyDeps } from './notify';
 import { createPostgresActivities, type PostgresDeps } from './postgres';
 import { createRedisActivities, type RedisDeps } from './redis';
 import { createRetrainingActivities } from './retraining';
+import { createServingActivities } from './retraining/serving';
 import { createS3Activities, type S3Deps } from './s3';
 import { createSettingsActivities, type SettingsDeps } from './settings';
 import { createTemporalActivities, type TemporalDeps } from './temporal';
@@ -48,6 +49,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createBackupActivities(deps),
     ...createFailoverActivities(deps),
     ...createRetrainingActivities(deps),
+    ...createServingActivities(deps),
     ...createScrollUniversityActivities(deps),
     ...createEvidenceActivities(deps),
     ...createScrollUniversityContentActivities(deps),

@@ -80,3 +80,26 @@ export interface ModelVersionRecord {
 /** Where one retraining's objects live in the models bucket. */
 export const retrainingPrefix = (version: string) => `retraining/${version}/`;
 export const candidateName = (deployment: string) => `${deployment}-candidate`;
+
+/** The newest promoted model, as the Sunday window deploys it: where its artifacts are and what they scored. */
+export interface PromotedModel {
+  version: string;
+  artifactsUri: string;
+  metrics: ModelMetrics;
+  /** The key of the training data it was evaluated on (the extract's), when recorded. */
+  dataKey?: string;
+  decidedAt: string;
+}
+
+/** What the serving location holds, from the marker the Sunday window writes beside the models it deploys. */
+export interface ServedModel {
+  version: string;
+  artifactsUri: string;
+  deployedAt: string;
+  workflowId: string;
+}
+
+/** The marker at the model bucket's root that names the model the serving location holds. */
+export const SERVED_MODEL_MARKER = 'serving.json';
+/** A promoted model's artifacts under its retraining prefix. */
+export const modelArtifactsPrefix = (version: string) => `${retrainingPrefix(version)}models/`;

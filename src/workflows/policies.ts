@@ -216,6 +216,15 @@ export const { backupModels } = proxyActivities<Activities>(heartbeating('2 hour
 export const { snapshotServingModels, restoreModels } = proxyActivities<Activities>(heartbeating('2 hours'));
 
 /**
+ * The Sunday window's model deployment: the served models kept aside, the promoted model's artifacts put in their
+ * place, and the kept ones put back when it does not validate. Server-side copies resumed from the last key
+ * heartbeated, ending in the same place however often they run.
+ */
+export const { keepServingModels, deployModelArtifacts, restoreServingModels } = proxyActivities<Activities>(
+  heartbeating('2 hours'),
+);
+
+/**
  * The fallback watch's probe of the AI service: one attempt, since each probe is one observation and the circuit
  * breaker counts the failures itself; a retried probe would hide the failures it exists to count.
  */
@@ -235,7 +244,7 @@ export function waitForJob(name: string, timeoutSeconds: number) {
 
 /**
  * The training-data extract: a retry starts the COPY over (a snapshot cannot be resumed), so few attempts; the
- * heartbeat (every second while rows flow) notices a dead worker within a minute.
+ * heartbeat (every second, rows flowing or not) notices a dead worker within a minute.
  */
 export const { extractTrainingData } = proxyActivities<Activities>({
   startToCloseTimeout: '2 hours',

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type * as k8sTypes from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 import type { KubernetesDeps } from '../../src/activities/kubernetes';
 import type { KubernetesTargets } from '../../src/config';
@@ -322,6 +323,46 @@ export function playDeploymentController(c: TestCluster): { stop(): Promise<void
         if ((d.status?.observedGeneration ?? 0) < (d.metadata?.generation ?? 0)) {
           await recordRolloutComplete(c, d.metadata!.name!).catch(() => undefined);
         }
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+    },
+  };
+}
+
+/**
+ * The Job controller's part for the retraining's Jobs: every Job in the namespace finishes (an evaluation after
+ * writing `{ accuracy, f1 }` where its `--metrics` argument says), unless `hold` says to leave it running.
+ */
+export function playJobController(
+  c: TestCluster,
+  s3: S3Client,
+  accuracy: number,
+  hold: () => boolean = () => false,
+): { stop(): Promise<void> } {
+  let running = true;
+  const done = new Set<string>();
+  const loop = (async () => {
+    while (running) {
+      const jobs = await c.batch.listNamespacedJob({ namespace: c.namespace }).catch(() => ({ items: [] as never[] }));
+      for (const job of jobs.items) {
+        const name = job.metadata!.name!;
+        // Earlier tests' Jobs are finished already: the API server refuses to finish a Job twice.
+        const finished = job.status?.conditions?.some((x) => x.type === 'Complete' || x.type === 'Failed');
+        if (finished || done.has(name) || hold()) continue;
+        const args = job.spec!.template.spec!.containers[0].args ?? [];
+        const metrics = args.includes('--metrics') ? args[args.indexOf('--metrics') + 1] : undefined;
+        if (metrics) {
+          const [, Bucket, Key] = /^s3:\/\/([^/]+)\/(.+)$/.exec(metrics)!;
+          await s3.send(new PutObjectCommand({ Bucket, Key, Body: JSON.stringify({ accuracy, f1: 0.8 }) }));
+        }
+        await recordJobFinished(c, name, 'succeeded').catch(() => undefined);
+        done.add(name);
       }
       await new Promise((r) => setTimeout(r, 100));
     }

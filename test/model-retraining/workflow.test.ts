@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, describe } from 'node:test';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { WorkflowHandle } from '@temporalio/client';
 import { Pool } from 'pg';
 import { modelRetraining } from '../../src/workflows';
@@ -15,12 +14,12 @@ import {
 import {
   createDeployment,
   playDeploymentController,
-  recordJobFinished,
+  playJobController as playJobsAndMetrics,
   testCluster,
   type TestCluster,
 } from '../helpers/kube';
 import { runbookSuite } from '../helpers/runbook-suite';
-import { queryUntil } from '../helpers/temporal';
+import { queryUntil, replayOwnHistory } from '../helpers/temporal';
 
 const PRODUCTION = '2026-10-prod';
 const DEPLOYMENT = 'ai-recommendation-engine';
@@ -96,44 +95,8 @@ describe('monthly model retraining with an A/B rollout', () => {
     (suite.deps as { pollIntervalMs?: number }).pollIntervalMs = 100;
   }
 
-  /**
-   * The Job controller's part: every Job of ours finishes (the evaluation after writing the metrics where its
-   * arguments say), unless `hold` says to leave it running.
-   */
-  function playJobController(accuracy: number, hold: () => boolean = () => false) {
-    let running = true;
-    const done = new Set<string>();
-    const loop = (async () => {
-      while (running) {
-        const jobs = await cluster.batch
-          .listNamespacedJob({ namespace: cluster.namespace })
-          .catch(() => ({ items: [] as never[] }));
-        for (const job of jobs.items) {
-          const name = job.metadata!.name!;
-          // Earlier tests' Jobs are finished already: the API server refuses to finish a Job twice.
-          const finished = job.status?.conditions?.some((c) => c.type === 'Complete' || c.type === 'Failed');
-          if (finished || done.has(name) || hold()) continue;
-          const args = job.spec!.template.spec!.containers[0].args ?? [];
-          const metrics = args[args.indexOf('--metrics') + 1];
-          if (name.endsWith('-evaluate') && metrics) {
-            const [, bucket, key] = /^s3:\/\/([^/]+)\/(.+)$/.exec(metrics)!;
-            await suite.deps.s3.send(
-              new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify({ accuracy, f1: 0.8 }) }),
-            );
-          }
-          await recordJobFinished(cluster, name, 'succeeded');
-          done.add(name);
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    })();
-    return {
-      async stop() {
-        running = false;
-        await loop;
-      },
-    };
-  }
+  const playJobController = (accuracy: number, hold?: () => boolean) =>
+    playJobsAndMetrics(cluster, suite.deps.s3, accuracy, hold);
 
   async function start(): Promise<WorkflowHandle<typeof modelRetraining>> {
     const month = monthOf(await suite.env.currentTimeMs());
@@ -167,6 +130,46 @@ describe('monthly model retraining with an A/B rollout', () => {
       .then((i) => i.metadata?.annotations?.['nginx.ingress.kubernetes.io/canary-weight'])
       .catch(() => undefined);
     return { deployment, ingress };
+  }
+
+  /**
+   * Waits until `count` activities of the type are running and have heartbeated (a long poll in flight, the case a
+   * cancellation must reach), by the server's own record of the run's pending activities.
+   */
+  async function inFlight(h: WorkflowHandle, activityType: string, count = 1): Promise<void> {
+    const running = async () =>
+      ((await h.describe()).raw.pendingActivities ?? []).filter(
+        (a) => a.activityType?.name === activityType && a.lastHeartbeatTime && Number(a.state) === 2,
+      ).length;
+    const until = Date.now() + 30_000;
+    while ((await running()) < count && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(await running(), count, `${count} ${activityType} running and heartbeating`);
+  }
+
+  /** The run's Jobs (training and evaluation) still on the API server. */
+  async function jobsOf(version: string): Promise<string[]> {
+    const jobs = await cluster.batch.listNamespacedJob({ namespace: cluster.namespace });
+    return jobs.items.map((j) => j.metadata!.name!).filter((name) => name.includes(version.toLowerCase()));
+  }
+
+  /**
+   * Cancels the run and checks what a cancellation must leave: the run closed as cancelled within the deadline
+   * (polled: awaiting the result would let time jump), no candidate Deployment, no canary Ingress or weight, none of
+   * the run's Jobs on the API server, the decision recorded; then replays the history.
+   */
+  async function cancelLeavesNothing(h: WorkflowHandle, version: string): Promise<void> {
+    await h.cancel();
+    const deadline = Date.now() + 60_000;
+    let closed = (await h.describe()).status.name;
+    while (closed === 'RUNNING' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      closed = (await h.describe()).status.name;
+    }
+    assert.equal(closed, 'CANCELLED');
+    assert.deepEqual(await candidateObjects(), { deployment: false, ingress: undefined });
+    assert.deepEqual(await jobsOf(version), []);
+    assert.equal(await decided(version), 'cancelled');
+    await replayOwnHistory(h);
   }
 
   async function decided(version: string): Promise<string | undefined> {
@@ -304,6 +307,85 @@ describe('monthly model retraining with an A/B rollout', () => {
     },
   );
 
+  suite.test('cancelled during the extract, it ends cancelled and leaves nothing behind', async () => {
+    await productionReady();
+    // The COPY waits behind a lock on ai_feedback: the extract is in flight, not finished, when the run is cancelled.
+    const locker = await pool.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE ai_feedback IN ACCESS EXCLUSIVE MODE');
+      const h = await start();
+      const s = await status(h, (x) => x.stage === 'extract');
+      const copyWaiting = async () =>
+        (
+          await pool.query<{ n: string }>(
+            `SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'COPY (%'`,
+          )
+        ).rows[0].n !== '0';
+      const until = Date.now() + 30_000;
+      while (!(await copyWaiting()) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+      assert.ok(await copyWaiting(), 'the extract is waiting on the lock');
+      await cancelLeavesNothing(h, s.version);
+    } finally {
+      await locker.query('ROLLBACK').catch(() => undefined);
+      locker.release();
+    }
+  });
+
+  suite.test('cancelled at the data-quality gate, it ends cancelled before any Job is created', async () => {
+    await productionReady();
+    await pool.query(
+      `INSERT INTO ai_feedback (recommendation_id, rating, outcome, model_version, created_at)
+       SELECT recommendation_id, rating, outcome, model_version, created_at FROM ai_feedback`,
+    );
+    const h = await start();
+    const s = await status(
+      h,
+      (x) => x.stage === 'data-quality' && x.gates.some((g) => g.gate === 'training-data-quality'),
+    );
+    await cancelLeavesNothing(h, s.version);
+  });
+
+  suite.test('cancelled while the models train, it deletes the training Jobs it started', async () => {
+    await productionReady();
+    // No Job ever finishes: both training runs are in flight when the run is cancelled.
+    const jobs = playJobController(0.91, () => true);
+    try {
+      const h = await start();
+      const s = await status(h, (x) => x.stage === 'train');
+      const until = Date.now() + 30_000;
+      while ((await jobsOf(s.version)).length < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual((await jobsOf(s.version)).sort(), [
+        `retrain-${s.version}-optimization`,
+        `retrain-${s.version}-recommendation`,
+      ]);
+      await inFlight(h, 'waitForJob', 2);
+      await cancelLeavesNothing(h, s.version);
+    } finally {
+      await jobs.stop();
+    }
+  });
+
+  suite.test('cancelled in staging, it removes the candidate that was rolling out', async () => {
+    await productionReady();
+    // No deployment controller: the candidate's rollout never finishes, so the run waits in staging.
+    const jobs = playJobController(0.91);
+    try {
+      const h = await start();
+      const s = await status(h, (x) => x.stage === 'staging');
+      const until = Date.now() + 30_000;
+      let objects = await candidateObjects();
+      while (objects.ingress !== '0' && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 100));
+        objects = await candidateObjects();
+      }
+      assert.deepEqual(objects, { deployment: true, ingress: '0' });
+      await cancelLeavesNothing(h, s.version);
+    } finally {
+      await jobs.stop();
+    }
+  });
+
   for (const stage of ['ab-test', 'promotion-gate'] as const) {
     suite.test(`cancelled at ${stage}, it leaves no candidate Deployment or canary weight behind`, async () => {
       await productionReady();
@@ -315,17 +397,7 @@ describe('monthly model retraining with an A/B rollout', () => {
         await toAbTest(h, [400, 320], [400, stage === 'promotion-gate' ? 368 : 322]);
         if (stage === 'promotion-gate') await suite.env.sleep('61 minutes');
         const s = await status(h, (x) => x.stage === stage);
-        await h.cancel();
-        // Closed within the deadline, as cancelled (polled: awaiting the result would let time jump).
-        const deadline = Date.now() + 60_000;
-        let closed = (await h.describe()).status.name;
-        while (closed === 'RUNNING' && Date.now() < deadline) {
-          await new Promise((r) => setTimeout(r, 200));
-          closed = (await h.describe()).status.name;
-        }
-        assert.equal(closed, 'CANCELLED');
-        assert.deepEqual(await candidateObjects(), { deployment: false, ingress: undefined });
-        assert.equal(await decided(s.version), 'cancelled');
+        await cancelLeavesNothing(h, s.version);
       } finally {
         await jobs.stop();
         await deployments.stop();

@@ -194,6 +194,33 @@ export function createJobActivities(deps: KubernetesDeps, apis: KubeApisGetter) 
     },
 
     /**
+     * Deletes one of our Jobs and, in the background, its pods: what a cancelled run leaves nothing running of.
+     * Safe to retry: a Job already gone is success. A Job this project did not create (no managed-by label) is
+     * refused.
+     */
+    async deleteJob(input: { name: string }) {
+      const name = requireDnsLabel('name', input?.name);
+      const { batch } = await apis();
+      let job: V1Job;
+      try {
+        job = await batch.readNamespacedJob({ name, namespace: ns });
+      } catch (err) {
+        if (statusCode(err) === 404) return { job: name, deleted: false };
+        throw kubernetesFailure(`read job ${ns}/${name}`, err);
+      }
+      if (job.metadata?.labels?.['app.kubernetes.io/managed-by'] !== MANAGED_BY['app.kubernetes.io/managed-by']) {
+        throw invalidInput('name', `job ${ns}/${name} was not created by aiops-runbooks`);
+      }
+      try {
+        // Background: the Job goes now, its pods after it (foreground would wait on a finalizer).
+        await batch.deleteNamespacedJob({ name, namespace: ns, propagationPolicy: 'Background' });
+      } catch (err) {
+        if (statusCode(err) !== 404) throw kubernetesFailure(`delete job ${ns}/${name}`, err);
+      }
+      return { job: name, deleted: true };
+    },
+
+    /**
      * Waits for the Job to succeed, heartbeating its pod counts. A failed Job (or one not finished in time)
      * fails the activity without retries, with the failed pod's last log lines in the message.
      */

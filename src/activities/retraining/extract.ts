@@ -68,19 +68,16 @@ export function createExtractActivities({ pool, s3, buckets }: ExtractDeps) {
       const query = extractQuery(client, input.from, input.to);
       const hash = createHash('sha256');
       let bytes = 0;
-      let lastBeat = 0;
       const meter = new Transform({
         transform(chunk: Buffer, _enc, done) {
           bytes += chunk.length;
           hash.update(chunk);
-          const now = Date.now();
-          if (now - lastBeat > 1000) {
-            lastBeat = now;
-            ctx.heartbeat({ bytes });
-          }
           done(null, chunk);
         },
       });
+      // Every second, rows or not: a COPY waiting on a lock still heartbeats, so a cancellation reaches it.
+      ctx.heartbeat({ bytes });
+      const beat = setInterval(() => ctx.heartbeat({ bytes }), 1000);
       const source = client.query(copyTo(`COPY (${query}) TO STDOUT WITH (FORMAT csv, HEADER true)`));
       const upload = new Upload({
         client: s3,
@@ -106,6 +103,7 @@ export function createExtractActivities({ pool, s3, buckets }: ExtractDeps) {
           ? postgresFailure(err, 'COPY of ai_feedback')
           : storeFailure(`upload ${Key}`, err);
       } finally {
+        clearInterval(beat);
         ctx.cancellationSignal.removeEventListener('abort', stop);
       }
       client.release();

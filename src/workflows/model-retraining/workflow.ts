@@ -17,7 +17,8 @@
  * (src/contracts/sequential-test.ts): significantly worse, or the error-rate guard tripped, rolls back at once;
  * significantly better opens the promotion gate; neither by the maximum duration keeps the current model. Every
  * outcome goes to the audit log and model_versions, and people are told. Whatever ends the run (a decision, a
- * failure, a cancellation), the candidate Deployment and the canary weight are removed.
+ * failure, a cancellation), the candidate Deployment and the canary weight are removed; a cancellation, at whatever
+ * stage, also deletes the run's Jobs (CANCEL_REMOVES_JOBS_PATCH).
  *
  * One run per month: the workflow ID is `model-retraining-YYYY-MM`. Started under another ID (the schedule's
  * runs carry their slot time), it starts the month's run as a child and returns.
@@ -31,6 +32,7 @@ import {
   CancellationScope,
   isCancellation,
   ParentClosePolicy,
+  patched,
   setHandler,
   sleep,
   startChild,
@@ -46,6 +48,7 @@ import {
   type RetrainingPlan,
 } from '../../contracts/retraining';
 import { DEFAULT_SEQUENTIAL, sequentialLook, type SequentialLook } from '../../contracts/sequential-test';
+import { accuracyShortfall, modelJob } from '../common/model-validation';
 import { settle } from '../common/settle';
 import { AuditTrail } from '../gates/audit-trail';
 import { Gatekeeper } from '../gates/gatekeeper';
@@ -63,6 +66,12 @@ import {
 const DAY = 24 * 3_600_000;
 const ROLLOUT_SECONDS = 15 * 60;
 const MODELS = ['optimization', 'recommendation'] as const;
+
+/**
+ * Runs started before it left the training and evaluation Jobs behind when cancelled; from it a cancellation
+ * deletes every Job the run created, whatever its state, so nothing of a cancelled run goes on in the cluster.
+ */
+export const CANCEL_REMOVES_JOBS_PATCH = 'retraining-cancel-removes-jobs';
 
 /**
  * Starts this month's run unless one is running (the server refuses a second start of a running ID). Used by the
@@ -137,6 +146,20 @@ export async function modelRetraining(rawInput?: RetrainingInput): Promise<Retra
     candidateUp = false;
     audit.record({ step: 'candidate', actor: 'workflow', action: 'remove-candidate', outcome: 'removed' });
   };
+  /** Every Job of this run, named before it is created: a cancellation during the create still finds it. */
+  const jobsCreated: string[] = [];
+  const removeJobs = async () => {
+    for (const name of jobsCreated) await changes.deleteJob({ name });
+    if (jobsCreated.length) {
+      audit.record({
+        step: 'jobs',
+        actor: 'workflow',
+        action: 'delete-jobs',
+        outcome: 'removed',
+        details: { jobs: [...jobsCreated] },
+      });
+    }
+  };
 
   try {
     enter('extract');
@@ -163,16 +186,8 @@ export async function modelRetraining(rawInput?: RetrainingInput): Promise<Retra
 
     enter('train');
     const dataUri = `s3://${plan.modelsBucket}/${status.manifest.key}`;
-    const job = (name: string, script: string, args: string[]) => ({
-      name: `retrain-${version}-${name}`.toLowerCase(),
-      image: plan.image,
-      command: ['python', script],
-      args,
-      env: { MODEL_VERSION: version },
-      cpu: plan.cpu,
-      memory: plan.memory,
-      activeDeadlineSeconds: plan.jobTimeoutSeconds,
-    });
+    const job = (name: string, script: string, args: string[]) =>
+      modelJob(plan, `retrain-${version}-${name}`, version, script, args);
     const training = MODELS.map((model) =>
       job(model, `ai_models/train_${model}_model.py`, [
         '--data',
@@ -181,7 +196,10 @@ export async function modelRetraining(rawInput?: RetrainingInput): Promise<Retra
         `${status.artifactsUri}models/${model}/`,
       ]),
     );
-    for (const spec of training) await changes.runJob(spec);
+    for (const spec of training) {
+      jobsCreated.push(spec.name);
+      await changes.runJob(spec);
+    }
     await Promise.all(training.map((spec) => waitForJob(spec.name, plan.jobTimeoutSeconds)));
 
     enter('evaluate');
@@ -194,6 +212,7 @@ export async function modelRetraining(rawInput?: RetrainingInput): Promise<Retra
       '--metrics',
       `s3://${plan.modelsBucket}/${metricsKey}`,
     ]);
+    jobsCreated.push(evaluation.name);
     await changes.runJob(evaluation);
     await waitForJob(evaluation.name, plan.jobTimeoutSeconds);
     const metrics: ModelMetrics = await probes.readModelMetrics({ key: metricsKey });
@@ -209,14 +228,8 @@ export async function modelRetraining(rawInput?: RetrainingInput): Promise<Retra
     }
     const production = await probes.modelVersion({ version: productionVersion });
     status.productionMetrics = production?.metrics;
-    const floor = Math.max(plan.minAccuracy, (production?.metrics?.accuracy ?? 0) - plan.maxAccuracyDrop);
-    if (metrics.accuracy < floor) {
-      throw new Decided(
-        'rejected',
-        `accuracy ${metrics.accuracy} is below ${floor} (floor ${plan.minAccuracy}` +
-          `${production?.metrics ? `; production ${production.metrics.accuracy} less ${plan.maxAccuracyDrop}` : ''})`,
-      );
-    }
+    const shortfall = accuracyShortfall(plan, metrics.accuracy, production?.metrics);
+    if (shortfall) throw new Decided('rejected', shortfall);
 
     enter('staging');
     candidateUp = true; // registered before the step it undoes: a cancellation during the create still cleans up
@@ -284,6 +297,7 @@ export async function modelRetraining(rawInput?: RetrainingInput): Promise<Retra
       status.reason = cancelled ? 'the run was cancelled' : `failed at ${status.stage}: ${failureText(err)}`;
       await CancellationScope.nonCancellable(async () => {
         await removeCandidate();
+        if (cancelled && patched(CANCEL_REMOVES_JOBS_PATCH)) await removeJobs();
         await finish(status, decidedBy, audit, gates);
       });
       throw err;

@@ -9,7 +9,9 @@
  * Everything happens inside the window. A step that cannot fit in what is left is not started; one that is
  * running when its share of the window ends stops at a safe point (a batch boundary). The result lists what
  * remains, and the next window does it: the delete resumes where the rows are, the purge starts over.
- * A model that fails validation is rolled back at once.
+ * The model update deploys the model the monthly retraining promoted last (model_versions), from its artifacts,
+ * and validates it with the evaluation Job (model-update.ts); a model that fails validation is rolled back at once
+ * and someone is paged. With no promoted model newer than the one served, the step is skipped and says why.
  *
  * Started by the schedule `wedsync-sunday-maintenance`; by hand:
  *   temporal workflow start --type sundayMaintenanceWindow --task-queue aiops-runbooks --input '{}'
@@ -21,6 +23,7 @@ import {
   executeChild,
   isCancellation,
   ParentClosePolicy,
+  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -30,6 +33,7 @@ import { settle } from '../common/settle';
 import { validateModels } from '../common/model-validation';
 import { pruneOptimizations } from '../operations/retention/workflow';
 import { changes, purgeCacheKeys, waitForRollout } from '../policies';
+import { deployPromotedModel, DEPLOYS_PROMOTED_MODEL_PATCH, modelToDeploy } from './model-update';
 import {
   parseSundayWindowInput,
   sundayWindowStatusQuery,
@@ -106,42 +110,53 @@ export async function sundayMaintenanceWindow(rawInput?: SundayWindowInput): Pro
   };
 
   // 1. Model update, validated, rolled back when it does not hold.
-  await run(
-    'model-update',
-    async () => {
-      const version = plan.modelVersion!;
-      const before = await changes.getConfigMap({ name: plan.modelConfigMap });
-      if (before.data['model.version'] === version) return { status: 'done', detail: `already at model ${version}` };
-      const rolloutSeconds = () =>
-        Math.max(60, Math.min(15 * 60, Math.floor((windowEnd - Date.now()) / 1000) - 5 * 60));
-      const restartAll = async () => {
-        const stamp = new Date().toISOString();
-        for (const deployment of plan.deployments) await changes.rolloutRestart({ deployment, restartedAt: stamp });
-        for (const deployment of plan.deployments) await waitForRollout(deployment, rolloutSeconds());
-      };
-      try {
-        await changes.applyConfigMap({ name: plan.modelConfigMap, data: { ...before.data, 'model.version': version } });
-        await restartAll();
-        const { accuracy } = await validateModels(plan.minAccuracy);
-        return {
-          status: 'done',
-          detail: `model ${before.data['model.version'] ?? 'none'} → ${version}; accuracy ${accuracy}`,
-        };
-      } catch (err) {
-        const why = failureText(err);
-        // The previous model config goes back and the pods restart on it, even if this workflow is being cancelled.
-        await CancellationScope.nonCancellable(async () => {
-          await changes.applyConfigMap({ name: plan.modelConfigMap, data: before.data });
+  const rolloutSeconds = () => Math.max(60, Math.min(15 * 60, Math.floor((windowEnd - Date.now()) / 1000) - 5 * 60));
+  const restartAll = async () => {
+    const stamp = new Date().toISOString();
+    for (const deployment of plan.deployments) await changes.rolloutRestart({ deployment, restartedAt: stamp });
+    for (const deployment of plan.deployments) await waitForRollout(deployment, rolloutSeconds());
+  };
+  if (patched(DEPLOYS_PROMOTED_MODEL_PATCH)) {
+    // The newest promoted model (model_versions), deployed from its artifacts and judged by the evaluation Job.
+    const target: Awaited<ReturnType<typeof modelToDeploy>> = input.skip?.includes('model-update')
+      ? {}
+      : await modelToDeploy();
+    await run('model-update', () => deployPromotedModel(target.deploy!, plan, restartAll), target.nothingToDo);
+  } else {
+    // Windows started before the patch: the configured AI_MODEL_VERSION, "validated" by the 24-hour accuracy.
+    await run(
+      'model-update',
+      async () => {
+        const version = plan.modelVersion!;
+        const before = await changes.getConfigMap({ name: plan.modelConfigMap });
+        if (before.data['model.version'] === version) return { status: 'done', detail: `already at model ${version}` };
+        try {
+          await changes.applyConfigMap({
+            name: plan.modelConfigMap,
+            data: { ...before.data, 'model.version': version },
+          });
           await restartAll();
-        });
-        return {
-          status: 'rolled-back',
-          detail: `model ${version} rolled back to ${before.data['model.version'] ?? 'the previous config'}: ${why}`,
-        };
-      }
-    },
-    plan.modelVersion ? undefined : 'no model version configured (AI_MODEL_VERSION)',
-  );
+          const { accuracy } = await validateModels(plan.minAccuracy);
+          return {
+            status: 'done',
+            detail: `model ${before.data['model.version'] ?? 'none'} → ${version}; accuracy ${accuracy}`,
+          };
+        } catch (err) {
+          const why = failureText(err);
+          // The previous model config goes back and the pods restart on it, even if this workflow is being cancelled.
+          await CancellationScope.nonCancellable(async () => {
+            await changes.applyConfigMap({ name: plan.modelConfigMap, data: before.data });
+            await restartAll();
+          });
+          return {
+            status: 'rolled-back',
+            detail: `model ${version} rolled back to ${before.data['model.version'] ?? 'the previous config'}: ${why}`,
+          };
+        }
+      },
+      plan.modelVersion ? undefined : 'no model version configured (AI_MODEL_VERSION)',
+    );
+  }
 
   // 2. Database maintenance: the delete stops in time to leave the cache its share of the window.
   await run('database', async () => {
