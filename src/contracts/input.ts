@@ -18,7 +18,9 @@ const MAX_FIELD_CHARS = 100;
  * with a dot, a space or a control character in it) quoted as JSON, so that every key sent is named, and cut short.
  */
 export function fieldName(path: readonly (string | number)[]): string {
-  const name = path.map((k) => (typeof k === 'number' || /^[\w$-]+$/.test(k) ? String(k) : JSON.stringify(k))).join('.');
+  const name = path
+    .map((k) => (typeof k === 'number' || /^[\w$-]+$/.test(k) ? String(k) : JSON.stringify(k)))
+    .join('.');
   return name.length > MAX_FIELD_CHARS ? `${name.slice(0, MAX_FIELD_CHARS)}…` : name;
 }
 

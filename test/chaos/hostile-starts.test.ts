@@ -10,7 +10,15 @@ import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import fc from 'fast-check';
 import { listRunbooks, runbook, type WorkflowType } from '../../src/client/runbooks';
-import { hostileJson, mutationOf, overTheWire, refusalProblem, SEED, VALID_INPUTS, type Mutation } from '../helpers/hostile';
+import {
+  hostileJson,
+  mutationOf,
+  overTheWire,
+  refusalProblem,
+  SEED,
+  VALID_INPUTS,
+  type Mutation,
+} from '../helpers/hostile';
 import { newTally, recordTally, resultWithin } from '../helpers/chaos';
 import { runbookSuite } from '../helpers/runbook-suite';
 import { replayOwnHistories, uniqueId } from '../helpers/temporal';
@@ -99,7 +107,9 @@ describe('every workflow started with hostile input', () => {
           const problem = await refusedAtOnce(bad, handle);
           if (problem) {
             const sent = JSON.stringify(bad.raw)?.slice(0, 300);
-            problems.push(`${bad.type} (${bad.mutation.kind} ${bad.mutation.path.join('.')}): ${problem}; sent ${sent}`);
+            problems.push(
+              `${bad.type} (${bad.mutation.kind} ${bad.mutation.path.join('.')}): ${problem}; sent ${sent}`,
+            );
           }
           lastOfType.set(bad.type, handle);
         }

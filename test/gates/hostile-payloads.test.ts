@@ -86,7 +86,10 @@ const taskReport = fc.oneof(
   fc.jsonValue(),
   fc.record(
     {
-      task: fc.oneof(fc.constantFrom('rotate-credentials', 'notify-users', 'patch-everything', '__proto__'), fc.jsonValue()),
+      task: fc.oneof(
+        fc.constantFrom('rotate-credentials', 'notify-users', 'patch-everything', '__proto__'),
+        fc.jsonValue(),
+      ),
       by: fc.oneof(fc.constantFrom(...BREACH_REPORTERS, 'mallory', '', 'x'.repeat(101)), fc.jsonValue()),
       note: fc.oneof(fc.constantFrom('rotated, SEC-12', '', 'n'.repeat(2001), 'n'.repeat(100_000)), fc.string()),
       extra: fc.jsonValue(),
@@ -96,7 +99,8 @@ const taskReport = fc.oneof(
   fc.constant(JSON.parse('{"task":"notify-users","by":"security","note":"x","__proto__":{"by":"mallory"}}') as unknown),
 );
 
-const hex = (length: number) => fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: length, maxLength: length });
+const hex = (length: number) =>
+  fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: length, maxLength: length });
 
 /**
  * A decision from someone who may decide at `gate`, with its proof (signature, nonce, expiry) forged or malformed:
@@ -110,7 +114,10 @@ const forgedDecision = (gate: string, by: string, nowMs: number) =>
       by: fc.constant(by),
       reason: fc.constantFrom('forged', 'r'.repeat(2000)),
       signature: fc.oneof(hex(128), hex(64), fc.constant('A'.repeat(128)), fc.jsonValue()),
-      nonce: fc.oneof(fc.string({ unit: fc.constantFrom(...'abcXYZ019_-'), minLength: 16, maxLength: 64 }), fc.jsonValue()),
+      nonce: fc.oneof(
+        fc.string({ unit: fc.constantFrom(...'abcXYZ019_-'), minLength: 16, maxLength: 64 }),
+        fc.jsonValue(),
+      ),
       expiresAt: fc.oneof(
         fc.integer({ min: -7_200_000, max: 7_200_000 }).map((d) => new Date(nowMs + d).toISOString()),
         fc.constant('+275760-09-13T00:00:00.000Z'),
@@ -191,7 +198,10 @@ describe('every gate against hostile decisions', () => {
       await queryUntil(handle, crisisStatusQuery, (s) => s.gates.some((g) => g.gate === 'resolve'));
       await bombard(handle);
       await forge(handle, 'resolve', 'cto');
-      assert.ok((await handle.query(crisisStatusQuery)).gates.some((g) => g.gate === 'resolve'), 'still open');
+      assert.ok(
+        (await handle.query(crisisStatusQuery)).gates.some((g) => g.gate === 'resolve'),
+        'still open',
+      );
       // An alert joining the run may carry anything: each is counted and shown as bounded text, none fails a task.
       let alerts = 0;
       await fc.assert(
@@ -212,42 +222,47 @@ describe('every gate against hostile decisions', () => {
     },
   );
 
-  suite.test('incidentResponse refuses them all, counts any alert payload safely, and still takes the acknowledgement', async () => {
-    const fingerprint = uniqueId('hostile');
-    const handle = await suite.env.client.workflow.start(incidentResponse, {
-      taskQueue: suite.taskQueue,
-      workflowId: incidentWorkflowId(fingerprint),
-      args: [{ severity: 'P2', service: 'ai-gateway-service', summary: 'hostile drill', fingerprint }],
-    });
-    const before = await queryUntil(handle, incidentStatusQuery, (s) => s.gates.some((g) => g.gate === 'acknowledge'));
-    await bombard(handle);
-    // A re-fired alert may carry anything: each counts its firings (one when malformed), shown as bounded text.
-    let firings = before.alertFirings;
-    await fc.assert(
-      fc.asyncProperty(alertPayload, async (p) => {
-        await handle.signal(alertSignal, p as never);
-        firings += firingsOf(p as never);
-      }),
-      { seed: SEED, numRuns: 60 },
-    );
-    await fc.assert(
-      fc.asyncProperty(resolutionPayload, async (p) => {
-        await handle.signal(alertResolvedSignal, p as never);
-      }),
-      { seed: SEED, numRuns: 30 },
-    );
-    const after = await queryUntil(handle, incidentStatusQuery, (s) => s.alertFirings === firings);
-    assert.ok(after.timeline.every((e) => e.event.length <= 1100));
-    assert.ok(!Number.isNaN(Date.parse(after.alertResolvedAt!)), `alertResolvedAt ${after.alertResolvedAt}`);
-    await handle.executeUpdate(decideUpdate, {
-      args: [{ gate: 'acknowledge', decision: 'approve', by: 'oncall', reason: 'on it' }],
-    });
-    const s = await queryUntil(handle, incidentStatusQuery, (st) => st.step !== 'acknowledge');
-    assert.equal(s.acknowledgedBy, 'oncall');
-    assert.equal(await workflowTaskFailures(handle), 0);
-    await handle.terminate('drill over');
-    await replayOwnHistory(handle);
-  });
+  suite.test(
+    'incidentResponse refuses them all, counts any alert payload safely, and still takes the acknowledgement',
+    async () => {
+      const fingerprint = uniqueId('hostile');
+      const handle = await suite.env.client.workflow.start(incidentResponse, {
+        taskQueue: suite.taskQueue,
+        workflowId: incidentWorkflowId(fingerprint),
+        args: [{ severity: 'P2', service: 'ai-gateway-service', summary: 'hostile drill', fingerprint }],
+      });
+      const before = await queryUntil(handle, incidentStatusQuery, (s) =>
+        s.gates.some((g) => g.gate === 'acknowledge'),
+      );
+      await bombard(handle);
+      // A re-fired alert may carry anything: each counts its firings (one when malformed), shown as bounded text.
+      let firings = before.alertFirings;
+      await fc.assert(
+        fc.asyncProperty(alertPayload, async (p) => {
+          await handle.signal(alertSignal, p as never);
+          firings += firingsOf(p as never);
+        }),
+        { seed: SEED, numRuns: 60 },
+      );
+      await fc.assert(
+        fc.asyncProperty(resolutionPayload, async (p) => {
+          await handle.signal(alertResolvedSignal, p as never);
+        }),
+        { seed: SEED, numRuns: 30 },
+      );
+      const after = await queryUntil(handle, incidentStatusQuery, (s) => s.alertFirings === firings);
+      assert.ok(after.timeline.every((e) => e.event.length <= 1100));
+      assert.ok(!Number.isNaN(Date.parse(after.alertResolvedAt!)), `alertResolvedAt ${after.alertResolvedAt}`);
+      await handle.executeUpdate(decideUpdate, {
+        args: [{ gate: 'acknowledge', decision: 'approve', by: 'oncall', reason: 'on it' }],
+      });
+      const s = await queryUntil(handle, incidentStatusQuery, (st) => st.step !== 'acknowledge');
+      assert.equal(s.acknowledgedBy, 'oncall');
+      assert.equal(await workflowTaskFailures(handle), 0);
+      await handle.terminate('drill over');
+      await replayOwnHistory(handle);
+    },
+  );
 
   suite.test('maintenanceChecklist refuses them all and still records a task done', async () => {
     const handle = await suite.env.client.workflow.start(maintenanceChecklist, {
@@ -318,7 +333,10 @@ describe('every gate against hostile decisions', () => {
         status.tasks.map((t) => t.task).filter((t) => taken.has(t)),
       );
       assert.ok(status.tasks.every((t) => !t.done || BREACH_REPORTERS.includes(t.by!)));
-      assert.ok(status.gates.some((g) => g.gate === 'isolate'), 'nothing forged decided the isolation');
+      assert.ok(
+        status.gates.some((g) => g.gate === 'isolate'),
+        'nothing forged decided the isolation',
+      );
       const outcome = await handle.executeUpdate(decideUpdate, {
         args: [{ gate: 'isolate', decision: 'reject', by: 'security', reason: 'drill: keep it running' }],
       });

@@ -53,7 +53,12 @@ export const VALID_INPUTS: Record<WorkflowType, Record<string, unknown>> = {
   purgeCache: { pattern: 'ai:*', scanCount: 1000, unlinkBatch: 1000, allowUnprefixed: false },
   pruneOptimizations: { olderThanDays: 90, stopBy: '2026-03-01T04:00:00Z', targetBatchMs: 25 },
   restartDeployment: { deployment: 'ai-optimization-engine', timeoutSeconds: 600, namespace: 'default' },
-  rollbackDeployment: { deployment: 'ai-optimization-engine', timeoutSeconds: 600, namespace: 'default', toRevision: 3 },
+  rollbackDeployment: {
+    deployment: 'ai-optimization-engine',
+    timeoutSeconds: 600,
+    namespace: 'default',
+    toRevision: 3,
+  },
   monitorUntilHealthy: { intervalSeconds: 300, healthyChecksRequired: 3, timeoutSeconds: 14_400 },
   databaseBackup: { compressionLevel: 1 },
   modelBackup: { configMap: 'ai-model-config' },
@@ -201,14 +206,16 @@ const hostileNumber = fc.oneof(
 
 /** Objects shaped to trip up code that reads them: prototype keys as own properties, thenables, deep nesting. */
 const hostileObject = fc.oneof(
-  fc.constantFrom(0, 1, 2, 3).map((i) =>
-    [
-      () => JSON.parse('{"__proto__":{"polluted":true}}') as unknown,
-      () => ({ constructor: { prototype: { polluted: true } } }),
-      () => ({ toString: 1, valueOf: 'x', then: 1 }),
-      () => ({ length: -1, 0: 'a' }),
-    ][i](),
-  ),
+  fc
+    .constantFrom(0, 1, 2, 3)
+    .map((i) =>
+      [
+        () => JSON.parse('{"__proto__":{"polluted":true}}') as unknown,
+        () => ({ constructor: { prototype: { polluted: true } } }),
+        () => ({ toString: 1, valueOf: 'x', then: 1 }),
+        () => ({ length: -1, 0: 'a' }),
+      ][i](),
+    ),
   fc.integer({ min: 50, max: 2000 }).chain((depth) => fc.boolean().map((asArray) => nested(depth, asArray))),
 );
 
@@ -226,9 +233,9 @@ export const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 6, arbitrary: hostileJson },
   {
     weight: 1,
-    arbitrary: fc.constantFrom(0, 1, 2, 3, 4, 5, 6).map(
-      (i) => [NaN, Infinity, -Infinity, undefined, 10n, new Date(NaN), Object.create(null) as object][i],
-    ),
+    arbitrary: fc
+      .constantFrom(0, 1, 2, 3, 4, 5, 6)
+      .map((i) => [NaN, Infinity, -Infinity, undefined, 10n, new Date(NaN), Object.create(null) as object][i]),
   },
 );
 
@@ -281,13 +288,11 @@ function at(root: unknown, path: Path): Record<string, unknown> {
 export function mutationOf(valid: Record<string, unknown>, values: fc.Arbitrary<unknown>): fc.Arbitrary<Mutation> {
   const clone = () => structuredClone(valid);
   const fields = fieldPaths(valid);
-  const replace = fc
-    .tuple(fc.constantFrom(...fields), values)
-    .map(([path, value]): Mutation => {
-      const input = clone();
-      at(input, path.slice(0, -1))[path[path.length - 1]] = value;
-      return { kind: 'replace', path, input };
-    });
+  const replace = fc.tuple(fc.constantFrom(...fields), values).map(([path, value]): Mutation => {
+    const input = clone();
+    at(input, path.slice(0, -1))[path[path.length - 1]] = value;
+    return { kind: 'replace', path, input };
+  });
   const remove = fc.constantFrom(...fields).map((path): Mutation => {
     const input = clone();
     const parent = at(input, path.slice(0, -1));
