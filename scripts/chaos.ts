@@ -21,7 +21,8 @@ Options:
   --runs N             kills per step (default 20)
   --outage-seconds S   how long each dependency stays down (default 30; 600 for the long outage)
   --seed X             the random kill points' seed (default 20261126)
-  filter               only test files whose path contains it (worker-kill, dependency-outage)
+  filter               only test files whose path contains it (worker-kill, dependency-outage,
+                       temporal-restart, hostile-starts)
   -h, --help           this text
 
 Exit code 1 when any run duplicated or lost work or got stuck.

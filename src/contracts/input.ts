@@ -10,11 +10,33 @@ import { invalidInput } from './failures';
 /** Schemas are written with zod's builder, taken from here so that workflow modules import nothing but contracts. */
 export { z };
 
+/** Longest field name a refusal quotes: an unknown key may be of any length, and the refusal goes into history. */
+const MAX_FIELD_CHARS = 100;
+
+/**
+ * A field's path as people read it, `monitor.timeoutSeconds`, `namespaces.0`; a key that is not a plain word (empty,
+ * with a dot, a space or a control character in it) quoted as JSON, so that every key sent is named, and cut short.
+ */
+export function fieldName(path: readonly (string | number)[]): string {
+  const name = path
+    .map((k) => (typeof k === 'number' || /^[\w$-]+$/.test(k) ? String(k) : JSON.stringify(k)))
+    .join('.');
+  return name.length > MAX_FIELD_CHARS ? `${name.slice(0, MAX_FIELD_CHARS)}…` : name;
+}
+
 /** The first problem zod found, as the field it is about and what is wrong, in our words. */
 function describe(issue: z.ZodIssue, what: string): [string, string] {
-  const path = issue.path.join('.');
+  const path = fieldName(issue.path);
   if (issue.code === z.ZodIssueCode.unrecognized_keys) {
-    return [[path, issue.keys[0]].filter(Boolean).join('.'), `is not a field of ${what} input`];
+    return [fieldName([...issue.path, issue.keys[0]]), `is not a field of ${what} input`];
+  }
+  if (issue.code === z.ZodIssueCode.invalid_union) {
+    // A field of several forms (a restore's target): missing in every form is missing, else the first form's problem.
+    const firsts = issue.unionErrors.flatMap((e) => e.issues.slice(0, 1));
+    const missing = (i: z.ZodIssue) =>
+      i.code === z.ZodIssueCode.invalid_type && i.received === 'undefined' && i.path.length === issue.path.length;
+    if (firsts.length > 0 && firsts.every(missing)) return [path || 'input', 'is required'];
+    if (firsts.length > 0) return describe(firsts[0], what);
   }
   if (issue.code === z.ZodIssueCode.invalid_type && issue.path.length === 0) return ['input', 'must be a JSON object'];
   if (issue.code === z.ZodIssueCode.invalid_type && issue.received === 'undefined') return [path, 'is required'];

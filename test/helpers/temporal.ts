@@ -168,6 +168,17 @@ export async function replayOwnHistory(handle: WorkflowHandle): Promise<void> {
   );
 }
 
+/** replayOwnHistory for many runs on one replay worker, for a test that ran hundreds. */
+export async function replayOwnHistories(handles: WorkflowHandle[]): Promise<void> {
+  const histories = await Promise.all(
+    handles.map(async (h) => ({ workflowId: h.workflowId, history: await h.fetchHistory() })),
+  );
+  const options = { workflowBundle: await workflowBundle(), dataConverter: dataConverter(loadConfig()) };
+  for await (const result of Worker.runReplayHistories(options, histories)) {
+    if (result.error) throw result.error;
+  }
+}
+
 /**
  * A client of `env` with the project's codec, for tests whose workflows run on a worker made by createWorker (the
  * worker process, the maintenance worker): what that worker seals only such a client opens.
