@@ -39,6 +39,7 @@ import {
   verifyBackup,
   weddingDayCrisis,
   recoverAiService,
+  disasterRecoveryDrill,
   failoverAiIngress,
   failbackAiIngress,
   aiFallbackWatch,
@@ -494,6 +495,34 @@ async function main(): Promise<void> {
           taskQueue,
           workflowId: `record-ai-recovery-${randomUUID()}`,
           args: [{ requestedBy: 'oncall', reason: 'recorded', rolloutTimeoutSeconds: 10 }],
+        });
+      },
+    },
+    {
+      type: 'disasterRecoveryDrill',
+      // A verified database backup and a model backup to recover from, then the drill. Nothing rolls out without
+      // controllers, so the scratch engines' restart times out: the recorded run fails at that step, through the
+      // recovery's undos and the drill's cleanup, and pages.
+      start: async () => {
+        await client.workflow.execute(databaseBackup, {
+          taskQueue,
+          workflowId: `record-backup-for-drill-${randomUUID()}`,
+          args: [{}],
+        });
+        await client.workflow.execute(verifyBackup, {
+          taskQueue,
+          workflowId: `record-verify-for-drill-${randomUUID()}`,
+          args: [{}],
+        });
+        await client.workflow.execute(modelBackup, {
+          taskQueue,
+          workflowId: `record-models-for-drill-${randomUUID()}`,
+          args: [{}],
+        });
+        return client.workflow.start(disasterRecoveryDrill, {
+          taskQueue,
+          workflowId: `record-dr-drill-${randomUUID()}`,
+          args: [{ requestedBy: 'oncall', rolloutTimeoutSeconds: 10 }],
         });
       },
     },

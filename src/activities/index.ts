@@ -1,6 +1,7 @@
 /** Spreads the per-system activity factories into the one object a worker registers. */
 import { createAuditActivities, type AuditDeps } from './audit';
 import { createBackupActivities, type BackupDeps } from './backups';
+import { createDrillActivities } from './backups/drills';
 import { createCouplesActivities } from './couples';
 import { createCrisisManagerActivities } from './crisis-manager';
 import { createHttpActivities, type HttpDeps } from './http';
@@ -47,6 +48,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createSettingsActivities(deps),
     ...createTemporalActivities(deps.temporalClient),
     ...createBackupActivities(deps),
+    ...createDrillActivities(deps),
     ...createFailoverActivities(deps),
     ...createRetrainingActivities(deps),
     ...createServingActivities(deps),

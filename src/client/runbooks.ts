@@ -13,6 +13,7 @@ import { validatePurgeInput, validateRetentionInput } from '../contracts/mainten
 import { SCHEDULES, type ScheduleDefinition } from '../schedules/table';
 import { parseAccuracyWatchInput } from '../workflows/accuracy-watch/messages';
 import { parseRecoverAiServiceInput } from '../workflows/ai-recovery/messages';
+import { parseDrillInput } from '../workflows/dr-drill/messages';
 import { parseChecklistInput } from '../workflows/checklists/messages';
 import { crisisWorkflowId, parseWeddingDayCrisisInput } from '../workflows/crisis/messages';
 import { parseCrisisManagerWatchInput } from '../workflows/crisis-watch/messages';
@@ -132,6 +133,12 @@ const RUNBOOKS: Record<WorkflowType, Runbook> = {
     summary: 'restore drill: restore the latest backup into a scratch database and check it',
     startedBy: 'schedule, operators',
     parse: parseVerifyBackupInput,
+  },
+  disasterRecoveryDrill: {
+    summary:
+      'monthly DR drill: recover into a scratch namespace and a throwaway database, time each step against the RTO',
+    startedBy: 'schedule, operators',
+    parse: parseDrillInput,
   },
   crisisManagerWatch: {
     summary: 'crisis-manager watch: probe the AI crisis manager and start the protocol when it fails',

@@ -258,6 +258,11 @@ const schema = z.object({
   BACKUP_KEEP_MONTHLY: z.coerce.number().int('must be a whole number').min(0, 'must be 0 or more').default(12),
   // The restore drill alerts when the newest verified backup is older than this.
   BACKUP_MAX_AGE_HOURS: positiveInt.default(26),
+  // The monthly disaster recovery drill: the scratch namespace it recovers into (absent: <K8S_AI_NAMESPACE>-dr-drill;
+  // made by the drill with its label, or made so by an operator) and the recovery time objective it is measured
+  // against. The seeds name no RTO; an hour is ours.
+  DR_DRILL_NAMESPACE: k8sName.optional(),
+  DR_RTO_MINUTES: positiveInt.max(24 * 60, 'must be at most 1440').default(60),
 
   KUBECONFIG: nonEmpty.optional(),
   K8S_IN_CLUSTER: bool.default('false'),
@@ -431,6 +436,9 @@ export interface BackupConfig {
   binDir?: string;
   keep: { daily: number; weekly: number; monthly: number };
   maxAgeHours: number;
+  /** The disaster recovery drill's scratch namespace and the RTO it is measured against. */
+  drillNamespace: string;
+  rtoMinutes: number;
 }
 
 export interface RetrainingConfig {
@@ -740,6 +748,8 @@ function toAppConfig(raw: Raw): AppConfig {
       binDir: raw.POSTGRES_BIN_DIR,
       keep: { daily: raw.BACKUP_KEEP_DAILY, weekly: raw.BACKUP_KEEP_WEEKLY, monthly: raw.BACKUP_KEEP_MONTHLY },
       maxAgeHours: raw.BACKUP_MAX_AGE_HOURS,
+      drillNamespace: raw.DR_DRILL_NAMESPACE ?? `${raw.K8S_AI_NAMESPACE}-dr-drill`,
+      rtoMinutes: raw.DR_RTO_MINUTES,
     },
     kubernetes: {
       kubeconfig: raw.KUBECONFIG,

@@ -22,6 +22,8 @@ export const FailureType = {
   BackupVerificationFailed: 'BackupVerificationFailed',
   /** A recovery that did not complete; its details say which steps ran and which were undone. */
   RecoveryFailed: 'RecoveryFailed',
+  /** A disaster recovery drill whose recovery failed or missed its RTO; its details hold the drill's report. */
+  DrillFailed: 'DrillFailed',
   /** A failover or failback target whose health check did not pass: traffic is not sent there. */
   TargetUnhealthy: 'TargetUnhealthy',
   /** A remediation whose fix ran but whose verification still shows the problem; people were paged. */

@@ -126,6 +126,20 @@ export const SCHEDULES: ScheduleDefinition[] = [
     note: 'seed 002, Disaster Recovery: Database Recovery, proven daily by a restore drill (seed 000 daily "verify backup completion")',
   },
   {
+    scheduleId: 'wedsync-disaster-recovery-drill',
+    workflowType: 'disasterRecoveryDrill',
+    workflowId: 'wedsync-disaster-recovery-drill',
+    args: [{}],
+    // The 1st at 06:00: after the night's backups and restore drill (05:00), before the monthly checklist (08:00)
+    // that reads this drill's record.
+    cron: '0 6 1 * *',
+    timezone: 'UTC',
+    overlap: 'SKIP',
+    // A drill a day late still proves the month; the checklist allows 35 days between passed drills.
+    catchupWindow: '1 day',
+    note: 'seed 000, Maintenance Procedures: Monthly Maintenance, "Conduct disaster recovery drill" (1st of the month 06:00 GMT; the seed gives no time)',
+  },
+  {
     scheduleId: 'wedsync-backup-retention',
     workflowType: 'pruneBackups',
     workflowId: 'wedsync-backup-retention',

@@ -12,6 +12,7 @@ export { monitorUntilHealthy } from './operations/monitor/workflow';
 export { databaseBackup, modelBackup, pruneBackups, restoreDatabase, verifyBackup } from './backup/workflow';
 export { crisisManagerWatch } from './crisis-watch/workflow';
 export { recoverAiService } from './ai-recovery/workflow';
+export { disasterRecoveryDrill } from './dr-drill/workflow';
 export { failbackAiIngress, failoverAiIngress } from './failover/workflow';
 export { aiFallbackWatch } from './fallback-watch/workflow';
 export { completeOutageResponse } from './outage/workflow';

@@ -1,22 +1,51 @@
 import assert from 'node:assert/strict';
-import { describe } from 'node:test';
+import { before, describe } from 'node:test';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { createActivities } from '../../src/activities';
+import type { DrillReport } from '../../src/contracts/drills';
 import { maintenanceChecklist } from '../../src/workflows';
 import { checklistStatusQuery } from '../../src/workflows/checklists/messages';
 import { decideUpdate, decisionSignal } from '../../src/workflows/gates/messages';
 import { maintenanceSettings, REDIS_DB } from '../helpers/maintenance';
 import { slackTexts } from '../helpers/runbook-receiver';
 import { runbookSuite } from '../helpers/runbook-suite';
-import { queryUntil, rejectsWithCause, uniqueId } from '../helpers/temporal';
+import { queryUntil, rejectsWithCause, replayOwnHistory, uniqueId } from '../helpers/temporal';
+import { emptyPrefix, ensureBucket } from '../backup/helpers';
 import { waitUntil } from '../helpers/wait';
 
 const DAY = 24 * 3_600_000;
+/** The backup bucket the drills' records are in: this file's own. */
+const BACKUPS = 'aiops-test-checklists-backups';
+
+/** A drill's record as disasterRecoveryDrill writes it, finished `daysAgo` days ago. */
+function drillRecord(drillId: string, daysAgo: number, passed: boolean): DrillReport {
+  const finishedAt = new Date(Date.now() - daysAgo * DAY).toISOString();
+  return {
+    drillId,
+    workflowId: `dr-drill-${drillId}`,
+    namespace: 'ai-services-dr-drill',
+    models: { bucket: BACKUPS, prefix: `drills/${drillId}/models/` },
+    startedAt: finishedAt,
+    finishedAt,
+    steps: [],
+    recoveryMs: 12 * 60_000,
+    rtoMinutes: 60,
+    withinRto: true,
+    passed,
+    ...(!passed && { failedStep: 'recover-ai-service/restart-engines', reason: 'NotAuthorized: patch refused' }),
+    leftovers: [],
+  };
+}
 
 describe('the ScrollUniversity maintenance checklists', () => {
   // The checklists only read Redis (INFO), so the week's DB index serves as well as any.
   const suite = runbookSuite('aiops_test_checklists', (r, databaseUrl) =>
-    maintenanceSettings(r, { databaseUrl, redisDb: REDIS_DB.week }),
+    maintenanceSettings(r, { databaseUrl, redisDb: REDIS_DB.week }, { S3_BUCKET_BACKUPS: BACKUPS }),
   );
+  before(async () => {
+    await ensureBucket(suite.deps.s3, BACKUPS);
+    await emptyPrefix(suite.deps.s3, BACKUPS, 'drills/');
+  });
 
   suite.test(
     'the monthly checklist: tasks assigned by role, done, not done, or missed at the 7-day deadline',
@@ -28,9 +57,9 @@ describe('the ScrollUniversity maintenance checklists', () => {
         workflowId: uniqueId('monthly'),
         args: [{ cadence: 'monthly' }],
       });
-      const open = await queryUntil(handle, checklistStatusQuery, (s) => s.gates.length === 5);
+      // The DR drill is checked from the drills' records now, not asked of devops.
+      const open = await queryUntil(handle, checklistStatusQuery, (s) => s.gates.length === 4);
       assert.deepEqual(open.gates.map((g) => g.gate).sort(), [
-        'disaster-recovery-drill',
         'optimize-prompts',
         'review-access-controls',
         'update-cost-budgets',
@@ -75,8 +104,10 @@ describe('the ScrollUniversity maintenance checklists', () => {
       assert.equal(byId['optimize-prompts'].by, 'ai-lead');
       assert.equal(byId['update-runbook'].status, 'not-done');
       assert.equal(byId['update-runbook'].detail, 'no time this month');
-      for (const id of ['update-cost-budgets', 'disaster-recovery-drill', 'review-access-controls'])
-        assert.equal(byId[id].status, 'missed', id);
+      for (const id of ['update-cost-budgets', 'review-access-controls']) assert.equal(byId[id].status, 'missed', id);
+      assert.equal(byId['disaster-recovery-drill'].kind, 'automatic');
+      assert.equal(byId['disaster-recovery-drill'].status, 'attention');
+      assert.match(byId['disaster-recovery-drill'].detail, /no disaster recovery drill in .* has passed/);
       assert.equal(byId['analyze-user-feedback'].kind, 'automatic');
       assert.deepEqual(
         result.open.sort(),
@@ -92,6 +123,45 @@ describe('the ScrollUniversity maintenance checklists', () => {
       assert.ok(
         closedAfter >= 7 * DAY - 60_000 && closedAfter <= 7 * DAY + 60_000,
         `closed ${closedAfter} ms after the tasks were handed out`,
+      );
+    },
+  );
+
+  suite.test(
+    'the monthly DR drill item needs attention when the last passed drill is over 35 days old, and is ok within',
+    async () => {
+      const { env, taskQueue } = suite;
+      const activities = createActivities(suite.deps);
+      await emptyPrefix(suite.deps.s3, BACKUPS, 'drills/');
+      // Ids begin with the start time, as the drill's do: the failed drill is the newer one.
+      await activities.recordDrill(drillRecord('20261001t060000z-old', 40, true));
+      await activities.recordDrill(drillRecord('20261101t060000z-failed', 10, false));
+      const drillItem = async () => {
+        const handle = await env.client.workflow.start(maintenanceChecklist, {
+          taskQueue,
+          workflowId: uniqueId('monthly-drill'),
+          args: [{ cadence: 'monthly' }],
+        });
+        const status = await queryUntil(handle, checklistStatusQuery, (s) =>
+          s.items.some((i) => i.id === 'disaster-recovery-drill'),
+        );
+        await handle.terminate('the drill item is all this test reads');
+        await replayOwnHistory(handle);
+        return status.items.find((i) => i.id === 'disaster-recovery-drill')!;
+      };
+
+      const stale = await drillItem();
+      assert.equal(stale.kind, 'automatic');
+      assert.equal(stale.status, 'attention');
+      assert.match(stale.detail, /last passed drill 20261001t060000z-old is 40(\.\d+)? days old \(at most 35\)/);
+      assert.match(stale.detail, /last drill 20261101t060000z-failed failed at recover-ai-service\/restart-engines/);
+
+      await activities.recordDrill(drillRecord('20261120t060000z-fresh', 3, true));
+      const fresh = await drillItem();
+      assert.equal(fresh.status, 'ok');
+      assert.match(
+        fresh.detail,
+        /^last passed drill 20261120t060000z-fresh is 3(\.\d+)? days old .*recovered in 12\.0 min, RTO 60 min/,
       );
     },
   );

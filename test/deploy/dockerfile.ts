@@ -1,7 +1,8 @@
 /**
  * Reads the repository's Dockerfile and carries its stages out on this machine, which has no container engine:
  * each stage gets a directory standing for its /app, its COPY lines copy from the repository or from an earlier
- * stage's directory, and its RUN lines run there with Node 24 first on PATH, as in the image. Instructions this
+ * stage's directory, and its RUN lines run there with Node 24 first on PATH, as in the image (an apt-get install is
+ * checked against this machine's packages instead). Instructions this
  * does not know fail the test, so a Dockerfile change cannot leave the layout test behind unnoticed.
  */
 import { spawnSync } from 'node:child_process';
@@ -63,6 +64,33 @@ export function parseCopy(args: string): { from?: string; sources: string[]; des
   return { from, sources: paths.slice(0, -1), dest: paths[paths.length - 1] };
 }
 
+/**
+ * The packages a RUN line installs with apt-get (`name=version` as written, quotes removed), or undefined when it
+ * runs no apt-get install.
+ */
+export function aptPackages(args: string): string[] | undefined {
+  const install = args
+    .split('&&')
+    .map((c) => c.trim())
+    .find((c) => /^apt-get\s+install\b/.test(c));
+  if (!install) return undefined;
+  return install
+    .split(/\s+/)
+    .slice(2)
+    .filter((w) => !w.startsWith('-'))
+    .map((w) => w.replace(/^'(.*)'$/, '$1'));
+}
+
+/** Whether this machine has a Debian package installed at a version the pin (`name=glob`) accepts. */
+function installedHere(pin: string): boolean {
+  const [name, glob = '*'] = pin.split('=');
+  const result = spawnSync('dpkg-query', ['-W', '-f=${Status} ${Version}', name], { encoding: 'utf8' });
+  const [, version] = /^install ok installed (\S+)$/.exec(result.stdout.trim()) ?? [];
+  if (!version) return false;
+  const pattern = new RegExp(`^${glob.replace(/[.+]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  return pattern.test(version);
+}
+
 /** The environment RUN lines get: this machine's, less npm's own variables from an outer `npm test`, Node 24 first. */
 function runEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_')));
@@ -97,6 +125,15 @@ export function layOut(stages: Stage[], into: string): Map<string, string> {
           break;
         }
         case 'RUN': {
+          // System packages are not laid out into a directory: this machine (Debian bookworm, as the image) must
+          // have them, at a version the pin accepts, as the native stack installs them (scripts/lib/tools.ts).
+          const packages = aptPackages(args);
+          if (packages) {
+            const missing = packages.filter((p) => !installedHere(p));
+            if (missing.length)
+              throw new Error(`Dockerfile stage ${stage.name}: RUN ${args}: not installed here: ${missing.join(', ')}`);
+            break;
+          }
           const result = spawnSync('sh', ['-c', args], {
             cwd: dir,
             env: runEnv(env),

@@ -5,11 +5,13 @@ import { describe, it } from 'node:test';
 import { parse, parseAllDocuments } from 'yaml';
 import { givenSettings, loadConfig } from '../../src/config';
 import { SHUTDOWN_MARGIN_SECONDS } from '../../src/workers/worker';
-import { NODE_RUNTIME } from '../../scripts/lib/tools';
-import { finalStage, instructions, parseCopy, parseDockerfile, ROOT, stageEnv } from './dockerfile';
+import { DEBIAN_PACKAGES, NODE_RUNTIME, POSTGRES_BIN, POSTGRES_MAJOR } from '../../scripts/lib/tools';
+import { aptPackages, finalStage, instructions, parseCopy, parseDockerfile, ROOT, stageEnv } from './dockerfile';
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
 const IMAGE = `aiops-runbooks-worker:${pkg.version}`;
+/** The PostgreSQL client as the native stack pins it (scripts/lib/tools.ts). */
+const PG_CLIENT = DEBIAN_PACKAGES.postgres.find((p) => p.startsWith('postgresql-client-'))!;
 const stages = parseDockerfile();
 const runtime = finalStage(stages);
 
@@ -106,8 +108,35 @@ describe('the worker image', () => {
         .join('\n'),
       /npm ci --omit=dev/,
     );
-    assert.equal(instructions(runtime, 'RUN').length, 0, 'nothing is installed or built in the runtime stage');
+    const runs = instructions(runtime, 'RUN');
+    assert.deepEqual(
+      runs.map((r) => aptPackages(r.args)),
+      [[PG_CLIENT]],
+      'nothing is built in the runtime stage, and the one thing installed is the PostgreSQL client',
+    );
     assert.deepEqual(JSON.parse(instructions(runtime, 'CMD')[0].args), ['node', 'dist/src/workers/main.js']);
+  });
+
+  it(`has pg_dump and pg_restore of PostgreSQL ${POSTGRES_MAJOR}, the major of the stack and docker-compose.yml, pinned`, () => {
+    const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as {
+      services: Record<string, { image?: string }>;
+    };
+    assert.equal(compose.services.postgres.image, `postgres:${POSTGRES_MAJOR}`);
+    const run = instructions(runtime, 'RUN').find((r) => aptPackages(r.args)?.length);
+    assert.ok(run, 'the runtime stage installs the PostgreSQL client (the backups run pg_dump and pg_restore)');
+    // The major pinned as the native stack pins it: a new major in the image is a decision, not an apt upgrade.
+    assert.deepEqual(aptPackages(run.args), [PG_CLIENT]);
+    assert.equal(PG_CLIENT, `postgresql-client-${POSTGRES_MAJOR}=${POSTGRES_MAJOR}.*`);
+    assert.match(run.args, /^apt-get update && apt-get install -y --no-install-recommends /);
+    assert.match(run.args, /&& rm -rf \/var\/lib\/apt\/lists\/\*$/, "apt's lists do not stay in the layer");
+    // Installed as root, before the image drops to its user.
+    const order = runtime.instructions.map((i) => i.op);
+    assert.ok(order.indexOf('RUN') < order.indexOf('USER'), 'the client is installed before USER');
+    // The activities find the tools where Debian's package puts them: POSTGRES_BIN_DIR unset, or set to that place.
+    const set = { ...stageEnv(runtime), ...Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value])) };
+    const binDir = set.POSTGRES_BIN_DIR;
+    assert.ok(binDir === undefined || binDir === POSTGRES_BIN, `the image sets POSTGRES_BIN_DIR=${binDir}`);
+    assert.equal(POSTGRES_BIN, `/usr/lib/postgresql/${POSTGRES_MAJOR}/bin`);
   });
 });
 

@@ -34,6 +34,13 @@ describe('schedule table', () => {
     'wedsync-model-backup': { type: 'modelBackup', cron: '30 1 * * *', args: [{}], seed: 'seed 002' },
     'wedsync-backup-verification': { type: 'verifyBackup', cron: '0 5 * * *', args: [{}], seed: 'seed 002' },
     'wedsync-backup-retention': { type: 'pruneBackups', cron: '0 7 * * *', args: [{}], seed: 'seed 002' },
+    // Seed 000's monthly "Conduct disaster recovery drill", before the monthly checklist that reads its record.
+    'wedsync-disaster-recovery-drill': {
+      type: 'disasterRecoveryDrill',
+      cron: '0 6 1 * *',
+      args: [{}],
+      seed: 'seed 000',
+    },
     // Not a time from the seed: it restarts the crisis-manager watch within five minutes if it ever stops.
     'wedsync-crisis-manager-watch': { type: 'crisisManagerWatch', cron: '*/5 * * * *', args: [{}], seed: 'seed 002' },
     // Likewise for the circuit-breaker watch.

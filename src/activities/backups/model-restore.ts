@@ -9,14 +9,18 @@ import { activityInfo, Context, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { parse } from 'yaml';
 import type { ModelBackupManifest } from '../../contracts/backups';
-import { FailureType } from '../../contracts/failures';
+import { FailureType, invalidInput } from '../../contracts/failures';
 import {
+  drillModelPrefix,
+  parseCheckModels,
+  parseDeleteDrillModels,
   parseFindModelBackup,
   parseRestoreModels,
   parseSnapshotModels,
   recoverySnapshotPrefix,
   type ModelBackupChoice,
   type ModelsPlaced,
+  type ModelTarget,
 } from '../../contracts/recovery';
 import { copyPlace, deleteOthers, listPlace, type Place } from './model-copy';
 import { isProgress, type ModelCopyProgress } from './models';
@@ -31,6 +35,26 @@ export function createModelRestoreActivities(
 ) {
   const { s3, buckets } = deps;
   const serving: Place = { bucket: buckets.models, prefix: '' };
+
+  /**
+   * Where the models are placed: the serving location, or a drill's scratch folder. The serving bucket is never a
+   * drill's: a mirror into any folder of it would change what the service reads.
+   */
+  function placeOf(target: ModelTarget | undefined): Place {
+    if (!target) return serving;
+    const bucket = target.bucket ?? buckets.backups;
+    if (bucket === buckets.models)
+      throw invalidInput('target.bucket', `${bucket} is the serving model bucket; a drill restores elsewhere`);
+    return { bucket, prefix: target.prefix };
+  }
+
+  /** What differs between a place and a model backup's manifest (keys and sizes); empty when they match. */
+  async function differences(manifest: ModelBackupManifest, place: Place): Promise<string | undefined> {
+    const now = new Map((await listPlace(s3, place)).map((o) => [o.key, o.size]));
+    const wrong = manifest.objects.filter((o) => now.get(o.key) !== o.size).map((o) => o.key);
+    if (!wrong.length && now.size === manifest.count) return undefined;
+    return `${now.size} objects for ${manifest.count}${wrong.length ? `; wrong or missing: ${wrong.slice(0, 5).join(', ')}` : ''}`;
+  }
 
   /**
    * Makes `to` hold exactly the objects of `from`: copies resume after the key heartbeated by an earlier attempt,
@@ -107,13 +131,24 @@ export function createModelRestoreActivities(
       }
     },
 
-    /** The serving models copied to recovery/<recoveryId>/ with a marker written last; safe to repeat. */
-    async snapshotServingModels(raw: { recoveryId: string }): Promise<ModelsPlaced & { prefix: string }> {
-      const { recoveryId } = parseSnapshotModels(raw);
+    /**
+     * The serving models (or a drill's, with `target`) copied to recovery/<recoveryId>/ with a marker written last;
+     * safe to repeat. A drill's snapshot says so in its marker, which is what lets the drill delete it afterwards.
+     */
+    async snapshotServingModels(raw: {
+      recoveryId: string;
+      target?: ModelTarget;
+    }): Promise<ModelsPlaced & { prefix: string }> {
+      const { recoveryId, target } = parseSnapshotModels(raw);
       const prefix = recoverySnapshotPrefix(recoveryId);
+      const from = placeOf(target);
       try {
-        const placed = await mirror(serving, { bucket: store.Bucket, prefix: `${prefix}objects/` });
-        await store.putJson(`${prefix}${SNAPSHOT_MARKER}`, { count: placed.count, takenAt: new Date().toISOString() });
+        const placed = await mirror(from, { bucket: store.Bucket, prefix: `${prefix}objects/` });
+        await store.putJson(`${prefix}${SNAPSHOT_MARKER}`, {
+          count: placed.count,
+          takenAt: new Date().toISOString(),
+          ...(target && { drillTarget: from }),
+        });
         return { ...placed, prefix };
       } catch (err) {
         if (err instanceof ApplicationFailure || Context.current().cancellationSignal.aborted) throw err;
@@ -126,8 +161,9 @@ export function createModelRestoreActivities(
      * against the backup's manifest (keys and sizes). An unfinished snapshot is refused: restoring it would delete
      * serving models it never copied.
      */
-    async restoreModels(raw: { fromPrefix: string }): Promise<ModelsPlaced> {
-      const { fromPrefix } = parseRestoreModels(raw);
+    async restoreModels(raw: { fromPrefix: string; target?: ModelTarget }): Promise<ModelsPlaced> {
+      const { fromPrefix, target } = parseRestoreModels(raw);
+      const dest = placeOf(target);
       try {
         const isSnapshot = fromPrefix.startsWith('recovery/');
         const manifest = isSnapshot
@@ -143,22 +179,80 @@ export function createModelRestoreActivities(
             nonRetryable: true,
           });
         }
-        const placed = await mirror({ bucket: store.Bucket, prefix: `${fromPrefix}objects/` }, serving);
-        if (manifest) {
-          const now = new Map((await listPlace(s3, serving)).map((o) => [o.key, o.size]));
-          const wrong = manifest.objects.filter((o) => now.get(o.key) !== o.size).map((o) => o.key);
-          if (wrong.length || now.size !== manifest.count) {
-            throw ApplicationFailure.create({
-              type: FailureType.BackupVerificationFailed,
-              message: `serving models differ from backup ${manifest.backupId}: ${now.size} objects for ${manifest.count}${wrong.length ? `; wrong or missing: ${wrong.slice(0, 5).join(', ')}` : ''}`,
-              nonRetryable: true,
-            });
-          }
+        const placed = await mirror({ bucket: store.Bucket, prefix: `${fromPrefix}objects/` }, dest);
+        const differ = manifest && (await differences(manifest, dest));
+        if (differ) {
+          throw ApplicationFailure.create({
+            type: FailureType.BackupVerificationFailed,
+            message: `${target ? 'restored' : 'serving'} models differ from backup ${manifest!.backupId}: ${differ}`,
+            nonRetryable: true,
+          });
         }
         return placed;
       } catch (err) {
         if (err instanceof ApplicationFailure || Context.current().cancellationSignal.aborted) throw err;
         throw storeFailure(`restore models from ${fromPrefix}`, err);
+      }
+    },
+    /**
+     * A drill's validation: the models in its scratch folder are exactly the backup's (keys and sizes, from the
+     * manifest), read back from the store rather than taken from what the restore reported.
+     */
+    async checkRestoredModels(raw: { backupId: string; target: ModelTarget }): Promise<{ count: number }> {
+      const { backupId, target } = parseCheckModels(raw);
+      const place = placeOf(target);
+      try {
+        const manifest = await store.getJson<ModelBackupManifest>(`models/${backupId}/manifest.json`);
+        if (!manifest) {
+          throw ApplicationFailure.create({
+            type: FailureType.TargetNotFound,
+            message: `backupId: model backup ${backupId} does not exist or never finished`,
+            nonRetryable: true,
+          });
+        }
+        const differ = await differences(manifest, place);
+        if (differ) {
+          throw ApplicationFailure.create({
+            type: FailureType.ValidationFailed,
+            message: `models in ${place.bucket}/${place.prefix} differ from backup ${backupId}: ${differ}`,
+            nonRetryable: true,
+          });
+        }
+        return { count: manifest.count };
+      } catch (err) {
+        if (err instanceof ApplicationFailure) throw err;
+        throw storeFailure(`check models in ${place.prefix}`, err);
+      }
+    },
+
+    /**
+     * Deletes a drill's model folder and the snapshot its recovery took, in the backup bucket. A snapshot is
+     * deleted only when its marker says a drill took it: a production recovery's snapshot is never touched here.
+     * Safe to retry: what is gone is not an error.
+     */
+    async deleteDrillModels(raw: { drillId: string; recoveryId?: string }): Promise<{ deletedObjects: number }> {
+      const { drillId, recoveryId } = parseDeleteDrillModels(raw);
+      try {
+        const keys: string[] = [];
+        for await (const k of store.keysUnder(drillModelPrefix(drillId))) keys.push(k);
+        if (recoveryId) {
+          const prefix = recoverySnapshotPrefix(recoveryId);
+          const marker = await store.getJson<{ drillTarget?: Place }>(`${prefix}${SNAPSHOT_MARKER}`);
+          if (marker && !marker.drillTarget)
+            throw invalidInput('recoveryId', `${prefix} is a production recovery's snapshot, not a drill's`);
+          const snapshot: string[] = [];
+          for await (const k of store.keysUnder(prefix)) snapshot.push(k);
+          // The marker last: until then the snapshot still reads as a drill's, so a retry may finish the job.
+          keys.push(
+            ...snapshot.filter((k) => !k.endsWith(SNAPSHOT_MARKER)),
+            ...snapshot.filter((k) => k.endsWith(SNAPSHOT_MARKER)),
+          );
+        }
+        await store.deleteKeys(keys);
+        return { deletedObjects: keys.length };
+      } catch (err) {
+        if (err instanceof ApplicationFailure) throw err;
+        throw storeFailure(`delete drill ${drillId} models`, err);
       }
     },
   };

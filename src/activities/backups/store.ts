@@ -27,6 +27,9 @@ export interface BackupSettings {
   binDir?: string;
   keep: { daily: number; weekly: number; monthly: number };
   maxAgeHours: number;
+  /** The disaster recovery drill's scratch namespace and the RTO it is measured against. */
+  drillNamespace: string;
+  rtoMinutes: number;
 }
 
 export interface BackupDeps {

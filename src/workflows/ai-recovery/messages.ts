@@ -2,6 +2,7 @@
 import { defineQuery } from '@temporalio/workflow';
 import { backupIdSchema } from '../../contracts/backups';
 import { optionalObject, parseInput, wholeNumber, z } from '../../contracts/input';
+import { recoveryTargetSchema } from '../../contracts/recovery';
 
 export const RECOVERY_STEPS = ['snapshot', 'restore-models', 'apply-config', 'restart-engines', 'validate'] as const;
 export type RecoveryStep = (typeof RECOVERY_STEPS)[number];
@@ -14,6 +15,12 @@ export const recoverAiServiceInputSchema = optionalObject({
   reason: z.string().max(2000).optional(),
   /** How long each engine's new pods may take to become available. */
   rolloutTimeoutSeconds: wholeNumber(10, 3600).default(600),
+  /**
+   * A disaster recovery drill's scratch namespace and model folder, acted on instead of production; absent, the
+   * recovery acts on production. With a target the recovery validates the models it placed against the backup's
+   * manifest (nothing serves from a scratch folder) and tells no one itself: the drill reports.
+   */
+  target: recoveryTargetSchema.optional(),
 });
 export type RecoverAiServiceInput = z.input<typeof recoverAiServiceInputSchema>;
 export const parseRecoverAiServiceInput = (raw: unknown) =>
@@ -47,7 +54,8 @@ export interface RecoverAiServiceResult {
   /** Where the serving models were kept before the recovery (backup bucket). */
   snapshotPrefix: string;
   models: number;
-  accuracy: number;
+  /** The accuracy the service reported at validation; absent for a drill, whose models serve nothing. */
+  accuracy?: number;
   steps: StepTiming[];
   totalMs: number;
 }

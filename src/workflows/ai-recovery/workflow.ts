@@ -14,12 +14,16 @@
  * registered first, and runs only when a restart was begun. Whatever happens, the failure says exactly which steps
  * ran and which undos did not, and the first tiers of the AI escalation chain are paged with it.
  *
+ * With `target` (the disaster recovery drill's), every step acts on a scratch namespace and a scratch model folder
+ * instead of production (which is refused as a target), validation checks the folder against the backup's manifest
+ * (nothing serves from it), and the recovery tells no one: the drill reports.
+ *
  *   temporal workflow start --type recoverAiService --task-queue aiops-runbooks --workflow-id ai-recovery-1 \
  *     --input '{"requestedBy":"oncall","reason":"models corrupted by a bad deploy"}'
  */
 import { ApplicationFailure, CancellationScope, setHandler, workflowInfo } from '@temporalio/workflow';
 import { backupIdFor } from '../../contracts/backups';
-import { failureText, FailureType } from '../../contracts/failures';
+import { failureText, FailureType, invalidInput } from '../../contracts/failures';
 import { recoverySnapshotPrefix } from '../../contracts/recovery';
 import { validateModels } from '../common/model-validation';
 import { AuditTrail } from '../gates/audit-trail';
@@ -55,6 +59,10 @@ export async function recoverAiService(rawInput?: RecoverAiServiceInput): Promis
   setHandler(recoveryStatusQuery, () => ({ ...status, ...state, steps: [...status.steps] }));
   const compensations: Compensation[] = [];
   const started = Date.now();
+  // A drill's target: the namespace and model folder every step acts on instead of production's.
+  const target = input.target;
+  const ns = target ? { namespace: target.namespace } : {};
+  const models = target ? { target: target.models } : {};
 
   /** Runs one step, timing it: the drill reads these times as the recovery time, step by step. */
   const step = async <T>(name: RecoveryStep, body: () => Promise<T>, detail?: (r: T) => string): Promise<T> => {
@@ -79,6 +87,16 @@ export async function recoverAiService(rawInput?: RecoverAiServiceInput): Promis
     return result;
   };
 
+  if (target) {
+    const drill = await probes.drillPlan();
+    if (drill.productionNamespaces.includes(target.namespace))
+      throw invalidInput(
+        'target.namespace',
+        `${target.namespace} is a production namespace; a drill needs a scratch one`,
+      );
+    if ((target.models.bucket ?? drill.backupBucket) === drill.servingBucket)
+      throw invalidInput('target.models.bucket', `${drill.servingBucket} is the serving model bucket`);
+  }
   const plan = await changes.maintenancePlan();
   const backup = await probes.findModelBackup({ backupId: input.backupId });
   status.backupId = backup.backupId;
@@ -95,10 +113,10 @@ export async function recoverAiService(rawInput?: RecoverAiServiceInput): Promis
   let restarted = false;
   try {
     // Read before anything changes: these are what the undos put back.
-    const configBefore = backup.configMap ? await probes.getConfigMap({ name: plan.modelConfigMap }) : undefined;
+    const configBefore = backup.configMap ? await probes.getConfigMap({ name: plan.modelConfigMap, ...ns }) : undefined;
     const snapshot = await step(
       'snapshot',
-      () => snapshotServingModels({ recoveryId }),
+      () => snapshotServingModels({ recoveryId, ...models }),
       (s) => `${s.count} serving models kept in ${s.prefix}`,
     );
 
@@ -107,18 +125,18 @@ export async function recoverAiService(rawInput?: RecoverAiServiceInput): Promis
       step: 'restart-engines',
       undo: async () => {
         if (!restarted) return false;
-        await restartEngines(plan.deployments, input.rolloutTimeoutSeconds);
+        await restartEngines(plan.deployments, input.rolloutTimeoutSeconds, target?.namespace);
         return true;
       },
     });
 
     compensations.push({
       step: 'restore-models',
-      undo: async () => Boolean(await restoreModels({ fromPrefix: recoverySnapshotPrefix(recoveryId) })),
+      undo: async () => Boolean(await restoreModels({ fromPrefix: recoverySnapshotPrefix(recoveryId), ...models })),
     });
     const placed = await step(
       'restore-models',
-      () => restoreModels({ fromPrefix: backup.prefix }),
+      () => restoreModels({ fromPrefix: backup.prefix, ...models }),
       (p) => `${p.count} models from backup ${backup.backupId} (${p.copied} copied, ${p.deleted} removed)`,
     );
 
@@ -126,12 +144,12 @@ export async function recoverAiService(rawInput?: RecoverAiServiceInput): Promis
       const previous = configBefore.data;
       compensations.push({
         step: 'apply-config',
-        undo: async () => Boolean(await changes.applyConfigMap({ name: plan.modelConfigMap, data: previous })),
+        undo: async () => Boolean(await changes.applyConfigMap({ name: plan.modelConfigMap, data: previous, ...ns })),
       });
       const data = backup.configMap.data;
       await step(
         'apply-config',
-        () => changes.applyConfigMap({ name: plan.modelConfigMap, data }),
+        () => changes.applyConfigMap({ name: plan.modelConfigMap, data, ...ns }),
         () => `ConfigMap ${plan.modelConfigMap} as backed up (model.version ${data['model.version'] ?? 'unset'})`,
       );
     }
@@ -140,33 +158,43 @@ export async function recoverAiService(rawInput?: RecoverAiServiceInput): Promis
       'restart-engines',
       async () => {
         restarted = true;
-        await restartEngines(plan.deployments, input.rolloutTimeoutSeconds);
+        await restartEngines(plan.deployments, input.rolloutTimeoutSeconds, target?.namespace);
       },
       () => `${plan.deployments.join(', ')} restarted and rolled out`,
     );
 
-    const validated = await step(
-      'validate',
-      () => validateModels(plan.minAccuracy),
-      (v) => `${v.endpoints} health endpoints healthy; accuracy ${v.accuracy} ≥ ${plan.minAccuracy}`,
-    );
-    accuracy = validated.accuracy;
+    if (target) {
+      // Nothing serves from a drill's folder: what can be validated is that it holds exactly the backup's models.
+      await step(
+        'validate',
+        () => probes.checkRestoredModels({ backupId: backup.backupId, target: target.models }),
+        (c) => `${c.count} models in ${target.models.prefix} match backup ${backup.backupId}`,
+      );
+    } else {
+      const validated = await step(
+        'validate',
+        () => validateModels(plan.minAccuracy),
+        (v) => `${v.endpoints} health endpoints healthy; accuracy ${v.accuracy} ≥ ${plan.minAccuracy}`,
+      );
+      accuracy = validated.accuracy;
+    }
 
     status.step = undefined;
-    await pager.tell({
-      audience: RECOVERY_AUDIENCE,
-      urgency: 'message',
-      severity: 'info',
-      dedupKey: pager.dedupKey,
-      message: `[ai-recovery] AI service recovered from model backup ${backup.backupId}: ${placed.count} models, accuracy ${accuracy} (workflow ${info.workflowId})`,
-    });
+    if (!target)
+      await pager.tell({
+        audience: RECOVERY_AUDIENCE,
+        urgency: 'message',
+        severity: 'info',
+        dedupKey: pager.dedupKey,
+        message: `[ai-recovery] AI service recovered from model backup ${backup.backupId}: ${placed.count} models, accuracy ${accuracy} (workflow ${info.workflowId})`,
+      });
     await audit.flush();
     return {
       recoveryId,
       backupId: backup.backupId,
       snapshotPrefix: snapshot.prefix,
       models: placed.count,
-      accuracy,
+      ...(!target && { accuracy }),
       steps: status.steps,
       totalMs: Date.now() - started,
     };
@@ -201,13 +229,16 @@ export async function recoverAiService(rawInput?: RecoverAiServiceInput): Promis
         `[ai-recovery] recovery from model backup ${backup.backupId} failed at ${state.failedStep ?? 'start'}: ` +
         `${state.reason}. Steps done: ${state.completed.join(', ') || 'none'}; ${where}. ` +
         `Pre-recovery models: ${recoverySnapshotPrefix(recoveryId)} (workflow ${info.workflowId})`;
-      const failed = await pager.tell({
-        audience: RECOVERY_AUDIENCE,
-        urgency: 'page',
-        severity: 'critical',
-        dedupKey: pager.dedupKey,
-        message,
-      });
+      // A drill's recovery pages no one itself: the drill reports the failure with its own report.
+      const failed = target
+        ? []
+        : await pager.tell({
+            audience: RECOVERY_AUDIENCE,
+            urgency: 'page',
+            severity: 'critical',
+            dedupKey: pager.dedupKey,
+            message,
+          });
       audit.record({
         step: 'recover-ai-service',
         actor: 'workflow',
@@ -225,16 +256,17 @@ export async function recoverAiService(rawInput?: RecoverAiServiceInput): Promis
           ? 'every change was put back'
           : `not put back: ${state.notUndone.map((n) => n.step).join(', ')}`
       }`,
-      details: [{ ...state, backupId: backup.backupId }],
+      details: [{ ...state, backupId: backup.backupId, recoveryId, steps: status.steps }],
       nonRetryable: true,
     });
   }
 }
 
 /** `kubectl rollout restart` of every engine, one stamp for all, then `rollout status` of each. */
-async function restartEngines(deployments: string[], timeoutSeconds: number): Promise<void> {
+async function restartEngines(deployments: string[], timeoutSeconds: number, namespace?: string): Promise<void> {
   // A fixed stamp per call: a retried restart writes the same annotation and starts no second rollout.
   const restartedAt = new Date().toISOString();
-  for (const deployment of deployments) await changes.rolloutRestart({ deployment, restartedAt });
-  for (const deployment of deployments) await waitForRollout(deployment, timeoutSeconds);
+  const ns = namespace !== undefined ? { namespace } : {};
+  for (const deployment of deployments) await changes.rolloutRestart({ deployment, restartedAt, ...ns });
+  for (const deployment of deployments) await waitForRollout(deployment, timeoutSeconds, namespace);
 }

@@ -32,11 +32,12 @@
  *   temporal workflow update execute --workflow-id restore-prod-1 --name decide \
  *     --input '{"gate":"restore-production","decision":"approve","by":"ai-lead","reason":"checked the backup id"}'
  */
-import { ApplicationFailure, CancellationScope, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, setHandler, workflowInfo } from '@temporalio/workflow';
 import { backupIdFor, planRetention, type BackupSummary } from '../../contracts/backups';
 import { failureText, FailureType } from '../../contracts/failures';
 import { AuditTrail } from '../gates/audit-trail';
 import { Gatekeeper } from '../gates/gatekeeper';
+import { dropThrowaway, restoreAndCheck, throwawayDatabaseName } from './throwaway';
 import { Pager } from '../gates/pager';
 import {
   backupChecks,
@@ -140,10 +141,6 @@ const BACKUP_ALERT_AUDIENCE = { roles: ['ai-ops', 'platform-oncall'] };
 
 const ageHours = (iso: string) => Number(((Date.now() - Date.parse(iso)) / 3_600_000).toFixed(2));
 
-/** A scratch database's name: the backup and this run, so a retry reuses it and no two drills share one. */
-const scratchName = (backupId: string) =>
-  `aiops_restore_${backupId.toLowerCase().replace(/[^a-z0-9]/g, '_')}_${workflowInfo().runId.replace(/-/g, '').slice(0, 8)}`;
-
 export async function verifyBackup(input?: VerifyBackupInput): Promise<VerifyBackupResult> {
   const options = parseVerifyBackupInput(input);
   const info = workflowInfo();
@@ -183,36 +180,10 @@ export async function verifyBackup(input?: VerifyBackupInput): Promise<VerifyBac
     throw ApplicationFailure.create({ type: FailureType.TargetNotFound, message, nonRetryable: true });
   }
 
-  const database = scratchName(chosen.backupId);
-  let ok = false;
-  let problems: string[] = [];
-  let tables = 0;
-  let rows = 0;
-  let restoreMs = 0;
-  try {
-    const restored = await restoreIntoScratch({
-      backupId: chosen.backupId,
-      target: { database },
-      workflowId: info.workflowId,
-    });
-    restoreMs = restored.restoreMs;
-    const check = await backupChecks.checkRestoredDatabase({ backupId: chosen.backupId, database });
-    ok = check.ok;
-    problems = check.problems;
-    tables = check.tables.length;
-    rows = check.tables.reduce((n, t) => n + (t.restored ?? 0), 0);
-  } catch (err) {
-    problems = [failureText(err)];
-  } finally {
-    // The scratch database goes whatever happened, a cancelled drill included.
-    await CancellationScope.nonCancellable(async () => {
-      try {
-        await backupChecks.dropScratchDatabase({ database });
-      } catch (err) {
-        problems.push(`scratch database ${database} not dropped: ${failureText(err)}`);
-      }
-    });
-  }
+  const database = throwawayDatabaseName(chosen.backupId);
+  const { ok, problems, tables, rows, restoreMs } = await restoreAndCheck(chosen.backupId, database);
+  const notDropped = await dropThrowaway(database);
+  if (notDropped) problems.push(notDropped);
   await changes.recordVerification({
     backupId: chosen.backupId,
     verifiedAt: new Date().toISOString(),

@@ -2,6 +2,7 @@
  * seed 000 "Maintenance Procedures", item by item: what a machine checks (an activity) and what a person does (a
  * task for a role). Roles come from its Key Contacts.
  */
+import { DRILL_MAX_AGE_DAYS } from '../../contracts/drills';
 import { evaluateKpi } from '../../contracts/kpi';
 import { probes } from '../policies';
 import type { Cadence } from './messages';
@@ -12,7 +13,15 @@ export interface ItemSpec {
   title: string;
   check?: Check;
   role?: string;
+  /**
+   * An item that was a person's task and is now checked: the patch under which the check replaces the task, so
+   * checklists started before it still wait for the person, as their histories say.
+   */
+  checkedSincePatch?: string;
 }
+
+/** The monthly "Conduct disaster recovery drill" reads the drills' records instead of asking devops. */
+export const DR_DRILL_CHECKED_PATCH = 'checklist-dr-drill-checked';
 
 const HOUR = 3_600_000;
 /** A person's task is due within the cadence's own period, so one run's tasks end before the next run. */
@@ -65,6 +74,20 @@ const CHECKS: Record<string, Check> = {
     // The activity reads the restore drills' records: a backup counts once it has been restored (src/workflows/backup).
     if (b.ageHours === undefined) return { ok: false, detail: `no backup in ${b.bucket} has passed a restore drill` };
     return { ok: b.ageHours <= 26, detail: `newest verified backup ${b.key} is ${b.ageHours} h old` };
+  },
+  async drillPassed() {
+    // The drills' own records (src/workflows/dr-drill): a month counts once a drill of it recovered within the RTO.
+    const d = await probes.latestDrill();
+    const last = d.last
+      ? `; last drill ${d.last.drillId} ${d.last.passed ? 'passed' : `failed${d.last.failedStep ? ` at ${d.last.failedStep}` : ''}`}`
+      : '';
+    if (!d.lastPassed) return { ok: false, detail: `no disaster recovery drill in ${d.bucket} has passed${last}` };
+    return {
+      ok: d.lastPassed.ageDays <= DRILL_MAX_AGE_DAYS,
+      detail:
+        `last passed drill ${d.lastPassed.drillId} is ${d.lastPassed.ageDays} days old (at most ${DRILL_MAX_AGE_DAYS}): ` +
+        `recovered in ${(d.lastPassed.recoveryMs / 60_000).toFixed(1)} min, RTO ${d.lastPassed.rtoMinutes} min${last}`,
+    };
   },
   async errorRates() {
     const [m, recent] = await Promise.all([probes.fetchDailyMetrics(), probes.fetchRecentErrors()]);
@@ -124,7 +147,13 @@ export const CHECKLISTS: Record<Cadence, ItemSpec[]> = {
     { id: 'analyze-user-feedback', title: 'Analyze user feedback', check: CHECKS.userFeedback },
     { id: 'update-cost-budgets', title: 'Update cost budgets', role: 'ai-team-lead' },
     { id: 'update-runbook', title: 'Review and update runbook', role: 'on-call' },
-    { id: 'disaster-recovery-drill', title: 'Conduct disaster recovery drill', role: 'devops' },
+    {
+      id: 'disaster-recovery-drill',
+      title: 'Conduct disaster recovery drill',
+      role: 'devops',
+      check: CHECKS.drillPassed,
+      checkedSincePatch: DR_DRILL_CHECKED_PATCH,
+    },
     { id: 'review-access-controls', title: 'Review access controls', role: 'security' },
   ],
   quarterly: [

@@ -10,7 +10,7 @@
  *   temporal workflow signal --workflow-id <id> --name decision \
  *     --input '{"gate":"analyze-cost-trends","decision":"approve","by":"ai-lead","reason":"spend flat week on week"}'
  */
-import { setHandler, workflowInfo } from '@temporalio/workflow';
+import { patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import { failureText } from '../../contracts/failures';
 import { AuditTrail } from '../gates/audit-trail';
 import { Gatekeeper } from '../gates/gatekeeper';
@@ -26,6 +26,11 @@ import {
 
 export async function maintenanceChecklist(input: ChecklistInput): Promise<ChecklistResult> {
   const { cadence } = parseChecklistInput(input);
+  // Decided before any command: an item checked since a patch is a person's task in checklists started before it.
+  const specs = CHECKLISTS[cadence].map((spec): ItemSpec => {
+    if (!spec.checkedSincePatch) return spec;
+    return patched(spec.checkedSincePatch) ? { ...spec, role: undefined } : { ...spec, check: undefined };
+  });
   const startedAt = new Date().toISOString();
   const audit = new AuditTrail();
   const gates = new Gatekeeper(audit, workflowInfo().workflowId);
@@ -33,7 +38,6 @@ export async function maintenanceChecklist(input: ChecklistInput): Promise<Check
   setHandler(checklistStatusQuery, () => ({ cadence, items, gates: gates.status() }));
   gates.setRoster((await loadDirectory()).members);
 
-  const specs = CHECKLISTS[cadence];
   const deadline = TASK_DEADLINE[cadence];
   const byRole = new Map<string, ItemSpec[]>();
   for (const spec of specs) if (spec.role) byRole.set(spec.role, [...(byRole.get(spec.role) ?? []), spec]);
