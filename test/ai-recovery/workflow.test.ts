@@ -125,6 +125,10 @@ describe('recoverAiService', () => {
     'restores the last known good models and ConfigMap, restarts both engines and validates, timing each step',
     async () => {
       const backupId = await badDeployOverGoodBackup();
+      // The retraining's folder at the root is not served models: the recovery neither snapshots nor deletes it.
+      const training = { 'retraining/2026-12/data.csv': 'this month', 'retraining/2026-12/models/m.bin': 'candidate' };
+      for (const [Key, Body] of Object.entries(training))
+        await suite.deps.s3.send(new PutObjectCommand({ Bucket: MODELS, Key, Body }));
       const controller = playDeploymentController(cluster);
       let result;
       try {
@@ -137,7 +141,7 @@ describe('recoverAiService', () => {
         await controller.stop();
       }
       assert.equal(result.backupId, backupId);
-      assert.deepEqual(await serving(suite.deps.s3), GOOD);
+      assert.deepEqual(await serving(suite.deps.s3), { ...GOOD, ...training });
       assert.equal(await modelVersion(), '1.0');
       const stamps = await restartStamps();
       assert.ok(

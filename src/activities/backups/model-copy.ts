@@ -15,7 +15,17 @@ export interface Place {
   bucket: string;
   /** Empty for a bucket's root, else ends in "/". */
   prefix: string;
+  /** A folder inside the place that is not part of it: never listed, copied or deleted as the place's. */
+  skip?: string;
 }
+
+/**
+ * The served models: the model bucket's root, without the retraining's folder (its training data and candidates),
+ * so a backup does not carry them and a restore or deployment neither rolls them back nor deletes them.
+ */
+export const servingPlace = (bucket: string): Place => ({ bucket, prefix: '', skip: 'retraining/' });
+
+const inPlace = (place: Place, relativeKey: string) => !place.skip || !relativeKey.startsWith(place.skip);
 
 /** Every object under a place, keys relative to its prefix, a page at a time. */
 export async function listPlace(s3: S3Client, place: Place): Promise<ModelObject[]> {
@@ -26,11 +36,12 @@ export async function listPlace(s3: S3Client, place: Place): Promise<ModelObject
       new ListObjectsV2Command({ Bucket: place.bucket, Prefix: place.prefix || undefined, ContinuationToken }),
     );
     for (const o of page.Contents ?? [])
-      objects.push({
-        key: o.Key!.slice(place.prefix.length),
-        size: o.Size ?? 0,
-        etag: (o.ETag ?? '').replace(/"/g, ''),
-      });
+      if (inPlace(place, o.Key!.slice(place.prefix.length)))
+        objects.push({
+          key: o.Key!.slice(place.prefix.length),
+          size: o.Size ?? 0,
+          etag: (o.ETag ?? '').replace(/"/g, ''),
+        });
     ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (ContinuationToken);
   return objects;
@@ -60,6 +71,7 @@ export async function copyPlace(
       if (options.signal.aborted) throw options.signal.reason;
       if (!o.Key) continue;
       const relative = o.Key.slice(from.prefix.length);
+      if (!inPlace(from, relative)) continue;
       await s3.send(
         new CopyObjectCommand({
           Bucket: to.bucket,

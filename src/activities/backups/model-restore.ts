@@ -22,7 +22,7 @@ import {
   type ModelsPlaced,
   type ModelTarget,
 } from '../../contracts/recovery';
-import { copyPlace, deleteOthers, listPlace, type Place } from './model-copy';
+import { copyPlace, deleteOthers, listPlace, servingPlace, type Place } from './model-copy';
 import { isProgress, type ModelCopyProgress } from './models';
 import { storeFailure, type BackupStore } from './store';
 
@@ -34,7 +34,7 @@ export function createModelRestoreActivities(
   store: BackupStore,
 ) {
   const { s3, buckets } = deps;
-  const serving: Place = { bucket: buckets.models, prefix: '' };
+  const serving: Place = servingPlace(buckets.models);
 
   /**
    * Where the models are placed: the serving location, or a drill's scratch folder. The serving bucket is never a

@@ -13,7 +13,7 @@ import { activityInfo, Context, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { stringify } from 'yaml';
 import type { ModelBackupManifest, ModelBackupRequest } from '../../contracts/backups';
-import { copyPlace, listPlace } from './model-copy';
+import { copyPlace, listPlace, servingPlace } from './model-copy';
 import { storeFailure, type BackupStore } from './store';
 
 export const modelBackupPrefix = (backupId: string) => `models/${backupId}/`;
@@ -48,7 +48,7 @@ export function createModelBackupActivities(
       try {
         await copyPlace(
           s3,
-          { bucket: buckets.models, prefix: '' },
+          servingPlace(buckets.models),
           { bucket: buckets.backups, prefix: `${prefix}objects/` },
           {
             startAfter: progress.lastKey || undefined,

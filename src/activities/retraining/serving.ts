@@ -22,13 +22,10 @@ import {
   type ServedModel,
 } from '../../contracts/retraining';
 import type { Pool } from 'pg';
-import { listPlace, type Place } from '../backups/model-copy';
+import { listPlace, servingPlace, type Place } from '../backups/model-copy';
 import { isProgress, type ModelCopyProgress } from '../backups/models';
 import { storeFailure } from '../backups/store';
 import { postgresFailure } from '../postgres/failure';
-
-/** Kept at the root when models are deployed there: the retraining's data and artifacts are not served models. */
-const NOT_SERVED = 'retraining/';
 
 const deploySchema = z
   .object({
@@ -53,8 +50,7 @@ export const keptModelsPrefix = (deployId: string) => `model-deploys/${deployId}
 const KEPT_MARKER = 'kept.json';
 
 export function createServingActivities({ pool, s3, buckets }: ServingDeps) {
-  const root: Place = { bucket: buckets.models, prefix: '' };
-  const served = (key: string) => !key.startsWith(NOT_SERVED);
+  const root: Place = servingPlace(buckets.models);
 
   /**
    * Makes `to` hold exactly the served objects of `from` (the retraining's prefix at the model bucket's root is
@@ -65,7 +61,7 @@ export function createServingActivities({ pool, s3, buckets }: ServingDeps) {
     const signal = Context.current().cancellationSignal;
     const checkpoint = activityInfo().heartbeatDetails as unknown;
     const progress: ModelCopyProgress = isProgress(checkpoint) ? { ...checkpoint } : { lastKey: '', copied: 0 };
-    const source = (await listPlace(s3, from)).filter((o) => served(o.key)).sort((a, b) => (a.key < b.key ? -1 : 1));
+    const source = (await listPlace(s3, from)).sort((a, b) => (a.key < b.key ? -1 : 1));
     for (const o of source) {
       if (progress.lastKey && o.key <= progress.lastKey) continue;
       if (signal.aborted) throw signal.reason;
@@ -83,7 +79,7 @@ export function createServingActivities({ pool, s3, buckets }: ServingDeps) {
     }
     // Nothing under retraining/ is deleted: a retraining writing there meanwhile loses nothing.
     const keep = new Set([...source.map((o) => o.key), ...keepAlso]);
-    const extra = (await listPlace(s3, to)).map((o) => o.key).filter((k) => served(k) && !keep.has(k));
+    const extra = (await listPlace(s3, to)).map((o) => o.key).filter((k) => !keep.has(k));
     for (let i = 0; i < extra.length; i += 1000) {
       await s3.send(
         new DeleteObjectsCommand({
