@@ -159,6 +159,7 @@ describe('the worker Role in k8s/worker-rbac.yaml', () => {
     await worker.runJob({ name: 'retrain-rbac', image: 'wedsync/trainer:1' });
     await recordJobFinished(c, 'retrain-rbac', 'succeeded');
     await runIn(new MockActivityEnvironment(), worker.waitForJob, { name: 'retrain-rbac', timeoutSeconds: 10 });
+    assert.equal((await worker.deleteJob({ name: 'retrain-rbac' })).deleted, true);
     // The retraining's candidate beside a deployment, twice (the second replaces), its canary weight, and removal.
     const candidate = { deployment: d, version: '2026-12-rbac', artifactsUri: 's3://wedsync-ai-models/retraining/x/' };
     assert.equal((await worker.deployCandidate(candidate)).created, true);
