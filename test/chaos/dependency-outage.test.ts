@@ -6,10 +6,14 @@
  * dependency's return it finished, and that the failing step said so (its attempts and last failure are visible).
  */
 import assert from 'node:assert/strict';
-import { describe } from 'node:test';
+import { after, describe } from 'node:test';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { WorkflowHandle } from '@temporalio/client';
+import { localPostgresAdminUrl } from '../../scripts/lib/stack';
+import { RESTARTED_AT_ANNOTATION } from '../../src/activities/kubernetes/rollout';
+import { backupIdFor, type BackupManifest } from '../../src/contracts/backups';
 import type { PurgeProgress } from '../../src/contracts/maintenance';
-import { purgeCache, weddingDayCrisis } from '../../src/workflows';
+import { databaseBackup, purgeCache, restartDeployment, weddingDayCrisis } from '../../src/workflows';
 import { crisisStatusQuery, crisisWorkflowId } from '../../src/workflows/crisis/messages';
 import {
   chaosSuite,
@@ -21,15 +25,26 @@ import {
   statusWhen,
   type ScenarioTally,
 } from '../helpers/chaos';
+import { testConfig } from '../helpers/deps';
 import { startFaultProxy } from '../helpers/fault-proxy';
+import {
+  createDeployment,
+  kubeApiUrl,
+  kubeconfigThrough,
+  playDeploymentController,
+  testCluster,
+  type TestCluster,
+} from '../helpers/kube';
 import { REDIS_DB, redisUrlFor } from '../helpers/maintenance';
 import { CRISIS_PATHS, honourIdempotency, receiverEnv } from '../helpers/runbook-receiver';
 import { replayOwnHistory, uniqueId } from '../helpers/temporal';
 import { waitUntil } from '../helpers/wait';
+import { emptyPrefix, ensureBucket, keysUnder, uploadsUnder, withPg } from '../backup/helpers';
 
 /** After the dependency is back: the activity's next retry (backoff capped at a minute) and the rest of the step. */
 const AFTER_OUTAGE_MS = 180_000;
 const DATABASE = 'aiops_test_chaos_outage';
+const BACKUP_BUCKET = 'aiops-test-backups';
 
 describe('a dependency down in the middle of a step', () => {
   const outageMs = outageSeconds() * 1000;
@@ -164,6 +179,143 @@ describe('a dependency down in the middle of a step', () => {
       await finish(tally, handle, status ? Date.now() : undefined, backAt);
       assert.equal(told.size, couples, 'every couple told');
       assert.ok(status, 'the crisis reached stage 2');
+    },
+  );
+
+  suite.scenario(
+    'S3 down mid upload: the backup completes once it is back, one complete backup and no unfinished upload',
+    { row: `S3 down ${outageSeconds()} s: database backup upload (80,000 rows)`, timeout },
+    async (tally) => {
+      const { deps } = suite;
+      const adminUrl = localPostgresAdminUrl(DATABASE);
+      const prefix = `postgres/${DATABASE}/`;
+      await ensureBucket(deps.s3, BACKUP_BUCKET);
+      await emptyPrefix(deps.s3, BACKUP_BUCKET, prefix);
+      // Incompressible enough for several 8 MiB parts: the outage lands between the first part and the last.
+      const rows = 80_000;
+      await withPg(adminUrl, async (c) => {
+        await c.query('DROP TABLE IF EXISTS blobs');
+        await c.query(
+          `CREATE TABLE blobs AS
+             SELECT g AS id, (SELECT string_agg(md5(random()::text || g || i), '') FROM generate_series(1, 32) i) AS data
+               FROM generate_series(1, $1::int) g`,
+          [rows],
+        );
+      });
+      const endpoint = testConfig().s3.endpoint;
+      const proxy = await proxyFor(endpoint);
+      const taskQueue = uniqueId('outage-backup');
+      await suite.worker(taskQueue, {
+        BACKUP_DATABASE_URL: adminUrl,
+        S3_BUCKET_BACKUPS: BACKUP_BUCKET,
+        S3_ENDPOINT: proxy.via(endpoint).replace(/\/$/, ''),
+      });
+      const handle = await suite.client.workflow.start(databaseBackup, {
+        taskQueue,
+        workflowId: uniqueId('outage-backup'),
+        args: [{}],
+      });
+      const described = await handle.describe();
+      const backupPrefix = `${prefix}${backupIdFor(described.startTime, described.runId)}/`;
+      await waitUntil(
+        'the upload under way',
+        () => uploadsUnder(deps.s3, BACKUP_BUCKET, prefix, [`${backupPrefix}dump-1.pgdump.zst`]),
+        (u) => u.length > 0,
+        120_000,
+      );
+      const backAt = await outage(tally, proxy, handle, outageMs);
+      const result = await resultWithin<Awaited<ReturnType<typeof databaseBackup>>>(
+        handle,
+        AFTER_OUTAGE_MS,
+        tally.notes,
+      );
+      await replayOwnHistory(handle);
+      const keys = await keysUnder(deps.s3, BACKUP_BUCKET, prefix);
+      const manifestKey = `${backupPrefix}manifest.json`;
+      const manifest = keys.includes(manifestKey)
+        ? (JSON.parse(
+            await (
+              await deps.s3.send(new GetObjectCommand({ Bucket: BACKUP_BUCKET, Key: manifestKey }))
+            ).Body!.transformToString(),
+          ) as BackupManifest)
+        : undefined;
+      // Every attempt's dump key, up to the one the manifest names: none may be left as an unfinished upload.
+      const attempts = Number(/dump-(\d+)\.pgdump\.zst$/.exec(manifest?.key ?? '')?.[1] ?? 8);
+      const attemptKeys = Array.from({ length: attempts }, (_, i) => `${backupPrefix}dump-${i + 1}.pgdump.zst`);
+      const unfinished = await uploadsUnder(deps.s3, BACKUP_BUCKET, prefix, attemptKeys);
+      const dumps = keys.filter((k) => k.endsWith('.pgdump.zst'));
+      tally.duplicated += Math.max(0, dumps.length - 1) + unfinished.length;
+      const backedUp = manifest?.tables.find((t) => t.table === 'blobs')?.rows ?? 0;
+      tally.lost += manifest ? rows - backedUp : rows;
+      tally.notes.push(
+        `${((manifest?.size ?? 0) / 2 ** 20).toFixed(0)} MiB backup on attempt ${attempts}; ${unfinished.length} unfinished uploads left`,
+      );
+      await finish(tally, handle, result ? Date.now() : undefined, backAt);
+      await emptyPrefix(deps.s3, BACKUP_BUCKET, prefix);
+      await withPg(adminUrl, (c) => c.query('DROP TABLE IF EXISTS blobs'));
+      assert.deepEqual(
+        { keys, unfinished, backedUp },
+        { keys: [manifest?.key, manifestKey], unfinished: [], backedUp: rows },
+      );
+    },
+  );
+
+  let cluster: TestCluster | undefined;
+  after(async () => cluster?.destroy());
+
+  suite.scenario(
+    'the Kubernetes API down mid rollout restart: the restart completes once it is back, one rollout',
+    { row: `Kubernetes API down ${outageSeconds()} s: rollout restart`, timeout },
+    async (tally) => {
+      cluster ??= await testCluster('aiops-chaos-outage');
+      const name = 'ai-optimization-engine';
+      await createDeployment(cluster, name, 3);
+      const generation = async () =>
+        (await cluster!.apps.readNamespacedDeployment({ name, namespace: cluster!.namespace })).metadata?.generation ??
+        0;
+      const before = await generation();
+      const proxy = await proxyFor(kubeApiUrl().toString());
+      const taskQueue = uniqueId('outage-restart');
+      await suite.worker(taskQueue, {
+        KUBECONFIG: kubeconfigThrough(proxy.port),
+        K8S_AI_NAMESPACE: cluster.namespace,
+      });
+      const handle = await suite.client.workflow.start(restartDeployment, {
+        taskQueue,
+        workflowId: uniqueId('outage-restart'),
+        args: [{ deployment: name, timeoutSeconds: 600 }],
+      });
+      // The restart is stamped; the API goes away while the workflow waits for the rollout, which the deployment
+      // controller (played here, straight to the API server) finishes only after it is back.
+      await waitUntil('the restart stamped', generation, (g) => g > before, 120_000);
+      const backAt = await outage(tally, proxy, handle, outageMs);
+      const controller = playDeploymentController(cluster);
+      let result: Awaited<ReturnType<typeof restartDeployment>> | undefined;
+      try {
+        result = await resultWithin(handle, AFTER_OUTAGE_MS, tally.notes);
+      } finally {
+        await controller.stop();
+      }
+      await replayOwnHistory(handle);
+      // The wait rode the outage out inside its own deadline instead of spending its retries on it.
+      const events = (await handle.fetchHistory()).events ?? [];
+      const waitScheduled = events.find(
+        (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'waitForRollout',
+      )?.eventId;
+      const waitAttempt = events.find(
+        (e) =>
+          waitScheduled !== undefined &&
+          String(e.activityTaskStartedEventAttributes?.scheduledEventId) === String(waitScheduled),
+      )?.activityTaskStartedEventAttributes?.attempt;
+      const d = await cluster.apps.readNamespacedDeployment({ name, namespace: cluster.namespace });
+      const restarts = (d.metadata?.generation ?? 0) - before;
+      tally.duplicated += Math.max(0, restarts - 1);
+      tally.lost += restarts === 0 ? 1 : 0;
+      tally.notes.push(`${restarts} template change(s); the rollout wait finished on attempt ${waitAttempt}`);
+      await finish(tally, handle, result ? Date.now() : undefined, backAt);
+      assert.equal(restarts, 1, 'one restart');
+      assert.equal(waitAttempt, 1, 'the rollout wait outlasted the outage on its first attempt');
+      assert.equal(d.spec?.template.metadata?.annotations?.[RESTARTED_AT_ANNOTATION], result?.restartedAt);
     },
   );
 });

@@ -6,11 +6,22 @@
  * two keys, rows deleted beyond the eligible ones, audit records written twice.
  */
 import assert from 'node:assert/strict';
-import { describe } from 'node:test';
-import { pruneOptimizations, weddingDayCrisis } from '../../src/workflows';
+import { after, describe } from 'node:test';
+import { pruneOptimizations, rollbackDeployment, weddingDayCrisis } from '../../src/workflows';
 import { crisisStatusQuery, crisisWorkflowId } from '../../src/workflows/crisis/messages';
 import { chaosSuite, countRun, resultWithin, statusWhen } from '../helpers/chaos';
-import { startLossyPostgresProxy } from '../helpers/fault-proxy';
+import { startLossyHttpsProxy, startLossyPostgresProxy } from '../helpers/fault-proxy';
+import {
+  createDeployment,
+  kubeApiTls,
+  kubeApiUrl,
+  kubeconfigThrough,
+  playDeploymentController,
+  recordRevision,
+  recordRevisionReturnedTo,
+  testCluster,
+  type TestCluster,
+} from '../helpers/kube';
 import type { RecordedRequest } from '../helpers/http-receiver';
 import { countOptimizations, loadOptimizations } from '../helpers/maintenance';
 import { CRISIS_PATHS } from '../helpers/runbook-receiver';
@@ -138,6 +149,77 @@ describe('replies lost after the write', () => {
       assert.deepEqual(
         { eligibleLeft: end.eligible, total: end.total, counted: result?.retention.deleted },
         { eligibleLeft: 0, total: fixture.total - fixture.eligible, counted: fixture.eligible },
+      );
+    },
+  );
+
+  let cluster: TestCluster | undefined;
+  after(async () => cluster?.destroy());
+
+  suite.scenario(
+    'a rollout undo whose reply is lost is not undone twice: the Deployment ends on the revision fixed at the start',
+    { row: 'lost replies: Kubernetes rollout undo', timeout: DEADLINE_MS + 120_000 },
+    async (tally) => {
+      cluster ??= await testCluster('aiops-chaos-lost');
+      const c = cluster;
+      const name = 'ai-recommendation-engine';
+      await createDeployment(c, name, 2);
+      await recordRevision(c, name, 1, 'wedsync/recommend:1.0.0', 'model 1.0');
+      await recordRevision(c, name, 2, 'wedsync/recommend:2.0.0', 'model 2.0');
+      await recordRevision(c, name, 3, 'wedsync/recommend:3.0.0', 'model 3.0, the bad release');
+      const deploymentPath = `/apis/apps/v1/namespaces/${c.namespace}/deployments/${name}`;
+      let renumbered: number | undefined;
+      const proxy = suite.own(
+        await startLossyHttpsProxy(kubeApiUrl(), kubeApiTls(), {
+          // The undo's template write; its reply is lost once the server has applied it.
+          matches: (method, path) => method === 'PATCH' && path.split('?')[0] === deploymentPath,
+          limit: 1,
+          // Meanwhile the deployment controller does what it does on an undo: revision 2's ReplicaSet becomes
+          // revision 4 (revision-history "2"), and so does the Deployment.
+          afterApplied: async () => void (renumbered = await recordRevisionReturnedTo(c, name, 2)),
+        }),
+      );
+      const taskQueue = uniqueId('lost-undo');
+      await suite.worker(taskQueue, { KUBECONFIG: kubeconfigThrough(proxy.port), K8S_AI_NAMESPACE: c.namespace });
+      const controller = playDeploymentController(c);
+      let result: Awaited<ReturnType<typeof rollbackDeployment>> | undefined;
+      const handle = await suite.client.workflow.start(rollbackDeployment, {
+        taskQueue,
+        workflowId: uniqueId('lost-undo'),
+        args: [{ deployment: name, timeoutSeconds: 60 }],
+      });
+      try {
+        result = await resultWithin(handle, DEADLINE_MS, tally.notes);
+      } finally {
+        await controller.stop();
+      }
+      await replayOwnHistory(handle);
+      const d = await c.apps.readNamespacedDeployment({ name, namespace: c.namespace });
+      const image = d.spec?.template.spec?.containers[0].image;
+      const templateWrites = proxy.requests.filter((r) => r.method === 'PATCH' && r.status < 300).length;
+      // A second template write is a second undo; a Deployment off revision 2's image went somewhere else.
+      tally.duplicated += Math.max(0, templateWrites - 1);
+      tally.lost += image === 'wedsync/recommend:2.0.0' ? 0 : 1;
+      tally.notes.push(
+        `${proxy.lost} reply lost; ${templateWrites} template write(s); ends on ${image} (revision ${d.metadata?.annotations?.['deployment.kubernetes.io/revision']})`,
+      );
+      await countRun(tally, handle, result !== undefined);
+      assert.equal(proxy.lost, 1, 'the undo’s reply was lost');
+      assert.deepEqual(
+        {
+          image,
+          revision: d.metadata?.annotations?.['deployment.kubernetes.io/revision'],
+          templateWrites,
+          toRevision: result?.toRevision,
+          changedOnRetry: result?.changed,
+        },
+        {
+          image: 'wedsync/recommend:2.0.0',
+          revision: String(renumbered),
+          templateWrites: 1,
+          toRevision: 2,
+          changedOnRetry: false,
+        },
       );
     },
   );
