@@ -83,19 +83,9 @@ const RESPONDERS: Audience = { roles: ['on-call', 'ai-team-lead', 'devops', 'sec
 const RECORDS_REMIND_MS = 24 * HOUR;
 /** Incidents opened before it let their later gates wait without reminders. Asked for before the first await. */
 export const GATE_REMINDERS_PATCH = 'incident-gate-reminders';
-/**
- * Incidents opened before it wrote a timeline entry and an audit record per alert signal: 10,000 signals sent in a few
- * seconds made workflow tasks of thousands of records and a hundred audit writes. Under it, re-fires fold into the
- * timeline's latest entry and into one audit record per 100 firings (the count in its details), the rest when the
- * incident closes. Asked for before the handler is set.
- */
-export const ALERT_BURSTS_PATCH = 'incident-alert-bursts-coalesced';
-/** Under ALERT_BURSTS_PATCH, firings folded into one audit record. */
-const ALERT_FIRINGS_PER_RECORD = 100;
 
 export async function incidentResponse(rawInput: IncidentInput): Promise<IncidentResult> {
   const reminders = patched(GATE_REMINDERS_PATCH);
-  const coalesceAlerts = patched(ALERT_BURSTS_PATCH);
   const input = parseIncidentInput(rawInput);
   const info = workflowInfo();
   if (input.fingerprint && info.workflowId !== incidentWorkflowId(input.fingerprint)) {
@@ -126,38 +116,9 @@ export async function incidentResponse(rawInput: IncidentInput): Promise<Inciden
   };
   setHandler(incidentStatusQuery, () => ({ ...state, gates: gates.status() }));
   const event = (text: string) => addToTimeline(state, iso(), text);
-  /** Firings not yet in an audit record (under ALERT_BURSTS_PATCH), and the latest summary. */
-  const unaudited = { firings: 0, summary: '' };
-  const auditFirings = () => {
-    if (unaudited.firings === 0) return;
-    audit.record({
-      step: 'alert',
-      actor: 'alerting',
-      action: 'fired',
-      outcome: String(state.alertFirings),
-      reason: unaudited.summary,
-      details: { firings: unaudited.firings },
-    });
-    unaudited.firings = 0;
-  };
   setHandler(alertSignal, (firing) => {
-    const firings = firingsOf(firing);
-    state.alertFirings += firings;
+    state.alertFirings += firingsOf(firing);
     const summary = typeof firing?.summary === 'string' ? firing.summary.slice(0, 1000) : '';
-    if (coalesceAlerts) {
-      // Decided by the count alone, never by how the signals were grouped into workflow tasks (that grouping is
-      // not the same in replay): the first firing is recorded, later ones fold into the timeline's latest entry
-      // and into one audit record per ALERT_FIRINGS_PER_RECORD; what is left is recorded when the incident closes.
-      const text = `alert fired again (${state.alertFirings}): ${summary}`;
-      const last = state.timeline[state.timeline.length - 1];
-      if (state.alertFirings === firings) event(`alert fired: ${summary}`);
-      else if (last?.event.startsWith('alert fired again (')) Object.assign(last, { at: iso(), event: text });
-      else event(text);
-      unaudited.firings += firings;
-      unaudited.summary = summary;
-      if (state.alertFirings === firings || unaudited.firings >= ALERT_FIRINGS_PER_RECORD) auditFirings();
-      return;
-    }
     event(
       state.alertFirings === 1 ? `alert fired: ${summary}` : `alert fired again (${state.alertFirings}): ${summary}`,
     );
@@ -352,7 +313,6 @@ export async function incidentResponse(rawInput: IncidentInput): Promise<Inciden
   }
 
   state.step = 'closed';
-  auditFirings();
   await firstNotice;
   if (paged) {
     for (const reason of await gates.pager.update('resolve', input.summary))
