@@ -21,7 +21,7 @@ to recover. The scenarios:
                       rollout restart) cut mid-step
   lost-replies        replies lost after the write: notification requests, audit inserts, retention DELETEs, a
                       Kubernetes rollout undo (the deployment controller played)
-  history-limits      an incident's alert re-fired and its gate refused 10,000 times, and 10,000 alert signals at once
+  history-limits      an incident's alert re-fired and its gate refused 10,000 times
 
 Options:
   --runs N             kills per step (default 20)
