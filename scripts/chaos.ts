@@ -14,15 +14,22 @@ import type { ScenarioTally } from './lib/chaos-tally';
 const HELP = `Usage: npm run chaos [-- [options] [filter]]
 
 Runs the fault scenarios under test/chaos against the stack (a running npm start's, or one brought up for the
-run): worker SIGKILLs at random points of the long steps, and dependencies cut mid-step. Prints one table:
-scenario, runs, completed, duplicated side effects, lost work, stuck workflows, time to recover.
+run) and prints one table: scenario, runs, completed, duplicated side effects, lost work, stuck workflows, time
+to recover. The scenarios:
+  worker-kill         worker SIGKILLs at random points of the cache purge, the retention delete, the crisis notices
+  dependency-outage   Redis, PostgreSQL, the notification service, S3 (a backup upload) and the Kubernetes API (a
+                      rollout restart) cut mid-step
+  lost-replies        replies lost after the write: notification requests, audit inserts, retention DELETEs, a
+                      Kubernetes rollout undo (the deployment controller played)
+  history-limits      an incident's alert re-fired and its gate refused 10,000 times
+  temporal-restart    the Temporal server stopped and started again under a cache purge and a crisis at its gate
+  hostile-starts      refused inputs of every workflow type started on a real worker
 
 Options:
   --runs N             kills per step (default 20)
   --outage-seconds S   how long each dependency stays down (default 30; 600 for the long outage)
   --seed X             the random kill points' seed (default 20261126)
-  filter               only test files whose path contains it (worker-kill, dependency-outage,
-                       temporal-restart, hostile-starts)
+  filter               only test files whose path contains it (one of the scenario files above)
   -h, --help           this text
 
 Exit code 1 when any run duplicated or lost work or got stuck.

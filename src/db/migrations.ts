@@ -142,6 +142,25 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX idx_model_versions_promoted ON model_versions (decided_at DESC) WHERE decision = 'promoted';
     `,
   },
+  {
+    id: '007_retention_batches',
+    // The retention delete's count, kept where the deletion happens: each batch's DELETE writes its row count here
+    // in the same statement, so a batch whose reply was lost (committed, then the connection dropped) is still
+    // counted, and the delete's result sums what its attempts actually removed. Rows older than 30 days are removed
+    // by the next delete.
+    sql: `
+      CREATE TABLE retention_batches (
+        id          bigserial   PRIMARY KEY,
+        run_key     text        NOT NULL,
+        from_key    bigint      NOT NULL,
+        to_key      bigint      NOT NULL,
+        deleted     integer     NOT NULL,
+        recorded_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX idx_retention_batches_run ON retention_batches (run_key);
+      CREATE INDEX idx_retention_batches_recorded ON retention_batches (recorded_at);
+    `,
+  },
 ];
 
 /** Table → privileges of the worker's role. The audit log is append-only for it: no UPDATE, no DELETE. */
@@ -154,6 +173,7 @@ export const APP_GRANTS: Record<string, string> = {
   crisis_notifications: 'SELECT, INSERT, UPDATE',
   couple_notifications: 'SELECT, INSERT, UPDATE',
   model_versions: 'SELECT, INSERT, UPDATE',
+  retention_batches: 'SELECT, INSERT, DELETE',
 };
 
 /** Tables with a bigserial id whose sequence the role needs for INSERT. */
@@ -163,4 +183,5 @@ export const APP_SEQUENCES = [
   'ai_feedback',
   'active_crises',
   'audit_log',
+  'retention_batches',
 ];

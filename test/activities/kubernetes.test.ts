@@ -4,12 +4,16 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createKubernetesActivities } from '../../src/activities/kubernetes';
 import { runIn } from '../helpers/activity-env';
 import { failure } from '../helpers/failures';
+import { startFaultProxy } from '../helpers/fault-proxy';
 import {
   createDeployment,
   createPod,
+  kubeApiUrl,
+  kubeconfigThrough,
   recordJobFinished,
   recordProgressDeadlineExceeded,
   recordRevision,
+  recordRevisionReturnedTo,
   recordRolloutComplete,
   recordRolloutHalfway,
   startNodeLogEndpoint,
@@ -104,6 +108,32 @@ describe('Kubernetes activities against a real API server', () => {
       assert.match(err.message, /did not finish rolling out within 1s: 1 of 2 new replicas have been updated/);
     });
 
+    it('waits out an API server it cannot reach, within its timeout, saying so in the heartbeat', async () => {
+      const name = 'ai-optimization-engine';
+      await recordRolloutHalfway(c, name);
+      const proxy = await startFaultProxy(Number(kubeApiUrl().port));
+      try {
+        proxy.cut();
+        const cutOff = new c.k8s.KubeConfig();
+        cutOff.loadFromFile(kubeconfigThrough(proxy.port));
+        const through = createKubernetesActivities(c.deps({}, cutOff));
+        const env = new MockActivityEnvironment();
+        const beats: { unreachable?: string }[] = [];
+        env.on('heartbeat', (d: { unreachable?: string }) => {
+          beats.push(d);
+          if (beats.length === 3) {
+            proxy.restore();
+            void recordRolloutComplete(c, name);
+          }
+        });
+        const progress = await runIn(env, through.waitForRollout, { deployment: name, timeoutSeconds: 30 });
+        assert.match(beats[0].unreachable ?? '', /^read deployment/);
+        assert.equal(progress.updatedReplicas, progress.replicas);
+      } finally {
+        await proxy.close();
+      }
+    });
+
     it('names the field when the timeout is not a whole number of seconds', async () => {
       const err = await failure(act.waitForRollout({ deployment: 'ai-optimization-engine', timeoutSeconds: 0.5 }));
       assert.match(err.message, /^timeoutSeconds: /);
@@ -143,6 +173,14 @@ describe('Kubernetes activities against a real API server', () => {
       const err = await failure(act.rolloutUndo({ deployment: name, toRevision: 7 }));
       assert.equal(err.type, 'TargetNotFound');
       assert.match(err.message, /has no revision 7 \(revisions: 2, 1\)/);
+    });
+
+    it('finds the revision it undid to after the controller renumbered it: the retry of a lost reply changes nothing', async () => {
+      // The undo to revision 1 above went through; the deployment controller makes revision 1's ReplicaSet the
+      // current revision, 3, with revision-history "1", as it does on an undo.
+      const renumbered = await recordRevisionReturnedTo(c, name, 1);
+      const retry = await act.rolloutUndo({ deployment: name, toRevision: 1 });
+      assert.deepEqual([renumbered, retry.fromRevision, retry.toRevision, retry.changed], [3, 3, 1, false]);
     });
   });
 

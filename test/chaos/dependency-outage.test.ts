@@ -6,126 +6,65 @@
  * dependency's return it finished, and that the failing step said so (its attempts and last failure are visible).
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import { after, before, describe, it } from 'node:test';
-import type { Client, WorkflowHandle } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { after, describe } from 'node:test';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import type { WorkflowHandle } from '@temporalio/client';
+import { localPostgresAdminUrl } from '../../scripts/lib/stack';
+import { RESTARTED_AT_ANNOTATION } from '../../src/activities/kubernetes/rollout';
+import { backupIdFor, type BackupManifest } from '../../src/contracts/backups';
 import type { PurgeProgress } from '../../src/contracts/maintenance';
-import type { OwnedDeps } from '../../src/workers/deps';
-import { purgeCache, weddingDayCrisis } from '../../src/workflows';
+import { databaseBackup, purgeCache, restartDeployment, weddingDayCrisis } from '../../src/workflows';
 import { crisisStatusQuery, crisisWorkflowId } from '../../src/workflows/crisis/messages';
 import {
-  killHard,
-  newTally,
+  chaosSuite,
+  countRun,
+  outage,
   outageSeconds,
-  recordTally,
   resultWithin,
   serverCheckpoint,
-  pollingWorker,
-  spawnKillableWorker,
   statusWhen,
   type ScenarioTally,
 } from '../helpers/chaos';
-import { testDatabase } from '../helpers/databases';
-import { testDeps } from '../helpers/deps';
-import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy';
-import type { HttpReceiver } from '../helpers/http-receiver';
+import { testConfig } from '../helpers/deps';
+import { startFaultProxy } from '../helpers/fault-proxy';
+import {
+  createDeployment,
+  kubeApiUrl,
+  kubeconfigThrough,
+  playDeploymentController,
+  testCluster,
+  type TestCluster,
+} from '../helpers/kube';
 import { REDIS_DB, redisUrlFor } from '../helpers/maintenance';
-import { CRISIS_PATHS, honourIdempotency, receiverEnv, startRunbookReceiver } from '../helpers/runbook-receiver';
-import { devServerEnv, replayOwnHistory, sealingClient, uniqueId } from '../helpers/temporal';
+import { CRISIS_PATHS, honourIdempotency, receiverEnv } from '../helpers/runbook-receiver';
+import { replayOwnHistory, uniqueId } from '../helpers/temporal';
 import { waitUntil } from '../helpers/wait';
+import { emptyPrefix, ensureBucket, keysUnder, uploadsUnder, withPg } from '../backup/helpers';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** After the dependency is back: the activity's next retry (backoff capped at a minute) and the rest of the step. */
 const AFTER_OUTAGE_MS = 180_000;
-
-/** What the server shows of the step that is failing: its attempt count and last failure, the "saying so". */
-async function failingStep(handle: WorkflowHandle): Promise<string | undefined> {
-  const pending = (await handle.describe()).raw.pendingActivities ?? [];
-  const failing = pending.find((a) => (a.attempt ?? 1) > 1 && a.lastFailure?.message);
-  return failing
-    ? `${failing.activityType?.name} attempt ${failing.attempt}: ${failing.lastFailure?.message?.slice(0, 80)}`
-    : undefined;
-}
+const DATABASE = 'aiops_test_chaos_outage';
+const BACKUP_BUCKET = 'aiops-test-backups';
 
 describe('a dependency down in the middle of a step', () => {
   const outageMs = outageSeconds() * 1000;
   const timeout = outageMs + 2 * AFTER_OUTAGE_MS + 120_000;
-  let env: TestWorkflowEnvironment;
-  /** With the project's codec: the workers here are the real worker, which seals what it sends. */
-  let client: Client;
-  let deps: OwnedDeps;
-  let databaseUrl: string;
-  let receiver: HttpReceiver;
-  const workers: ChildProcess[] = [];
-  const proxies: FaultProxy[] = [];
+  const suite = chaosSuite(DATABASE, { redisUrl: redisUrlFor(REDIS_DB.chaos) });
+  const proxyFor = async (url: string) => suite.own(await startFaultProxy(Number(new URL(url).port)));
+  /** Counts the run: finished (at `finishedAt`, measured from the dependency's return) or stuck. */
+  const finish = (tally: ScenarioTally, handle: WorkflowHandle, finishedAt: number | undefined, backAt: number) =>
+    countRun(
+      tally,
+      handle,
+      finishedAt !== undefined,
+      finishedAt === undefined ? undefined : (finishedAt - backAt) / 1000,
+    );
 
-  before(async () => {
-    env = await devServerEnv();
-    client = sealingClient(env);
-    receiver = await startRunbookReceiver();
-    databaseUrl = await testDatabase('aiops_test_chaos_outage');
-    deps = await testDeps({
-      ...receiverEnv(receiver),
-      DATABASE_URL: databaseUrl,
-      REDIS_URL: redisUrlFor(REDIS_DB.chaos),
-    });
-  });
-  after(async () => {
-    for (const w of workers) await killHard(w);
-    for (const p of proxies) await p.close();
-    await deps?.close();
-    await receiver?.stop();
-    await env?.teardown();
-  });
-
-  async function proxyFor(url: string): Promise<FaultProxy> {
-    const proxy = await startFaultProxy(Number(new URL(url).port));
-    proxies.push(proxy);
-    return proxy;
-  }
-
-  async function worker(taskQueue: string, settings: NodeJS.ProcessEnv): Promise<ChildProcess> {
-    const child = spawnKillableWorker({
-      ...receiverEnv(receiver),
-      DATABASE_URL: databaseUrl,
-      REDIS_URL: redisUrlFor(REDIS_DB.chaos),
-      TEMPORAL_TASK_QUEUE: taskQueue,
-      ...settings,
-    });
-    workers.push(child);
-    return pollingWorker(env.client, taskQueue, child);
-  }
-
-  /** Cuts the proxy for the outage, noting what the failing step reported meanwhile; returns when it is back. */
-  async function outage(tally: ScenarioTally, proxy: FaultProxy, handle: WorkflowHandle): Promise<number> {
-    proxy.cut();
-    const until = Date.now() + outageMs;
-    let reported: string | undefined;
-    while (Date.now() < until) {
-      reported ??= await failingStep(handle);
-      await sleep(250);
-    }
-    proxy.restore();
-    tally.notes.push(reported ? `reported while down: ${reported}` : 'no failing step reported while down');
-    return Date.now();
-  }
-
-  function finish(tally: ScenarioTally, finishedAt: number | undefined, backAt: number): void {
-    tally.runs += 1;
-    if (finishedAt === undefined) tally.stuck += 1;
-    else {
-      tally.completed += 1;
-      tally.recoverySeconds.push((finishedAt - backAt) / 1000);
-    }
-    recordTally(tally);
-  }
-
-  it(
+  suite.scenario(
     'Redis down mid purge: the purge resumes once it is back and removes every matching key once',
-    { timeout },
-    async () => {
-      const tally = newTally(`Redis down ${outageSeconds()} s: cache purge (20,000 keys)`);
+    { row: `Redis down ${outageSeconds()} s: cache purge (20,000 keys)`, timeout },
+    async (tally) => {
+      const { deps } = suite;
       const proxy = await proxyFor(redisUrlFor(REDIS_DB.chaos));
       const run = uniqueId('o').slice(-12);
       const keys = 20_000;
@@ -135,8 +74,8 @@ describe('a dependency down in the middle of a step', () => {
         await p.exec();
       }
       const taskQueue = uniqueId('outage-purge');
-      await worker(taskQueue, { REDIS_URL: proxy.via(redisUrlFor(REDIS_DB.chaos)) });
-      const handle = await client.workflow.start(purgeCache, {
+      await suite.worker(taskQueue, { REDIS_URL: proxy.via(redisUrlFor(REDIS_DB.chaos)) });
+      const handle = await suite.client.workflow.start(purgeCache, {
         taskQueue,
         workflowId: uniqueId('outage-purge'),
         args: [{ pattern: `ai:${run}:*`, scanCount: 20, unlinkBatch: 10 }],
@@ -147,7 +86,7 @@ describe('a dependency down in the middle of a step', () => {
         Boolean,
         120_000,
       );
-      const backAt = await outage(tally, proxy, handle);
+      const backAt = await outage(tally, proxy, handle, outageMs);
       const result = await resultWithin(handle, AFTER_OUTAGE_MS, tally.notes);
       await replayOwnHistory(handle);
       const left = { ai: 0, keep: 0 };
@@ -156,19 +95,19 @@ describe('a dependency down in the middle of a step', () => {
       }
       tally.lost += left.ai;
       tally.duplicated += keys - left.keep;
-      finish(tally, result ? Date.now() : undefined, backAt);
+      await finish(tally, handle, result ? Date.now() : undefined, backAt);
       for await (const found of deps.redis.scanStream({ match: `*:${run}:*`, count: 5000 })) {
         if ((found as string[]).length) await deps.redis.unlink(...(found as string[]));
       }
-      assert.deepEqual({ left, completed: tally.completed }, { left: { ai: 0, keep: keys }, completed: 1 });
+      assert.deepEqual(left, { ai: 0, keep: keys });
     },
   );
 
-  it(
+  suite.scenario(
     'PostgreSQL down as a crisis starts: the emergency alert still goes out, and every couple is told once it is back',
-    { timeout },
-    async () => {
-      const tally = newTally(`PostgreSQL down ${outageSeconds()} s: crisis start (200 couples)`);
+    { row: `PostgreSQL down ${outageSeconds()} s: crisis start (200 couples)`, timeout },
+    async (tally) => {
+      const { deps, receiver } = suite;
       const couples = 200;
       await deps.pool.query('DELETE FROM active_crises');
       await deps.pool.query(
@@ -178,13 +117,13 @@ describe('a dependency down in the middle of a step', () => {
         [couples],
       );
       const ledger = honourIdempotency(receiver);
-      const proxy = await proxyFor(databaseUrl);
+      const proxy = await proxyFor(suite.databaseUrl);
       const taskQueue = uniqueId('outage-crisis');
-      await worker(taskQueue, { DATABASE_URL: proxy.via(databaseUrl) });
+      await suite.worker(taskQueue, { DATABASE_URL: proxy.via(suite.databaseUrl) });
       proxy.cut();
       const before = receiver.requests.length;
       const input = { failure: uniqueId('outage') };
-      const handle = await client.workflow.start(weddingDayCrisis, {
+      const handle = await suite.client.workflow.start(weddingDayCrisis, {
         taskQueue,
         workflowId: crisisWorkflowId(input),
         args: [input],
@@ -192,50 +131,191 @@ describe('a dependency down in the middle of a step', () => {
       const alerted = () => receiver.requests.slice(before).some((r) => r.path === CRISIS_PATHS.alert);
       // The alert needs no database: it must not wait for one.
       const alertWhileDown = await waitUntil('the emergency alert', alerted, Boolean, outageMs).catch(() => false);
-      const backAt = await outage(tally, proxy, handle);
+      const backAt = await outage(tally, proxy, handle, outageMs);
       const status = await statusWhen(handle, crisisStatusQuery, (s) => s.stage === 'stage2', AFTER_OUTAGE_MS);
       await handle.terminate('chaos run measured').catch(() => undefined);
       await replayOwnHistory(handle);
       tally.lost += couples - new Set(ledger.told).size;
       if (!alertWhileDown) tally.notes.push('the emergency alert waited for the database');
-      finish(tally, status ? Date.now() : undefined, backAt);
+      await finish(tally, handle, status ? Date.now() : undefined, backAt);
       assert.equal(alertWhileDown, true, 'the emergency alert went out while the database was down');
       assert.equal(new Set(ledger.told).size, couples, 'every couple told');
     },
   );
 
-  it('the notification service down mid notices: every couple told once after it is back', { timeout }, async () => {
-    const tally = newTally(`notification service down ${outageSeconds()} s: couple notices (1,500 couples)`);
-    const couples = 1500;
-    await deps.pool.query('DELETE FROM active_crises');
-    await deps.pool.query(
-      `INSERT INTO active_crises (wedding_id, couple_email, crisis_type, status, created_at)
+  suite.scenario(
+    'the notification service down mid notices: every couple told once after it is back',
+    { row: `notification service down ${outageSeconds()} s: couple notices (1,500 couples)`, timeout },
+    async (tally) => {
+      const { deps, receiver } = suite;
+      const couples = 1500;
+      await deps.pool.query('DELETE FROM active_crises');
+      await deps.pool.query(
+        `INSERT INTO active_crises (wedding_id, couple_email, crisis_type, status, created_at)
        SELECT 'w-' || g, 'couple' || g || '@example.com', 'vendor_cancellation', 'ai_processing', now()
          FROM generate_series(1, $1) g`,
-      [couples],
-    );
-    const ledger = honourIdempotency(receiver, 5);
-    const proxy = await proxyFor(receiver.url('/'));
-    const settings = Object.fromEntries(
-      Object.entries(receiverEnv(receiver)).map(([k, v]) => [k, v && proxy.via(v)]),
-    ) as NodeJS.ProcessEnv;
-    const taskQueue = uniqueId('outage-notices');
-    await worker(taskQueue, settings);
-    const input = { failure: uniqueId('outage') };
-    const handle = await client.workflow.start(weddingDayCrisis, {
-      taskQueue,
-      workflowId: crisisWorkflowId(input),
-      args: [input],
-    });
-    await waitUntil('a third of the couples told', () => ledger.told.length >= couples / 3, Boolean, 120_000);
-    const backAt = await outage(tally, proxy, handle);
-    const status = await statusWhen(handle, crisisStatusQuery, (s) => s.stage === 'stage2', AFTER_OUTAGE_MS);
-    await handle.terminate('chaos run measured').catch(() => undefined);
-    await replayOwnHistory(handle);
-    const told = new Set(ledger.told);
-    tally.lost += couples - told.size;
-    finish(tally, status ? Date.now() : undefined, backAt);
-    assert.equal(told.size, couples, 'every couple told');
-    assert.ok(status, 'the crisis reached stage 2');
-  });
+        [couples],
+      );
+      const ledger = honourIdempotency(receiver, 5);
+      const proxy = await proxyFor(receiver.url('/'));
+      const settings = Object.fromEntries(
+        Object.entries(receiverEnv(receiver)).map(([k, v]) => [k, v && proxy.via(v)]),
+      ) as NodeJS.ProcessEnv;
+      const taskQueue = uniqueId('outage-notices');
+      await suite.worker(taskQueue, settings);
+      const input = { failure: uniqueId('outage') };
+      const handle = await suite.client.workflow.start(weddingDayCrisis, {
+        taskQueue,
+        workflowId: crisisWorkflowId(input),
+        args: [input],
+      });
+      await waitUntil('a third of the couples told', () => ledger.told.length >= couples / 3, Boolean, 120_000);
+      const backAt = await outage(tally, proxy, handle, outageMs);
+      const status = await statusWhen(handle, crisisStatusQuery, (s) => s.stage === 'stage2', AFTER_OUTAGE_MS);
+      await handle.terminate('chaos run measured').catch(() => undefined);
+      await replayOwnHistory(handle);
+      const told = new Set(ledger.told);
+      tally.lost += couples - told.size;
+      await finish(tally, handle, status ? Date.now() : undefined, backAt);
+      assert.equal(told.size, couples, 'every couple told');
+      assert.ok(status, 'the crisis reached stage 2');
+    },
+  );
+
+  suite.scenario(
+    'S3 down mid upload: the backup completes once it is back, one complete backup and no unfinished upload',
+    { row: `S3 down ${outageSeconds()} s: database backup upload (80,000 rows)`, timeout },
+    async (tally) => {
+      const { deps } = suite;
+      const adminUrl = localPostgresAdminUrl(DATABASE);
+      const prefix = `postgres/${DATABASE}/`;
+      await ensureBucket(deps.s3, BACKUP_BUCKET);
+      await emptyPrefix(deps.s3, BACKUP_BUCKET, prefix);
+      // Incompressible enough for several 8 MiB parts: the outage lands between the first part and the last.
+      const rows = 80_000;
+      await withPg(adminUrl, async (c) => {
+        await c.query('DROP TABLE IF EXISTS blobs');
+        await c.query(
+          `CREATE TABLE blobs AS
+             SELECT g AS id, (SELECT string_agg(md5(random()::text || g || i), '') FROM generate_series(1, 32) i) AS data
+               FROM generate_series(1, $1::int) g`,
+          [rows],
+        );
+      });
+      const endpoint = testConfig().s3.endpoint;
+      const proxy = await proxyFor(endpoint);
+      const taskQueue = uniqueId('outage-backup');
+      await suite.worker(taskQueue, {
+        BACKUP_DATABASE_URL: adminUrl,
+        S3_BUCKET_BACKUPS: BACKUP_BUCKET,
+        S3_ENDPOINT: proxy.via(endpoint).replace(/\/$/, ''),
+      });
+      const handle = await suite.client.workflow.start(databaseBackup, {
+        taskQueue,
+        workflowId: uniqueId('outage-backup'),
+        args: [{}],
+      });
+      const described = await handle.describe();
+      const backupPrefix = `${prefix}${backupIdFor(described.startTime, described.runId)}/`;
+      await waitUntil(
+        'the upload under way',
+        () => uploadsUnder(deps.s3, BACKUP_BUCKET, prefix, [`${backupPrefix}dump-1.pgdump.zst`]),
+        (u) => u.length > 0,
+        120_000,
+      );
+      const backAt = await outage(tally, proxy, handle, outageMs);
+      const result = await resultWithin<Awaited<ReturnType<typeof databaseBackup>>>(
+        handle,
+        AFTER_OUTAGE_MS,
+        tally.notes,
+      );
+      await replayOwnHistory(handle);
+      const keys = await keysUnder(deps.s3, BACKUP_BUCKET, prefix);
+      const manifestKey = `${backupPrefix}manifest.json`;
+      const manifest = keys.includes(manifestKey)
+        ? (JSON.parse(
+            await (
+              await deps.s3.send(new GetObjectCommand({ Bucket: BACKUP_BUCKET, Key: manifestKey }))
+            ).Body!.transformToString(),
+          ) as BackupManifest)
+        : undefined;
+      // Every attempt's dump key, up to the one the manifest names: none may be left as an unfinished upload.
+      const attempts = Number(/dump-(\d+)\.pgdump\.zst$/.exec(manifest?.key ?? '')?.[1] ?? 8);
+      const attemptKeys = Array.from({ length: attempts }, (_, i) => `${backupPrefix}dump-${i + 1}.pgdump.zst`);
+      const unfinished = await uploadsUnder(deps.s3, BACKUP_BUCKET, prefix, attemptKeys);
+      const dumps = keys.filter((k) => k.endsWith('.pgdump.zst'));
+      tally.duplicated += Math.max(0, dumps.length - 1) + unfinished.length;
+      const backedUp = manifest?.tables.find((t) => t.table === 'blobs')?.rows ?? 0;
+      tally.lost += manifest ? rows - backedUp : rows;
+      tally.notes.push(
+        `${((manifest?.size ?? 0) / 2 ** 20).toFixed(0)} MiB backup on attempt ${attempts}; ${unfinished.length} unfinished uploads left`,
+      );
+      await finish(tally, handle, result ? Date.now() : undefined, backAt);
+      await emptyPrefix(deps.s3, BACKUP_BUCKET, prefix);
+      await withPg(adminUrl, (c) => c.query('DROP TABLE IF EXISTS blobs'));
+      assert.deepEqual(
+        { keys, unfinished, backedUp },
+        { keys: [manifest?.key, manifestKey], unfinished: [], backedUp: rows },
+      );
+    },
+  );
+
+  let cluster: TestCluster | undefined;
+  after(async () => cluster?.destroy());
+
+  suite.scenario(
+    'the Kubernetes API down mid rollout restart: the restart completes once it is back, one rollout',
+    { row: `Kubernetes API down ${outageSeconds()} s: rollout restart`, timeout },
+    async (tally) => {
+      cluster ??= await testCluster('aiops-chaos-outage');
+      const name = 'ai-optimization-engine';
+      await createDeployment(cluster, name, 3);
+      const generation = async () =>
+        (await cluster!.apps.readNamespacedDeployment({ name, namespace: cluster!.namespace })).metadata?.generation ??
+        0;
+      const before = await generation();
+      const proxy = await proxyFor(kubeApiUrl().toString());
+      const taskQueue = uniqueId('outage-restart');
+      await suite.worker(taskQueue, {
+        KUBECONFIG: kubeconfigThrough(proxy.port),
+        K8S_AI_NAMESPACE: cluster.namespace,
+      });
+      const handle = await suite.client.workflow.start(restartDeployment, {
+        taskQueue,
+        workflowId: uniqueId('outage-restart'),
+        args: [{ deployment: name, timeoutSeconds: 600 }],
+      });
+      // The restart is stamped; the API goes away while the workflow waits for the rollout, which the deployment
+      // controller (played here, straight to the API server) finishes only after it is back.
+      await waitUntil('the restart stamped', generation, (g) => g > before, 120_000);
+      const backAt = await outage(tally, proxy, handle, outageMs);
+      const controller = playDeploymentController(cluster);
+      let result: Awaited<ReturnType<typeof restartDeployment>> | undefined;
+      try {
+        result = await resultWithin(handle, AFTER_OUTAGE_MS, tally.notes);
+      } finally {
+        await controller.stop();
+      }
+      await replayOwnHistory(handle);
+      // The wait rode the outage out inside its own deadline instead of spending its retries on it.
+      const events = (await handle.fetchHistory()).events ?? [];
+      const waitScheduled = events.find(
+        (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'waitForRollout',
+      )?.eventId;
+      const waitAttempt = events.find(
+        (e) =>
+          waitScheduled !== undefined &&
+          String(e.activityTaskStartedEventAttributes?.scheduledEventId) === String(waitScheduled),
+      )?.activityTaskStartedEventAttributes?.attempt;
+      const d = await cluster.apps.readNamespacedDeployment({ name, namespace: cluster.namespace });
+      const restarts = (d.metadata?.generation ?? 0) - before;
+      tally.duplicated += Math.max(0, restarts - 1);
+      tally.lost += restarts === 0 ? 1 : 0;
+      tally.notes.push(`${restarts} template change(s); the rollout wait finished on attempt ${waitAttempt}`);
+      await finish(tally, handle, result ? Date.now() : undefined, backAt);
+      assert.equal(restarts, 1, 'one restart');
+      assert.equal(waitAttempt, 1, 'the rollout wait outlasted the outage on its first attempt');
+      assert.equal(d.spec?.template.metadata?.annotations?.[RESTARTED_AT_ANNOTATION], result?.restartedAt);
+    },
+  );
 });

@@ -4,37 +4,28 @@
  * counts where the effects land (keys UNLINKed as Redis saw them, rows left in PostgreSQL, couples told at a
  * receiver that honours Idempotency-Key) against what one clean run does. Every run ends by replaying its history.
  */
-import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { after, before, describe, it } from 'node:test';
-import type { Client, WorkflowHandle } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { describe } from 'node:test';
+import type { WorkflowHandle } from '@temporalio/client';
 import { Redis } from 'ioredis';
 import { seededRandom } from '../../src/contracts/ab-simulation';
 import type { PurgeProgress, RetentionProgress } from '../../src/contracts/maintenance';
-import type { OwnedDeps } from '../../src/workers/deps';
 import { pruneOptimizations, purgeCache, weddingDayCrisis } from '../../src/workflows';
 import { crisisStatusQuery, crisisWorkflowId } from '../../src/workflows/crisis/messages';
 import {
   chaosRuns,
   chaosSeed,
+  chaosSuite,
+  countRun,
   killHard,
-  newTally,
-  recordTally,
   resultWithin,
   serverCheckpoint,
-  pollingWorker,
-  spawnKillableWorker,
   statusWhen,
-  stuckDetails,
   type ScenarioTally,
 } from '../helpers/chaos';
-import { testDatabase } from '../helpers/databases';
-import { testDeps } from '../helpers/deps';
-import type { HttpReceiver } from '../helpers/http-receiver';
 import { countOptimizations, loadOptimizations, REDIS_DB, redisUrlFor } from '../helpers/maintenance';
-import { CRISIS_PATHS, honourIdempotency, receiverEnv, startRunbookReceiver } from '../helpers/runbook-receiver';
-import { devServerEnv, replayOwnHistory, sealingClient, uniqueId } from '../helpers/temporal';
+import { CRISIS_PATHS, honourIdempotency } from '../helpers/runbook-receiver';
+import { replayOwnHistory, uniqueId } from '../helpers/temporal';
 import { waitUntil } from '../helpers/wait';
 
 /** How long a run may take after the kill: the heartbeat timeout (30 s) plus the rest of the step, with room. */
@@ -45,42 +36,7 @@ describe('a worker SIGKILLed at random points of the long steps', () => {
   const random = seededRandom(chaosSeed());
   /** Where in the step the kill lands: anywhere from 10 % to 90 % of its progress. */
   const killPoint = () => 0.1 + 0.8 * random();
-  let env: TestWorkflowEnvironment;
-  /** With the project's codec: the workers here are the real worker, which seals what it sends. */
-  let client: Client;
-  let deps: OwnedDeps;
-  let databaseUrl: string;
-  let receiver: HttpReceiver;
-  const workers: ChildProcess[] = [];
-
-  before(async () => {
-    env = await devServerEnv();
-    client = sealingClient(env);
-    receiver = await startRunbookReceiver();
-    databaseUrl = await testDatabase('aiops_test_chaos_kill');
-    deps = await testDeps({
-      ...receiverEnv(receiver),
-      DATABASE_URL: databaseUrl,
-      REDIS_URL: redisUrlFor(REDIS_DB.chaos),
-    });
-  });
-  after(async () => {
-    for (const w of workers) await killHard(w);
-    await deps?.close();
-    await receiver?.stop();
-    await env?.teardown();
-  });
-
-  async function worker(taskQueue: string): Promise<ChildProcess> {
-    const child = spawnKillableWorker({
-      ...receiverEnv(receiver),
-      DATABASE_URL: databaseUrl,
-      REDIS_URL: redisUrlFor(REDIS_DB.chaos),
-      TEMPORAL_TASK_QUEUE: taskQueue,
-    });
-    workers.push(child);
-    return pollingWorker(env.client, taskQueue, child);
-  }
+  const suite = chaosSuite('aiops_test_chaos_kill', { redisUrl: redisUrlFor(REDIS_DB.chaos) });
 
   /**
    * Kills the first worker once `due` holds, starts a second, and waits for `finished` (undefined: stuck). A step
@@ -100,28 +56,22 @@ describe('a worker SIGKILLed at random points of the long steps', () => {
     await killHard(first);
     if (!killedEarly) tally.notes.push('a step finished before its kill point');
     const killedAt = Date.now();
-    const second = await worker(taskQueue);
+    const second = await suite.worker(taskQueue);
     try {
       const result = await finished();
-      tally.runs += 1;
-      if (result === undefined) {
-        tally.stuck += 1;
-        if (!tally.notes.some((n) => n.startsWith('stuck:'))) tally.notes.push(`stuck: ${await stuckDetails(handle)}`);
-      } else {
-        tally.completed += 1;
-        if (killedEarly) tally.recoverySeconds.push((Date.now() - killedAt) / 1000);
-      }
+      await countRun(tally, handle, result !== undefined, killedEarly ? (Date.now() - killedAt) / 1000 : undefined);
       return result;
     } finally {
       await killHard(second);
     }
   }
 
-  it('the cache purge removes every matching key once and no other key', { timeout: runs * 300_000 }, async () => {
-    const tally = newTally('worker SIGKILL: cache purge (60,000 keys)');
-    const keys = 60_000;
-    const redis = deps.redis;
-    for (let i = 0; i < runs; i++) {
+  suite.scenario(
+    'the cache purge removes every matching key once and no other key',
+    { row: 'worker SIGKILL: cache purge (60,000 keys)', runs, timeout: runs * 300_000 },
+    async (tally) => {
+      const keys = 60_000;
+      const redis = suite.deps.redis;
       const run = uniqueId('p').slice(-12);
       for (let j = 0; j < keys; j += 5000) {
         const p = redis.pipeline();
@@ -138,8 +88,8 @@ describe('a worker SIGKILLed at random points of the long steps', () => {
       });
       try {
         const taskQueue = uniqueId('chaos-purge');
-        const first = await worker(taskQueue);
-        const handle = await client.workflow.start(purgeCache, {
+        const first = await suite.worker(taskQueue);
+        const handle = await suite.client.workflow.start(purgeCache, {
           taskQueue,
           workflowId: uniqueId('chaos-purge'),
           args: [{ pattern: `ai:${run}:*`, scanCount: 10, unlinkBatch: 10 }],
@@ -169,27 +119,17 @@ describe('a worker SIGKILLed at random points of the long steps', () => {
           if ((found as string[]).length) await redis.unlink(...(found as string[]));
         }
       }
-    }
-    recordTally(tally);
-    assert.deepEqual(
-      {
-        runs: tally.runs,
-        completed: tally.completed,
-        duplicated: tally.duplicated,
-        lost: tally.lost,
-        stuck: tally.stuck,
-      },
-      { runs, completed: runs, duplicated: 0, lost: 0, stuck: 0 },
-    );
-  });
+    },
+  );
 
-  it('the retention delete removes exactly the eligible rows', { timeout: runs * 300_000 }, async () => {
-    const tally = newTally('worker SIGKILL: retention delete (200,000 rows)');
-    for (let i = 0; i < runs; i++) {
-      const fixture = await loadOptimizations(deps.pool, 200_000);
+  suite.scenario(
+    'the retention delete removes exactly the eligible rows',
+    { row: 'worker SIGKILL: retention delete (200,000 rows)', runs, timeout: runs * 300_000 },
+    async (tally) => {
+      const fixture = await loadOptimizations(suite.deps.pool, 200_000);
       const taskQueue = uniqueId('chaos-prune');
-      const first = await worker(taskQueue);
-      const handle = await client.workflow.start(pruneOptimizations, {
+      const first = await suite.worker(taskQueue);
+      const handle = await suite.client.workflow.start(pruneOptimizations, {
         taskQueue,
         workflowId: uniqueId('chaos-prune'),
         args: [{ targetBatchMs: 5 }],
@@ -204,27 +144,18 @@ describe('a worker SIGKILLed at random points of the long steps', () => {
         () => resultWithin(handle, RECOVERY_DEADLINE_MS, tally.notes),
       );
       await replayOwnHistory(handle);
-      const end = await countOptimizations(deps.pool);
+      const end = await countOptimizations(suite.deps.pool);
       tally.lost += end.eligible;
       tally.duplicated += fixture.total - end.total - (fixture.eligible - end.eligible);
-    }
-    recordTally(tally);
-    assert.deepEqual(
-      {
-        runs: tally.runs,
-        completed: tally.completed,
-        duplicated: tally.duplicated,
-        lost: tally.lost,
-        stuck: tally.stuck,
-      },
-      { runs, completed: runs, duplicated: 0, lost: 0, stuck: 0 },
-    );
-  });
+    },
+  );
 
-  it('the crisis tells every couple once', { timeout: runs * 300_000 }, async () => {
-    const tally = newTally('worker SIGKILL: crisis couple notices (1,500 couples)');
-    const couples = 1500;
-    for (let i = 0; i < runs; i++) {
+  suite.scenario(
+    'the crisis tells every couple once',
+    { row: 'worker SIGKILL: crisis couple notices (1,500 couples)', runs, timeout: runs * 300_000 },
+    async (tally) => {
+      const couples = 1500;
+      const { deps, receiver } = suite;
       await deps.pool.query('DELETE FROM active_crises');
       receiver.requests.length = 0;
       const ledger = honourIdempotency(receiver, 5);
@@ -235,9 +166,9 @@ describe('a worker SIGKILLed at random points of the long steps', () => {
         [couples],
       );
       const taskQueue = uniqueId('chaos-crisis');
-      const first = await worker(taskQueue);
+      const first = await suite.worker(taskQueue);
       const input = { failure: uniqueId('chaos') };
-      const handle = await client.workflow.start(weddingDayCrisis, {
+      const handle = await suite.client.workflow.start(weddingDayCrisis, {
         taskQueue,
         workflowId: crisisWorkflowId(input),
         args: [input],
@@ -275,17 +206,6 @@ describe('a worker SIGKILLed at random points of the long steps', () => {
       tally.duplicated += [...keysByCouple.values()].filter((k) => k.size > 1).length;
       if (ledger.repeats) tally.notes.push(`${ledger.repeats} repeated sends dropped by key`);
       if (status && status.stages.stage1.missedDeadline) tally.notes.push('stage 1 deadline missed');
-    }
-    recordTally(tally);
-    assert.deepEqual(
-      {
-        runs: tally.runs,
-        completed: tally.completed,
-        duplicated: tally.duplicated,
-        lost: tally.lost,
-        stuck: tally.stuck,
-      },
-      { runs, completed: runs, duplicated: 0, lost: 0, stuck: 0 },
-    );
-  });
+    },
+  );
 });

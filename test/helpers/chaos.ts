@@ -1,16 +1,27 @@
 /**
  * What the fault scenarios under test/chaos share: how many times each runs and how long an outage lasts (short in
  * `npm test`, long in `npm run chaos`), a seeded random source so a failing run can be repeated, the tally each
- * scenario keeps, and the results file `npm run chaos` prints its table from.
+ * scenario keeps, the results file `npm run chaos` prints its table from, and chaosSuite(): the stack, the real
+ * worker in processes a scenario may kill, and the run loop every scenario shares.
  */
+import assert from 'node:assert/strict';
 import { appendFileSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { after, before, it } from 'node:test';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter, type QueryDefinition } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { AesGcmPayloadCodec } from '../../src/codec/aes-gcm-codec';
 import { loadConfig } from '../../src/config';
+import type { OwnedDeps } from '../../src/workers/deps';
 import type { ScenarioTally } from '../../scripts/lib/chaos-tally';
+import { testDatabase } from './databases';
+import type { FaultProxy } from './fault-proxy';
+import { testDeps } from './deps';
+import type { HttpReceiver } from './http-receiver';
+import { receiverEnv, startRunbookReceiver } from './runbook-receiver';
+import { devServerEnv, sealingClient } from './temporal';
 import { exited, waitUntil } from './wait';
 
 export type { ScenarioTally };
@@ -138,4 +149,147 @@ export async function statusWhen<T>(
     await new Promise((r) => setTimeout(r, 250));
   }
   return undefined;
+}
+
+/** Anything a scenario starts beside the stack (a fault proxy) that the suite closes at its end. */
+export interface Closable {
+  close(): Promise<void>;
+}
+
+export interface ChaosSuite {
+  env: TestWorkflowEnvironment;
+  /** With the project's codec: the workers here are the real worker, which seals what it sends. */
+  client: Client;
+  deps: OwnedDeps;
+  databaseUrl: string;
+  receiver: HttpReceiver;
+  /**
+   * The real worker in a process of its own on `taskQueue`, pointed at the suite's receiver, database (and Redis),
+   * with `settings` over them (a dependency reached through a proxy); resolves once it polls. Killed at the end.
+   */
+  worker(taskQueue: string, settings?: NodeJS.ProcessEnv): Promise<ChildProcess>;
+  /** Closes `resource` (a proxy) when the suite ends; returns it. */
+  own<T extends Closable>(resource: T): T;
+  /**
+   * Declares a scenario: `body` runs `runs` times (default 1) on one tally, which is then written to the results
+   * file; the scenario fails unless every run completed, with nothing duplicated or lost. `body` counts each run
+   * with countRun() and its effects in the tally, and may assert more of its own.
+   */
+  scenario(
+    name: string,
+    options: { row: string; runs?: number; timeout: number },
+    body: (tally: ScenarioTally, run: number) => Promise<void>,
+  ): void;
+}
+
+/**
+ * Call inside describe(). `database` is the suite's own (aiops_test_chaos_<suite>); `redisUrl`, when given, is the
+ * Redis database the clients and the workers use.
+ */
+export function chaosSuite(database: string, options: { redisUrl?: string } = {}): ChaosSuite {
+  const suite = {} as ChaosSuite;
+  const workers: ChildProcess[] = [];
+  const owned: Closable[] = [];
+  const redis = options.redisUrl ? { REDIS_URL: options.redisUrl } : {};
+  before(async () => {
+    suite.env = await devServerEnv();
+    suite.client = sealingClient(suite.env);
+    suite.receiver = await startRunbookReceiver();
+    suite.databaseUrl = await testDatabase(database);
+    suite.deps = await testDeps({ ...receiverEnv(suite.receiver), DATABASE_URL: suite.databaseUrl, ...redis });
+  });
+  after(async () => {
+    for (const w of workers) await killHard(w);
+    for (const r of owned) await r.close();
+    await suite.deps?.close();
+    await suite.receiver?.stop();
+    await suite.env?.teardown();
+  });
+  suite.worker = async (taskQueue, settings = {}) => {
+    const child = spawnKillableWorker({
+      ...receiverEnv(suite.receiver),
+      DATABASE_URL: suite.databaseUrl,
+      ...redis,
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      ...settings,
+    });
+    workers.push(child);
+    return pollingWorker(suite.env.client, taskQueue, child);
+  };
+  suite.own = (resource) => {
+    owned.push(resource);
+    return resource;
+  };
+  suite.scenario = (name, { row, runs = 1, timeout }, body) => {
+    void it(name, { timeout }, async () => {
+      const tally = newTally(row);
+      try {
+        for (let run = 0; run < runs; run++) await body(tally, run);
+      } finally {
+        recordTally(tally);
+      }
+      assert.deepEqual(
+        {
+          runs: tally.runs,
+          completed: tally.completed,
+          duplicated: tally.duplicated,
+          lost: tally.lost,
+          stuck: tally.stuck,
+        },
+        { runs, completed: runs, duplicated: 0, lost: 0, stuck: 0 },
+      );
+    });
+  };
+  return suite;
+}
+
+/**
+ * Counts one run of a scenario: completed (with its recovery time, when it had one to measure), or stuck, noting
+ * once what the server shows of the stuck run.
+ */
+export async function countRun(
+  tally: ScenarioTally,
+  handle: WorkflowHandle,
+  completed: boolean,
+  recoverySeconds?: number,
+): Promise<void> {
+  tally.runs += 1;
+  if (completed) {
+    tally.completed += 1;
+    if (recoverySeconds !== undefined) tally.recoverySeconds.push(recoverySeconds);
+  } else {
+    tally.stuck += 1;
+    if (!tally.notes.some((n) => n.startsWith('stuck:'))) tally.notes.push(`stuck: ${await stuckDetails(handle)}`);
+  }
+}
+
+/** What the server shows of the step that is failing: its attempt count and last failure, the "saying so". */
+async function failingStep(handle: WorkflowHandle): Promise<string | undefined> {
+  const pending = (await handle.describe()).raw.pendingActivities ?? [];
+  const failing = pending.find((a) => (a.attempt ?? 1) > 1 && a.lastFailure?.message);
+  return failing
+    ? `${failing.activityType?.name} attempt ${failing.attempt}: ${failing.lastFailure?.message?.slice(0, 80)}`
+    : undefined;
+}
+
+/**
+ * Cuts the proxy for `outageMs`, noting in the tally what the failing step reported meanwhile; returns the time
+ * it was restored.
+ */
+export async function outage(
+  tally: ScenarioTally,
+  proxy: FaultProxy,
+  handle: WorkflowHandle,
+  outageMs: number,
+): Promise<number> {
+  proxy.cut();
+  const until = Date.now() + outageMs;
+  let reported: string | undefined;
+  while (Date.now() < until) {
+    reported ??= await failingStep(handle);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  proxy.restore();
+  tally.notes.push(reported ? `reported while down: ${reported}` : 'no failing step reported while down');
+  return Date.now();
 }

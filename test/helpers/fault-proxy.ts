@@ -3,6 +3,7 @@
  * cut: every open connection is reset and new ones are closed on arrival, as the worker sees a server that has
  * gone away, until the test restores it. The dependency itself stays up for the other test files that share it.
  */
+import { request as httpsRequest, createServer as createHttpsServer } from 'node:https';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 
@@ -166,6 +167,82 @@ export async function startLossyPostgresProxy(upstreamPort: number, loss: ReplyL
     },
     async close() {
       for (const s of open) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+  return proxy;
+}
+
+/** How a lossy HTTPS proxy chooses the requests whose reply it loses. */
+export interface HttpReplyLoss {
+  matches: (method: string, path: string) => boolean;
+  /** At most this many replies lost. */
+  limit: number;
+  /**
+   * Runs after the server applied a request whose reply is lost, before the connection is reset: what the system
+   * behind the server does meanwhile (a controller reacting to the write).
+   */
+  afterApplied?: () => Promise<void>;
+}
+
+export interface LossyHttpsProxy {
+  port: number;
+  /** Every request that went through, in order. */
+  requests: { method: string; path: string; status: number; lost: boolean }[];
+  /** Replies lost after the server applied the request. */
+  lost: number;
+  close(): Promise<void>;
+}
+
+/**
+ * An HTTPS proxy in front of an HTTPS server (the Kubernetes API server): it presents `tls` (the server's own
+ * certificate, so clients trust it), forwards every request, and for the chosen ones lets the server apply the
+ * request and answer, then resets the client's connection instead of passing the answer on. The client sees a
+ * failed call whose effect happened, which is what its retry must be safe against.
+ */
+export async function startLossyHttpsProxy(
+  upstream: URL,
+  tls: { cert: Buffer; key: Buffer },
+  loss: HttpReplyLoss,
+): Promise<LossyHttpsProxy> {
+  const server = createHttpsServer(tls, (req, res) => {
+    const method = req.method ?? 'GET';
+    const path = req.url ?? '/';
+    const lose = loss.matches(method, path) && proxy.lost < loss.limit;
+    if (lose) proxy.lost += 1;
+    const up = httpsRequest(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method,
+        path,
+        headers: { ...req.headers, host: upstream.host },
+        // The server's certificate is its own CA (self-signed), as the kubeconfig says.
+        ca: tls.cert,
+      },
+      (upRes) => {
+        proxy.requests.push({ method, path, status: upRes.statusCode ?? 0, lost: lose });
+        if (!lose) {
+          res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+          upRes.pipe(res);
+          return;
+        }
+        upRes.resume();
+        upRes.on('end', () => {
+          void (loss.afterApplied?.() ?? Promise.resolve()).catch(() => undefined).finally(() => req.socket.destroy());
+        });
+      },
+    );
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const proxy: LossyHttpsProxy = {
+    port: (server.address() as AddressInfo).port,
+    requests: [],
+    lost: 0,
+    async close() {
+      server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

@@ -4,11 +4,13 @@
  * status through the status subresource, as envtest users do. Never used by src/.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { parse, stringify } from 'yaml';
 import type * as k8sTypes from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 import type { KubernetesDeps } from '../../src/activities/kubernetes';
 import type { KubernetesTargets } from '../../src/config';
@@ -20,6 +22,35 @@ export const k8sModule = (): Promise<K8s> => import('@kubernetes/client-node');
 export function kubeconfigPath(): string {
   const path = process.env.KUBECONFIG;
   if (!path) throw new Error('KUBECONFIG is not set: run the tests with `npm test`, which starts the local API server');
+  return path;
+}
+
+/** The local API server's serving certificate and key: what a proxy in front of it presents, so clients trust it. */
+export function kubeApiTls(): { cert: Buffer; key: Buffer } {
+  const certDir = join(dirname(kubeconfigPath()), 'certs');
+  return { cert: readFileSync(join(certDir, 'apiserver.crt')), key: readFileSync(join(certDir, 'apiserver.key')) };
+}
+
+/** The API server's address, from the kubeconfig. */
+export function kubeApiUrl(): URL {
+  const config = parse(readFileSync(kubeconfigPath(), 'utf8')) as { clusters: { cluster: { server: string } }[] };
+  return new URL(config.clusters[0].cluster.server);
+}
+
+/**
+ * A copy of the kubeconfig whose cluster is reached through a proxy on 127.0.0.1:`port` (same credentials, same
+ * CA: the proxy presents the server's certificate, or passes TLS through); its path, for a worker's KUBECONFIG.
+ */
+export function kubeconfigThrough(port: number): string {
+  const config = parse(readFileSync(kubeconfigPath(), 'utf8')) as { clusters: { cluster: { server: string } }[] };
+  for (const c of config.clusters) {
+    const server = new URL(c.cluster.server);
+    server.hostname = '127.0.0.1';
+    server.port = String(port);
+    c.cluster.server = server.origin;
+  }
+  const path = join(mkdtempSync(join(tmpdir(), 'aiops-kubeconfig-')), 'config');
+  writeFileSync(path, stringify(config), { mode: 0o600 });
   return path;
 }
 
@@ -185,6 +216,46 @@ export async function recordRevision(
     c.k8s.setHeaderOptions('Content-Type', c.k8s.PatchStrategy.MergePatch),
   );
 }
+
+/**
+ * What the deployment controller does when a Deployment's template goes back to an older revision's (a rollout
+ * undo): no new ReplicaSet; that revision's ReplicaSet takes the next revision number, its old number kept in
+ * the revision-history annotation, and the Deployment's revision annotation moves to it.
+ */
+export async function recordRevisionReturnedTo(c: TestCluster, deployment: string, revision: number): Promise<number> {
+  const d = await c.apps.readNamespacedDeployment({ name: deployment, namespace: c.namespace });
+  const sets = (await c.apps.listNamespacedReplicaSet({ namespace: c.namespace })).items.filter((rs) =>
+    rs.metadata?.ownerReferences?.some((o) => o.uid === d.metadata?.uid),
+  );
+  const revisionOf = (rs: (typeof sets)[number]) => Number(rs.metadata?.annotations?.[REVISION] ?? 0);
+  const target = sets.find((rs) => revisionOf(rs) === revision);
+  if (!target) throw new Error(`deployment ${deployment} has no ReplicaSet of revision ${revision}`);
+  const next = Math.max(...sets.map(revisionOf)) + 1;
+  const history = target.metadata?.annotations?.[REVISION_HISTORY];
+  await c.apps.patchNamespacedReplicaSet(
+    {
+      name: target.metadata!.name!,
+      namespace: c.namespace,
+      body: {
+        metadata: {
+          annotations: {
+            [REVISION]: String(next),
+            [REVISION_HISTORY]: history ? `${history},${revision}` : String(revision),
+          },
+        },
+      },
+    },
+    c.k8s.setHeaderOptions('Content-Type', c.k8s.PatchStrategy.MergePatch),
+  );
+  await c.apps.patchNamespacedDeployment(
+    { name: deployment, namespace: c.namespace, body: { metadata: { annotations: { [REVISION]: String(next) } } } },
+    c.k8s.setHeaderOptions('Content-Type', c.k8s.PatchStrategy.MergePatch),
+  );
+  return next;
+}
+
+const REVISION = 'deployment.kubernetes.io/revision';
+const REVISION_HISTORY = 'deployment.kubernetes.io/revision-history';
 
 /** The job controller's conditions for a finished Job (the API server insists on this order and these fields). */
 export async function recordJobFinished(c: TestCluster, name: string, outcome: 'succeeded' | 'failed'): Promise<void> {

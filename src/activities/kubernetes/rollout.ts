@@ -74,6 +74,20 @@ function revisionOf(obj: { metadata?: { annotations?: Record<string, string> } }
   return Number(obj.metadata?.annotations?.[REVISION_ANNOTATION] ?? 0);
 }
 
+/**
+ * The deployment controller's record of the revisions a ReplicaSet had before: when a rollout returns to an older
+ * template (an undo), the controller gives that template's ReplicaSet the next revision number and lists its old
+ * numbers here.
+ */
+export const REVISION_HISTORY_ANNOTATION = 'deployment.kubernetes.io/revision-history';
+
+/** Whether the ReplicaSet is, or was before an undo renumbered it, the given revision. */
+function wasRevision(rs: V1ReplicaSet, revision: number): boolean {
+  if (revisionOf(rs) === revision) return true;
+  const history = rs.metadata?.annotations?.[REVISION_HISTORY_ANNOTATION] ?? '';
+  return history.split(',').some((r) => Number(r.trim()) === revision);
+}
+
 /** A ReplicaSet's pod template as the Deployment would carry it (without the controller's hash label). */
 function templateForDeployment(rs: V1ReplicaSet): V1PodTemplateSpec {
   const template = structuredClone(rs.spec?.template ?? {});
@@ -156,7 +170,21 @@ export function createRolloutActivities(deps: KubernetesDeps, apis: KubeApisGett
       const timeoutSeconds = requireWholeNumber('timeoutSeconds', input.timeoutSeconds, 1, 24 * 3600);
       const deadline = Date.now() + timeoutSeconds * 1000;
       for (;;) {
-        const d = await readDeployment(name);
+        let d: V1Deployment;
+        try {
+          d = await readDeployment(name);
+        } catch (err) {
+          // An API server away for a while (restarted, cut off) is waited out within the rollout's own deadline,
+          // the failure in the heartbeat, instead of spending the step's few retries in seconds: the rollout goes on
+          // without it. What it refuses (401, 403, 404) still ends the wait at once.
+          const unreachable = err instanceof ApplicationFailure && err.type === FailureType.UpstreamUnavailable;
+          if (!unreachable || Date.now() >= deadline) throw err;
+          await pollPause(
+            { deployment: name, unreachable: err.message },
+            Math.min(deps.pollIntervalMs ?? 2000, Math.max(0, deadline - Date.now())),
+          );
+          continue;
+        }
         const progress = progressOf(name, d);
         const progressing = d.status?.conditions?.find((c) => c.type === 'Progressing');
         if (progressing?.reason === 'ProgressDeadlineExceeded') {
@@ -210,9 +238,12 @@ export function createRolloutActivities(deps: KubernetesDeps, apis: KubeApisGett
       const d = await readDeployment(name);
       const current = revisionOf(d);
       const sets = await ownedReplicaSets(d);
+      // A fixed revision is also found renumbered: after an undo whose reply was lost, the controller has made the
+      // target's ReplicaSet the current revision, and the retry must find the undo done rather than no revision.
       const target =
         input.toRevision !== undefined
-          ? sets.find((rs) => revisionOf(rs) === input.toRevision)
+          ? (sets.find((rs) => revisionOf(rs) === input.toRevision) ??
+            sets.find((rs) => wasRevision(rs, input.toRevision!)))
           : sets.find((rs) => revisionOf(rs) < current || current === 0);
       if (!target) {
         throw ApplicationFailure.create({
@@ -228,7 +259,8 @@ export function createRolloutActivities(deps: KubernetesDeps, apis: KubeApisGett
       const result = {
         deployment: name,
         fromRevision: current,
-        toRevision: revisionOf(target),
+        // The revision asked for, also when the controller has since renumbered it.
+        toRevision: input.toRevision ?? revisionOf(target),
         replicaSet: target.metadata?.name ?? '',
       };
       if (sameTemplate(d.spec?.template, template)) return { ...result, changed: false };

@@ -44,6 +44,15 @@ function isRetentionProgress(d: unknown): d is RetentionProgress {
   );
 }
 
+/** The rows the batches counted under `runKey` deleted, over every attempt (migration 007). */
+async function countedDeletion(pool: PostgresDeps['pool'], runKey: string): Promise<number> {
+  const { rows } = await pool.query<{ deleted: string }>(
+    'SELECT coalesce(sum(deleted), 0) AS deleted FROM retention_batches WHERE run_key = $1',
+    [runKey],
+  );
+  return Number(rows[0].deleted);
+}
+
 export function createRetentionActivities({ pool }: PostgresDeps) {
   return {
     /**
@@ -51,18 +60,32 @@ export function createRetentionActivities({ pool }: PostgresDeps) {
      * INTERVAL '90 days' AND status = 'completed'`, as many short transactions over primary-key ranges instead
      * of one long one, so the application's writes never wait long behind it. Each range's width adapts to the
      * measured time of the last one. Safe to retry: a range deletes only rows the fixed cutoff makes eligible,
-     * and rerunning a range already done deletes nothing.
+     * and rerunning a range already done deletes nothing. The count is exact across retries: each batch records
+     * its count in retention_batches in the statement that deletes, and the result sums them.
      */
     async deleteCompletedOptimizations(rawInput?: RetentionInput): Promise<RetentionResult> {
       const input = validateRetentionInput(rawInput);
       const started = performance.now();
       const signal = Context.current().cancellationSignal;
-      const checkpoint = activityInfo().heartbeatDetails as unknown;
+      const info = activityInfo();
+      const checkpoint = info.heartbeatDetails as unknown;
       const resumed = isRetentionProgress(checkpoint);
+      // Every attempt of this activity counts its batches under one key (see countedDeletion).
+      const runKey = `${info.workflowExecution?.workflowId}/${info.workflowExecution?.runId}/${info.activityId}`;
       let progress: RetentionProgress;
       try {
+        if (!resumed) {
+          // A first attempt has no batches of its own yet: rows under its key are another run's that reused the IDs
+          // (a test's activity environment). A retry keeps what the attempts before it counted.
+          await pool.query(
+            `DELETE FROM retention_batches
+              WHERE recorded_at < now() - interval '30 days' OR (run_key = $1 AND $2::int = 1)`,
+            [runKey, info.attempt],
+          );
+        }
         if (isRetentionProgress(checkpoint)) {
-          progress = { ...checkpoint };
+          // The checkpoint's count misses batches finished after it was sent; the database has them all.
+          progress = { ...checkpoint, deleted: await countedDeletion(pool, runKey) };
         } else {
           // The database's clock, not the worker's, decides what is 90 days old.
           const { rows } = await pool.query<{ cutoff: Date; lo: string | null; hi: string | null }>(
@@ -171,12 +194,19 @@ export function createRetentionActivities({ pool }: PostgresDeps) {
           for (let range = takeRange(); range; range = takeRange()) {
             const [from, to] = range;
             const t0 = performance.now();
-            const { rowCount } = await client.query(
-              `DELETE FROM wedding_optimizations
-                WHERE id >= $1 AND id < $2 AND status = 'completed' AND created_at < $3`,
-              [from.toString(), to.toString(), progress.cutoff],
+            // The batch's count is written by the statement that deletes, so it commits with the deletion: a batch
+            // whose reply is lost after the commit is counted all the same, and its retry deletes (and counts) none.
+            const { rows } = await client.query<{ deleted: number }>(
+              `WITH gone AS (
+                 DELETE FROM wedding_optimizations
+                  WHERE id >= $1 AND id < $2 AND status = 'completed' AND created_at < $3
+                 RETURNING 1)
+               INSERT INTO retention_batches (run_key, from_key, to_key, deleted)
+               SELECT $4, $1, $2, count(*) FROM gone
+               RETURNING deleted`,
+              [from.toString(), to.toString(), progress.cutoff, runKey],
             );
-            recordBatch(from, to, rowCount ?? 0, performance.now() - t0);
+            recordBatch(from, to, rows[0]?.deleted ?? 0, performance.now() - t0);
           }
           await client.query('RESET synchronous_commit; RESET enable_indexscan');
         } catch (err) {
@@ -191,6 +221,12 @@ export function createRetentionActivities({ pool }: PostgresDeps) {
       ended = true;
       if (failure !== undefined) throw postgresFailure(failure);
       if (signal.aborted) throw signal.reason;
+      try {
+        // What every attempt's committed batches removed, those whose reply was lost included.
+        progress = { ...progress, deleted: await countedDeletion(pool, runKey) };
+      } catch (err) {
+        throw postgresFailure(err);
+      }
       // A range handed out but not finished (stopBy) leaves lastKey below it: the next run does it.
       // Complete when every range up to the end is finished, even if stopBy ended the handing out: the newest old
       // row may have been found after the last range was handed out, past it.
