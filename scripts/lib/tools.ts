@@ -46,6 +46,8 @@ export const NODE_RUNTIME = {
 export const DEBIAN_PACKAGES = {
   redis: ['redis-server=5:7.0.15-1~deb12u*', 'redis-tools=5:7.0.15-1~deb12u*'],
   postgres: [`postgresql-${POSTGRES_MAJOR}=15.*`, `postgresql-client-${POSTGRES_MAJOR}=15.*`],
+  // The database backup pipes pg_dump into it.
+  zstd: ['zstd=1.5.4+dfsg2-5'],
 };
 
 function linkIntoTools(name: string, target: string): string {
@@ -241,11 +243,12 @@ export async function ensureTimeSkippingServer(): Promise<string> {
 
 export const POSTGRES_BIN = `/usr/lib/postgresql/${POSTGRES_MAJOR}/bin`;
 
-/** PostgreSQL and Redis servers from Debian's packages, installed when missing. */
+/** PostgreSQL and Redis servers and the zstd command from Debian's packages, installed when missing. */
 export async function ensureDebianPackages(): Promise<void> {
   const missing: string[] = [];
   if (!existsSync(join(POSTGRES_BIN, 'postgres'))) missing.push(...DEBIAN_PACKAGES.postgres);
   if (!which('redis-server') || !which('redis-cli')) missing.push(...DEBIAN_PACKAGES.redis);
+  if (!which('zstd')) missing.push(...DEBIAN_PACKAGES.zstd);
   if (missing.length === 0) return;
   const asRoot = process.getuid?.() === 0;
   const prefix = asRoot ? [] : ['sudo', '-n'];

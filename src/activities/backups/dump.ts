@@ -1,13 +1,12 @@
 /**
  * Seed 002 "Database Backups": `pg_dump --exclude-table=temp_* --exclude-table=logs_* | gzip > file`, done as
- * pg_dump (custom format, of the server's major version) → zstd → an S3 multipart upload, with no file in between
+ * pg_dump (custom format, of the server's major version) → the zstd command → an S3 multipart upload, with no file in between
  * and memory bounded by the part size, whatever the database's size.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
-import { constants as zlib, createZstdCompress } from 'node:zlib';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { activityInfo, Context, heartbeat } from '@temporalio/activity';
@@ -22,7 +21,7 @@ import {
 } from '../../contracts/backups';
 import { FailureType } from '../../contracts/failures';
 import { postgresFailure } from '../postgres/failure';
-import { libpqEnv, pgTool, stderrTail } from './pg-tools';
+import { libpqEnv, pgTool, stderrTail, zstdInputBytes, zstdTool } from './pg-tools';
 import { attemptKeys, backupPrefix, dumpKey, storeFailure, type BackupDeps, type BackupStore } from './store';
 
 /**
@@ -35,7 +34,6 @@ export const partSizeFor = (databaseBytes: number) =>
   Math.max(MIN_PART_SIZE, Math.ceil(databaseBytes / 9000 / 1048576) * 1048576);
 const PARTS_IN_FLIGHT = 2;
 const HEARTBEAT_EVERY_MS = 1000;
-const COMPRESS_BATCH = 1024 * 1024;
 
 /** Every table the dump holds, counted in the dump's own snapshot; the same exclusions as pg_dump's patterns. */
 async function countRows(client: Client): Promise<TableRows[]> {
@@ -99,6 +97,7 @@ export function createDumpActivities(deps: BackupDeps, store: BackupStore) {
           .abortUploadsUnder(prefix, attemptKeys(prefix, info.attempt))
           .catch((err) => Promise.reject(storeFailure('abort uploads', err)));
 
+        const zstd = await zstdTool();
         const stderr = stderrTail();
         const child = spawn(
           pgDump.path,
@@ -113,45 +112,39 @@ export function createDumpActivities(deps: BackupDeps, store: BackupStore) {
           { env: libpqEnv(backups.databaseUrl, snap.database), stdio: ['ignore', 'pipe', 'pipe'] },
         );
         child.stderr.on('data', (c: Buffer) => stderr.push(c));
-        const exited = new Promise<string | undefined>((resolve) => {
-          child.on('error', (err) => resolve(`pg_dump could not start: ${err.message}`));
-          child.on('close', (code, sig) =>
-            resolve(code === 0 ? undefined : `pg_dump exited with ${code ?? sig}: ${stderr.text}`),
-          );
-        });
+        // pg_dump writes straight into zstd; -vv for the exact byte counts of its summary line, and zstd's own
+        // frame checksum as well as our SHA-256, so a decoder stops at the damaged frame, not at the end.
+        const zstdErr = stderrTail();
+        const compressor = spawn(
+          zstd.path,
+          [`-${req.compressionLevel}`, '-c', '-vv', '--no-progress', '--check'],
+          { stdio: [child.stdout, 'pipe', 'pipe'] },
+        );
+        // Our copy of pg_dump's pipe is closed so that only zstd reads it.
+        child.stdout.destroy();
+        compressor.stderr.on('data', (c: Buffer) => zstdErr.push(c));
+        const ended = (proc: ReturnType<typeof spawn>, name: string, tail: { text: string }) =>
+          new Promise<string | undefined>((resolve) => {
+            proc.on('error', (err) => resolve(`${name} could not start: ${err.message}`));
+            proc.on('close', (code, sig) =>
+              resolve(code === 0 ? undefined : `${name} exited with ${code ?? sig}: ${tail.text}`),
+            );
+          });
+        const exited = Promise.all([ended(child, 'pg_dump', stderr), ended(compressor, 'zstd', zstdErr)]).then(
+          ([dumpProblem, zstdProblem]) => dumpProblem ?? zstdProblem,
+        );
         // Counted beside the dump on the exporting connection, which must stay open until pg_dump has the snapshot.
         const counting = countRows(client);
         counting.catch(() => undefined);
 
-        let dumpBytes = 0;
         let storedBytes = 0;
         let lastBeat = 0;
         const hash = createHash('sha256');
         const beat = (phase: string) => {
           if (Date.now() - lastBeat < HEARTBEAT_EVERY_MS) return;
           lastBeat = Date.now();
-          heartbeat({ phase, key: Key, dumpBytes, storedBytes });
+          heartbeat({ phase, key: Key, storedBytes });
         };
-        // pg_dump's 64 KiB reads gathered into 1 MiB writes: each write to the compressor is a trip to the thread
-        // pool, and 16 times fewer trips let pg_dump run ahead while zstd works (README "Backups").
-        let batch: Buffer[] = [];
-        let batched = 0;
-        const countDump = new Transform({
-          readableHighWaterMark: 4 * COMPRESS_BATCH,
-          transform(chunk: Buffer, _enc, done) {
-            dumpBytes += chunk.length;
-            batch.push(chunk);
-            batched += chunk.length;
-            if (batched < COMPRESS_BATCH) return done();
-            const out = Buffer.concat(batch, batched);
-            batch = [];
-            batched = 0;
-            done(null, out);
-          },
-          flush(done) {
-            done(null, batched ? Buffer.concat(batch, batched) : undefined);
-          },
-        });
         const meter = new Transform({
           transform(chunk: Buffer, _enc, done) {
             storedBytes += chunk.length;
@@ -159,8 +152,9 @@ export function createDumpActivities(deps: BackupDeps, store: BackupStore) {
             beat('upload');
             done(null, chunk);
           },
-          // The stream ends only when pg_dump's exit says the dump is whole: a dump cut short (pg_dump killed, the
-          // database gone) fails the upload before its last part, so CompleteMultipartUpload is never called.
+          // The stream ends only when both processes' exits say the dump is whole: a dump cut short (pg_dump
+          // killed, the database gone) fails the upload before its last part, so CompleteMultipartUpload is never
+          // called.
           flush(done) {
             void exited.then((problem) => done(problem ? new Error(problem) : null));
           },
@@ -172,17 +166,16 @@ export function createDumpActivities(deps: BackupDeps, store: BackupStore) {
           queueSize: PARTS_IN_FLIGHT,
           leavePartsOnError: false,
         });
-        const stop = () => {
+        const killBoth = () => {
           child.kill('SIGKILL');
+          compressor.kill('SIGKILL');
+        };
+        const stop = () => {
+          killBoth();
           void upload.abort();
         };
         signal.addEventListener('abort', stop);
-        // zstd's own frame checksum as well as our SHA-256: a decoder stops at the damaged frame, not at the end.
-        const compress = createZstdCompress({
-          chunkSize: 256 * 1024,
-          params: { [zlib.ZSTD_c_compressionLevel]: req.compressionLevel, [zlib.ZSTD_c_checksumFlag]: 1 },
-        });
-        const piping = pipeline(child.stdout, countDump, compress, meter);
+        const piping = pipeline(compressor.stdout!, meter);
         piping.catch(() => undefined);
         try {
           await upload.done();
@@ -190,7 +183,7 @@ export function createDumpActivities(deps: BackupDeps, store: BackupStore) {
           if (problem) throw new Error(problem);
           await piping;
         } catch (err) {
-          child.kill('SIGKILL');
+          killBoth();
           if (signal.aborted) throw signal.reason;
           const problem = await exited;
           if (problem) throw ApplicationFailure.create({ type: FailureType.BackupFailed, message: problem });
@@ -199,6 +192,8 @@ export function createDumpActivities(deps: BackupDeps, store: BackupStore) {
           signal.removeEventListener('abort', stop);
         }
 
+        const dumpBytes = zstdInputBytes(zstdErr.text);
+        if (dumpBytes === undefined) throw new Error(`zstd did not report the bytes it read: ${zstdErr.text}`);
         const tables = await counting;
         const head = await s3.send(new HeadObjectCommand({ Bucket: store.Bucket, Key }));
         if (head.ContentLength !== storedBytes)
