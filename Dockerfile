@@ -25,9 +25,10 @@ RUN npm ci --omit=dev --no-audit --no-fund
 FROM node:24.21.0-bookworm-slim
 # pg_dump and pg_restore of the database's major version (POSTGRES_MAJOR in scripts/lib/tools.ts, postgres:15 in
 # docker-compose.yml), pinned to it as the native stack pins them (DEBIAN_PACKAGES): the backup activities run them
-# from Debian's /usr/lib/postgresql/15/bin, their default (POSTGRES_BIN_DIR unset). The one thing installed here;
-# no recommended packages, and apt's lists removed in the same layer.
-RUN apt-get update && apt-get install -y --no-install-recommends 'postgresql-client-15=15.*' && rm -rf /var/lib/apt/lists/*
+# from Debian's /usr/lib/postgresql/15/bin, their default (POSTGRES_BIN_DIR unset), piping pg_dump into zstd,
+# pinned as DEBIAN_PACKAGES pins it. The only things installed here; no recommended packages, and apt's lists
+# removed in the same layer.
+RUN apt-get update && apt-get install -y --no-install-recommends 'postgresql-client-15=15.*' 'zstd=1.5.4+dfsg2-5' && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production
 # The kubelet probes the pod's address, so the health endpoints listen on every interface here.
 ENV WORKER_HEALTH_ADDRESS=0.0.0.0:8080

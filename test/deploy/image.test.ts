@@ -12,6 +12,8 @@ const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { ve
 const IMAGE = `aiops-runbooks-worker:${pkg.version}`;
 /** The PostgreSQL client as the native stack pins it (scripts/lib/tools.ts). */
 const PG_CLIENT = DEBIAN_PACKAGES.postgres.find((p) => p.startsWith('postgresql-client-'))!;
+/** What the runtime stage installs: the backups' pg_dump and pg_restore, and the zstd their dumps go through. */
+const RUNTIME_PACKAGES = [PG_CLIENT, ...DEBIAN_PACKAGES.zstd];
 const stages = parseDockerfile();
 const runtime = finalStage(stages);
 
@@ -111,8 +113,8 @@ describe('the worker image', () => {
     const runs = instructions(runtime, 'RUN');
     assert.deepEqual(
       runs.map((r) => aptPackages(r.args)),
-      [[PG_CLIENT]],
-      'nothing is built in the runtime stage, and the one thing installed is the PostgreSQL client',
+      [RUNTIME_PACKAGES],
+      'nothing is built in the runtime stage, and the only things installed are the PostgreSQL client and zstd',
     );
     assert.deepEqual(JSON.parse(instructions(runtime, 'CMD')[0].args), ['node', 'dist/src/workers/main.js']);
   });
@@ -125,7 +127,7 @@ describe('the worker image', () => {
     const run = instructions(runtime, 'RUN').find((r) => aptPackages(r.args)?.length);
     assert.ok(run, 'the runtime stage installs the PostgreSQL client (the backups run pg_dump and pg_restore)');
     // The major pinned as the native stack pins it: a new major in the image is a decision, not an apt upgrade.
-    assert.deepEqual(aptPackages(run.args), [PG_CLIENT]);
+    assert.deepEqual(aptPackages(run.args), RUNTIME_PACKAGES);
     assert.equal(PG_CLIENT, `postgresql-client-${POSTGRES_MAJOR}=${POSTGRES_MAJOR}.*`);
     assert.match(run.args, /^apt-get update && apt-get install -y --no-install-recommends /);
     assert.match(run.args, /&& rm -rf \/var\/lib\/apt\/lists\/\*$/, "apt's lists do not stay in the layer");
