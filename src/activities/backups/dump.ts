@@ -115,11 +115,9 @@ export function createDumpActivities(deps: BackupDeps, store: BackupStore) {
         // pg_dump writes straight into zstd; -vv for the exact byte counts of its summary line, and zstd's own
         // frame checksum as well as our SHA-256, so a decoder stops at the damaged frame, not at the end.
         const zstdErr = stderrTail();
-        const compressor = spawn(
-          zstd.path,
-          [`-${req.compressionLevel}`, '-c', '-vv', '--no-progress', '--check'],
-          { stdio: [child.stdout, 'pipe', 'pipe'] },
-        );
+        const compressor = spawn(zstd.path, [`-${req.compressionLevel}`, '-c', '-vv', '--no-progress', '--check'], {
+          stdio: [child.stdout, 'pipe', 'pipe'],
+        });
         // Our copy of pg_dump's pipe is closed so that only zstd reads it.
         child.stdout.destroy();
         compressor.stderr.on('data', (c: Buffer) => zstdErr.push(c));
