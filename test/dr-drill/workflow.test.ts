@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, describe } from 'node:test';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { WorkflowFailedError } from '@temporalio/client';
+import { CancelledFailure } from '@temporalio/common';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { localPostgresAdminUrl } from '../../scripts/lib/stack';
@@ -279,6 +280,75 @@ describe('disasterRecoveryDrill', () => {
         return createActivities(suite.deps).rolloutRestart(input);
       },
     } satisfies Partial<Activities>,
+  );
+
+  suite.test(
+    'a drill cancelled mid-recovery puts back and removes everything, and is reported, not paged',
+    async () => {
+      await production();
+      const before = suite.receiver.requests.length;
+      const pagesBefore = pagerDutyEvents(suite.receiver).length;
+      // No controller in the scratch namespace yet: the recovery's restart waits for a rollout that does not come.
+      const handle = await suite.env.client.workflow.start(disasterRecoveryDrill, {
+        taskQueue: suite.taskQueue,
+        workflowId: uniqueId('dr-drill'),
+        args: [{ rolloutTimeoutSeconds: 120 }],
+      });
+      const restarted = async () =>
+        (await cluster.apps.listNamespacedDeployment({ namespace: scratch })).items.some(
+          (d) => d.spec?.template.metadata?.annotations?.['kubectl.kubernetes.io/restartedAt'],
+        );
+      const deadline = Date.now() + 90_000;
+      while (!(await restarted())) {
+        assert.ok(Date.now() < deadline, 'the recovery restarted the scratch engines within 90 s');
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      await handle.cancel();
+      // Putting things back restarts the scratch engines again and waits for that rollout: played from here on.
+      const controller = scratchController();
+      try {
+        await assert.rejects(
+          handle.result(),
+          (err: unknown) => err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure,
+        );
+      } finally {
+        await controller.stop();
+      }
+
+      assert.deepEqual(await scratchObjects(), []);
+      assert.deepEqual(await productionRestartStamps(), [undefined, undefined]);
+      assert.deepEqual(await serving(suite.deps.s3), SERVING);
+      const latest = await createActivities(suite.deps).latestDrill();
+      const drillId = latest.last!.drillId;
+      const stored = await suite.deps.s3.send(
+        new GetObjectCommand({ Bucket: BACKUPS, Key: `drills/${drillId}/report.json` }),
+      );
+      const report = JSON.parse(await stored.Body!.transformToString()) as DrillReport;
+      assert.ok(report.database?.name, 'the throwaway database was made before the cancel');
+      assert.equal(await databaseExists(report.database.name), false, 'the throwaway database is dropped');
+      assert.equal(latest.last?.passed, false);
+      assert.match(latest.last?.failedStep ?? '', /^recover-ai-service/);
+      assert.deepEqual(
+        [
+          ...(await keysUnder(suite.deps.s3, BACKUPS, `drills/${drillId}/`)),
+          ...(await keysUnder(suite.deps.s3, BACKUPS, 'recovery/')),
+        ],
+        [`drills/${drillId}/report.json`],
+        'the scratch models and the recovery snapshot are gone; the report stays',
+      );
+      assert.ok(
+        slackTexts(suite.receiver, before).some((t) => t.includes(`drill ${drillId} cancelled at recover-ai-service`)),
+        JSON.stringify(slackTexts(suite.receiver, before)),
+      );
+      assert.deepEqual(
+        pagerDutyEvents(suite.receiver)
+          .slice(pagesBefore)
+          .filter((e) => e.event_action === 'trigger'),
+        [],
+        'a cancelled drill pages no one',
+      );
+      await replayOwnHistory(handle);
+    },
   );
 
   suite.test('refuses the production namespace and the serving bucket as its target, naming the field', async () => {

@@ -206,7 +206,7 @@ describe('a worker killed during maintenance', () => {
             throw new Error(`the first worker's connections never both reached a locked row (${blockedPids.length})`);
           const { rows } = await deps.pool.query<{ pid: number }>(
             `SELECT pid FROM pg_stat_activity
-            WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'DELETE FROM wedding_optimizations%'`,
+            WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%DELETE FROM wedding_optimizations%'`,
           );
           blockedPids = rows.map((r) => r.pid);
         }

@@ -26,6 +26,7 @@
 import {
   ApplicationFailure,
   CancellationScope,
+  CancelledFailure,
   ChildWorkflowFailure,
   executeChild,
   isCancellation,
@@ -197,7 +198,9 @@ export async function disasterRecoveryDrill(rawInput?: DrillInput): Promise<Dril
         if (details.failedStep) failure.step = `recover-ai-service/${details.failedStep}`;
       }
     }
+    // A recovery cancelled with the drill puts things back and fails as RecoveryFailed: still the drill's cancel.
     if (isCancellation(err)) cancelled = err;
+    else if (CancellationScope.current().consideredCancelled) cancelled = new CancelledFailure('drill cancelled');
   }
 
   // Cleanup runs whatever happened above, a cancelled drill included.
@@ -256,11 +259,13 @@ export async function disasterRecoveryDrill(rawInput?: DrillInput): Promise<Dril
   status.step = undefined;
 
   const minutes = (recoveryMs / 60_000).toFixed(1);
-  const summary = failure
-    ? `FAILED at ${failure.step}: ${failure.reason}`
-    : withinRto
-      ? `passed: recovered in ${minutes} min, within the ${rtoMinutes} min RTO`
-      : `MISSED the RTO: recovered in ${minutes} min, over the ${rtoMinutes} min RTO`;
+  const summary = cancelled
+    ? `cancelled at ${failure?.step ?? 'start'}`
+    : failure
+      ? `FAILED at ${failure.step}: ${failure.reason}`
+      : withinRto
+        ? `passed: recovered in ${minutes} min, within the ${rtoMinutes} min RTO`
+        : `MISSED the RTO: recovered in ${minutes} min, over the ${rtoMinutes} min RTO`;
   const timings = steps.map((s) => `${s.step} ${(s.durationMs / 1000).toFixed(1)} s${s.ok ? '' : ' (failed)'}`);
   const message =
     `[dr-drill] disaster recovery drill ${drillId} ${summary}. Steps: ${timings.join(', ')}` +
@@ -273,7 +278,8 @@ export async function disasterRecoveryDrill(rawInput?: DrillInput): Promise<Dril
       recorded = false;
       leftovers.push(`report not recorded: ${failureText(err)}`);
     }
-    const alarming = !passed || leftovers.length > 0;
+    // A drill an operator cancelled is not an alarm, unless it could not clean up after itself.
+    const alarming = (!passed && !cancelled) || leftovers.length > 0;
     const failed = await pager.tell({
       audience: DRILL_AUDIENCE,
       urgency: alarming ? 'page' : 'message',
@@ -285,7 +291,7 @@ export async function disasterRecoveryDrill(rawInput?: DrillInput): Promise<Dril
       step: 'dr-drill',
       actor: 'workflow',
       action: 'drill',
-      outcome: passed ? 'passed' : failure ? 'failed' : 'missed-rto',
+      outcome: passed ? 'passed' : cancelled ? 'cancelled' : failure ? 'failed' : 'missed-rto',
       reason: summary,
       durationMs: recoveryMs,
       details: { drillId, rtoMinutes, failedStep: failure?.step, leftovers, notified: failed.length === 0 },
