@@ -20,7 +20,8 @@ import { invalidInputNaming } from '../helpers/failures';
 import { createDeployment, playDeploymentController, testCluster, type TestCluster } from '../helpers/kube';
 import { pagerDutyEvents, slackTexts } from '../helpers/runbook-receiver';
 import { runbookSuite } from '../helpers/runbook-suite';
-import { replayOwnHistory, uniqueId } from '../helpers/temporal';
+import { replayOwnHistory, resultWithin, uniqueId } from '../helpers/temporal';
+import { waitUntil } from '../helpers/wait';
 
 const DB = 'aiops_test_dr_drill';
 const MODELS = 'aiops-test-drill-models';
@@ -294,21 +295,23 @@ describe('disasterRecoveryDrill', () => {
         workflowId: uniqueId('dr-drill'),
         args: [{ rolloutTimeoutSeconds: 120 }],
       });
-      const restarted = async () =>
-        (await cluster.apps.listNamespacedDeployment({ namespace: scratch })).items.some(
-          (d) => d.spec?.template.metadata?.annotations?.['kubectl.kubernetes.io/restartedAt'],
-        );
-      const deadline = Date.now() + 90_000;
-      while (!(await restarted())) {
-        assert.ok(Date.now() < deadline, 'the recovery restarted the scratch engines within 90 s');
-        await new Promise((r) => setTimeout(r, 250));
-      }
+      // Both engines restarted: the recovery is waiting for their rollouts, no restart is in flight.
+      await waitUntil(
+        'the recovery restarted both scratch engines',
+        async () =>
+          (await cluster.apps.listNamespacedDeployment({ namespace: scratch })).items.filter(
+            (d) => d.spec?.template.metadata?.annotations?.['kubectl.kubernetes.io/restartedAt'],
+          ).length,
+        (n) => n === ENGINES.length,
+        45_000,
+      );
       await handle.cancel();
       // Putting things back restarts the scratch engines again and waits for that rollout: played from here on.
       const controller = scratchController();
       try {
+        const recovery = suite.env.client.workflow.getHandle(`${handle.workflowId}-recovery`);
         await assert.rejects(
-          handle.result(),
+          resultWithin(handle, 45_000, [recovery]),
           (err: unknown) => err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure,
         );
       } finally {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { Pool } from 'pg';
+import { Pool, type PoolClient } from 'pg';
 import { createActivities } from '../../src/activities';
 import { createPostgresActivities } from '../../src/activities/postgres';
 import type { RetentionProgress, RetentionResult } from '../../src/contracts/maintenance';
@@ -14,6 +14,7 @@ import { countOptimizations, loadOptimizations } from '../helpers/maintenance';
 import { invalidInputNaming } from '../helpers/failures';
 import { testDatabase } from '../helpers/databases';
 import { uniqueId, withTimeSkippingWorker } from '../helpers/temporal';
+import { waitUntil } from '../helpers/wait';
 
 function runRetention(env: MockActivityEnvironment, pool: Pool, input: unknown): Promise<RetentionResult> {
   const { deleteCompletedOptimizations } = createPostgresActivities({ pool });
@@ -27,6 +28,26 @@ async function eligibleLeft(pool: Pool, cutoff: string, fromKey = '0'): Promise<
     [cutoff, fromKey],
   );
   return Number(rows[0].n);
+}
+
+/**
+ * Resolves once both of the run's batch connections wait on rows `locker` holds. Asked on the locker's own
+ * connection, inside its transaction (the pool's are the run's); activity statistics are a snapshot per
+ * transaction until cleared.
+ */
+async function bothBatchesWaiting(locker: PoolClient): Promise<void> {
+  await waitUntil(
+    'both batch connections waiting on the locked rows',
+    async () => {
+      await locker.query('SELECT pg_stat_clear_snapshot()');
+      const { rows } = await locker.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+      );
+      return rows[0].n;
+    },
+    (n) => n === 2,
+    4000,
+  );
 }
 
 describe('deleteCompletedOptimizations', () => {
@@ -96,11 +117,15 @@ describe('deleteCompletedOptimizations', () => {
         [from.toString()],
       );
     }
-    const released = new Promise((r) => setTimeout(r, 300))
-      .then(() => locker.query('ROLLBACK'))
-      .finally(() => locker.release());
-    const result = await runRetention(new MockActivityEnvironment(), pool, {});
-    await released;
+    const running = runRetention(new MockActivityEnvironment(), pool, {});
+    try {
+      await bothBatchesWaiting(locker);
+      await new Promise((r) => setTimeout(r, 300));
+    } finally {
+      await locker.query('ROLLBACK');
+      locker.release();
+    }
+    const result = await running;
 
     assert.equal(result.deleted, fixture.eligible);
     assert.equal(result.complete, true);
@@ -112,9 +137,11 @@ describe('deleteCompletedOptimizations', () => {
 
   it('stops at a batch boundary before stopBy, then finishes from its checkpoint with the same cutoff', async () => {
     const fixture = await loadOptimizations(pool, 100_000);
-    // Two rows locked, a sixth and a third of the way through the eligible rows, hold both connections' batches for
-    // 600 ms, so the next batch would overrun stopBy: the run must stop. Early in the table, because the range width
-    // doubles while batches are quick: the ranges holding these rows end well before the last eligible row.
+    // Two rows locked, a sixth and a third of the way through the eligible rows, hold both connections' batches
+    // until 2.5 s before stopBy: each held batch then took over 1.5 s, so another would overrun stopBy and the run
+    // must stop. The release waits for both connections to be seen waiting, not for a fixed time, so a slow machine
+    // cannot reach the locked rows after their release. Early in the table, because the range width doubles while
+    // batches are quick: the ranges holding these rows end well before the last eligible row.
     // OFFSET sits in a subquery: FOR UPDATE would lock every row it skips.
     const locker = await pool.connect();
     await locker.query('BEGIN');
@@ -126,15 +153,21 @@ describe('deleteCompletedOptimizations', () => {
         [Math.floor(fixture.eligible * share)],
       );
     }
-    const stopBy = new Date(Date.now() + 1200).toISOString();
-    const released = new Promise((r) => setTimeout(r, 600))
-      .then(() => locker.query('ROLLBACK'))
-      .finally(() => locker.release());
+    const stopBy = new Date(Date.now() + 8000).toISOString();
     let checkpoint: RetentionProgress | undefined;
     const env = new MockActivityEnvironment();
     env.on('heartbeat', (d: RetentionProgress) => (checkpoint = d));
-    const partial = await runRetention(env, pool, { targetBatchMs: 5, stopBy });
-    await released;
+    const running = runRetention(env, pool, { targetBatchMs: 5, stopBy });
+    const released = (async () => {
+      try {
+        await bothBatchesWaiting(locker);
+        await new Promise((r) => setTimeout(r, Date.parse(stopBy) - 2500 - Date.now()));
+      } finally {
+        await locker.query('ROLLBACK');
+        locker.release();
+      }
+    })();
+    const [partial] = await Promise.all([running, released]);
 
     assert.ok(Date.now() <= Date.parse(stopBy), 'returned before stopBy');
     assert.equal(partial.complete, false);
