@@ -53,16 +53,23 @@ export function recordTally(tally: ScenarioTally): void {
 }
 
 /**
- * The result, or undefined when none came by the deadline: the run is then stuck, what the server shows of it goes
- * into `notes`, and it is terminated so it does not run on into the next one.
+ * The result, or undefined when none came by the deadline: the run is then stuck, what the server shows of it (and
+ * of `related` runs, its children) goes into `notes`, and it is terminated so it does not run on into the next one.
  */
-export async function resultWithin<T>(handle: WorkflowHandle, ms: number, notes?: string[]): Promise<T | undefined> {
+export async function resultWithin<T>(
+  handle: WorkflowHandle,
+  ms: number,
+  notes?: string[],
+  related: WorkflowHandle[] = [],
+): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
   try {
     const result = await Promise.race([handle.result() as Promise<T>, late]);
     if (result === undefined) {
       notes?.push(`stuck: ${await stuckDetails(handle)}`);
+      for (const r of related)
+        notes?.push(`${r.workflowId}: ${await stuckDetails(r).catch((err: unknown) => String(err))}`);
       await handle.terminate('stuck in a chaos scenario').catch(() => undefined);
     }
     return result;

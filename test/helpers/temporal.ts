@@ -109,40 +109,6 @@ export async function rejectsWithCause(promise: Promise<unknown>, pattern: RegEx
   if (!pattern.test(message)) throw new Error(`failure "${message}" does not match ${pattern}`);
 }
 
-/**
- * A workflow's result, or after `timeoutMs` a failure saying where the workflow and `related` ones (its children)
- * were: their status and pending activities, so a run that hangs on a slow machine names the step it hung in.
- */
-export async function resultWithin<T>(
-  handle: WorkflowHandle,
-  timeoutMs: number,
-  related: WorkflowHandle[] = [],
-): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      void Promise.all(
-        [handle, ...related].map(async (h) => {
-          try {
-            const { status, raw } = await h.describe();
-            const pending = (raw.pendingActivities ?? []).map(
-              (a) => `${a.activityType?.name} attempt ${a.attempt} ${a.state} ${a.lastFailure?.message ?? ''}`.trim(),
-            );
-            return `${h.workflowId}: ${status.name}, pending [${pending.join('; ')}]`;
-          } catch (err) {
-            return `${h.workflowId}: not described (${String(err)})`;
-          }
-        }),
-      ).then((where) => reject(new Error(`no result within ${timeoutMs} ms; ${where.join(' | ')}`)));
-    }, timeoutMs);
-  });
-  try {
-    return (await Promise.race([handle.result(), late])) as T;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 export interface TimeSkippingHarness {
   env: TestWorkflowEnvironment;
   taskQueue: string;
