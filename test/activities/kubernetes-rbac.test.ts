@@ -27,17 +27,47 @@ import { testConfig } from '../helpers/deps';
 
 const K8S_DIR = join(__dirname, '..', '..', '..', 'k8s');
 
-/** Every object in k8s/*.yaml, moved into the given namespace. */
+const CLUSTER_SCOPED = ['Namespace', 'ClusterRole', 'ClusterRoleBinding'];
+
+/**
+ * Every object in k8s/*.yaml, moved into the given namespace: the AI namespace becomes `namespace`, the drill's
+ * scratch namespace `<namespace>-dr-drill`, and cluster-wide names take the namespace as a suffix, so that no two
+ * runs share one.
+ */
 function manifests(namespace: string): KubernetesObject[] {
   return readdirSync(K8S_DIR)
     .filter((f) => f.endsWith('.yaml'))
-    .flatMap((f) => parseAllDocuments(readFileSync(join(K8S_DIR, f), 'utf8')).map((d) => d.toJS() as KubernetesObject))
+    .flatMap((f) =>
+      parseAllDocuments(
+        readFileSync(join(K8S_DIR, f), 'utf8')
+          .replaceAll('ai-services-dr-drill', scratchOf(namespace))
+          .replaceAll('aiops-runbooks-dr-drill-namespace', `aiops-runbooks-dr-drill-namespace-${namespace}`),
+      ).map((d) => d.toJS() as KubernetesObject),
+    )
     .map((obj) => {
-      obj.metadata = { ...obj.metadata, namespace };
       for (const subject of (obj as { subjects?: { namespace?: string }[] }).subjects ?? [])
         subject.namespace = namespace;
+      if (!CLUSTER_SCOPED.includes(obj.kind!) && obj.metadata?.namespace !== scratchOf(namespace))
+        obj.metadata = { ...obj.metadata, namespace };
       return obj;
     });
+}
+
+const scratchOf = (namespace: string) => `${namespace}-dr-drill`;
+
+/** Creates the objects, cluster-wide and namespace-less ones first; `dryRun` only checks the rest. */
+async function createAll(c: TestCluster, objects: KubernetesObject[], dryRun?: 'All'): Promise<void> {
+  const api = c.k8s.KubernetesObjectApi.makeApiClient(c.kc);
+  const clusterWide = objects.filter((o) => CLUSTER_SCOPED.includes(o.kind!));
+  for (const obj of clusterWide) await api.create(obj);
+  for (const obj of objects.filter((o) => !clusterWide.includes(o))) await api.create(obj, undefined, dryRun);
+}
+
+/** Deletes what createAll made cluster-wide: the namespaces' own objects go with them. */
+async function deleteClusterWide(c: TestCluster): Promise<void> {
+  const api = c.k8s.KubernetesObjectApi.makeApiClient(c.kc);
+  for (const obj of manifests(c.namespace).filter((o) => CLUSTER_SCOPED.includes(o.kind!)))
+    await api.delete(obj).catch(() => undefined);
 }
 
 /** A kubeconfig for the worker's ServiceAccount: the same server, a token the API server issued for it. */
@@ -61,21 +91,28 @@ async function serviceAccountKubeConfig(c: TestCluster, serviceAccount: string):
 describe('k8s/ manifests', () => {
   let c: TestCluster;
   before(async () => (c = await testCluster('aiops-manifests')));
-  after(async () => c?.destroy());
+  after(async () => {
+    if (c) await deleteClusterWide(c);
+    await c?.destroy();
+  });
 
-  it('are accepted by the API server (server-side dry run)', async () => {
-    const objects = c.k8s.KubernetesObjectApi.makeApiClient(c.kc);
+  it('are accepted by the API server (server-side dry run; the namespace and cluster roles made for real)', async () => {
     const all = manifests(c.namespace);
     assert.deepEqual(all.map((o) => o.kind).sort(), [
+      'ClusterRole',
+      'ClusterRoleBinding',
       'Deployment',
       'HorizontalPodAutoscaler',
       'HorizontalPodAutoscaler',
       'HorizontalPodAutoscaler',
+      'Namespace',
       'Role',
+      'Role',
+      'RoleBinding',
       'RoleBinding',
       'ServiceAccount',
     ]);
-    for (const obj of all) await objects.create(obj, undefined, 'All');
+    await createAll(c, all, 'All');
   });
 });
 
@@ -87,12 +124,12 @@ describe('the worker Role in k8s/worker-rbac.yaml', () => {
 
   before(async () => {
     c = await testCluster('aiops-rbac');
-    const objects = c.k8s.KubernetesObjectApi.makeApiClient(c.kc);
-    for (const obj of manifests(c.namespace).filter((o) =>
-      ['ServiceAccount', 'Role', 'RoleBinding'].includes(o.kind!),
-    )) {
-      await objects.create(obj);
-    }
+    await createAll(
+      c,
+      manifests(c.namespace).filter((o) =>
+        ['ServiceAccount', 'Role', 'RoleBinding', ...CLUSTER_SCOPED].includes(o.kind!),
+      ),
+    );
     workerKc = await serviceAccountKubeConfig(c, 'aiops-runbooks-worker');
     worker = createKubernetesActivities(c.deps({}, workerKc));
     node = await startNodeLogEndpoint(c);
@@ -125,6 +162,7 @@ describe('the worker Role in k8s/worker-rbac.yaml', () => {
   });
   after(async () => {
     await node?.stop();
+    if (c) await deleteClusterWide(c);
     await c?.destroy();
   });
 
@@ -156,6 +194,30 @@ describe('the worker Role in k8s/worker-rbac.yaml', () => {
     assert.equal((await worker.applyConfigMap({ name: 'ai-model-config', data: { version: '1' } })).created, true);
     assert.equal((await worker.applyConfigMap({ name: 'ai-model-config', data: { version: '2' } })).created, false);
     assert.deepEqual((await worker.getConfigMap({ name: 'ai-model-config' })).data, { version: '2' });
+    // The DR drill in its scratch namespace (k8s/dr-drill-rbac.yaml): found by its label, given copies, restarted,
+    // configured, emptied.
+    const scratch = scratchOf(c.namespace);
+    const drill = createKubernetesActivities(c.deps({ deployments: [d], configMaps: ['ai-model-config'] }, workerKc));
+    assert.equal((await drill.ensureScratchNamespace({ namespace: scratch })).created, false);
+    assert.deepEqual(await drill.copyIntoScratch({ namespace: scratch }), {
+      deployments: [d],
+      configMaps: ['ai-model-config'],
+    });
+    await drill.rolloutRestart({ deployment: d, namespace: scratch });
+    await recordRolloutComplete({ ...c, namespace: scratch }, d);
+    await runIn(new MockActivityEnvironment(), drill.waitForRollout, {
+      deployment: d,
+      timeoutSeconds: 10,
+      namespace: scratch,
+    });
+    assert.deepEqual((await drill.getConfigMap({ name: 'ai-model-config', namespace: scratch })).data, {
+      version: '2',
+    });
+    await drill.applyConfigMap({ name: 'ai-model-config', data: { version: '3' }, namespace: scratch });
+    assert.deepEqual((await drill.cleanScratchNamespace({ namespace: scratch })).deleted, [
+      `deployment/${d}`,
+      'configmap/ai-model-config',
+    ]);
     await worker.runJob({ name: 'retrain-rbac', image: 'wedsync/trainer:1' });
     await recordJobFinished(c, 'retrain-rbac', 'succeeded');
     await runIn(new MockActivityEnvironment(), worker.waitForJob, { name: 'retrain-rbac', timeoutSeconds: 10 });
@@ -182,6 +244,12 @@ describe('the worker Role in k8s/worker-rbac.yaml', () => {
     );
     await assert.rejects(
       apps.deleteNamespacedDeployment({ name: 'ai-optimization-engine', namespace: c.namespace }),
+      (err: { code?: number }) => err.code === 403,
+    );
+    // The drill's rights reach its one scratch namespace: no other namespace is read or made.
+    await assert.rejects(core.readNamespace({ name: 'default' }), (err: { code?: number }) => err.code === 403);
+    await assert.rejects(
+      core.createNamespace({ body: { metadata: { name: `${c.namespace}-other` } } }),
       (err: { code?: number }) => err.code === 403,
     );
   });
