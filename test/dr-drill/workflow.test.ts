@@ -285,6 +285,63 @@ describe('disasterRecoveryDrill', () => {
   );
 
   suite.test(
+    'a recovery slower than the RTO is a failed drill: reported with its time, paged, and cleaned up all the same',
+    async () => {
+      await production();
+      const controller = scratchController();
+      const handle = await suite.env.client.workflow.start(disasterRecoveryDrill, {
+        taskQueue: suite.taskQueue,
+        workflowId: uniqueId('dr-drill'),
+        args: [{ rtoMinutes: 1, rolloutTimeoutSeconds: 60 }],
+      });
+      let failure: ApplicationFailure | undefined;
+      try {
+        await handle.result();
+      } catch (err) {
+        assert.ok(err instanceof WorkflowFailedError, String(err));
+        failure = err.cause as ApplicationFailure;
+      } finally {
+        await controller.stop();
+      }
+      assert.equal(failure?.type, 'DrillFailed', String(failure));
+      const report = failure!.details![0] as DrillReport;
+      assert.equal(report.withinRto, false);
+      assert.equal(report.passed, false);
+      assert.equal(report.failedStep, undefined, 'every step succeeded');
+      assert.ok(
+        report.steps.every((s) => s.ok),
+        JSON.stringify(report.steps),
+      );
+      const restore = report.steps.find((s) => s.step === 'restore-database')!;
+      assert.ok(restore.durationMs >= 2 * 60_000, `the restore's two minutes are counted: ${restore.durationMs} ms`);
+      assert.ok(report.recoveryMs > 60_000);
+      assert.deepEqual(await scratchObjects(), []);
+      assert.equal(await databaseExists(report.database!.name), false);
+      const pages = pagerDutyEvents(suite.receiver).filter((e) => e.event_action === 'trigger');
+      assert.ok(
+        pages.some((p) =>
+          new RegExp(`drill ${report.drillId} MISSED the RTO: recovered in [0-9.]+ min, over the 1 min RTO`).test(
+            p.payload?.summary ?? '',
+          ),
+        ),
+        JSON.stringify(pages),
+      );
+      const latest = await createActivities(suite.deps).latestDrill();
+      assert.equal(latest.last?.drillId, report.drillId);
+      assert.equal(latest.last?.passed, false);
+      await replayOwnHistory(handle);
+    },
+    {
+      // The throwaway database's check takes two minutes by the server's clock, as a big database's would.
+      async checkRestoredDatabase(input) {
+        const checked = await createActivities(suite.deps).checkRestoredDatabase(input);
+        await suite.env.sleep(2 * 60_000);
+        return checked;
+      },
+    } satisfies Partial<Activities>,
+  );
+
+  suite.test(
     'a drill cancelled mid-recovery puts back and removes everything, and is reported, not paged',
     async () => {
       await production();
