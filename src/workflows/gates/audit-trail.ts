@@ -22,14 +22,19 @@ export class AuditTrail {
   private writing = false;
 
   private readonly byActivity: boolean;
+  private readonly mergeRepeats: boolean;
 
   /**
    * @param options.byActivity write through a regular activity instead of a local one. A local activity holds its workflow
    * task open until it finishes, so a slow or failing audit write would delay every command issued beside it (an
    * emergency alert among them) until the task's heartbeat; a regular activity delays nothing.
+   * @param options.mergeRepeats write a run of identical entries queued together (a flood of one re-fired alert, of
+   * one refused decision) as one record counting them: a regular activity's input is kept in the history, and a
+   * flood would otherwise put each entry there.
    */
-  constructor(options: { byActivity?: boolean } = {}) {
+  constructor(options: { byActivity?: boolean; mergeRepeats?: boolean } = {}) {
     this.byActivity = options.byActivity ?? false;
+    this.mergeRepeats = options.mergeRepeats ?? false;
   }
 
   record(entry: AuditEntry): void {
@@ -72,7 +77,8 @@ export class AuditTrail {
     while (this.queue.length > 0) {
       // Everything queued while the previous batch was written goes in the next one.
       const batch = this.queue.slice(0, MAX_BATCH);
-      await (this.byActivity ? recordAuditByActivity(batch) : recordAudit(batch));
+      const records = this.mergeRepeats ? mergeRepeats(batch) : batch;
+      await (this.byActivity ? recordAuditByActivity(records) : recordAudit(records));
       this.queue.splice(0, batch.length);
     }
     this.writing = false;
@@ -82,4 +88,24 @@ export class AuditTrail {
   async flush(): Promise<void> {
     await CancellationScope.nonCancellable(() => condition(() => this.queue.length === 0 && !this.writing));
   }
+}
+
+/**
+ * Consecutive records saying the same thing as one: the first (its key, so a retried write stays idempotent), with
+ * `repeated` (how many) and `lastAt` (when the last was queued) in its details.
+ */
+export function mergeRepeats(records: AuditRecord[]): AuditRecord[] {
+  const merged: { key: string; record: AuditRecord; count: number }[] = [];
+  for (const record of records) {
+    const { step, actor, action, outcome, reason, durationMs, details } = record;
+    const key = JSON.stringify([step, actor, action, outcome, reason, durationMs, details]);
+    const last = merged[merged.length - 1];
+    if (last?.key === key) {
+      last.count += 1;
+      last.record = { ...last.record, details: { ...details, repeated: last.count, lastAt: record.occurredAt } };
+    } else {
+      merged.push({ key, record, count: 1 });
+    }
+  }
+  return merged.map((m) => m.record);
 }

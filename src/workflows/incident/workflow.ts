@@ -83,6 +83,12 @@ const RESPONDERS: Audience = { roles: ['on-call', 'ai-team-lead', 'devops', 'sec
 const RECORDS_REMIND_MS = 24 * HOUR;
 /** Incidents opened before it let their later gates wait without reminders. Asked for before the first await. */
 export const GATE_REMINDERS_PATCH = 'incident-gate-reminders';
+/**
+ * The audit written by a regular activity: a local one holds the workflow task open while it writes, and an alert
+ * re-fired (or a gate refused) hundreds of times meanwhile buffers more signals than the server lets a held task
+ * gather, so it force-closes the task (FORCE_CLOSE_COMMAND) and the worker does the work again.
+ */
+export const AUDIT_BY_ACTIVITY_PATCH = 'incident-audit-by-activity';
 
 export async function incidentResponse(rawInput: IncidentInput): Promise<IncidentResult> {
   const reminders = patched(GATE_REMINDERS_PATCH);
@@ -97,7 +103,8 @@ export async function incidentResponse(rawInput: IncidentInput): Promise<Inciden
   }
   const policy = SEVERITY_POLICY[input.severity];
   const dedupKey = info.workflowId;
-  const audit = new AuditTrail();
+  const auditByActivity = patched(AUDIT_BY_ACTIVITY_PATCH);
+  const audit = new AuditTrail({ byActivity: auditByActivity, mergeRepeats: auditByActivity });
   const gates = new Gatekeeper(audit, dedupKey);
   const openedMs = Date.now();
   const iso = (ms = Date.now()) => new Date(ms).toISOString();
@@ -117,17 +124,24 @@ export async function incidentResponse(rawInput: IncidentInput): Promise<Inciden
   setHandler(incidentStatusQuery, () => ({ ...state, gates: gates.status() }));
   const event = (text: string) => addToTimeline(state, iso(), text);
   setHandler(alertSignal, (firing) => {
-    state.alertFirings += firingsOf(firing);
+    const firings = firingsOf(firing);
+    state.alertFirings += firings;
     const summary = typeof firing?.summary === 'string' ? firing.summary.slice(0, 1000) : '';
     event(
       state.alertFirings === 1 ? `alert fired: ${summary}` : `alert fired again (${state.alertFirings}): ${summary}`,
     );
+    // Re-fires of one summary are alike, so a flood of them is written as one record counting them.
     audit.record({
       step: 'alert',
       actor: 'alerting',
       action: 'fired',
-      outcome: String(state.alertFirings),
+      outcome: auditByActivity
+        ? state.alertFirings === firings
+          ? 'fired'
+          : 'fired again'
+        : String(state.alertFirings),
       reason: summary,
+      ...(auditByActivity && firings > 1 && { details: { firings } }),
     });
   });
   setHandler(alertResolvedSignal, (resolution) => {
