@@ -2,13 +2,21 @@
  * Hostile input for every workflow of the catalog (src/client/runbooks.ts): one valid input of each with every field
  * set, so that breaking one thing in it reaches each field, and the fast-check arbitraries that break it. Shared by
  * the pure schema properties (test/chaos/input-schemas.test.ts) and the starts on a real worker
- * (test/chaos/hostile-starts.test.ts).
+ * (test/chaos/hostile-starts.test.ts). Below them, hostile decisions for the gate every gated workflow waits at
+ * (src/workflows/gates/gatekeeper.ts), shared by the files of test/gates/.
  */
+import assert from 'node:assert/strict';
+import { Client, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { defineQuery } from '@temporalio/workflow';
 import fc from 'fast-check';
 import { FailureType } from '../../src/contracts/failures';
+import type { GateStatus } from '../../src/contracts/gates';
 import { fieldName } from '../../src/contracts/input';
 import type { WorkflowType } from '../../src/client/runbooks';
+import { decideUpdate, decisionSignal, STATUS_QUERY } from '../../src/workflows/gates/messages';
+import { queryUntil } from './temporal';
 
 /** Fixed, so a failure is repeated by the next run; fast-check prints the counterexample it shrank to. */
 export const SEED = 20261126;
@@ -378,4 +386,155 @@ export function refusalProblem(err: unknown, raw: unknown, mutation?: Mutation):
     // A field removed is not in the input any more: the rule across fields names it all the same.
     (mutation.kind === 'remove' && problem.includes(String(mutation.path[mutation.path.length - 1])));
   return related ? undefined : `broke "${broken}" (${mutation.kind}) but the refusal names "${field}": ${err.message}`;
+}
+
+/** Fixed for the gate properties, so a failure is repeated by the next run; fast-check prints what it shrank to. */
+export const GATE_SEED = 20261125;
+
+/** Anyone's id but a roster member's, so no generated decision can be a valid one. */
+const stranger = fc.oneof(fc.constantFrom('', 'mallory', ' ', 'x'.repeat(5000)), fc.jsonValue());
+const GATE_NAMES = ['resolve', 'acknowledge', 'analyze-cost-trends', 'nope', ''];
+
+/**
+ * JSON as a client can send it to a gate: anything, and things shaped like a decision with every field possibly
+ * wrong, aimed at `gates` (the workflow's own) among others.
+ */
+export function decisionPayload(gates: string[] = []): fc.Arbitrary<unknown> {
+  const anyGate = fc.oneof(fc.constantFrom(...GATE_NAMES, ...gates), fc.jsonValue());
+  return fc.oneof(
+    fc.jsonValue(),
+    fc.record(
+      {
+        gate: anyGate,
+        decision: fc.oneof(fc.constantFrom('approve', 'reject', 'maybe'), fc.jsonValue()),
+        by: stranger,
+        reason: fc.oneof(fc.string(), fc.constant('r'.repeat(100_000)), fc.jsonValue()),
+        link: fc.jsonValue(),
+        choice: fc.jsonValue(),
+      },
+      { requiredKeys: [] },
+    ),
+    // String() throws on these; a handler that formats them with it fails its workflow task.
+    fc.constant({ gate: { toString: 1 }, by: { valueOf: 'x' }, decision: { toString: null } }),
+  );
+}
+
+const hex = (length: number) =>
+  fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: length, maxLength: length });
+
+/**
+ * A decision from someone who may decide at `gate`, with its proof (signature, nonce, expiry) forged or malformed:
+ * what reaches the workflow when a client does not sign, or signs with a key that is not theirs.
+ */
+export const forgedDecision = (gate: string, by: string, nowMs: number) =>
+  fc.record(
+    {
+      gate: fc.constant(gate),
+      decision: fc.constantFrom('approve', 'reject'),
+      by: fc.constant(by),
+      reason: fc.constantFrom('forged', 'r'.repeat(2000)),
+      signature: fc.oneof(hex(128), hex(64), fc.constant('A'.repeat(128)), fc.jsonValue()),
+      nonce: fc.oneof(
+        fc.string({ unit: fc.constantFrom(...'abcXYZ019_-'), minLength: 16, maxLength: 64 }),
+        fc.jsonValue(),
+      ),
+      expiresAt: fc.oneof(
+        fc.integer({ min: -7_200_000, max: 7_200_000 }).map((d) => new Date(nowMs + d).toISOString()),
+        fc.constant('+275760-09-13T00:00:00.000Z'),
+        fc.jsonValue(),
+      ),
+      link: fc.oneof(fc.constant('https://example.org/pm'), fc.jsonValue()),
+    },
+    { requiredKeys: ['gate', 'decision', 'by', 'reason', 'signature', 'nonce', 'expiresAt'] },
+  );
+
+/** How the gate words a refusal: the field at fault first, or the decision as a whole, or the gate it named. */
+const GATE_REFUSAL = /^(?:(?:gate|decision|by|reason|link|choice|signature|nonce|expiresAt)[: ]|a decision must be)/;
+
+/** The update's refusal, or why it is not one the gate should give: it took the decision, or failed otherwise. */
+async function refusedUpdate(handle: WorkflowHandle, payload: unknown): Promise<void> {
+  const err: unknown = await handle.executeUpdate(decideUpdate, { args: [payload as never] }).then(
+    (outcome) => assert.fail(`the gate took ${JSON.stringify(payload)?.slice(0, 300)}: ${JSON.stringify(outcome)}`),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof WorkflowUpdateFailedError, String(err));
+  const message = (err.cause as { message?: string } | undefined)?.message ?? '';
+  assert.match(message, GATE_REFUSAL);
+  assert.ok(message.length <= MAX_REFUSAL_CHARS, `a refusal of ${message.length} characters`);
+}
+
+export async function workflowTaskFailures(handle: WorkflowHandle): Promise<number> {
+  const history = await handle.fetchHistory();
+  return (history.events ?? []).filter((e) => e.workflowTaskFailedEventAttributes).length;
+}
+
+/** Every gated workflow answers the query `status` with its open gates (among the rest of its status). */
+const gatesQuery = defineQuery<{ gates: GateStatus[] }>(STATUS_QUERY);
+
+/** Waits until the workflow's gate `gate` is open, failing with its status after `timeoutMs`. */
+export const gateOpen = (handle: WorkflowHandle, gate: string, timeoutMs = 30_000) =>
+  queryUntil(handle, gatesQuery, (s) => s.gates.some((g) => g.gate === gate), timeoutMs);
+
+/**
+ * Sends each generated payload as the signal and as the update: the update must be refused, naming what is wrong,
+ * and nothing may fail a workflow task. `gates` are the workflow's own, aimed at among others.
+ */
+export async function bombard(
+  handle: WorkflowHandle,
+  options: { gates?: string[]; numRuns?: number } = {},
+): Promise<void> {
+  await fc.assert(
+    fc.asyncProperty(decisionPayload(options.gates), async (p) => {
+      await handle.signal(decisionSignal, p as never);
+      await refusedUpdate(handle, p);
+    }),
+    { seed: GATE_SEED, numRuns: options.numRuns ?? 60 },
+  );
+  assert.equal(await workflowTaskFailures(handle), 0, 'no payload may fail a workflow task');
+}
+
+/**
+ * Sends decisions with forged or malformed proofs, as `by` (who may decide at `gate`), from a client that does not
+ * sign: each update must be refused and no signal may decide the gate.
+ */
+export async function forge(
+  env: TestWorkflowEnvironment,
+  handle: WorkflowHandle,
+  gate: string,
+  by: string,
+  options: { numRuns?: number } = {},
+): Promise<void> {
+  const unsigned = new Client({
+    connection: env.connection,
+    namespace: env.namespace ?? 'default',
+  }).workflow.getHandle(handle.workflowId);
+  const nowMs = await env.currentTimeMs();
+  await fc.assert(
+    fc.asyncProperty(forgedDecision(gate, by, nowMs), async (p) => {
+      await unsigned.signal(decisionSignal, p as never);
+      await refusedUpdate(unsigned, p);
+    }),
+    { seed: GATE_SEED, numRuns: options.numRuns ?? 40 },
+  );
+  assert.equal(await workflowTaskFailures(handle), 0, 'no forged decision may fail a workflow task');
+}
+
+/**
+ * The whole of it at one gate of a running workflow: waits for `gate` to open, bombards it, forges decisions as
+ * `by` (one who may decide there), and checks the gate is still open: nothing sent decided it. The valid decision
+ * that follows, and what it must lead to, are the test's.
+ */
+export async function assaultGate(
+  env: TestWorkflowEnvironment,
+  handle: WorkflowHandle,
+  options: { gate: string; by: string; gates?: string[]; bombardRuns?: number; forgeRuns?: number },
+): Promise<void> {
+  await gateOpen(handle, options.gate);
+  await bombard(handle, { gates: options.gates ?? [options.gate], numRuns: options.bombardRuns ?? 30 });
+  await forge(env, handle, options.gate, options.by, { numRuns: options.forgeRuns ?? 20 });
+  const { gates } = await handle.query(gatesQuery);
+  assert.ok(
+    gates.some((g) => g.gate === options.gate),
+    `gate ${options.gate} still open after the assault: ${JSON.stringify(gates.map((g) => g.gate))}`,
+  );
 }
