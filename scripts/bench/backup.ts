@@ -6,35 +6,71 @@
  *   ours   dumpDatabase (pg_dump -Fc -Z0 → zstd → S3 multipart upload into the stack's MinIO, manifest and row
  *          counts included), in a node process of its own, which reports its peak RSS
  *
+ * Then ours once more as a databaseBackup workflow on a real worker process (createWorker), for what a worker
+ * holds idle and what the dump adds to it, beside the same figures of the bench process.
+ *
  * Every side is timed from its process's start to its exit, in rotating order per round, the first round a
  * warm-up left out of the figures. Data: the database aiops_bench_backup, filled once to --mb megabytes of rows
  * that compress about as application tables do (text, numbers, timestamps, repeated words) and kept between runs.
  */
-import { spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { createWriteStream, readFileSync, rmSync, statSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { createZstdDecompress } from 'node:zlib';
 import { join } from 'node:path';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { Client as TemporalClient, Connection } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { Client } from 'pg';
 import { createBackupActivities } from '../../src/activities/backups';
+import { dataConverter } from '../../src/client/data-converter';
 import { loadConfig } from '../../src/config';
+import { temporalConnectionOptions } from '../../src/config/temporal-connection';
 import type { BackupManifest } from '../../src/contracts/backups';
-import { createS3Client } from '../../src/workers/deps';
+import { createDeps, createS3Client } from '../../src/workers/deps';
+import { createWorker } from '../../src/workers/worker';
+import type { databaseBackup } from '../../src/workflows';
 import { DATA_DIR } from '../lib/paths';
 import { localPostgresAdminUrl } from '../lib/stack';
 import { POSTGRES_BIN } from '../lib/tools';
-import { exitFailed, flag, median, mib, printTable, progress } from './report';
+import {
+  exitFailed,
+  flag,
+  median,
+  memorySampler,
+  mib,
+  printTable,
+  progress,
+  UsageError,
+  type MemoryFigures,
+  type MemorySample,
+} from './report';
 
-const HELP = `Usage: npm run bench -- backup [--mb N] [--rounds N] [--level N] [--only seed|ours|limit] [--restore]
+const HELP = `Usage: npm run bench -- backup [--mb N] [--database NAME] [--drop] [--rounds N] [--level N]
+         [--only seed|ours|limit] [--no-worker] [--memory-trace] [--restore]
 
 Defaults: a 2000 MB database (aiops_bench_backup, made once and kept), 3 rounds after a warm-up, zstd level 1.
+--database names another database (aiops_bench_*) for another size, and --drop drops it when the run is over.
+After the rounds, ours runs once more as a databaseBackup workflow on a real worker process (createWorker, on a task
+queue of its own), idle first, for the worker's RSS beside the dump's increment (--no-worker skips it);
+--memory-trace prints every memory sample of our processes (200 ms).
 --restore also restores one of our backups with restoreBackup against pg_restore of the same dump from a file.
 Needs the stack (npm start, or npm run stack -- up).
 `;
 
-const DB = 'aiops_bench_backup';
+/** --database: another size beside the kept 2 GB one (`--mb 8000 --database aiops_bench_backup_8g --drop`). */
+function databaseName(): string {
+  const i = process.argv.indexOf('--database');
+  if (i < 0) return 'aiops_bench_backup';
+  const name = process.argv[i + 1] ?? '';
+  // Written into CREATE and DROP DATABASE, where a name cannot be a parameter.
+  if (!/^aiops_bench_[a-z0-9_]{1,40}$/.test(name))
+    throw new UsageError('--database: a name of lower-case letters, digits and _ that starts with aiops_bench_');
+  return name;
+}
+/** Set from --database by main. */
+let DB = 'aiops_bench_backup';
 const say = progress('backup');
 
 /** CPU seconds of a process from /proc (clock ticks of 1/100 s), with its reaped children's when asked. */
@@ -129,12 +165,15 @@ async function child(level: number): Promise<void> {
   const s3 = createS3Client(config.s3);
   const activities = createBackupActivities({ s3, buckets: config.s3.buckets, backups: config.backups });
   const env = new MockActivityEnvironment();
-  const startRss = process.memoryUsage().rss;
+  const trace = process.argv.includes('--memory-trace');
+  const sampler = memorySampler(200, trace);
   const manifest = (await env.run(activities.dumpDatabase, {
     backupId: `20000101T000000Z-${Math.random().toString(36).slice(2, 8)}`,
     compressionLevel: level,
     workflowId: 'bench',
   })) as BackupManifest;
+  const memory = sampler.stop();
+  if (memory.trace) for (const m of memory.trace) say(memoryLine(m));
   const head = await s3.send(new HeadObjectCommand({ Bucket: manifest.bucket, Key: manifest.key }));
   if (head.ContentLength !== manifest.size) throw new Error(`stored ${head.ContentLength}, manifest ${manifest.size}`);
   // --keep leaves the backup for the restore comparison, which deletes it when done.
@@ -145,8 +184,9 @@ async function child(level: number): Promise<void> {
       key: manifest.key,
       size: manifest.size,
       dumpBytes: manifest.dumpBytes,
-      startRss,
+      startRss: memory.start.rss,
       maxRss: process.resourceUsage().maxRSS * 1024,
+      memory,
       // This process and pg_dump, which it has reaped by now.
       cpu: cpuSeconds('self', true),
     }),
@@ -269,11 +309,144 @@ interface OursResult {
   /** RSS with everything loaded, before the dump, and the process's peak. */
   startRss: number;
   maxRss: number;
+  memory: MemorySample;
   cpu: number;
 }
 
 const runOurs = (level: number, extra: string[] = []): Promise<OursResult> =>
-  runChild<Omit<OursResult, 'ms'>>(['--child', '--level', String(level), ...extra], 'our backup');
+  runChild<Omit<OursResult, 'ms'>>(
+    ['--child', '--level', String(level), ...extra, ...process.argv.filter((a) => a === '--memory-trace')],
+    'our backup',
+  ).then((r) => {
+    const { start, peak } = r.memory;
+    say(
+      `ours: peak rss ${mib(r.maxRss)} (${mib(start.rss)} before the dump), peaks: heapUsed ${mib(peak.heapUsed)}, ` +
+        `arrayBuffers ${mib(peak.arrayBuffers)}, external ${mib(peak.external)}`,
+    );
+    return r;
+  });
+
+/** How long the worker polls before its idle RSS is read: idle is measured after its start-up, not during it. */
+const WORKER_SETTLE_MS = 10_000;
+
+/**
+ * The worker child: the real worker, built by createWorker as `npm run worker` builds it (the prebuilt workflow
+ * bundle, every activity, the same options), polling a task queue of its own. It tells the parent once it has
+ * polled idle for a while, samples its memory until told to stop, and reports.
+ */
+async function workerChild(): Promise<void> {
+  const config = loadConfig();
+  const deps = await createDeps(config);
+  const worker = await createWorker(config, deps);
+  // Told to stop, or left behind by a bench that died: either way the worker drains and exits.
+  process.once('message', () => worker.shutdown());
+  process.once('disconnect', () => worker.getState() === 'RUNNING' && worker.shutdown());
+  const running = worker.run();
+  await new Promise((r) => setTimeout(r, WORKER_SETTLE_MS));
+  const sampler = memorySampler(200, process.argv.includes('--memory-trace'));
+  process.send!({ ready: true });
+  await running;
+  const memory = sampler.stop();
+  await deps.close();
+  if (memory.trace) for (const m of memory.trace) say(`worker ${memoryLine(m)}`);
+  // ru_maxrss is in KiB: the process's true peak, start-up included, sampled by the kernel rather than by us.
+  process.send!({ memory, maxRss: process.resourceUsage().maxRSS * 1024 }, () => process.disconnect());
+}
+
+interface WorkerResult {
+  ms: number;
+  /** Sampled from the idle worker's settled state (start) to its stop after the backup (peak). */
+  memory: MemorySample;
+  maxRss: number;
+}
+
+/**
+ * One databaseBackup workflow on a real worker process (see workerChild), started through the Temporal server as a
+ * schedule starts it; the backup is deleted after.
+ */
+async function runOnWorker(level: number): Promise<WorkerResult> {
+  const taskQueue = `bench-backup-${randomUUID()}`;
+  const env = { ...process.env, BACKUP_DATABASE_URL: localPostgresAdminUrl(DB), TEMPORAL_TASK_QUEUE: taskQueue };
+  const config = loadConfig(env);
+  const child = fork(__filename, ['--worker-child', ...process.argv.filter((a) => a === '--memory-trace')], {
+    env,
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code) => reject(new Error(`the worker process exited (${code}) before its report`))),
+  );
+  exited.catch(() => undefined);
+  const next = () =>
+    Promise.race([new Promise<Record<string, unknown>>((resolve) => child.once('message', resolve)), exited]);
+  const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
+  const s3 = createS3Client(config.s3);
+  try {
+    await next();
+    const client = new TemporalClient({
+      connection,
+      namespace: config.temporal.namespace,
+      dataConverter: dataConverter(config),
+    });
+    const t0 = performance.now();
+    const result = await Promise.race([
+      client.workflow.execute<typeof databaseBackup>('databaseBackup', {
+        taskQueue,
+        workflowId: taskQueue,
+        args: [{ compressionLevel: level }],
+        workflowExecutionTimeout: '1 hour',
+      }),
+      exited,
+    ]);
+    const ms = performance.now() - t0;
+    const report = next();
+    child.send('stop');
+    const used = (await report) as Omit<WorkerResult, 'ms'>;
+    await new Promise((resolve) => (child.exitCode === null ? child.once('exit', resolve) : resolve(undefined)));
+    await createBackupActivities({ s3, buckets: config.s3.buckets, backups: config.backups }).deleteBackup({
+      backupId: result.backupId,
+    });
+    return { ...used, ms };
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await connection.close();
+    s3.destroy();
+  }
+}
+
+/**
+ * What the dump costs a worker: the bench process's own figures (a node process with only the backup activities
+ * loaded) beside a real worker's, idle and then running one databaseBackup, so that the worker's share and the
+ * dump's share of its peak can be told apart.
+ */
+async function compareMemory(level: number, ours: { maxRss?: number; startRss?: number }[]): Promise<void> {
+  say('ours on a real worker process: idle, then one databaseBackup...');
+  const worker = await runOnWorker(level);
+  const { start, peak } = worker.memory;
+  say(
+    `worker: idle ${mib(start.rss)}, peak ${mib(peak.rss)} in ${(worker.ms / 1000).toFixed(1)} s (peaks: heapUsed ` +
+      `${mib(peak.heapUsed)}, arrayBuffers ${mib(peak.arrayBuffers)}, external ${mib(peak.external)}; ` +
+      `the process's peak since it started ${mib(worker.maxRss)})`,
+  );
+  const increments = ours.map((r) => r.maxRss! - r.startRss!);
+  process.stdout.write(
+    `\nmemory: RSS before the dump, peak RSS, and the dump's increment (peak less before; over ${ours.length} runs ` +
+      `of the bench process, one on the worker)\n`,
+  );
+  printTable([
+    ['', 'RSS before the dump', 'peak RSS', "the dump's increment"],
+    [
+      'bench process: dumpDatabase alone',
+      mib(median(ours.map((r) => r.startRss!))),
+      mib(Math.max(...ours.map((r) => r.maxRss!))),
+      `${mib(median(increments))} (${mib(Math.min(...increments))}-${mib(Math.max(...increments))})`,
+    ],
+    ['worker (createWorker) idle, then databaseBackup', mib(start.rss), mib(peak.rss), mib(peak.rss - start.rss)],
+  ]);
+}
+
+const memoryLine = (m: MemoryFigures & { ms: number }) =>
+  `${(m.ms / 1000).toFixed(1).padStart(6)} s  rss ${mib(m.rss)}  heapUsed ${mib(m.heapUsed)}  ` +
+  `arrayBuffers ${mib(m.arrayBuffers)}  external ${mib(m.external)}`;
 
 async function main(): Promise<void> {
   if (process.argv.includes('--help')) {
@@ -282,10 +455,32 @@ async function main(): Promise<void> {
   }
   const level = flag('level', 1);
   if (process.argv.includes('--child')) return child(level);
+  if (process.argv.includes('--worker-child')) return workerChild();
   const restoreOf = process.argv.indexOf('--restore-child');
   if (restoreOf >= 0) return restoreChild(process.argv[restoreOf + 1]);
+  DB = databaseName();
   const mb = flag('mb', 2000);
   const rounds = flag('rounds', 3);
+  try {
+    await compare(level, mb, rounds);
+  } finally {
+    if (process.argv.includes('--drop')) await dropData();
+  }
+}
+
+/** --drop: the database goes once the run is over (a size measured once, too large to keep). */
+async function dropData(): Promise<void> {
+  const admin = new Client({ connectionString: localPostgresAdminUrl() });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
+    say(`dropped ${DB}`);
+  } finally {
+    await admin.end();
+  }
+}
+
+async function compare(level: number, mb: number, rounds: number): Promise<void> {
   const dbSize = await ensureData(mb);
   const u = new URL(localPostgresAdminUrl(DB));
   const conn = `PGPASSWORD='${u.password}' ${join(POSTGRES_BIN, 'pg_dump')} -h ${u.hostname} -p ${u.port} -U ${u.username}`;
@@ -361,6 +556,7 @@ async function main(): Promise<void> {
       .filter((side) => results[side].length)
       .map((side) => row(side, labels[side])),
   ]);
+  if (results.ours.length && !process.argv.includes('--no-worker')) await compareMemory(level, results.ours);
   if (process.argv.includes('--restore')) await compareRestore();
   if (only) return;
   const ratio = (a: Side, b: Side) =>

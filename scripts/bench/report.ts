@@ -46,6 +46,48 @@ export function rssSampler(everyMs = 20): { stop(): RssSample } {
   };
 }
 
+export type MemoryFigures = Pick<NodeJS.MemoryUsage, 'rss' | 'heapUsed' | 'external' | 'arrayBuffers'>;
+
+export interface MemorySample {
+  /** The figures when sampling began, and each one's largest value while it ran (not one sample's). */
+  start: MemoryFigures;
+  peak: MemoryFigures;
+  /** Every sample, ms since the start, when asked for. */
+  trace?: (MemoryFigures & { ms: number })[];
+}
+
+/**
+ * Samples this process's memory until stopped: RSS every 20 ms, and every `everyMs` also what V8 holds (heapUsed)
+ * and what lies outside its heap (external, of which arrayBuffers are Buffers' bytes), to tell where RSS goes.
+ */
+export function memorySampler(everyMs = 200, keepTrace = false): { stop(): MemorySample } {
+  const pick = ({ rss, heapUsed, external, arrayBuffers }: NodeJS.MemoryUsage): MemoryFigures => ({
+    rss,
+    heapUsed,
+    external,
+    arrayBuffers,
+  });
+  const t0 = performance.now();
+  const start = pick(process.memoryUsage());
+  const peak = { ...start };
+  const trace: MemorySample['trace'] = keepTrace ? [{ ms: 0, ...start }] : undefined;
+  const full = () => {
+    const now = pick(process.memoryUsage());
+    for (const k of Object.keys(peak) as (keyof MemoryFigures)[]) peak[k] = Math.max(peak[k], now[k]);
+    trace?.push({ ms: Math.round(performance.now() - t0), ...now });
+  };
+  const fast = setInterval(() => (peak.rss = Math.max(peak.rss, process.memoryUsage.rss())), 20);
+  const slow = setInterval(full, everyMs);
+  return {
+    stop() {
+      clearInterval(fast);
+      clearInterval(slow);
+      full();
+      return { start, peak, trace };
+    },
+  };
+}
+
 /**
  * Runs a shell pipeline under /usr/bin/time -v; resolves to wall time and the largest process's peak RSS.
  * Asynchronous on purpose: the benchmark's own concurrent writer must keep running while it waits.

@@ -1,14 +1,11 @@
 /**
  * Seed 002 "Database Backups": `pg_dump --exclude-table=temp_* --exclude-table=logs_* | gzip > file`, done as
- * pg_dump (custom format, of the server's major version) → the zstd command → an S3 multipart upload, with no file in between
- * and memory bounded by the part size, whatever the database's size.
+ * pg_dump (custom format, of the server's major version) → the zstd command → an S3 multipart upload, with no file
+ * in between and memory bounded by the part size, whatever the database's size.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { activityInfo, Context, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { Client } from 'pg';
@@ -21,18 +18,20 @@ import {
 } from '../../contracts/backups';
 import { FailureType } from '../../contracts/failures';
 import { postgresFailure } from '../postgres/failure';
+import { childOutputSocket, PartUpload } from './part-upload';
 import { libpqEnv, pgTool, stderrTail, zstdInputBytes, zstdTool } from './pg-tools';
 import { attemptKeys, backupPrefix, dumpKey, storeFailure, type BackupDeps, type BackupStore } from './store';
 
 /**
  * Parts of 8 MiB, or larger for a database whose dump could need more than 9,000 of them (S3 allows 10,000; the
- * database's size on disk bounds its compressed dump in practice). Memory is about three parts: two in flight and
- * one being filled, so the smallest part that fits keeps it smallest: 8 MiB up to a 70 GiB database.
+ * database's size on disk bounds its compressed dump in practice). The dump's memory is its three part buffers, so
+ * the smallest part that fits keeps it smallest: 24 MiB up to a 70 GiB database.
  */
 const MIN_PART_SIZE = 8 * 1024 * 1024;
 export const partSizeFor = (databaseBytes: number) =>
   Math.max(MIN_PART_SIZE, Math.ceil(databaseBytes / 9000 / 1048576) * 1048576);
-const PARTS_IN_FLIGHT = 2;
+/** Two parts in flight while a third is filled, as lib-storage's queue of 2 did: reading seldom waits for S3. */
+const PART_BUFFERS = 3;
 const HEARTBEAT_EVERY_MS = 1000;
 
 /** Every table the dump holds, counted in the dump's own snapshot; the same exclusions as pg_dump's patterns. */
@@ -98,6 +97,24 @@ export function createDumpActivities(deps: BackupDeps, store: BackupStore) {
           .catch((err) => Promise.reject(storeFailure('abort uploads', err)));
 
         const zstd = await zstdTool();
+        let storedBytes = 0;
+        let lastBeat = 0;
+        const hash = createHash('sha256');
+        const upload = new PartUpload(
+          s3,
+          { Bucket: store.Bucket, Key, ContentType: 'application/zstd' },
+          partSizeFor(Number(snap.bytes)),
+          PART_BUFFERS,
+          (bytes) => {
+            storedBytes += bytes.length;
+            hash.update(bytes);
+            if (Date.now() - lastBeat < HEARTBEAT_EVERY_MS) return;
+            lastBeat = Date.now();
+            heartbeat({ phase: 'upload', key: Key, storedBytes });
+          },
+        );
+        // zstd writes into a socket whose other end reads straight into the part buffers (part-upload.ts).
+        const output = await childOutputSocket(upload.onread);
         const stderr = stderrTail();
         const child = spawn(
           pgDump.path,
@@ -116,11 +133,13 @@ export function createDumpActivities(deps: BackupDeps, store: BackupStore) {
         // frame checksum as well as our SHA-256, so a decoder stops at the damaged frame, not at the end.
         const zstdErr = stderrTail();
         const compressor = spawn(zstd.path, [`-${req.compressionLevel}`, '-c', '-vv', '--no-progress', '--check'], {
-          stdio: [child.stdout, 'pipe', 'pipe'],
+          stdio: [child.stdout, output.theirs, 'pipe'],
         });
-        // Our copy of pg_dump's pipe is closed so that only zstd reads it.
+        // Our copies of pg_dump's pipe and of zstd's end of the socket are closed: only the children hold them, so
+        // each reader sees the end of its input when its writer exits.
         child.stdout.destroy();
-        compressor.stderr.on('data', (c: Buffer) => zstdErr.push(c));
+        output.theirs.destroy();
+        compressor.stderr!.on('data', (c: Buffer) => zstdErr.push(c));
         const ended = (proc: ReturnType<typeof spawn>, name: string, tail: { text: string }) =>
           new Promise<string | undefined>((resolve) => {
             proc.on('error', (err) => resolve(`${name} could not start: ${err.message}`));
@@ -135,59 +154,32 @@ export function createDumpActivities(deps: BackupDeps, store: BackupStore) {
         const counting = countRows(client);
         counting.catch(() => undefined);
 
-        let storedBytes = 0;
-        let lastBeat = 0;
-        const hash = createHash('sha256');
-        const beat = (phase: string) => {
-          if (Date.now() - lastBeat < HEARTBEAT_EVERY_MS) return;
-          lastBeat = Date.now();
-          heartbeat({ phase, key: Key, storedBytes });
-        };
-        const meter = new Transform({
-          transform(chunk: Buffer, _enc, done) {
-            storedBytes += chunk.length;
-            hash.update(chunk);
-            beat('upload');
-            done(null, chunk);
-          },
-          // The stream ends only when both processes' exits say the dump is whole: a dump cut short (pg_dump
-          // killed, the database gone) fails the upload before its last part, so CompleteMultipartUpload is never
-          // called.
-          flush(done) {
-            void exited.then((problem) => done(problem ? new Error(problem) : null));
-          },
-        });
-        const upload = new Upload({
-          client: s3,
-          params: { Bucket: store.Bucket, Key, Body: meter, ContentType: 'application/zstd' },
-          partSize: partSizeFor(Number(snap.bytes)),
-          queueSize: PARTS_IN_FLIGHT,
-          leavePartsOnError: false,
-        });
         const killBoth = () => {
           child.kill('SIGKILL');
           compressor.kill('SIGKILL');
         };
         const stop = () => {
           killBoth();
-          void upload.abort();
+          void upload.abort(new Error('cancelled'));
         };
         signal.addEventListener('abort', stop);
-        const piping = pipeline(compressor.stdout!, meter);
-        piping.catch(() => undefined);
         try {
-          await upload.done();
+          // The object is completed only once both processes' exits say the dump is whole: a dump cut short
+          // (pg_dump killed, the database gone) ends zstd's output early too, and its upload is aborted.
+          await upload.read(output.ours);
           const problem = await exited;
           if (problem) throw new Error(problem);
-          await piping;
+          await upload.complete();
         } catch (err) {
           killBoth();
+          await upload.abort(err as Error);
           if (signal.aborted) throw signal.reason;
           const problem = await exited;
           if (problem) throw ApplicationFailure.create({ type: FailureType.BackupFailed, message: problem });
           throw storeFailure(`upload ${Key}`, err);
         } finally {
           signal.removeEventListener('abort', stop);
+          output.ours.destroy();
         }
 
         const dumpBytes = zstdInputBytes(zstdErr.text);
