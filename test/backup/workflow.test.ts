@@ -60,6 +60,18 @@ async function manifestOf(deps: OwnedDeps, backupId: string): Promise<BackupMani
   return JSON.parse((await objectBytes(deps, `${PREFIX}${backupId}/manifest.json`)).toString()) as BackupManifest;
 }
 
+/**
+ * The throwaway databases left from restoring this backup (src/workflows/backup/throwaway.ts names them after it):
+ * other files' drills make and drop their own meanwhile.
+ */
+async function throwawaysOf(backupId: string): Promise<string[]> {
+  const prefix = `aiops_restore_${backupId.toLowerCase().replace(/[^a-z0-9]/g, '_')}_`;
+  const { rows } = await withPg(localPostgresAdminUrl(), (c) =>
+    c.query<{ datname: string }>('SELECT datname FROM pg_database WHERE starts_with(datname, $1)', [prefix]),
+  );
+  return rows.map((r) => r.datname);
+}
+
 describe('database backups with pg_dump, MinIO and pg_restore', () => {
   let env: TestWorkflowEnvironment;
   let receiver: HttpReceiver;
@@ -192,10 +204,7 @@ describe('database backups with pg_dump, MinIO and pg_restore', () => {
       (await objectBytes(deps, `${PREFIX}${backupId}/verification.json`)).toString(),
     ) as VerificationRecord;
     assert.equal(record.ok, true);
-    const left = await withPg(localPostgresAdminUrl(), (c) =>
-      c.query(`SELECT datname FROM pg_database WHERE datname LIKE 'aiops\\_restore\\_%'`),
-    );
-    assert.deepEqual(left.rows, []);
+    assert.deepEqual(await throwawaysOf(backupId), []);
     // The daily checklist's "verify backup completion" reads the drill's record.
     const latest = await createActivities(deps).latestBackup();
     assert.equal(latest.key, `${PREFIX}${backupId}/`);
@@ -232,10 +241,7 @@ describe('database backups with pg_dump, MinIO and pg_restore', () => {
     // Newer, but not proven: the checklist still reports the backup that was.
     assert.equal((await createActivities(deps).latestBackup()).key, `${PREFIX}${backupId}/`);
     // The restore never got as far as a database left behind.
-    const left = await withPg(localPostgresAdminUrl(), (c) =>
-      c.query(`SELECT datname FROM pg_database WHERE datname LIKE 'aiops\\_restore\\_%'`),
-    );
-    assert.deepEqual(left.rows, []);
+    assert.deepEqual(await throwawaysOf(corrupt.backupId), []);
     await replayOwnHistory(handle);
   });
 
