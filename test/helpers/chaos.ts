@@ -83,12 +83,21 @@ export async function resultWithin<T>(
   }
 }
 
+/** The last of each worker process's output (its JSON log lines), for a scenario that reads what it said. */
+const outputs = new WeakMap<ChildProcess, string>();
+const OUTPUT_KEPT = 1 << 20;
+
+/** What the worker process has logged so far (its last megabyte). */
+export function workerOutput(child: ChildProcess): string {
+  return outputs.get(child) ?? '';
+}
+
 /**
  * The real worker in a process of its own (test/helpers/maintenance-worker.ts: heartbeats reach the server within
- * 100 ms), which a scenario may SIGKILL at any moment.
+ * 100 ms), which a scenario may SIGKILL at any moment. Its output is kept (workerOutput).
  */
 export function spawnKillableWorker(env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, [join(ROOT, 'dist', 'test', 'helpers', 'maintenance-worker.js')], {
+  const child = spawn(process.execPath, [join(ROOT, 'dist', 'test', 'helpers', 'maintenance-worker.js')], {
     env: {
       ...process.env,
       WORKER_HEALTH_ADDRESS: '127.0.0.1:0',
@@ -97,8 +106,13 @@ export function spawnKillableWorker(env: NodeJS.ProcessEnv): ChildProcess {
       TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
       ...env,
     },
-    stdio: 'ignore',
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  outputs.set(child, '');
+  const keep = (d: Buffer) => outputs.set(child, (workerOutput(child) + d.toString()).slice(-OUTPUT_KEPT));
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  return child;
 }
 
 export async function killHard(child: ChildProcess): Promise<void> {
