@@ -83,7 +83,7 @@ export async function resultWithin<T>(
   }
 }
 
-/** The last of each worker process's output (its JSON log lines), for a scenario that reads what it said. */
+/** Each worker process's output (the SDK's log lines and its own), for a scenario that reads what it said. */
 const outputs = new WeakMap<ChildProcess, string>();
 const OUTPUT_KEPT = 1 << 20;
 
