@@ -4,10 +4,10 @@
  * counts where the effects land (keys UNLINKed as Redis saw them, rows left in PostgreSQL, couples told at a
  * receiver that honours Idempotency-Key) against what one clean run does. Every run ends by replaying its history.
  */
+import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { describe } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
-import { Redis } from 'ioredis';
 import { seededRandom } from '../../src/contracts/ab-simulation';
 import type { PurgeProgress, RetentionProgress } from '../../src/contracts/maintenance';
 import { pruneOptimizations, purgeCache, weddingDayCrisis } from '../../src/workflows';
@@ -17,14 +17,19 @@ import {
   chaosSeed,
   chaosSuite,
   countRun,
+  couplesToldTwice,
   killHard,
+  loadPurgeKeys,
+  purgeKeysLeft,
+  removePurgeKeys,
   resultWithin,
   serverCheckpoint,
   statusWhen,
+  watchUnlinks,
   type ScenarioTally,
 } from '../helpers/chaos';
 import { countOptimizations, loadOptimizations, REDIS_DB, redisUrlFor } from '../helpers/maintenance';
-import { CRISIS_PATHS, honourIdempotency } from '../helpers/runbook-receiver';
+import { honourIdempotency } from '../helpers/runbook-receiver';
 import { replayOwnHistory, uniqueId } from '../helpers/temporal';
 import { waitUntil } from '../helpers/wait';
 
@@ -73,19 +78,8 @@ describe('a worker SIGKILLed at random points of the long steps', () => {
       const keys = 60_000;
       const redis = suite.deps.redis;
       const run = uniqueId('p').slice(-12);
-      for (let j = 0; j < keys; j += 5000) {
-        const p = redis.pipeline();
-        for (let k = j; k < j + 5000; k++) p.set(`ai:${run}:${k}`, 'v').set(`keep:${run}:${k}`, 'v');
-        await p.exec();
-      }
-      // Every UNLINK the server executed on this DB, key by key: a key unlinked twice is a repeated effect.
-      const unlinked = new Map<string, number>();
-      const monitorBase = new Redis(redisUrlFor(REDIS_DB.chaos));
-      const monitor = await monitorBase.monitor();
-      monitor.on('monitor', (_t: string, args: string[], _s: string, database: string) => {
-        if (database !== String(REDIS_DB.chaos) || args[0]?.toLowerCase() !== 'unlink') return;
-        for (const key of args.slice(1)) if (key.includes(run)) unlinked.set(key, (unlinked.get(key) ?? 0) + 1);
-      });
+      await loadPurgeKeys(redis, run, keys);
+      const unlinks = await watchUnlinks(REDIS_DB.chaos, run);
       try {
         const taskQueue = uniqueId('chaos-purge');
         const first = await suite.worker(taskQueue);
@@ -95,7 +89,7 @@ describe('a worker SIGKILLed at random points of the long steps', () => {
           args: [{ pattern: `ai:${run}:*`, scanCount: 10, unlinkBatch: 10 }],
         });
         const share = killPoint();
-        await killAndResume(
+        const result = await killAndResume(
           tally,
           taskQueue,
           handle,
@@ -104,20 +98,19 @@ describe('a worker SIGKILLed at random points of the long steps', () => {
           () => resultWithin(handle, RECOVERY_DEADLINE_MS, tally.notes),
         );
         await replayOwnHistory(handle);
-        const left = { ai: 0, keep: 0 };
-        for await (const found of redis.scanStream({ match: `*:${run}:*`, count: 5000 })) {
-          for (const k of found as string[]) left[k.startsWith('ai:') ? 'ai' : 'keep'] += 1;
-        }
+        const left = await purgeKeysLeft(redis, run);
         tally.lost += left.ai;
         // A key of another pattern removed, or a key unlinked a second time, is more than a clean run does.
-        tally.duplicated += keys - left.keep;
-        tally.duplicated += [...unlinked.values()].filter((n) => n > 1).length;
+        tally.duplicated += keys - left.keep + unlinks.repeated();
+        assert.ok(result, 'the purge completed after the kill');
+        assert.deepEqual(
+          { left, unlinkedTwice: unlinks.repeated() },
+          { left: { ai: 0, keep: keys }, unlinkedTwice: 0 },
+          'every ai: key removed once, every other key kept',
+        );
       } finally {
-        monitor.disconnect();
-        monitorBase.disconnect();
-        for await (const found of redis.scanStream({ match: `*:${run}:*`, count: 5000 })) {
-          if ((found as string[]).length) await redis.unlink(...(found as string[]));
-        }
+        unlinks.close();
+        await removePurgeKeys(redis, run);
       }
     },
   );
@@ -135,7 +128,7 @@ describe('a worker SIGKILLed at random points of the long steps', () => {
         args: [{ targetBatchMs: 5 }],
       });
       const share = killPoint();
-      await killAndResume(
+      const result = await killAndResume<Awaited<ReturnType<typeof pruneOptimizations>>>(
         tally,
         taskQueue,
         handle,
@@ -147,6 +140,12 @@ describe('a worker SIGKILLed at random points of the long steps', () => {
       const end = await countOptimizations(suite.deps.pool);
       tally.lost += end.eligible;
       tally.duplicated += fixture.total - end.total - (fixture.eligible - end.eligible);
+      assert.ok(result, 'the delete completed after the kill');
+      assert.deepEqual(
+        { eligibleLeft: end.eligible, othersKept: end.total, counted: result.retention.deleted },
+        { eligibleLeft: 0, othersKept: fixture.total - fixture.eligible, counted: fixture.eligible },
+        'exactly the eligible rows deleted, and counted once',
+      );
     },
   );
 
@@ -195,17 +194,14 @@ describe('a worker SIGKILLed at random points of the long steps', () => {
       // Stage 2 waits for a person to resolve the crisis; what is measured here is over.
       await handle.terminate('chaos run measured').catch(() => undefined);
       await replayOwnHistory(handle);
-      const told = new Set(ledger.told);
-      tally.lost += couples - told.size;
-      // A couple told under two different keys was told twice, whatever the receiver drops as repeats.
-      const keysByCouple = new Map<string, Set<string>>();
-      for (const r of receiver.requests.filter((q) => q.path === CRISIS_PATHS.couple)) {
-        const email = String((JSON.parse(r.body) as { couple_email?: unknown }).couple_email);
-        keysByCouple.set(email, (keysByCouple.get(email) ?? new Set()).add(String(r.headers['idempotency-key'])));
-      }
-      tally.duplicated += [...keysByCouple.values()].filter((k) => k.size > 1).length;
+      const told = new Set(ledger.told).size;
+      const toldTwice = couplesToldTwice(receiver);
+      tally.lost += couples - told;
+      tally.duplicated += toldTwice;
       if (ledger.repeats) tally.notes.push(`${ledger.repeats} repeated sends dropped by key`);
       if (status && status.stages.stage1.missedDeadline) tally.notes.push('stage 1 deadline missed');
+      assert.ok(status, 'the crisis reached stage 2 after the kill');
+      assert.deepEqual({ told, toldTwice }, { told: couples, toldTwice: 0 }, 'every couple told, none twice');
     },
   );
 });

@@ -5,23 +5,28 @@
  * worker in processes a scenario may kill, and the run loop every scenario shares.
  */
 import assert from 'node:assert/strict';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter, type QueryDefinition } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Redis } from 'ioredis';
 import { AesGcmPayloadCodec } from '../../src/codec/aes-gcm-codec';
 import { loadConfig } from '../../src/config';
 import type { OwnedDeps } from '../../src/workers/deps';
 import type { ScenarioTally } from '../../scripts/lib/chaos-tally';
 import { testDatabase } from './databases';
+import { startDevServer, stopDevServer, type DevServer } from './dev-server';
 import type { FaultProxy } from './fault-proxy';
 import { testDeps } from './deps';
 import type { HttpReceiver } from './http-receiver';
-import { receiverEnv, startRunbookReceiver } from './runbook-receiver';
-import { devServerEnv, sealingClient } from './temporal';
+import { redisUrlFor } from './maintenance';
+import { signingInterceptor } from './operators';
+import { CRISIS_PATHS, receiverEnv, startRunbookReceiver } from './runbook-receiver';
+import { devServerEnv, quietRuntime, sealingClient } from './temporal';
 import { exited, waitUntil } from './wait';
 
 export type { ScenarioTally };
@@ -78,12 +83,21 @@ export async function resultWithin<T>(
   }
 }
 
+/** Each worker process's output (the SDK's log lines and its own), for a scenario that reads what it said. */
+const outputs = new WeakMap<ChildProcess, string>();
+const OUTPUT_KEPT = 1 << 20;
+
+/** What the worker process has logged so far (its last megabyte). */
+export function workerOutput(child: ChildProcess): string {
+  return outputs.get(child) ?? '';
+}
+
 /**
  * The real worker in a process of its own (test/helpers/maintenance-worker.ts: heartbeats reach the server within
- * 100 ms), which a scenario may SIGKILL at any moment.
+ * 100 ms), which a scenario may SIGKILL at any moment. Its output is kept (workerOutput).
  */
 export function spawnKillableWorker(env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, [join(ROOT, 'dist', 'test', 'helpers', 'maintenance-worker.js')], {
+  const child = spawn(process.execPath, [join(ROOT, 'dist', 'test', 'helpers', 'maintenance-worker.js')], {
     env: {
       ...process.env,
       WORKER_HEALTH_ADDRESS: '127.0.0.1:0',
@@ -92,8 +106,13 @@ export function spawnKillableWorker(env: NodeJS.ProcessEnv): ChildProcess {
       TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
       ...env,
     },
-    stdio: 'ignore',
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  outputs.set(child, '');
+  const keep = (d: Buffer) => outputs.set(child, (workerOutput(child) + d.toString()).slice(-OUTPUT_KEPT));
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  return child;
 }
 
 export async function killHard(child: ChildProcess): Promise<void> {
@@ -167,39 +186,62 @@ export interface ChaosSuite {
   env: TestWorkflowEnvironment;
   /** With the project's codec: the workers here are the real worker, which seals what it sends. */
   client: Client;
+  /** host:port of the Temporal server the suite's client and workers use. */
+  temporalAddress: string;
   deps: OwnedDeps;
   databaseUrl: string;
   receiver: HttpReceiver;
   /**
-   * The real worker in a process of its own on `taskQueue`, pointed at the suite's receiver, database (and Redis),
-   * with `settings` over them (a dependency reached through a proxy); resolves once it polls. Killed at the end.
+   * The real worker in a process of its own on `taskQueue`, pointed at the suite's server, receiver, database (and
+   * Redis), with `settings` over them (a dependency reached through a proxy); resolves once it polls. Killed at the
+   * end.
    */
   worker(taskQueue: string, settings?: NodeJS.ProcessEnv): Promise<ChildProcess>;
   /** Closes `resource` (a proxy) when the suite ends; returns it. */
   own<T extends Closable>(resource: T): T;
   /**
+   * With `ownServer` only: stops the suite's dev server as an operator does (SIGTERM), waits `downMs`, and starts it
+   * again on the same SQLite file and ports; resolves with when it stopped and when it answered again.
+   */
+  restartServer(downMs: number): Promise<{ stoppedAt: number; upAt: number }>;
+  /**
    * Declares a scenario: `body` runs `runs` times (default 1) on one tally, which is then written to the results
-   * file; the scenario fails unless every run completed, with nothing duplicated or lost. `body` counts each run
-   * with countRun() and its effects in the tally, and may assert more of its own.
+   * file; the scenario fails unless every run completed, with nothing duplicated or lost. `body` counts each of its
+   * `workflows` (default 1) with countRun() and its effects in the tally, and asserts what the run proves.
    */
   scenario(
     name: string,
-    options: { row: string; runs?: number; timeout: number },
+    options: { row: string; runs?: number; workflows?: number; timeout: number },
     body: (tally: ScenarioTally, run: number) => Promise<void>,
   ): void;
 }
 
 /**
  * Call inside describe(). `database` is the suite's own (aiops_test_chaos_<suite>); `redisUrl`, when given, is the
- * Redis database the clients and the workers use.
+ * Redis database the clients and the workers use. `ownServer`: a dev server of the suite's own on a SQLite file,
+ * which the suite may restart, instead of the stack's.
  */
-export function chaosSuite(database: string, options: { redisUrl?: string } = {}): ChaosSuite {
+export function chaosSuite(database: string, options: { redisUrl?: string; ownServer?: boolean } = {}): ChaosSuite {
   const suite = {} as ChaosSuite;
   const workers: ChildProcess[] = [];
   const owned: Closable[] = [];
   const redis = options.redisUrl ? { REDIS_URL: options.redisUrl } : {};
+  let server: DevServer | undefined;
+  let serverFile: string | undefined;
   before(async () => {
-    suite.env = await devServerEnv();
+    if (options.ownServer) {
+      quietRuntime();
+      serverFile = join(mkdtempSync(join(tmpdir(), 'aiops-chaos-')), 'temporal.db');
+      server = await startDevServer(serverFile);
+      suite.temporalAddress = server.address;
+      suite.env = await TestWorkflowEnvironment.createFromExistingServer({
+        address: server.address,
+        client: { interceptors: { workflow: [signingInterceptor()] } },
+      });
+    } else {
+      suite.temporalAddress = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
+      suite.env = await devServerEnv();
+    }
     suite.client = sealingClient(suite.env);
     suite.receiver = await startRunbookReceiver();
     suite.databaseUrl = await testDatabase(database);
@@ -211,9 +253,11 @@ export function chaosSuite(database: string, options: { redisUrl?: string } = {}
     await suite.deps?.close();
     await suite.receiver?.stop();
     await suite.env?.teardown();
+    if (server) await stopDevServer(server.child);
   });
   suite.worker = async (taskQueue, settings = {}) => {
     const child = spawnKillableWorker({
+      TEMPORAL_ADDRESS: suite.temporalAddress,
       ...receiverEnv(suite.receiver),
       DATABASE_URL: suite.databaseUrl,
       ...redis,
@@ -227,7 +271,15 @@ export function chaosSuite(database: string, options: { redisUrl?: string } = {}
     owned.push(resource);
     return resource;
   };
-  suite.scenario = (name, { row, runs = 1, timeout }, body) => {
+  suite.restartServer = async (downMs) => {
+    if (!server || !serverFile) throw new Error('restartServer: the suite has no server of its own (ownServer)');
+    await stopDevServer(server.child);
+    const stoppedAt = Date.now();
+    await new Promise((r) => setTimeout(r, downMs));
+    server = await startDevServer(serverFile, { port: server.port, uiPort: server.uiPort });
+    return { stoppedAt, upAt: Date.now() };
+  };
+  suite.scenario = (name, { row, runs = 1, workflows = 1, timeout }, body) => {
     void it(name, { timeout }, async () => {
       const tally = newTally(row);
       try {
@@ -235,6 +287,7 @@ export function chaosSuite(database: string, options: { redisUrl?: string } = {}
       } finally {
         recordTally(tally);
       }
+      const counted = runs * workflows;
       assert.deepEqual(
         {
           runs: tally.runs,
@@ -243,11 +296,77 @@ export function chaosSuite(database: string, options: { redisUrl?: string } = {}
           lost: tally.lost,
           stuck: tally.stuck,
         },
-        { runs, completed: runs, duplicated: 0, lost: 0, stuck: 0 },
+        { runs: counted, completed: counted, duplicated: 0, lost: 0, stuck: 0 },
+        tally.notes.join('; '),
       );
     });
   };
   return suite;
+}
+
+/** The purge's keys in a scenario: `n` keys `ai:<run>:<k>` it must remove and as many `keep:<run>:<k>` it must not. */
+export async function loadPurgeKeys(redis: Redis, run: string, n: number): Promise<void> {
+  for (let j = 0; j < n; j += 5000) {
+    const p = redis.pipeline();
+    for (let k = j; k < Math.min(j + 5000, n); k++) p.set(`ai:${run}:${k}`, 'v').set(`keep:${run}:${k}`, 'v');
+    await p.exec();
+  }
+}
+
+/** The run's keys still in Redis, by kind: after the purge, no `ai` key and every `keep` key. */
+export async function purgeKeysLeft(redis: Redis, run: string): Promise<{ ai: number; keep: number }> {
+  const left = { ai: 0, keep: 0 };
+  for await (const found of redis.scanStream({ match: `*:${run}:*`, count: 5000 })) {
+    for (const k of found as string[]) left[k.startsWith('ai:') ? 'ai' : 'keep'] += 1;
+  }
+  return left;
+}
+
+/** Removes what is left of the run's keys, so the next scenario starts clean. */
+export async function removePurgeKeys(redis: Redis, run: string): Promise<void> {
+  for await (const found of redis.scanStream({ match: `*:${run}:*`, count: 5000 })) {
+    if ((found as string[]).length) await redis.unlink(...(found as string[]));
+  }
+}
+
+/**
+ * Couples the receiver was asked to tell under more than one Idempotency-Key: told twice, whatever the receiver
+ * dropped as repeats of one key.
+ */
+export function couplesToldTwice(receiver: HttpReceiver): number {
+  const keysByCouple = new Map<string, Set<string>>();
+  for (const r of receiver.requests.filter((q) => q.path === CRISIS_PATHS.couple)) {
+    const email = String((JSON.parse(r.body) as { couple_email?: unknown }).couple_email);
+    keysByCouple.set(email, (keysByCouple.get(email) ?? new Set()).add(String(r.headers['idempotency-key'])));
+  }
+  return [...keysByCouple.values()].filter((k) => k.size > 1).length;
+}
+
+export interface UnlinkWatch {
+  /** How many times Redis unlinked each key of the run. */
+  unlinked: Map<string, number>;
+  /** Keys of the run unlinked more than once: an effect repeated. */
+  repeated(): number;
+  close(): void;
+}
+
+/** Every UNLINK Redis executes on database `db`, key by key for the keys of `run`, as its MONITOR shows them. */
+export async function watchUnlinks(db: number, run: string): Promise<UnlinkWatch> {
+  const unlinked = new Map<string, number>();
+  const base = new Redis(redisUrlFor(db));
+  const monitor = await base.monitor();
+  monitor.on('monitor', (_t: string, args: string[], _s: string, database: string) => {
+    if (database !== String(db) || args[0]?.toLowerCase() !== 'unlink') return;
+    for (const key of args.slice(1)) if (key.includes(run)) unlinked.set(key, (unlinked.get(key) ?? 0) + 1);
+  });
+  return {
+    unlinked,
+    repeated: () => [...unlinked.values()].filter((n) => n > 1).length,
+    close() {
+      monitor.disconnect();
+      base.disconnect();
+    },
+  };
 }
 
 /**

@@ -1,6 +1,7 @@
 /** The retention delete and ANALYZE of seed 002's Sunday "Database maintenance". Every statement is parameterised. */
+import { createHash } from 'node:crypto';
 import type { PoolClient } from 'pg';
-import { activityInfo, Context, heartbeat } from '@temporalio/activity';
+import { activityInfo, Context, heartbeat, log } from '@temporalio/activity';
 import {
   validateRetentionInput,
   type AnalyzeResult,
@@ -44,6 +45,34 @@ function isRetentionProgress(d: unknown): d is RetentionProgress {
   );
 }
 
+/** The first key of the advisory locks that mark the retention delete's batch connections. */
+const FENCE_SPACE = 0x52455445; // "RETE"
+
+/** The advisory lock (two non-negative int4 keys) each batch connection of one run holds, shared, while it deletes. */
+function fenceKey(runKey: string): [number, number] {
+  return [FENCE_SPACE, createHash('sha256').update(runKey).digest().readUInt32BE(0) & 0x7fffffff];
+}
+
+/**
+ * Ends the batch connections of this run's earlier attempts that are still at work, and waits (up to 5 s each) until
+ * they are gone: their statement in flight rolls back, and their next one fails, which ends that attempt. An attempt
+ * is retried when the server stopped hearing its heartbeats: usually its worker died, but a worker cut off from the
+ * server (a network partition) goes on deleting, unaware, and its heartbeats (and the cancellation they would bring
+ * back) cannot reach it; without this, two attempts would delete at once. Known by the advisory lock each batch
+ * connection holds on the run's key, in this database. Needs PostgreSQL 14 or later (the wait) and sessions of the
+ * worker's own role, as every attempt's are. Returns how many were ended.
+ */
+async function fenceOffEarlierAttempts(pool: PostgresDeps['pool'], fence: [number, number]): Promise<number> {
+  const { rows } = await pool.query<{ ended: string }>(
+    `SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 5000)) AS ended
+       FROM pg_locks
+      WHERE locktype = 'advisory' AND classid = $1::int4::oid AND objid = $2::int4::oid AND objsubid = 2
+        AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND pid <> pg_backend_pid()`,
+    fence,
+  );
+  return Number(rows[0].ended);
+}
+
 /** The rows the batches counted under `runKey` deleted, over every attempt (migration 007). */
 async function countedDeletion(pool: PostgresDeps['pool'], runKey: string): Promise<number> {
   const { rows } = await pool.query<{ deleted: string }>(
@@ -72,8 +101,12 @@ export function createRetentionActivities({ pool }: PostgresDeps) {
       const resumed = isRetentionProgress(checkpoint);
       // Every attempt of this activity counts its batches under one key (see countedDeletion).
       const runKey = `${info.workflowExecution?.workflowId}/${info.workflowExecution?.runId}/${info.activityId}`;
+      const fence = fenceKey(runKey);
       let progress: RetentionProgress;
       try {
+        const ended = await fenceOffEarlierAttempts(pool, fence);
+        if (ended > 0)
+          log.warn('ended the batch connections of an earlier attempt still deleting', { sessions: ended });
         if (!resumed) {
           // A first attempt has no batches of its own yet: rows under its key are another run's that reused the IDs
           // (a test's activity environment). A retry keeps what the attempts before it counted.
@@ -182,8 +215,12 @@ export function createRetentionActivities({ pool }: PostgresDeps) {
       const deleteRanges = async () => {
         let client: PoolClient | undefined;
         let broken = false;
+        let marked = false;
         try {
           client = await checkOut(pool);
+          // The mark a later attempt of this run finds this connection by (fenceOffEarlierAttempts).
+          await client.query('SELECT pg_advisory_lock_shared($1, $2)', fence);
+          marked = true;
           // Asynchronous commit for these batches only: an OS crash can lose the last few commits, and the next
           // run deletes those rows again by the same rule, so nothing is lost; meanwhile no batch waits for a flush.
           await client.query('SET synchronous_commit = off');
@@ -209,12 +246,15 @@ export function createRetentionActivities({ pool }: PostgresDeps) {
             recordBatch(from, to, rows[0]?.deleted ?? 0, performance.now() - t0);
           }
           await client.query('RESET synchronous_commit; RESET enable_indexscan');
+          await client.query('SELECT pg_advisory_unlock_shared($1, $2)', fence);
+          marked = false;
         } catch (err) {
           broken = true;
           failure ??= err;
         } finally {
-          // A connection left mid-statement (cancelled, failed) is discarded rather than handed to the next caller.
-          client?.release(broken);
+          // A connection left mid-statement (cancelled, failed) or still marked is discarded rather than handed to
+          // the next caller.
+          client?.release(broken || marked);
         }
       };
       await Promise.all(Array.from({ length: CONNECTIONS }, deleteRanges));
