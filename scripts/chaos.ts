@@ -1,6 +1,7 @@
 /**
- * `npm run chaos [-- --runs N --outage-seconds S --seed X] [filter]`: the fault scenarios of test/chaos, run longer
- * than `npm test` runs them (20 kills per step, 30 s outages by default), then one table of what each produced.
+ * `npm run chaos [-- --runs N --outage-seconds S --budget-seconds B --seed X] [filter]`: the fault scenarios of
+ * test/chaos, run longer than `npm test` runs them (20 kills per step, 30 s outages, 600 s of randomised runs by
+ * default), then one table of what each produced.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
@@ -26,11 +27,16 @@ to recover. The scenarios:
   worker-cutoff       a worker cut off from the Temporal server past the retention delete's heartbeat timeout while
                       the delete goes on; a second worker takes the retry
   hostile-starts      refused inputs of every workflow type started on a real worker
+  randomised          for a time budget, a seeded random mix of cache purges, retention deletes, crises (resolved,
+                      or left to miss their deadline) and incidents on three workers killed at random; then each
+                      couple told once, an audit row per decision, the purged keys and eligible rows gone and
+                      nothing else, every missed deadline paged, no run stuck, every history replayed
 
 Options:
   --runs N             kills per step (default 20)
   --outage-seconds S   how long each dependency stays down (default 30; 600 for the long outage)
-  --seed X             the random kill points' seed (default 20261126)
+  --budget-seconds B   how long the randomised scenario starts runs and kills workers (default 600)
+  --seed X             the random kill points' and the randomised plan's seed (default 20261126)
   filter               only test files whose path contains it (one of the scenario files above)
   -h, --help           this text
 
@@ -49,6 +55,7 @@ async function main(): Promise<number> {
     options: {
       runs: { type: 'string' },
       'outage-seconds': { type: 'string' },
+      'budget-seconds': { type: 'string' },
       seed: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -64,6 +71,7 @@ async function main(): Promise<number> {
     ...process.env,
     AIOPS_CHAOS_RUNS: positive('runs', values.runs, 20),
     AIOPS_CHAOS_OUTAGE_SECONDS: positive('outage-seconds', values['outage-seconds'], 30),
+    AIOPS_CHAOS_BUDGET_SECONDS: positive('budget-seconds', values['budget-seconds'], 600),
     AIOPS_CHAOS_SEED: positive('seed', values.seed, 20261126),
     AIOPS_CHAOS_RESULTS: results,
     // One scenario at a time: a kill's recovery time should not include another scenario's load.

@@ -419,3 +419,6 @@ export async function outage(
   tally.notes.push(reported ? `reported while down: ${reported}` : 'no failing step reported while down');
   return Date.now();
 }
+
+/** How long the randomised scenario keeps starting runs and killing workers: about 40 s in `npm test`, 600 in `npm run chaos`. */
+export const chaosBudgetSeconds = () => positiveNumber('AIOPS_CHAOS_BUDGET_SECONDS', 40);
