@@ -6,13 +6,13 @@
 import assert from 'node:assert/strict';
 import { after, describe } from 'node:test';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { localPostgresAdminUrl } from '../../scripts/lib/stack';
 import { createActivities, type Activities } from '../../src/activities';
-import { DRILL_NAMESPACE_LABEL, type DrillReport } from '../../src/contracts/drills';
+import { DRILL_NAMESPACE_LABEL, type DrillInput, type DrillReport } from '../../src/contracts/drills';
 import { innermostCause } from '../../src/contracts/failures';
 import { disasterRecoveryDrill, recoverAiService } from '../../src/workflows';
 import { emptyPrefix, ensureBucket, keysUnder, withPg } from '../backup/helpers';
@@ -149,6 +149,40 @@ describe('disasterRecoveryDrill', () => {
     ...(await keysUnder(suite.deps.s3, BACKUPS, 'recovery/')),
   ];
 
+  /** Production made, a drill run to its DrillFailed end with the scratch controller playing, and its report. */
+  async function failedDrill(args: DrillInput): Promise<{ handle: WorkflowHandle; report: DrillReport }> {
+    await production();
+    const controller = scratchController();
+    const handle = await suite.env.client.workflow.start(disasterRecoveryDrill, {
+      taskQueue: suite.taskQueue,
+      workflowId: uniqueId('dr-drill'),
+      args: [args],
+    });
+    let failure: ApplicationFailure | undefined;
+    try {
+      await handle.result();
+    } catch (err) {
+      assert.ok(err instanceof WorkflowFailedError, String(err));
+      failure = err.cause as ApplicationFailure;
+    } finally {
+      await controller.stop();
+    }
+    assert.equal(failure?.type, 'DrillFailed', String(failure));
+    return { handle, report: failure!.details![0] as DrillReport };
+  }
+
+  /** The failed drill paged, its summary matching `summary`, and is the newest drill on record, as failed. */
+  async function pagedAndRecorded(report: DrillReport, summary: string): Promise<void> {
+    const pages = pagerDutyEvents(suite.receiver).filter((e) => e.event_action === 'trigger');
+    assert.ok(
+      pages.some((p) => new RegExp(`drill ${report.drillId} ${summary}`).test(p.payload?.summary ?? '')),
+      JSON.stringify(pages),
+    );
+    const latest = await createActivities(suite.deps).latestDrill();
+    assert.equal(latest.last?.drillId, report.drillId);
+    assert.equal(latest.last?.passed, false);
+  }
+
   suite.test(
     'recovers into a scratch namespace and a throwaway database, times every step and leaves production and nothing else behind',
     async () => {
@@ -228,24 +262,7 @@ describe('disasterRecoveryDrill', () => {
   suite.test(
     'a recovery that fails at a step still cleans up, pages, and reports which step failed',
     async () => {
-      await production();
-      const controller = scratchController();
-      const handle = await suite.env.client.workflow.start(disasterRecoveryDrill, {
-        taskQueue: suite.taskQueue,
-        workflowId: uniqueId('dr-drill'),
-        args: [{ rolloutTimeoutSeconds: 60 }],
-      });
-      let failure: ApplicationFailure | undefined;
-      try {
-        await handle.result();
-      } catch (err) {
-        assert.ok(err instanceof WorkflowFailedError, String(err));
-        failure = err.cause as ApplicationFailure;
-      } finally {
-        await controller.stop();
-      }
-      assert.equal(failure?.type, 'DrillFailed', String(failure));
-      const report = failure!.details![0] as DrillReport;
+      const { handle, report } = await failedDrill({ rolloutTimeoutSeconds: 60 });
       assert.equal(report.passed, false);
       assert.equal(report.failedStep, 'recover-ai-service/restart-engines');
       assert.match(report.reason!, /RecoveryFailed: AI service recovery failed at restart-engines/);
@@ -260,18 +277,7 @@ describe('disasterRecoveryDrill', () => {
       assert.deepEqual(await drillKeys(report), [`drills/${report.drillId}/report.json`]);
       assert.deepEqual(await productionRestartStamps(), [undefined, undefined]);
 
-      const pages = pagerDutyEvents(suite.receiver).filter((e) => e.event_action === 'trigger');
-      assert.ok(
-        pages.some((p) =>
-          new RegExp(`drill ${report.drillId} FAILED at recover-ai-service/restart-engines`).test(
-            p.payload?.summary ?? '',
-          ),
-        ),
-        JSON.stringify(pages),
-      );
-      const latest = await createActivities(suite.deps).latestDrill();
-      assert.equal(latest.last?.drillId, report.drillId);
-      assert.equal(latest.last?.passed, false);
+      await pagedAndRecorded(report, 'FAILED at recover-ai-service/restart-engines');
       await replayOwnHistory(handle);
     },
     {
@@ -287,24 +293,7 @@ describe('disasterRecoveryDrill', () => {
   suite.test(
     'a recovery slower than the RTO is a failed drill: reported with its time, paged, and cleaned up all the same',
     async () => {
-      await production();
-      const controller = scratchController();
-      const handle = await suite.env.client.workflow.start(disasterRecoveryDrill, {
-        taskQueue: suite.taskQueue,
-        workflowId: uniqueId('dr-drill'),
-        args: [{ rtoMinutes: 1, rolloutTimeoutSeconds: 60 }],
-      });
-      let failure: ApplicationFailure | undefined;
-      try {
-        await handle.result();
-      } catch (err) {
-        assert.ok(err instanceof WorkflowFailedError, String(err));
-        failure = err.cause as ApplicationFailure;
-      } finally {
-        await controller.stop();
-      }
-      assert.equal(failure?.type, 'DrillFailed', String(failure));
-      const report = failure!.details![0] as DrillReport;
+      const { handle, report } = await failedDrill({ rtoMinutes: 1, rolloutTimeoutSeconds: 60 });
       assert.equal(report.withinRto, false);
       assert.equal(report.passed, false);
       assert.equal(report.failedStep, undefined, 'every step succeeded');
@@ -317,18 +306,7 @@ describe('disasterRecoveryDrill', () => {
       assert.ok(report.recoveryMs > 60_000);
       assert.deepEqual(await scratchObjects(), []);
       assert.equal(await databaseExists(report.database!.name), false);
-      const pages = pagerDutyEvents(suite.receiver).filter((e) => e.event_action === 'trigger');
-      assert.ok(
-        pages.some((p) =>
-          new RegExp(`drill ${report.drillId} MISSED the RTO: recovered in [0-9.]+ min, over the 1 min RTO`).test(
-            p.payload?.summary ?? '',
-          ),
-        ),
-        JSON.stringify(pages),
-      );
-      const latest = await createActivities(suite.deps).latestDrill();
-      assert.equal(latest.last?.drillId, report.drillId);
-      assert.equal(latest.last?.passed, false);
+      await pagedAndRecorded(report, 'MISSED the RTO: recovered in [0-9.]+ min, over the 1 min RTO');
       await replayOwnHistory(handle);
     },
     {
