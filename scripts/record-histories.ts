@@ -17,6 +17,7 @@ import { configuredSecrets, redactingActivityInterceptor } from '../src/activiti
 import { dataConverter } from '../src/client/data-converter';
 import { decodeHistory } from '../src/codec/history';
 import { loadConfig } from '../src/config';
+import { backupWorkerActivities, createBackupWorker } from '../src/workers/backup-worker';
 import { createDeps } from '../src/workers/deps';
 import {
   databaseBackup,
@@ -166,6 +167,11 @@ async function main(): Promise<void> {
     dataConverter: converter,
     interceptors: { activity: [redactingActivityInterceptor(configuredSecrets(config))] },
   });
+  const backupWorker = await createBackupWorker(
+    { ...config, temporal: { ...config.temporal, taskQueue } },
+    backupWorkerActivities(deps),
+    { connection: nativeConnection },
+  );
 
   const until = async <T>(read: () => Promise<T>, ok: (v: T) => boolean) => {
     for (let i = 0; i < 600; i++) {
@@ -773,24 +779,26 @@ async function main(): Promise<void> {
   const unknown = wanted.filter((t) => !recordings.some((r) => r.type === t));
   if (unknown.length)
     throw new Error(`no recording for ${unknown.join(', ')}; known: ${recordings.map((r) => r.type).join(', ')}`);
-  await worker.runUntil(async () => {
-    mkdirSync(join(ROOT, 'test', 'histories'), { recursive: true });
-    for (const r of recordings.filter((rec) => wanted.length === 0 || wanted.includes(rec.type))) {
-      const handle = await r.start();
-      await handle
-        .result()
-        .catch((err: Error) => process.stdout.write(`${r.type} failed as expected here: ${err.message}\n`));
-      // Recorded as the codec opens it: the stack's keys are its own, and the replay tests run on any machine.
-      const history = await decodeHistory(await handle.fetchHistory(), converter.payloadCodecs[0]);
-      // The workflow ID is part of the name: workflows that check their own ID must replay under it.
-      const file = `${r.type}@${handle.workflowId}.json`;
-      writeFileSync(
-        join(ROOT, 'test', 'histories', file),
-        `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 2)}\n`,
-      );
-      process.stdout.write(`recorded ${file}\n`);
-    }
-  });
+  await backupWorker.runUntil(() =>
+    worker.runUntil(async () => {
+      mkdirSync(join(ROOT, 'test', 'histories'), { recursive: true });
+      for (const r of recordings.filter((rec) => wanted.length === 0 || wanted.includes(rec.type))) {
+        const handle = await r.start();
+        await handle
+          .result()
+          .catch((err: Error) => process.stdout.write(`${r.type} failed as expected here: ${err.message}\n`));
+        // Recorded as the codec opens it: the stack's keys are its own, and the replay tests run on any machine.
+        const history = await decodeHistory(await handle.fetchHistory(), converter.payloadCodecs[0]);
+        // The workflow ID is part of the name: workflows that check their own ID must replay under it.
+        const file = `${r.type}@${handle.workflowId}.json`;
+        writeFileSync(
+          join(ROOT, 'test', 'histories', file),
+          `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 2)}\n`,
+        );
+        process.stdout.write(`recorded ${file}\n`);
+      }
+    }),
+  );
   await deps.close();
   await connection.close();
   await nativeConnection.close();

@@ -6,8 +6,9 @@
  *   ours   dumpDatabase (pg_dump -Fc -Z0 → zstd → S3 multipart upload into the stack's MinIO, manifest and row
  *          counts included), in a node process of its own, which reports its peak RSS
  *
- * Then ours once more as a databaseBackup workflow on a real worker process (createWorker), for what a worker
- * holds idle and what the dump adds to it, beside the same figures of the bench process.
+ * Then ours once more as a databaseBackup workflow on the stack's two worker processes (the workflow worker, built
+ * by createWorker, and the backup worker, which runs the dump), for what each holds idle and what the dump adds,
+ * beside the same figures of the bench process.
  *
  * Every side is timed from its process's start to its exit, in rotating order per round, the first round a
  * warm-up left out of the figures. Data: the database aiops_bench_backup, filled once to --mb megabytes of rows
@@ -28,10 +29,12 @@ import { dataConverter } from '../../src/client/data-converter';
 import { loadConfig } from '../../src/config';
 import { temporalConnectionOptions } from '../../src/config/temporal-connection';
 import type { BackupManifest } from '../../src/contracts/backups';
-import { createDeps, createS3Client } from '../../src/workers/deps';
+import { createDeps } from '../../src/workers/deps';
+import { createS3Client } from '../../src/workers/s3-client';
+import { BACKUP_WORKER_NODE_FLAGS } from '../../src/workers/backup-worker';
 import { createWorker } from '../../src/workers/worker';
 import type { databaseBackup } from '../../src/workflows';
-import { DATA_DIR } from '../lib/paths';
+import { DATA_DIR, ROOT } from '../lib/paths';
 import { localPostgresAdminUrl } from '../lib/stack';
 import { POSTGRES_BIN } from '../lib/tools';
 import {
@@ -48,13 +51,15 @@ import {
 } from './report';
 
 const HELP = `Usage: npm run bench -- backup [--mb N] [--database NAME] [--drop] [--rounds N] [--level N]
-         [--only seed|ours|limit] [--no-worker] [--memory-trace] [--restore]
+         [--only seed|ours|limit] [--no-worker] [--memory-trace] [--restore] [--plain-node]
 
 Defaults: a 2000 MB database (aiops_bench_backup, made once and kept), 3 rounds after a warm-up, zstd level 1.
 --database names another database (aiops_bench_*) for another size, and --drop drops it when the run is over.
-After the rounds, ours runs once more as a databaseBackup workflow on a real worker process (createWorker, on a task
-queue of its own), idle first, for the worker's RSS beside the dump's increment (--no-worker skips it);
---memory-trace prints every memory sample of our processes (200 ms).
+After the rounds, ours runs once more as a databaseBackup workflow on the stack's two worker processes (the workflow
+worker and the backup worker, which runs the dump; on a task queue of the bench's), idle first, for their RSS beside
+the dump's increment (--no-worker skips it);
+--memory-trace prints every memory sample of our processes (200 ms). Our dump and restore run on node with the
+backup worker's flags (src/workers/backup-worker.ts); --plain-node runs them with node's defaults instead.
 --restore also restores one of our backups with restoreBackup against pg_restore of the same dump from a file.
 Needs the stack (npm start, or npm run stack -- up).
 `;
@@ -280,9 +285,12 @@ async function compareRestore(): Promise<void> {
  * Runs this script again as a child (`args` select its part), so its memory and CPU are measured apart from ours;
  * the child prints its figures as JSON, and the time is the parent's from spawn to exit.
  */
+/** Ours runs on node as the backup worker runs it, with its flags, unless --plain-node asks for node's defaults. */
+const childNodeFlags = () => (process.argv.includes('--plain-node') ? [] : BACKUP_WORKER_NODE_FLAGS);
+
 function runChild<T>(args: string[], what: string): Promise<T & { ms: number }> {
   const t0 = performance.now();
-  const proc = spawn(process.execPath, [__filename, ...args], {
+  const proc = spawn(process.execPath, [...childNodeFlags(), __filename, ...args], {
     env: { ...process.env, BACKUP_DATABASE_URL: localPostgresAdminUrl(DB) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -360,11 +368,61 @@ interface WorkerResult {
   maxRss: number;
 }
 
+/** The backup worker process's memory, read from /proc: what it held idle, its sampled peak and the kernel's. */
+interface ProcessMemory {
+  idleRss: number;
+  peakRss: number;
+  /** VmHWM: the process's peak since it started, start-up included. */
+  hwm: number;
+}
+
+const procStatus = (pid: number, field: 'VmRSS' | 'VmHWM') =>
+  Number(/(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8').split(`${field}:`)[1] ?? '')?.[1] ?? 0) * 1024;
+
+/** The real backup worker (`npm run backup-worker`'s entry, with its node flags) on the bench's task queue. */
+async function startBackupWorker(env: NodeJS.ProcessEnv) {
+  const child = spawn(
+    process.execPath,
+    [...BACKUP_WORKER_NODE_FLAGS, join(ROOT, 'dist', 'src', 'workers', 'backup-main.js')],
+    { env: { ...env, WORKER_HEALTH_ADDRESS: '127.0.0.1:0' }, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('backup worker polling')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`the backup worker exited (${code}) before polling`)));
+  });
+  child.stdout.resume();
+  let idleRss = 0;
+  let peakRss = 0;
+  let sampler: NodeJS.Timeout | undefined;
+  return {
+    child,
+    /** From now on its RSS is sampled every 20 ms: the idle figure first. */
+    watch() {
+      idleRss = procStatus(child.pid!, 'VmRSS');
+      peakRss = idleRss;
+      sampler = setInterval(() => (peakRss = Math.max(peakRss, procStatus(child.pid!, 'VmRSS'))), 20);
+    },
+    async stop(): Promise<ProcessMemory> {
+      clearInterval(sampler);
+      const hwm = procStatus(child.pid!, 'VmHWM');
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+      return { idleRss, peakRss, hwm };
+    },
+  };
+}
+
 /**
- * One databaseBackup workflow on a real worker process (see workerChild), started through the Temporal server as a
- * schedule starts it; the backup is deleted after.
+ * One databaseBackup workflow as the stack runs it: the workflow worker (see workerChild) and the backup worker,
+ * each a process of its own, on a task queue of the bench's, started through the Temporal server as a schedule
+ * starts it; the backup is deleted after.
  */
-async function runOnWorker(level: number): Promise<WorkerResult> {
+async function runOnWorker(level: number): Promise<WorkerResult & { backupWorker: ProcessMemory }> {
   const taskQueue = `bench-backup-${randomUUID()}`;
   const env = { ...process.env, BACKUP_DATABASE_URL: localPostgresAdminUrl(DB), TEMPORAL_TASK_QUEUE: taskQueue };
   const config = loadConfig(env);
@@ -380,8 +438,10 @@ async function runOnWorker(level: number): Promise<WorkerResult> {
     Promise.race([new Promise<Record<string, unknown>>((resolve) => child.once('message', resolve)), exited]);
   const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
   const s3 = createS3Client(config.s3);
+  const backupWorker = await startBackupWorker(env);
   try {
     await next();
+    backupWorker.watch();
     const client = new TemporalClient({
       connection,
       namespace: config.temporal.namespace,
@@ -398,6 +458,7 @@ async function runOnWorker(level: number): Promise<WorkerResult> {
       exited,
     ]);
     const ms = performance.now() - t0;
+    const backupMemory = await backupWorker.stop();
     const report = next();
     child.send('stop');
     const used = (await report) as Omit<WorkerResult, 'ms'>;
@@ -405,9 +466,10 @@ async function runOnWorker(level: number): Promise<WorkerResult> {
     await createBackupActivities({ s3, buckets: config.s3.buckets, backups: config.backups }).deleteBackup({
       backupId: result.backupId,
     });
-    return { ...used, ms };
+    return { ...used, ms, backupWorker: backupMemory };
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
+    if (backupWorker.child.exitCode === null) backupWorker.child.kill('SIGKILL');
     await connection.close();
     s3.destroy();
   }
@@ -415,32 +477,47 @@ async function runOnWorker(level: number): Promise<WorkerResult> {
 
 /**
  * What the dump costs a worker: the bench process's own figures (a node process with only the backup activities
- * loaded) beside a real worker's, idle and then running one databaseBackup, so that the worker's share and the
- * dump's share of its peak can be told apart.
+ * loaded) beside the backup worker's, idle and then running the dump of one databaseBackup, and the workflow
+ * worker's, which runs that workflow and never the dump.
  */
 async function compareMemory(level: number, ours: { maxRss?: number; startRss?: number }[]): Promise<void> {
-  say('ours on a real worker process: idle, then one databaseBackup...');
+  say("ours on the stack's two worker processes: idle, then one databaseBackup...");
   const worker = await runOnWorker(level);
   const { start, peak } = worker.memory;
+  const backup = worker.backupWorker;
   say(
-    `worker: idle ${mib(start.rss)}, peak ${mib(peak.rss)} in ${(worker.ms / 1000).toFixed(1)} s (peaks: heapUsed ` +
-      `${mib(peak.heapUsed)}, arrayBuffers ${mib(peak.arrayBuffers)}, external ${mib(peak.external)}; ` +
+    `workflow worker: idle ${mib(start.rss)}, peak ${mib(peak.rss)} in ${(worker.ms / 1000).toFixed(1)} s (peaks: ` +
+      `heapUsed ${mib(peak.heapUsed)}, arrayBuffers ${mib(peak.arrayBuffers)}, external ${mib(peak.external)}; ` +
       `the process's peak since it started ${mib(worker.maxRss)})`,
   );
   const increments = ours.map((r) => r.maxRss! - r.startRss!);
   process.stdout.write(
     `\nmemory: RSS before the dump, peak RSS, and the dump's increment (peak less before; over ${ours.length} runs ` +
-      `of the bench process, one on the worker)\n`,
+      `of the bench process, one on the workers)\n`,
   );
   printTable([
-    ['', 'RSS before the dump', 'peak RSS', "the dump's increment"],
+    ['', 'RSS before the dump', 'peak RSS', "the dump's increment", 'peak since its start'],
     [
       'bench process: dumpDatabase alone',
       mib(median(ours.map((r) => r.startRss!))),
       mib(Math.max(...ours.map((r) => r.maxRss!))),
       `${mib(median(increments))} (${mib(Math.min(...increments))}-${mib(Math.max(...increments))})`,
+      '',
     ],
-    ['worker (createWorker) idle, then databaseBackup', mib(start.rss), mib(peak.rss), mib(peak.rss - start.rss)],
+    [
+      'backup worker (npm run backup-worker): the dump',
+      mib(backup.idleRss),
+      mib(backup.peakRss),
+      mib(backup.peakRss - backup.idleRss),
+      mib(backup.hwm),
+    ],
+    [
+      'workflow worker (createWorker): the workflow',
+      mib(start.rss),
+      mib(peak.rss),
+      mib(peak.rss - start.rss),
+      mib(worker.maxRss),
+    ],
   ]);
 }
 

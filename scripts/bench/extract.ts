@@ -21,7 +21,7 @@ import { extractQuery } from '../../src/activities/retraining/extract';
 import { loadConfig } from '../../src/config';
 import type { TrainingDataManifest } from '../../src/contracts/retraining';
 import { bootstrapDatabase } from '../../src/db/bootstrap';
-import { createS3Client } from '../../src/workers/deps';
+import { createS3Client } from '../../src/workers/s3-client';
 import { localPostgresAdminUrl } from '../lib/stack';
 import { exitFailed, flag, median, mib, printTable, progress, rssSampler, timeShell } from './report';
 

@@ -49,6 +49,7 @@ export const LOCAL_PORTS = {
   prometheus: 29090 + offset,
   alertmanager: 29093 + offset,
   codecServer: 28084 + offset,
+  backupWorkerHealth: 28085 + offset,
 } as const;
 
 /** Credentials of the local stack only; a real deployment sets its own. */

@@ -14,8 +14,10 @@ import { loadConfig, type AppConfig } from '../../src/config';
 import { bootstrapDatabase, seedDemoData } from '../../src/db/bootstrap';
 import { registerSchedules, type RegistrationResult } from '../../src/schedules/register';
 import { SCHEDULES } from '../../src/schedules/table';
-import { createS3Client } from '../../src/workers/deps';
-import { SHUTDOWN_MARGIN_SECONDS } from '../../src/workers/worker';
+import { backupTaskQueue } from '../../src/contracts/backups';
+import { BACKUP_WORKER_NODE_FLAGS } from '../../src/workers/backup-worker';
+import { createS3Client } from '../../src/workers/s3-client';
+import { SHUTDOWN_MARGIN_SECONDS } from '../../src/workers/shutdown';
 import { startDemoApi, type DemoApi } from './demo-api';
 import { throwIfInterrupted } from './interrupt';
 import { LOCAL_PORTS, localStackSettings, usesDemoApi, withLocalStack } from './local-stack';
@@ -110,14 +112,17 @@ async function ensureNamespace(connection: Connection, namespace: string): Promi
   }
 }
 
-async function workerPolling(client: Client, config: AppConfig): Promise<boolean> {
+async function polled(client: Client, config: AppConfig, taskQueue: string, type: 'workflow' | 'activity') {
   const res = await client.workflowService.describeTaskQueue({
     namespace: config.temporal.namespace,
-    taskQueue: { name: config.temporal.taskQueue },
-    taskQueueType: 1, // TASK_QUEUE_TYPE_WORKFLOW
+    taskQueue: { name: taskQueue },
+    taskQueueType: type === 'workflow' ? 1 : 2, // TASK_QUEUE_TYPE_WORKFLOW, TASK_QUEUE_TYPE_ACTIVITY
   });
   return (res.pollers ?? []).length > 0;
 }
+
+/** The two worker processes: the workflow worker and the backup worker (src/workers/backup-worker.ts). */
+const WORKERS = ['worker', 'backup-worker'] as const;
 
 export interface BringUpOptions {
   /**
@@ -132,7 +137,7 @@ export async function bringUp(options: BringUpOptions): Promise<Session> {
   const settings = localStackSettings();
   const env = withLocalStack(process.env, settings);
   const config = loadConfig(env);
-  const left = runningServices([...SERVICE_NAMES, 'worker']);
+  const left = runningServices([...SERVICE_NAMES, ...WORKERS]);
   if (left.size > 0) {
     const names = [...left].map(([name, pid]) => `${name} (pid ${pid})`).join(', ');
     log(
@@ -148,12 +153,15 @@ export async function bringUp(options: BringUpOptions): Promise<Session> {
   const workerStopMs = (config.worker.shutdownGraceSeconds + SHUTDOWN_MARGIN_SECONDS) * 1000;
 
   const stop = async () => {
-    const workerPid = runningPid('worker');
-    if (workerPid !== undefined) {
-      await stopPid(workerPid, 'SIGTERM', workerStopMs);
-      forgetService('worker');
-      log('worker stopped');
-    }
+    await Promise.all(
+      WORKERS.map(async (name) => {
+        const pid = runningPid(name);
+        if (pid === undefined) return;
+        await stopPid(pid, 'SIGTERM', workerStopMs);
+        forgetService(name);
+        log(`${name} stopped`);
+      }),
+    );
     await demoApi?.close();
     await connection?.close();
     await stackDown(options.adopt ? SERVICE_NAMES : stack.started);
@@ -194,15 +202,36 @@ export async function bringUp(options: BringUpOptions): Promise<Session> {
       dataConverter: dataConverter(config),
     });
 
-    // A worker left over from an earlier start may run older code: replace it.
-    const stale = runningPid('worker');
-    if (stale !== undefined) await stopPid(stale, 'SIGTERM', workerStopMs);
+    // Workers left over from an earlier start may run older code: replace them.
+    await Promise.all(
+      WORKERS.map(async (name) => {
+        const stale = runningPid(name);
+        if (stale !== undefined) await stopPid(stale, 'SIGTERM', workerStopMs);
+      }),
+    );
     const workerPid = spawnService('worker', process.execPath, [join(ROOT, 'dist', 'src', 'workers', 'main.js')], {
       cwd: ROOT,
       env,
     });
-    await waitFor('worker', () => workerPolling(client, config), { timeoutMs: 120_000, pid: workerPid });
+    const backups = backupTaskQueue(config.temporal.taskQueue);
+    const backupWorkerPid = spawnService(
+      'backup-worker',
+      process.execPath,
+      [...BACKUP_WORKER_NODE_FLAGS, join(ROOT, 'dist', 'src', 'workers', 'backup-main.js')],
+      { cwd: ROOT, env: { ...env, WORKER_HEALTH_ADDRESS: `127.0.0.1:${LOCAL_PORTS.backupWorkerHealth}` } },
+    );
+    await Promise.all([
+      waitFor('worker', () => polled(client, config, config.temporal.taskQueue, 'workflow'), {
+        timeoutMs: 120_000,
+        pid: workerPid,
+      }),
+      waitFor('backup-worker', () => polled(client, config, backups, 'activity'), {
+        timeoutMs: 120_000,
+        pid: backupWorkerPid,
+      }),
+    ]);
     log(`worker is polling task queue ${config.temporal.taskQueue} (pid ${workerPid})`);
+    log(`backup worker is polling task queue ${backups} (pid ${backupWorkerPid})`);
 
     throwIfInterrupted();
     const schedules = await registerSchedules(client, SCHEDULES, config.temporal.taskQueue);

@@ -9,7 +9,7 @@ import { Client as PgClient } from 'pg';
 import { probeHealthAt } from '../activities/http';
 import { loadKubeConfig } from '../activities/kubernetes';
 import type { AppConfig } from '../config';
-import { createS3Client } from '../workers/deps';
+import { createS3Client } from '../workers/s3-client';
 import { connectClient } from './connect';
 
 export interface CheckResult {

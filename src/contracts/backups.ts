@@ -11,6 +11,18 @@ export const EXCLUDED_TABLE_PATTERNS = ['*.temp_*', '*.logs_*'] as const;
 /** What a dump is: pg_dump's custom format without its own compression, compressed as a whole by zstd. */
 export const DUMP_FORMAT = 'pg_dump-custom+zstd';
 
+/**
+ * The task queue of the backup worker (src/workers/backup-worker.ts), beside the workflows' own: the dump and the
+ * restore stream gigabytes through a process of their own, whose memory stays small and is sized apart from the
+ * worker that runs the workflows.
+ */
+export function backupTaskQueue(workflowTaskQueue: string): string {
+  return `${workflowTaskQueue}-backups`;
+}
+
+/** The activities only the backup worker runs: those that stream a dump. */
+export const BACKUP_WORKER_ACTIVITIES = ['dumpDatabase', 'restoreBackup'] as const;
+
 /** One table's rows as the dump's snapshot saw them. */
 export interface TableRows {
   schema: string;

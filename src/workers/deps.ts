@@ -1,5 +1,4 @@
 /** Builds the real clients activities need, from configuration. */
-import { S3Client } from '@aws-sdk/client-s3';
 import { Client, Connection } from '@temporalio/client';
 import { Redis } from 'ioredis';
 import { Pool } from 'pg';
@@ -8,18 +7,10 @@ import { loadKubeConfig } from '../activities/kubernetes';
 import { dataConverter } from '../client/data-converter';
 import type { AppConfig } from '../config';
 import { temporalConnectionOptions } from '../config/temporal-connection';
+import { createS3Client } from './s3-client';
 
 export interface OwnedDeps extends ActivityDeps {
   close(): Promise<void>;
-}
-
-export function createS3Client(s3: AppConfig['s3']): S3Client {
-  return new S3Client({
-    endpoint: s3.endpoint,
-    region: s3.region,
-    forcePathStyle: s3.forcePathStyle,
-    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-  });
 }
 
 export async function createDeps(config: AppConfig): Promise<OwnedDeps> {

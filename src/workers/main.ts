@@ -15,7 +15,8 @@ import { createDeps } from './deps';
 import { startProbes } from './probes';
 import { reloadRosterOnHangup } from './roster-reload';
 import { installTelemetry } from './telemetry';
-import { createWorker, SHUTDOWN_CANCEL_SECONDS, SHUTDOWN_MARGIN_SECONDS, shutdownOptions } from './worker';
+import { SHUTDOWN_CANCEL_SECONDS, SHUTDOWN_MARGIN_SECONDS, shutdownOptions } from './shutdown';
+import { createWorker } from './worker';
 import { temporalConnectionOptions } from '../config/temporal-connection';
 
 /** Bounds closing the clients: an activity the SDK gave up on may still hold a database client, and pool.end waits for it. */

@@ -1,7 +1,7 @@
 /**
  * The worker's HTTP endpoints for Kubernetes probes (k8s/worker-deployment.yaml), on WORKER_HEALTH_ADDRESS.
  *
- * - `/readyz`: the worker is running with both pollers polling, and Temporal answers a call now. It turns 503 at
+ * - `/readyz`: the worker is running with its pollers polling (the backup worker has no workflow poller), and Temporal answers a call now. It turns 503 at
  *   SIGTERM (the worker is then stopping), and while Temporal is unreachable; with maxUnavailable 0 a rollout
  *   waits for a new pod to be ready before it stops an old one.
  * - `/livez`: an answer at all is the evidence: it comes from the event loop that runs the activities, so a
@@ -24,10 +24,13 @@ export interface Probes {
 
 type Answer = { status: number; body: Record<string, unknown> };
 
-async function readiness(worker: Worker, connection: NativeConnection): Promise<Answer> {
+async function readiness(worker: Worker, connection: NativeConnection, activitiesOnly: boolean): Promise<Answer> {
   const status = worker.getStatus();
-  const polling = { workflow: status.workflowPollerState, activity: status.activityPollerState };
-  if (status.runState !== 'RUNNING' || polling.workflow !== 'POLLING' || polling.activity !== 'POLLING') {
+  // A worker with no workflows (the backup worker) never polls for workflow tasks.
+  const polling = activitiesOnly
+    ? { activity: status.activityPollerState }
+    : { workflow: status.workflowPollerState, activity: status.activityPollerState };
+  if (status.runState !== 'RUNNING' || Object.values(polling).some((state) => state !== 'POLLING')) {
     return { status: 503, body: { ready: false, worker: status.runState, pollers: polling } };
   }
   let timer: NodeJS.Timeout | undefined;
@@ -58,13 +61,14 @@ export async function startProbes(options: {
   connection: NativeConnection;
   host: string;
   port: number;
+  activitiesOnly?: boolean;
 }): Promise<Probes> {
   const delay = monitorEventLoopDelay({ resolution: 20 });
   delay.enable();
   const server: Server = createServer((req, res) => {
     const answer = async (): Promise<Answer> => {
       if (req.method !== 'GET') return { status: 405, body: { error: 'GET only' } };
-      if (req.url === '/readyz') return readiness(options.worker, options.connection);
+      if (req.url === '/readyz') return readiness(options.worker, options.connection, options.activitiesOnly ?? false);
       if (req.url === '/livez') {
         const body = {
           alive: true,

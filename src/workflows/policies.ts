@@ -8,8 +8,10 @@ import {
   proxyLocalActivities,
   type ActivityOptions,
   type RetryPolicy,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { backupTaskQueue } from '../contracts/backups';
 import { FailureType } from '../contracts/failures';
 
 /** Failures that retrying cannot fix: a wrong request, missing credentials, a target that is not there. */
@@ -163,11 +165,25 @@ export function loadDirectory(): ReturnType<Activities['loadDirectory']> {
 }
 
 /**
+ * The dump and the restore run on the backup worker's task queue (backupTaskQueue), not the workflow's. Histories
+ * written before that scheduled them on the workflow's own queue, and replay them there.
+ */
+export const BACKUP_WORKER_PATCH = 'dump-and-restore-on-backup-worker';
+
+function onBackupWorker(options: ActivityOptions) {
+  const own = proxyActivities<Activities>(options);
+  return () =>
+    patched(BACKUP_WORKER_PATCH)
+      ? proxyActivities<Activities>({ ...options, taskQueue: backupTaskQueue(workflowInfo().taskQueue) })
+      : own;
+}
+
+/**
  * A database dump. A retry starts a new dump (a snapshot cannot be resumed), so the limit is low; the heartbeat
  * timeout notices a dead worker within a minute rather than at the ceiling, which is for a large database. The
  * dump heartbeats every second while bytes flow; a minute covers a part's upload on a slow link.
  */
-export const { dumpDatabase } = proxyActivities<Activities>({
+const dumps = onBackupWorker({
   startToCloseTimeout: '6 hours',
   heartbeatTimeout: '1 minute',
   retry: {
@@ -180,9 +196,10 @@ export const { dumpDatabase } = proxyActivities<Activities>({
     nonRetryableErrorTypes: WRONG_REQUEST,
   },
 });
+export const dumpDatabase: Activities['dumpDatabase'] = (req) => dumps().dumpDatabase(req);
 
 /** Restoring into a scratch database: each attempt drops and recreates it first, so retrying is safe. */
-export const { restoreBackup: restoreIntoScratch } = proxyActivities<Activities>({
+const scratchRestores = onBackupWorker({
   startToCloseTimeout: '6 hours',
   heartbeatTimeout: '2 minutes',
   retry: {
@@ -192,16 +209,18 @@ export const { restoreBackup: restoreIntoScratch } = proxyActivities<Activities>
     nonRetryableErrorTypes: [...WRONG_REQUEST, FailureType.BackupVerificationFailed],
   },
 });
+export const restoreIntoScratch: Activities['restoreBackup'] = (req) => scratchRestores().restoreBackup(req);
 
 /**
  * Restoring over the production database: one attempt. It runs in one transaction, so a failure leaves the
  * database as it was, but whether to try again is a person's call after seeing why, not a retry policy's.
  */
-export const { restoreBackup: restoreOverProduction } = proxyActivities<Activities>({
+const productionRestores = onBackupWorker({
   startToCloseTimeout: '6 hours',
   heartbeatTimeout: '2 minutes',
   retry: { maximumAttempts: 1 },
 });
+export const restoreOverProduction: Activities['restoreBackup'] = (req) => productionRestores().restoreBackup(req);
 
 /** Reading the restored database back, and dropping a scratch database: reads and an idempotent drop. */
 export const backupChecks = proxyActivities<Activities>({ startToCloseTimeout: '30 minutes', retry: CHANGE });

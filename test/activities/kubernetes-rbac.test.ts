@@ -22,7 +22,7 @@ import {
 
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { createEvidenceActivities } from '../../src/activities/evidence';
-import { createS3Client } from '../../src/workers/deps';
+import { createS3Client } from '../../src/workers/s3-client';
 import { testConfig } from '../helpers/deps';
 
 const K8S_DIR = join(__dirname, '..', '..', '..', 'k8s');

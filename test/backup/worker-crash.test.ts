@@ -19,7 +19,14 @@ import type { OwnedDeps } from '../../src/workers/deps';
 import { databaseBackup } from '../../src/workflows';
 import { testDatabase } from '../helpers/databases';
 import { testDeps } from '../helpers/deps';
-import { devServerEnv, replayOwnHistory, uniqueId, workflowBundle, sealingClient } from '../helpers/temporal';
+import {
+  devServerEnv,
+  replayOwnHistory,
+  uniqueId,
+  workflowBundle,
+  sealingClient,
+  withTestBackupWorker,
+} from '../helpers/temporal';
 import { exited, waitUntil } from '../helpers/wait';
 import { emptyPrefix, ensureBucket, keysUnder, tableDigests, uploadsUnder, withPg } from './helpers';
 
@@ -96,14 +103,18 @@ describe('a worker killed during a database backup', () => {
       assert.ok(!atKill.some((k) => k.endsWith('.pgdump.zst')), 'no dump object looks complete');
 
       // A second worker takes the retry once the server notices the first is gone (the heartbeat timeout).
+      const activities = createActivities(deps);
+      const sealing = { dataConverter: dataConverter(loadConfig()) };
       const worker = await Worker.create({
         connection: env.nativeConnection,
         taskQueue,
         workflowBundle: await workflowBundle(),
-        dataConverter: dataConverter(loadConfig()),
-        activities: createActivities(deps),
+        activities,
+        ...sealing,
       });
-      const result = await worker.runUntil(handle.result());
+      const result = await worker.runUntil(
+        withTestBackupWorker(env.nativeConnection, taskQueue, activities, () => handle.result(), sealing),
+      );
       await replayOwnHistory(handle);
 
       const prefix = `${PREFIX}${result.backupId}/`;

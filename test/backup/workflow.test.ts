@@ -30,7 +30,14 @@ import { invalidInputNaming } from '../helpers/failures';
 import { loadOptimizations } from '../helpers/maintenance';
 import { pagerDutyEvents, receiverEnv, startRunbookReceiver } from '../helpers/runbook-receiver';
 import type { HttpReceiver } from '../helpers/http-receiver';
-import { devServerEnv, queryUntil, replayOwnHistory, uniqueId, workflowBundle } from '../helpers/temporal';
+import {
+  devServerEnv,
+  queryUntil,
+  replayOwnHistory,
+  testBackupWorker,
+  uniqueId,
+  workflowBundle,
+} from '../helpers/temporal';
 import { dropDatabase, emptyPrefix, ensureBucket, keysUnder, tableDigests, uploadsUnder, withPg } from './helpers';
 
 const DB = 'aiops_test_backup';
@@ -76,8 +83,8 @@ describe('database backups with pg_dump, MinIO and pg_restore', () => {
   let env: TestWorkflowEnvironment;
   let receiver: HttpReceiver;
   let deps: OwnedDeps;
-  let worker: Worker;
-  let running: Promise<void>;
+  let workers: Worker[] = [];
+  let running: Promise<unknown>;
   let appUrl: string;
   const adminUrl = localPostgresAdminUrl(DB);
   const taskQueue = uniqueId('backup');
@@ -107,17 +114,21 @@ describe('database backups with pg_dump, MinIO and pg_restore', () => {
         `CREATE SCHEMA ops; CREATE TABLE ops.notes AS SELECT g AS id, md5(g::text) AS note FROM generate_series(1, 300) g`,
       );
     });
-    worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowBundle: await workflowBundle(),
-      activities: createActivities(deps),
-    });
-    running = worker.run();
+    const activities = createActivities(deps);
+    workers = [
+      await Worker.create({
+        connection: env.nativeConnection,
+        taskQueue,
+        workflowBundle: await workflowBundle(),
+        activities,
+      }),
+      (await testBackupWorker(env.nativeConnection, taskQueue, activities))!,
+    ];
+    running = Promise.all(workers.map((w) => w.run()));
   });
 
   after(async () => {
-    worker?.shutdown();
+    for (const w of workers) w.shutdown();
     await running;
     await dropDatabase(localPostgresAdminUrl(), RESTORED).catch(() => undefined);
     await deps?.close();

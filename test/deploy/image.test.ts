@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse, parseAllDocuments } from 'yaml';
 import { givenSettings, loadConfig } from '../../src/config';
-import { SHUTDOWN_MARGIN_SECONDS } from '../../src/workers/worker';
+import { BACKUP_WORKER_NODE_FLAGS } from '../../src/workers/backup-worker';
+import { SHUTDOWN_MARGIN_SECONDS } from '../../src/workers/shutdown';
 import { DEBIAN_PACKAGES, NODE_RUNTIME, POSTGRES_BIN, POSTGRES_MAJOR } from '../../scripts/lib/tools';
 import { aptPackages, finalStage, instructions, parseCopy, parseDockerfile, ROOT, stageEnv } from './dockerfile';
 
@@ -22,36 +23,36 @@ interface Probe {
 }
 interface Container {
   image: string;
+  command?: string[];
   env?: { name: string; value: string }[];
   ports?: { name?: string; containerPort: number }[];
   readinessProbe?: Probe;
   livenessProbe?: Probe;
   startupProbe?: Probe;
 }
-const deployment = parseAllDocuments(readFileSync(join(ROOT, 'k8s', 'worker-deployment.yaml'), 'utf8'))
-  .map((d) => d.toJS())
-  .find((o) => o.kind === 'Deployment') as {
-  spec: {
-    template: {
-      spec: {
-        terminationGracePeriodSeconds: number;
-        securityContext: { runAsUser: number; runAsNonRoot: boolean };
-        containers: Container[];
-      };
-    };
-  };
-};
-const podSpec = deployment.spec.template.spec;
+interface PodSpec {
+  terminationGracePeriodSeconds: number;
+  securityContext: { runAsUser: number; runAsNonRoot: boolean };
+  automountServiceAccountToken?: boolean;
+  containers: Container[];
+}
+const podSpecOf = (file: string) =>
+  (
+    parseAllDocuments(readFileSync(join(ROOT, 'k8s', file), 'utf8'))
+      .map((d) => d.toJS())
+      .find((o) => o.kind === 'Deployment') as { spec: { template: { spec: PodSpec } } }
+  ).spec.template.spec;
+const podSpec = podSpecOf('worker-deployment.yaml');
 const container = podSpec.containers[0];
 /**
- * The worker's configuration in the pod: where each system is comes from the operator's settings (here, the test
+ * A worker's configuration in its pod: where each system is comes from the operator's settings (here, the test
  * stack's), then the image's ENV, then the container's env over it.
  */
-const podConfig = () =>
+const podConfig = (of: Container = container) =>
   loadConfig({
     ...givenSettings(process.env),
     ...stageEnv(runtime),
-    ...Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value])),
+    ...Object.fromEntries((of.env ?? []).map((e) => [e.name, e.value])),
   });
 
 describe('the worker image', () => {
@@ -142,19 +143,19 @@ describe('the worker image', () => {
   });
 });
 
+const portOf = (of: Container, probe?: Probe) => {
+  const p = probe?.httpGet.port;
+  return typeof p === 'number' ? p : (of.ports ?? []).find((named) => named.name === p)?.containerPort;
+};
+
 describe('k8s/worker-deployment.yaml and the worker', () => {
   it('probes /readyz and /livez on the port the worker listens on in the image', () => {
     const { port, host } = podConfig().worker.health;
     assert.equal(host, '0.0.0.0', 'the kubelet probes the pod address, not loopback');
-    const named = new Map((container.ports ?? []).map((p) => [p.name, p.containerPort]));
-    const portOf = (probe?: Probe) => {
-      const p = probe?.httpGet.port;
-      return typeof p === 'number' ? p : named.get(p);
-    };
     assert.equal(container.readinessProbe?.httpGet.path, '/readyz');
     assert.equal(container.livenessProbe?.httpGet.path, '/livez');
     for (const probe of [container.readinessProbe, container.livenessProbe, container.startupProbe]) {
-      assert.equal(portOf(probe), port);
+      assert.equal(portOf(container, probe), port);
     }
   });
 
@@ -165,5 +166,40 @@ describe('k8s/worker-deployment.yaml and the worker', () => {
       grace + SHUTDOWN_MARGIN_SECONDS <= podSpec.terminationGracePeriodSeconds,
       `shutdown grace ${grace}s + ${SHUTDOWN_MARGIN_SECONDS}s must fit in terminationGracePeriodSeconds ${podSpec.terminationGracePeriodSeconds}`,
     );
+  });
+});
+
+describe('the backup worker in k8s/backup-worker-deployment.yaml, docker-compose.yml and package.json', () => {
+  const backupPod = podSpecOf('backup-worker-deployment.yaml');
+  const backup = backupPod.containers[0];
+  const entry = 'dist/src/workers/backup-main.js';
+
+  it("runs the image's backup worker entry with its node flags everywhere it is started", () => {
+    const command = ['node', ...BACKUP_WORKER_NODE_FLAGS, entry];
+    assert.equal(backup.image, IMAGE);
+    assert.deepEqual(backup.command, command);
+    const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as {
+      services: Record<string, { command?: string[]; environment?: Record<string, string> }>;
+    };
+    assert.deepEqual(compose.services['backup-worker'].command, command);
+    assert.deepEqual(compose.services['backup-worker'].environment, compose.services.worker.environment);
+    const script = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> })
+      .scripts['backup-worker'];
+    for (const flag of BACKUP_WORKER_NODE_FLAGS)
+      assert.ok(script.includes(` ${flag} `), `npm run backup-worker: ${flag}`);
+    assert.ok(script.endsWith(entry), script);
+  });
+
+  it("probes the backup worker's endpoints, stops in time and holds no Kubernetes credentials", () => {
+    const { port } = podConfig(backup).worker.health;
+    assert.equal(backup.readinessProbe?.httpGet.path, '/readyz');
+    assert.equal(backup.livenessProbe?.httpGet.path, '/livez');
+    for (const probe of [backup.readinessProbe, backup.livenessProbe, backup.startupProbe]) {
+      assert.equal(portOf(backup, probe), port);
+    }
+    const grace = podConfig(backup).worker.shutdownGraceSeconds;
+    assert.ok(grace + SHUTDOWN_MARGIN_SECONDS <= backupPod.terminationGracePeriodSeconds);
+    assert.equal(backupPod.automountServiceAccountToken, false);
+    assert.equal(backupPod.securityContext.runAsNonRoot, true);
   });
 });

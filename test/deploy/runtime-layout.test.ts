@@ -6,16 +6,18 @@
 import assert from 'node:assert/strict';
 import { givenSettings } from '../../src/config';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { parseAllDocuments } from 'yaml';
+import { backupTaskQueue } from '../../src/contracts/backups';
 import { monitorUntilHealthy } from '../../src/workflows';
-import { SHUTDOWN_MARGIN_SECONDS } from '../../src/workers/worker';
+import { SHUTDOWN_MARGIN_SECONDS } from '../../src/workers/shutdown';
 import { HEALTHY_BODY, HttpReceiver } from '../helpers/http-receiver';
 import { devServerEnv, sealingClient, uniqueId } from '../helpers/temporal';
-import { finalStage, instructions, layOut, parseDockerfile, stageEnv } from './dockerfile';
+import { finalStage, instructions, layOut, parseDockerfile, ROOT, stageEnv } from './dockerfile';
 
 const stages = parseDockerfile();
 const runtime = finalStage(stages);
@@ -55,9 +57,12 @@ describe('the worker image, laid out from the Dockerfile', () => {
    * The runtime stage's CMD in its directory, with its ENV and nothing of this machine's but PATH, HOME and the
    * settings an operator gives a pod (here, the test stack's: where each system is and how to log in).
    */
-  async function startWorker(settings: Record<string, string>): Promise<RunningWorker> {
+  async function startWorker(
+    settings: Record<string, string>,
+    commandLine = JSON.parse(instructions(runtime, 'CMD')[0].args) as string[],
+  ): Promise<RunningWorker> {
     const taskQueue = uniqueId('image');
-    const [command, ...args] = JSON.parse(instructions(runtime, 'CMD')[0].args) as string[];
+    const [command, ...args] = commandLine;
     assert.equal(command, 'node');
     const child = spawn(process.execPath, args, {
       cwd: app,
@@ -158,6 +163,27 @@ describe('the worker image, laid out from the Dockerfile', () => {
     });
     assert.equal(result.resolved, true);
 
+    worker.child.kill('SIGTERM');
+    assert.equal(await worker.exited, 0);
+  });
+
+  it("starts the backup worker with its Deployment's command, which polls the backup task queue", async () => {
+    const backupPod = parseAllDocuments(readFileSync(join(ROOT, 'k8s', 'backup-worker-deployment.yaml'), 'utf8'))
+      .map((d) => d.toJS() as { kind: string; spec: { template: { spec: { containers: { command: string[] }[] } } } })
+      .find((o) => o.kind === 'Deployment')!;
+    const worker = await startWorker({}, backupPod.spec.template.spec.containers[0].command);
+    await until('/readyz answers 200', async () => (await probe(worker, '/readyz')).status === 200);
+    const pollersOf = async (taskQueue: string) =>
+      (
+        await env.client.workflowService.describeTaskQueue({
+          namespace: 'default',
+          taskQueue: { name: taskQueue },
+          taskQueueType: 2, // TASK_QUEUE_TYPE_ACTIVITY
+        })
+      ).pollers ?? [];
+    const ours = (p: { identity?: string | null }) => p.identity?.startsWith(`${worker.child.pid}@`);
+    assert.ok((await pollersOf(backupTaskQueue(worker.taskQueue))).some(ours), 'it polls the backup task queue');
+    assert.ok(!(await pollersOf(worker.taskQueue)).some(ours), "and not the workflows' own");
     worker.child.kill('SIGTERM');
     assert.equal(await worker.exited, 0);
   });

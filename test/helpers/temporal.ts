@@ -3,11 +3,12 @@
  * the dev server (the running stack's, TEMPORAL_ADDRESS, or one started from TEMPORAL_CLI_PATH) for the rest.
  */
 import { Client, type WorkflowHandle } from '@temporalio/client';
-import type { QueryDefinition } from '@temporalio/common';
+import type { DataConverter, QueryDefinition } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
   bundleWorkflowCode,
   DefaultLogger,
+  NativeConnection,
   Runtime,
   Worker,
   type WorkflowBundleWithSourceMap,
@@ -17,6 +18,7 @@ import { createAuditActivities } from '../../src/activities/audit';
 import { auditSinks } from '../../src/workers/sinks';
 import { dataConverter, FAILURE_CONVERTER_PATH } from '../../src/client/data-converter';
 import { loadConfig } from '../../src/config';
+import { BACKUP_WORKER_ACTIVITIES, backupTaskQueue } from '../../src/contracts/backups';
 import { WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from '../../src/workers/worker';
 import { signingInterceptor } from './operators';
 
@@ -132,10 +134,45 @@ export async function withTimeSkippingWorker(
       activities,
       ...testSinks(activities),
     });
-    await worker.runUntil(fn({ env, taskQueue }));
+    await worker.runUntil(
+      withTestBackupWorker(env.nativeConnection, taskQueue, activities, () => fn({ env, taskQueue })),
+    );
   } finally {
     await env.teardown();
   }
+}
+
+/**
+ * The backup worker beside a test's worker (src/workers/backup-worker.ts): the dump and the restore of the test's
+ * activities, faults included, polled on the backup task queue of the test's queue, with the test worker's data
+ * converter (the default unless given). Undefined for a set with neither activity, which needs no backup worker.
+ */
+export async function testBackupWorker(
+  connection: NativeConnection,
+  taskQueue: string,
+  activities: object,
+  options: { dataConverter?: DataConverter } = {},
+): Promise<Worker | undefined> {
+  const picked = Object.fromEntries(
+    BACKUP_WORKER_ACTIVITIES.filter((name) => name in activities).map((name) => [
+      name,
+      (activities as Record<string, unknown>)[name],
+    ]),
+  );
+  if (Object.keys(picked).length === 0) return undefined;
+  return Worker.create({ connection, taskQueue: backupTaskQueue(taskQueue), activities: picked, ...options });
+}
+
+/** Runs `fn` with the backup worker of testBackupWorker polling beside the test's worker. */
+export async function withTestBackupWorker<T>(
+  connection: NativeConnection,
+  taskQueue: string,
+  activities: object,
+  fn: () => Promise<T>,
+  options: { dataConverter?: DataConverter } = {},
+): Promise<T> {
+  const worker = await testBackupWorker(connection, taskQueue, activities, options);
+  return worker ? worker.runUntil(fn) : fn();
 }
 
 /** Queries a workflow until its answer satisfies `pred`, failing with the last answer after `timeoutMs`. */
