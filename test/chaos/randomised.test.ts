@@ -590,6 +590,7 @@ describe('randomised runs on three workers killed at random', () => {
       `seed ${seed}; ${kills} kills (${busyKills} of a worker running an activity); ${runs.length} runs in ${budgetSeconds.toFixed(0)} s, drained in ${drainedSeconds.toFixed(0)} s`,
       `${timedOut.activities} activities retried and ${timedOut.workflowTasks} workflow tasks timed out after kills`,
       `${ledger.repeats} repeated couple sends dropped by key`,
+      `${lateCrises.length - lateReplays.length} of ${lateCrises.length} late crises' histories replayed on their own`,
       ...crashed,
     );
     recordTally(tally);

@@ -230,7 +230,7 @@ export interface ReplayOutcome {
   file: string;
   /** Why it did not replay: the replayer's error, or that it did not finish in time. */
   error?: string;
-  /** Not replayed: no server but the time-skipping one writes such a history (invalidHistoryAt). */
+  /** Not replayed: the events around a break of the rule every server keeps (invalidHistoryAt). */
   invalid?: string;
 }
 
