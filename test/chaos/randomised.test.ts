@@ -16,17 +16,20 @@
  * test server of the file's own, with a worker process of their own that is not killed (that server does not hand
  * a killed worker's sticky workflow tasks on to another: runs stayed RUNNING with nothing pending). Its clock is held
  * to the machine's while the runs go on (checked); once every other run has closed, it jumps 31 minutes, and each
- * late crisis must record its missed stage 2 deadline and page the next tier before it is resolved.
+ * late crisis must record its missed stage 2 deadline and page the next tier before it is resolved. Their histories
+ * replay each in a process of its own with a deadline (a hung replay fails the test; see test/crisis/late-replay.test.ts).
  *
  * The seed (AIOPS_CHAOS_SEED) is printed: the same seed makes the same plan of runs, kills and intervals.
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Client, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Redis } from 'ioredis';
 import { dataConverter } from '../../src/client/data-converter';
+import { DATA_DIR } from '../../scripts/lib/paths';
 import { loadConfig } from '../../src/config';
 import { seededRandom } from '../../src/contracts/ab-simulation';
 import type { PruneOptimizationsResult } from '../../src/workflows/operations/retention/messages';
@@ -49,7 +52,14 @@ import {
   receiverEnv,
   startRunbookReceiver,
 } from '../helpers/runbook-receiver';
-import { devServerEnv, replayOwnHistories, sealingClient, timeSkippingEnv, uniqueId } from '../helpers/temporal';
+import {
+  devServerEnv,
+  replayEachWithin,
+  replayOwnHistories,
+  sealingClient,
+  timeSkippingEnv,
+  uniqueId,
+} from '../helpers/temporal';
 import { waitUntil } from '../helpers/wait';
 
 const DATABASE = 'aiops_test_chaos_random';
@@ -60,6 +70,8 @@ const DRAIN_MS = 240_000;
 const SKIP_MS = 31 * 60_000;
 /** After the jump: the escalations' workflow tasks and pages, on a loaded machine. */
 const LATE_MS = 120_000;
+/** One late crisis's replay, in a process of its own: seconds normally; one still going after this has hung. */
+const REPLAY_MS = 60_000;
 
 type Kind = 'purge' | 'retention' | 'crisis-resolved' | 'crisis-late' | 'incident';
 
@@ -536,10 +548,6 @@ describe('randomised runs on three workers killed at random', () => {
 
     // The histories: no workflow task failed, and each replays on today's code.
     const handles = runs.flatMap((r) => [r.handle, ...r.children.map((id) => client.workflow.getHandle(id))]);
-    // Replayed: the dev server's histories. The time-skipping server writes a jump's timer firings where a real
-    // server never would (a TimerFired straight after WorkflowTaskStarted), which the SDK refuses as an invalid
-    // history, so the late crises' histories are checked for task failures only.
-    const replayable = new Set(runs.filter((r) => r.kind !== 'crisis-late').map((r) => r.handle.workflowId));
     const existing: WorkflowHandle[] = [];
     let taskFailures = 0;
     /** What the kills did: tasks a dead worker held, handed to another after their timeout (or a retry). */
@@ -556,7 +564,25 @@ describe('randomised runs on three workers killed at random', () => {
       if (failed) tally.notes.push(`${h.workflowId}: ${failed} workflow task failure(s)`);
       taskFailures += failed;
     }
-    await replayOwnHistories(existing.filter((h) => replayable.has(h.workflowId) || h.workflowId.endsWith('/monitor')));
+    // The dev server's histories replay together. The late crises' replay each in a process of its own with a
+    // deadline: a replay that hangs is killed and fails the test, as does any refusal. A history that breaks the
+    // rule every server keeps (an event between a workflow task's start and its end: the replayer refuses it, then
+    // hangs) is the time-skipping server's, not the workflow's: it is named with its events, not replayed.
+    const lateIds = new Set(lateCrises.map((r) => r.handle.workflowId));
+    await replayOwnHistories(existing.filter((h) => !lateIds.has(h.workflowId)));
+    const lateReplays = await replayEachWithin(
+      existing.filter((h) => lateIds.has(h.workflowId)),
+      REPLAY_MS,
+      join(DATA_DIR, 'chaos-histories'),
+    );
+    const notReplayed = lateReplays.filter((r) => r.error);
+    for (const r of lateReplays) {
+      tally.notes.push(
+        r.invalid
+          ? `${r.workflowId}: the time-skipping server wrote an invalid history, not replayed (${r.invalid}; ${r.file})`
+          : `${r.workflowId} did not replay (${r.file}): ${r.error}`,
+      );
+    }
 
     tally.lost = found.purgeLeft + rowsLeft + untold + unaudited + auditGaps + unpaged;
     tally.duplicated = found.keepGone + found.unlinkedTwice + keptGone + toldTwice;
@@ -564,6 +590,7 @@ describe('randomised runs on three workers killed at random', () => {
       `seed ${seed}; ${kills} kills (${busyKills} of a worker running an activity); ${runs.length} runs in ${budgetSeconds.toFixed(0)} s, drained in ${drainedSeconds.toFixed(0)} s`,
       `${timedOut.activities} activities retried and ${timedOut.workflowTasks} workflow tasks timed out after kills`,
       `${ledger.repeats} repeated couple sends dropped by key`,
+      `${lateCrises.length - lateReplays.length} of ${lateCrises.length} late crises' histories replayed on their own`,
       ...crashed,
     );
     recordTally(tally);
@@ -580,6 +607,7 @@ describe('randomised runs on three workers killed at random', () => {
 
     assert.deepEqual(crashed, [], 'no worker exits but by the test’s SIGKILL');
     assert.equal(taskFailures, 0, 'no WorkflowTaskFailed in any history');
+    assert.deepEqual(notReplayed, [], "every late crisis's history replays");
     assert.deepEqual(
       { purgeLeft: found.purgeLeft, keepGone: found.keepGone, unlinkedTwice: found.unlinkedTwice },
       { purgeLeft: 0, keepGone: 0, unlinkedTwice: 0 },

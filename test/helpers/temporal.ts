@@ -4,6 +4,7 @@
  */
 import { Client, type WorkflowHandle } from '@temporalio/client';
 import type { DataConverter, QueryDefinition } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
   bundleWorkflowCode,
@@ -14,6 +15,11 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { decodeHistory } from '../../src/codec/history';
 import { createAuditActivities } from '../../src/activities/audit';
 import { auditSinks } from '../../src/workers/sinks';
 import { dataConverter, FAILURE_CONVERTER_PATH } from '../../src/client/data-converter';
@@ -214,6 +220,130 @@ export async function replayOwnHistories(handles: WorkflowHandle[]): Promise<voi
   for await (const result of Worker.runReplayHistories(options, histories)) {
     if (result.error) throw result.error;
   }
+}
+
+type History = Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
+
+/** What may follow a WorkflowTaskStarted in a history the SDK's replayer takes (sdk-core's history_update.rs). */
+const AFTER_TASK_STARTED = new Set(
+  [
+    'WORKFLOW_TASK_COMPLETED',
+    'WORKFLOW_TASK_FAILED',
+    'WORKFLOW_TASK_TIMED_OUT',
+    'WORKFLOW_EXECUTION_TERMINATED',
+    'WORKFLOW_EXECUTION_TIMED_OUT',
+    'WORKFLOW_EXECUTION_CANCELED',
+  ].map(
+    (name) => temporal.api.enums.v1.EventType[`EVENT_TYPE_${name}` as keyof typeof temporal.api.enums.v1.EventType],
+  ),
+);
+const eventName = (type: number | null | undefined) =>
+  (temporal.api.enums.v1.EventType[type ?? 0] ?? String(type)).replace(/^EVENT_TYPE_/, '');
+
+/**
+ * Where a history breaks the rule every Temporal server keeps and the SDK's replayer checks: a workflow task once
+ * started ends (completed, failed, timed out) before any other event, since the server holds what happens meanwhile
+ * until it does. The replayer refuses such a history ("Invalid history! ... should be WFT completed, failed, or timed
+ * out - or WE terminated"), and then never returns. Undefined for a valid history; else the events around the break.
+ */
+export function invalidHistoryAt(history: History): string | undefined {
+  const events = history.events ?? [];
+  const at = events.findIndex(
+    (e, i) =>
+      eventName(e.eventType) === 'WORKFLOW_TASK_STARTED' &&
+      i + 1 < events.length &&
+      !AFTER_TASK_STARTED.has(events[i + 1].eventType ?? 0),
+  );
+  if (at < 0) return undefined;
+  return events
+    .slice(Math.max(0, at - 3), at + 3)
+    .map((e) => `${String(e.eventId)} ${eventName(e.eventType)}`)
+    .join(', ');
+}
+
+export interface ReplayOutcome {
+  workflowId: string;
+  /** Where the history was saved, opened with the codec, as `npm run record-histories` names them. */
+  file: string;
+  /** Why it did not replay: the replayer's error, or that it did not finish in time. */
+  error?: string;
+  /** Not replayed: the events around a break of the rule every server keeps (invalidHistoryAt). */
+  invalid?: string;
+}
+
+/**
+ * replayOwnHistory for each run in turn, each in a process of its own with a deadline: a replay that neither passes
+ * nor fails within `timeoutMs` is killed and counted as failed, not left to hang the test. A history no replayer takes
+ * (invalidHistoryAt) is reported as such and not replayed. Each history that did not replay is kept, opened with the
+ * project's codec, under `saveDir` as `<workflow type>@<workflow ID>.json`, ready to be read or copied to
+ * test/histories/. Returns those histories; an empty list when every one replayed.
+ */
+export async function replayEachWithin(
+  handles: WorkflowHandle[],
+  timeoutMs: number,
+  saveDir: string,
+): Promise<ReplayOutcome[]> {
+  const converter = dataConverter(loadConfig());
+  mkdirSync(saveDir, { recursive: true });
+  const saved: ReplayOutcome[] = [];
+  for (const handle of handles) {
+    const history = await decodeHistory(await handle.fetchHistory(), converter.payloadCodecs[0]);
+    const type = history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name ?? 'unknown';
+    const file = join(saveDir, `${type}@${handle.workflowId}.json`);
+    writeFileSync(file, `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 2)}\n`);
+    saved.push({ workflowId: handle.workflowId, file, invalid: invalidHistoryAt(history) });
+  }
+  const kept = await replayFilesWithin(saved, timeoutMs);
+  for (const { file } of saved) if (!kept.some((k) => k.file === file)) rmSync(file);
+  return kept;
+}
+
+/**
+ * The replay of replayEachWithin, for histories saved as JSON files (`invalid` set: not replayed). Returns those that
+ * did not replay.
+ */
+export async function replayFilesWithin(histories: ReplayOutcome[], timeoutMs: number): Promise<ReplayOutcome[]> {
+  if (histories.length === 0) return [];
+  // Bundled once here; each replay process loads the bundle's code from this file.
+  const codePath = join(dirname(histories[0].file), `.bundle-${randomUUID()}.js`);
+  writeFileSync(codePath, (await workflowBundle()).code);
+  const kept: ReplayOutcome[] = [];
+  try {
+    for (const h of histories) {
+      const error = h.invalid ? undefined : await replayInChild(codePath, h.file, h.workflowId, timeoutMs);
+      if (h.invalid || error) kept.push({ ...h, error });
+    }
+  } finally {
+    rmSync(codePath, { force: true });
+  }
+  return kept;
+}
+
+/** Runs test/helpers/replay-history.ts on one saved history: undefined if it replays, else why not. */
+function replayInChild(codePath: string, file: string, workflowId: string, timeoutMs: number) {
+  return new Promise<string | undefined>((resolve) => {
+    const child = spawn(process.execPath, [join(__dirname, 'replay-history.js'), codePath, file, workflowId], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    let refused: string | undefined;
+    const keep = (d: Buffer) => {
+      output = (output + d.toString()).slice(-100_000);
+      // The replayer's refusal of a history ends its poller, after which it waits for ever: no need to wait too.
+      refused ??= /Invalid history!(?:(?!\\n)[^\n])*/.exec(output)?.[0].slice(0, 2000);
+      if (refused) child.kill('SIGKILL');
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(undefined);
+      else if (refused) resolve(refused);
+      else if (signal === 'SIGKILL') resolve(`the replay did not finish within ${timeoutMs / 1000} s and was killed`);
+      else resolve(output.trim().slice(-2000) || `the replay exited with ${signal ?? code}`);
+    });
+  });
 }
 
 /**
