@@ -24,8 +24,9 @@ to recover. The scenarios:
                       Kubernetes rollout undo (the deployment controller played)
   history-limits      an incident's alert re-fired and its gate refused 10,000 times
   temporal-restart    the Temporal server stopped and started again under a cache purge and a crisis at its gate
-  worker-cutoff       a worker cut off from the Temporal server past the retention delete's heartbeat timeout while
-                      the delete goes on; a second worker takes the retry
+  worker-cutoff       a worker cut off from the Temporal server past the heartbeat timeout of the retention delete
+                      (worker-cutoff) and of the cache purge (worker-cutoff-purge) while the step goes on; a second
+                      worker takes the retry
   hostile-starts      refused inputs of every workflow type started on a real worker
   randomised          for a time budget, a seeded random mix of cache purges, retention deletes, crises (resolved,
                       or left to miss their deadline) and incidents on three workers killed at random; then each

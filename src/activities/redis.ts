@@ -1,6 +1,6 @@
 /** Redis activities (the runbooks' `redis-cli` steps). */
 import type { Redis } from 'ioredis';
-import { activityInfo, Context, heartbeat } from '@temporalio/activity';
+import { activityInfo, Context, heartbeat, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../contracts/failures';
 import {
@@ -72,11 +72,98 @@ function throwIfCancelled(): void {
   if (signal.aborted) throw signal.reason;
 }
 
-/** UNLINK in commands of at most `size` keys, sent back to back; resolves to the number removed. */
-async function unlinkAll(redis: Redis, keys: string[], size: number): Promise<number> {
+/**
+ * The fence and the count of one purge run (a workflow's activity, over all its attempts), in a hash of its own:
+ * `fence` is the token of the attempt allowed to unlink, `removed` the keys its batches removed, every attempt's.
+ * The attempt that finishes deletes it (FINISH_ATTEMPT), so a purge leaves no key behind; one that no attempt
+ * finishes goes a week after the last attempt started (an attempt lasts an hour at most). A purge never removes keys
+ * under this prefix, whatever its pattern.
+ */
+export const PURGE_RUN_PREFIX = 'aiops:purge:';
+const PURGE_RUN_TTL_SECONDS = 7 * 24 * 3600;
+
+/**
+ * Starts an attempt: fixes the count it goes on from (KEYS[1]'s `removed`: reset to ARGV[2] when ARGV[1] is
+ * `reset`, else raised to ARGV[2] if below it), then takes the next token, which fences off every earlier attempt.
+ * Returns the token and the count.
+ */
+const BEGIN_ATTEMPT = `
+local had = tonumber(redis.call('HGET', KEYS[1], 'removed') or '0')
+if ARGV[1] == 'reset' or had < tonumber(ARGV[2]) then redis.call('HSET', KEYS[1], 'removed', ARGV[2]) end
+local token = redis.call('HINCRBY', KEYS[1], 'fence', 1)
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return {token, tonumber(redis.call('HGET', KEYS[1], 'removed'))}`;
+
+/**
+ * One batch: UNLINKs KEYS[2..] and adds what it removed to the run's count, but only while the run's fence still
+ * holds this attempt's token (ARGV[1]). Returns the run's count after it, or -1 (nothing touched) once a later
+ * attempt has taken the fence. In commands of at most 4,000 keys: Lua's unpack has a limit of about 8,000.
+ */
+const UNLINK_FENCED = `
+if redis.call('HGET', KEYS[1], 'fence') ~= ARGV[1] then return -1 end
+local n = 0
+for i = 2, #KEYS, 4000 do n = n + redis.call('UNLINK', unpack(KEYS, i, math.min(i + 3999, #KEYS))) end
+return redis.call('HINCRBY', KEYS[1], 'removed', n)`;
+
+/**
+ * Ends an attempt that went through: returns the run's count and deletes its hash, while the fence still holds this
+ * attempt's token (ARGV[1]); -1 otherwise. Once deleted, an earlier attempt's next batch finds no token and stops.
+ * Should the completion then be lost and the activity retried, the retry counts from its checkpoint's figure.
+ */
+const FINISH_ATTEMPT = `
+if redis.call('HGET', KEYS[1], 'fence') ~= ARGV[1] then return -1 end
+local removed = tonumber(redis.call('HGET', KEYS[1], 'removed'))
+redis.call('DEL', KEYS[1])
+return removed`;
+
+interface PurgeScripts {
+  aiopsPurgeBegin(
+    numKeys: 1,
+    run: string,
+    mode: 'reset' | 'at-least',
+    removed: number,
+    ttl: number,
+  ): Promise<[number, number]>;
+  aiopsPurgeUnlink(numKeys: number, ...keysThenToken: string[]): Promise<number>;
+  aiopsPurgeFinish(numKeys: 1, run: string, token: string): Promise<number>;
+}
+
+/** The purge's scripts on this client (EVALSHA, loaded by ioredis on the first NOSCRIPT). */
+function purgeScripts(redis: Redis): PurgeScripts {
+  const scripts = redis as unknown as Partial<PurgeScripts>;
+  if (!scripts.aiopsPurgeBegin) redis.defineCommand('aiopsPurgeBegin', { lua: BEGIN_ATTEMPT });
+  if (!scripts.aiopsPurgeUnlink) redis.defineCommand('aiopsPurgeUnlink', { lua: UNLINK_FENCED });
+  if (!scripts.aiopsPurgeFinish) redis.defineCommand('aiopsPurgeFinish', { lua: FINISH_ATTEMPT });
+  return redis as unknown as PurgeScripts;
+}
+
+/** Whether keys matching `pattern` could start with PURGE_RUN_PREFIX: its literal start and the prefix overlap. */
+export function couldMatchRunKeys(pattern: string): boolean {
+  const literal = pattern.slice(0, pattern.search(/[*?[\\]|$/));
+  return literal.startsWith(PURGE_RUN_PREFIX) || PURGE_RUN_PREFIX.startsWith(literal);
+}
+
+/** The attempt a later one of the same run has fenced off: it stops, having touched nothing since. */
+function superseded(): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: FailureType.Superseded,
+    message: 'a later attempt of this purge has taken over; this one stops',
+  });
+}
+
+/**
+ * UNLINK in scripts of at most `size` keys, sent back to back, each fenced (UNLINK_FENCED); resolves to the run's
+ * count after the last, or rejects as superseded.
+ */
+async function unlinkAll(scripts: PurgeScripts, run: string, token: string, keys: string[], size: number) {
   const sent: Promise<number>[] = [];
-  for (let i = 0; i < keys.length; i += size) sent.push(redis.unlink(...keys.slice(i, i + size)));
-  return (await Promise.all(sent)).reduce((a, b) => a + b, 0);
+  for (let i = 0; i < keys.length; i += size) {
+    const batch = keys.slice(i, i + size);
+    sent.push(scripts.aiopsPurgeUnlink(batch.length + 1, run, ...batch, token));
+  }
+  const totals = await Promise.all(sent);
+  if (totals.some((t) => t < 0)) throw superseded();
+  return Math.max(...totals);
 }
 
 /** How long a failed or cancelled purge waits for its commands in flight before giving up on counting them. */
@@ -99,6 +186,11 @@ export function createRedisActivities({ redis }: RedisDeps) {
      * With one lane, the next SCAN goes first instead, or Redis would wait for every round trip.
      * Safe to retry and to resume: a SCAN cursor is stateless on the server, SCAN returns every key present for
      * the whole iteration at least once, and unlinking a key twice removes nothing.
+     * Fenced: the server retries an attempt whose heartbeats stopped, but a worker cut off from it goes on, unaware
+     * (its heartbeats, and the cancellation they would bring back, cannot get through). Each attempt takes a new
+     * token in the run's hash in Redis (PURGE_RUN_PREFIX) and every UNLINK batch runs in a script that checks it
+     * first, so an earlier attempt removes nothing once a later one has started, and stops. The same script adds
+     * each batch's count to the run's, so the result counts every key removed once, whichever attempt removed it.
      */
     async purgeCacheKeys(rawInput?: PurgeCacheInput): Promise<PurgeCacheResult> {
       const input = validatePurgeInput(rawInput);
@@ -115,6 +207,33 @@ export function createRedisActivities({ redis }: RedisDeps) {
             batches: 0,
           };
       const resumedFrom = resumed ? [...progress.cursors] : undefined;
+      const info = activityInfo();
+      const run = `${PURGE_RUN_PREFIX}${info.workflowExecution?.workflowId}/${info.workflowExecution?.runId}/${info.activityId}`;
+      const scripts = purgeScripts(redis);
+      let token: string;
+      try {
+        // A first attempt starts the count at 0 (a run key reused, as by a test's activity environment, counts
+        // afresh); a retry keeps what the attempts before it counted, at least what its checkpoint says (an attempt
+        // of a version without the count, or a hash lost with Redis's data).
+        const first = info.attempt <= 1 && !resumed;
+        const [fence, counted] = await scripts.aiopsPurgeBegin(
+          1,
+          run,
+          first ? 'reset' : 'at-least',
+          first ? 0 : (checkpoint?.removed ?? 0),
+          PURGE_RUN_TTL_SECONDS,
+        );
+        token = String(fence);
+        progress.removed = counted;
+      } catch (err) {
+        throw ApplicationFailure.create({
+          type: FailureType.UpstreamUnavailable,
+          message: `Redis: ${(err as Error).message}`,
+        });
+      }
+      if (token !== '1') log.info('purge attempt took over the run', { token, removedSoFar: progress.removed });
+      // Only a pattern that could reach the run hashes pays for leaving them out.
+      const ownKeys = couldMatchRunKeys(input.pattern) ? (k: string) => k.startsWith(PURGE_RUN_PREFIX) : undefined;
       const result = (): PurgeCacheResult => ({
         pattern: input.pattern,
         ...progress,
@@ -145,7 +264,10 @@ export function createRedisActivities({ redis }: RedisDeps) {
           const [next, keys] = await scanning;
           const after = next === '0' || (BigInt(next) & laneMask) !== BigInt(i) ? null : next;
           if (after !== null && !unlinkFirst) scanning = scan(after);
-          const removed = unlinkAll(redis, keys, input.unlinkBatch);
+          const doomed = ownKeys ? keys.filter((k) => !ownKeys(k)) : keys;
+          const removed = doomed.length
+            ? quiet(unlinkAll(scripts, run, token, doomed, input.unlinkBatch))
+            : Promise.resolve(progress.removed);
           if (after !== null && unlinkFirst) scanning = scan(after);
           const before = unlinked[i];
           // The checkpoint moves past a batch only once its UNLINK and the lane's earlier ones have answered: a
@@ -155,7 +277,7 @@ export function createRedisActivities({ redis }: RedisDeps) {
               if (ended) return;
               progress.cursors[i] = after;
               progress.scanned += keys.length;
-              progress.removed += n;
+              progress.removed = Math.max(progress.removed, n);
               progress.batches++;
               heartbeat({ ...progress, cursors: [...progress.cursors] });
             }),
@@ -185,6 +307,17 @@ export function createRedisActivities({ redis }: RedisDeps) {
         throw err;
       } finally {
         ended = true;
+      }
+      try {
+        const counted = await scripts.aiopsPurgeFinish(1, run, token);
+        if (counted < 0) throw superseded();
+        progress.removed = counted;
+      } catch (err) {
+        if (err instanceof ApplicationFailure) throw err;
+        throw ApplicationFailure.create({
+          type: FailureType.UpstreamUnavailable,
+          message: `Redis: ${(err as Error).message}`,
+        });
       }
       return result();
     },

@@ -28,6 +28,8 @@ export const FailureType = {
   TargetUnhealthy: 'TargetUnhealthy',
   /** A remediation whose fix ran but whose verification still shows the problem; people were paged. */
   RemediationFailed: 'RemediationFailed',
+  /** A long activity's attempt that a later attempt of the same run has fenced off (it was timed out): it stops. */
+  Superseded: 'Superseded',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 

@@ -13,16 +13,17 @@
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
 import type { ChildProcess } from 'node:child_process';
-import type { WorkflowHandle } from '@temporalio/client';
 import { Client, type Pool } from 'pg';
 import { localPostgresAdminUrl } from '../../scripts/lib/stack';
 import type { RetentionProgress } from '../../src/contracts/maintenance';
 import { pruneOptimizations } from '../../src/workflows';
 import {
+  activityOutcome,
   chaosRuns,
   chaosSuite,
   countRun,
   killHard,
+  pendingAttempt,
   pollingWorker,
   resultWithin,
   serverCheckpoint,
@@ -97,33 +98,6 @@ async function blockedDeletes(pool: Pool): Promise<Record<string, number>> {
   return Object.fromEntries(rows.map((r) => [r.app, Number(r.n)]));
 }
 
-/** The retention delete's pending attempt as the server shows it. */
-async function pendingDelete(handle: WorkflowHandle) {
-  const { raw } = await handle.describe();
-  return raw.pendingActivities?.find((a) => a.activityType?.name === 'deleteCompletedOptimizations');
-}
-
-/** What the history says of the delete: who ran the attempt that completed, which attempt, and after what failure. */
-async function completedDelete(handle: WorkflowHandle) {
-  const events = (await handle.fetchHistory()).events ?? [];
-  const scheduled = events.find(
-    (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'deleteCompletedOptimizations',
-  );
-  const completions = events.filter(
-    (e) => String(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? '') === String(scheduled?.eventId),
-  );
-  const started = events.find(
-    (e) => String(e.activityTaskStartedEventAttributes?.scheduledEventId ?? '') === String(scheduled?.eventId),
-  )?.activityTaskStartedEventAttributes;
-  return {
-    events: events.length,
-    completions: completions.length,
-    identity: started?.identity ?? '',
-    attempt: started?.attempt ?? 0,
-    lastTimeoutType: started?.lastFailure?.timeoutFailureInfo?.timeoutType ?? undefined,
-  };
-}
-
 describe('a worker cut off from the server while its activity keeps running', () => {
   const runs = chaosRuns();
   const suite = chaosSuite(DATABASE);
@@ -184,7 +158,7 @@ describe('a worker cut off from the server while its activity keeps running', ()
         // The server times the silent attempt out and hands the retry to the worker that can still reach it.
         const retry = await waitUntil(
           'the retry started on the second worker',
-          () => pendingDelete(handle),
+          () => pendingAttempt(handle, 'deleteCompletedOptimizations'),
           (a) => (a?.attempt ?? 1) >= 2 && a?.state === STARTED && !!a.lastWorkerIdentity?.startsWith(`${secondPid}@`),
           HEARTBEAT_TIMEOUT_MS + DEADLINE_MS,
         );
@@ -204,7 +178,7 @@ describe('a worker cut off from the server while its activity keeps running', ()
 
         const result = await resultWithin<PruneResult>(handle, DEADLINE_MS, tally.notes);
         const completedAt = Date.now();
-        const closed = await completedDelete(handle);
+        const closed = await activityOutcome(handle, 'deleteCompletedOptimizations');
         // The cut outlasts the heartbeat timeout with room, the workflow's end or not.
         await sleep(cutAt + HEARTBEAT_TIMEOUT_MS + 5_000 - Date.now());
         const stillCut = Date.now() - cutAt;
@@ -228,7 +202,7 @@ describe('a worker cut off from the server while its activity keeps running', ()
           (said) => said.some((l) => /not found on completion|error while completing/i.test(l)),
           15_000,
         ).catch(() => tally.notes.push('the cut-off worker said nothing of a late answer'));
-        const afterHeal = await completedDelete(handle);
+        const afterHeal = await activityOutcome(handle, 'deleteCompletedOptimizations');
         const secondSaid = workerOutput(second);
         await countRun(tally, handle, result !== undefined, (completedAt - cutAt) / 1000);
         await replayOwnHistory(handle);

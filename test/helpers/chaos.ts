@@ -148,6 +148,34 @@ export async function pollingWorker(client: Client, taskQueue: string, child: Ch
   return child;
 }
 
+/** The pending attempt of the workflow's `activityType` activity, as the server shows it. */
+export async function pendingAttempt(handle: WorkflowHandle, activityType: string) {
+  const { raw } = await handle.describe();
+  return raw.pendingActivities?.find((a) => a.activityType?.name === activityType);
+}
+
+/**
+ * What the history says of the workflow's `activityType` activity: its completions, who ran the attempt that
+ * started last, which attempt that was, and the timeout that ended the attempt before it.
+ */
+export async function activityOutcome(handle: WorkflowHandle, activityType: string) {
+  const events = (await handle.fetchHistory()).events ?? [];
+  const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activityType);
+  const completions = events.filter(
+    (e) => String(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? '') === String(scheduled?.eventId),
+  );
+  const started = events.find(
+    (e) => String(e.activityTaskStartedEventAttributes?.scheduledEventId ?? '') === String(scheduled?.eventId),
+  )?.activityTaskStartedEventAttributes;
+  return {
+    events: events.length,
+    completions: completions.length,
+    identity: started?.identity ?? '',
+    attempt: started?.attempt ?? 0,
+    lastTimeoutType: started?.lastFailure?.timeoutFailureInfo?.timeoutType ?? undefined,
+  };
+}
+
 /** Why a run looks stuck, as the server shows it: its status and each pending activity's attempts and last failure. */
 export async function stuckDetails(handle: WorkflowHandle): Promise<string> {
   const { status, raw } = await handle.describe();

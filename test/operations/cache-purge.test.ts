@@ -6,7 +6,13 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { WorkflowFailedError } from '@temporalio/client';
 import { Redis } from 'ioredis';
 import { createActivities } from '../../src/activities';
-import { createRedisActivities, parseInfo, purgeLanes } from '../../src/activities/redis';
+import {
+  couldMatchRunKeys,
+  createRedisActivities,
+  parseInfo,
+  PURGE_RUN_PREFIX,
+  purgeLanes,
+} from '../../src/activities/redis';
 import type { PurgeCacheResult, PurgeProgress } from '../../src/contracts/maintenance';
 import type { OwnedDeps } from '../../src/workers/deps';
 import { purgeCache } from '../../src/workflows';
@@ -35,6 +41,19 @@ async function countMatching(redis: Redis, pattern: string): Promise<number> {
 function runPurge(env: MockActivityEnvironment, redis: Redis, input: unknown): Promise<PurgeCacheResult> {
   const { purgeCacheKeys } = createRedisActivities({ redis });
   return env.run(purgeCacheKeys, input as PurgeCacheInput) as Promise<PurgeCacheResult>;
+}
+
+/**
+ * An activity context for attempt `attempt` of the purge run `run` (its own workflow ID, as in production: the
+ * purge counts and fences per run), resuming from `heartbeatDetails` when given.
+ */
+function purgeAttempt(run: string, attempt = 1, heartbeatDetails?: unknown): MockActivityEnvironment {
+  return new MockActivityEnvironment({
+    workflowExecution: { workflowId: `purge-${run}`, runId: run },
+    activityId: '1',
+    attempt,
+    heartbeatDetails,
+  });
 }
 
 describe('purgeCacheKeys', () => {
@@ -86,7 +105,7 @@ describe('purgeCacheKeys', () => {
     const pattern = `ai:${run}:*`;
     await writeKeys(redis, `ai:${run}:`, 20_000);
 
-    const first = new MockActivityEnvironment();
+    const first = purgeAttempt(run);
     let checkpoint: PurgeProgress | undefined;
     first.on('heartbeat', (d: PurgeProgress) => {
       checkpoint = d;
@@ -96,7 +115,7 @@ describe('purgeCacheKeys', () => {
     assert.ok(checkpoint && checkpoint.batches >= 5 && checkpoint.cursors.some((c) => c !== null));
     assert.equal(await countMatching(redis, pattern), 20_000 - checkpoint.removed);
 
-    const second = new MockActivityEnvironment({ heartbeatDetails: checkpoint });
+    const second = purgeAttempt(run, 2, checkpoint);
     const result = await runPurge(second, redis, { pattern, scanCount: 200 });
     assert.equal(result.resumed, true);
     assert.deepEqual(result.resumedFrom, checkpoint.cursors);
@@ -152,13 +171,65 @@ describe('purgeCacheKeys', () => {
       cursor = next;
     }
     assert.notEqual(cursor, '0');
-    const env = new MockActivityEnvironment({ heartbeatDetails: { cursor, scanned: removed, removed, batches: 3 } });
+    const env = purgeAttempt(run, 2, { cursor, scanned: removed, removed, batches: 3 });
     const result = await runPurge(env, redis, { pattern, scanCount: 200 });
     assert.equal(result.resumed, true);
     assert.deepEqual(result.resumedFrom, [cursor]);
     assert.deepEqual(result.cursors, [null]);
     assert.equal(result.removed, 5000);
     assert.equal(await countMatching(redis, pattern), 0);
+  });
+
+  it('stops an earlier attempt once a later one starts, and counts every key once across both', async () => {
+    const run = randomUUID().slice(0, 8);
+    const pattern = `ai:${run}:*`;
+    await writeKeys(redis, `ai:${run}:`, 20_000);
+    // Each attempt on a connection of its own, as on two workers: the first goes on after the retry has started.
+    const firstRedis = redis.duplicate();
+    const secondRedis = redis.duplicate();
+    try {
+      const first = purgeAttempt(run);
+      let retry: Promise<PurgeCacheResult> | undefined;
+      first.on('heartbeat', (d: PurgeProgress) => {
+        if (!retry && d.batches === 5)
+          retry = runPurge(purgeAttempt(run, 2, d), secondRedis, { pattern, scanCount: 100 });
+      });
+      const firstOutcome = await runPurge(first, firstRedis, { pattern, scanCount: 100 }).then(
+        () => 'completed',
+        (err: unknown) => (err instanceof ApplicationFailure ? err.type : String(err)),
+      );
+      assert.ok(retry, 'the retry started');
+      const result = await retry;
+      assert.equal(firstOutcome, 'Superseded', 'the first attempt stopped as superseded');
+      assert.equal(result.resumed, true);
+      assert.equal(result.removed, 20_000, 'every key counted once, whichever attempt removed it');
+      assert.equal(await countMatching(redis, pattern), 0);
+      assert.equal(await redis.exists(`${PURGE_RUN_PREFIX}purge-${run}/${run}/1`), 0, 'the run left no key');
+    } finally {
+      firstRedis.disconnect();
+      secondRedis.disconnect();
+    }
+  });
+
+  it("never removes a purge run's own keys, even with a pattern that matches them", async () => {
+    const run = randomUUID().slice(0, 8);
+    await writeKeys(redis, `aiops:${run}:`, 300);
+    // Another run's fence and count, as a purge running beside this one holds them.
+    const other = `${PURGE_RUN_PREFIX}other-${run}`;
+    await redis.hset(other, 'fence', '1', 'removed', '7');
+    try {
+      const result = await runPurge(purgeAttempt(run), redis, { pattern: 'aiops:*', scanCount: 100 });
+      assert.equal(await countMatching(redis, `aiops:${run}:*`), 0);
+      assert.equal(result.removed, 300);
+      assert.deepEqual(await redis.hgetall(other), { fence: '1', removed: '7' });
+      assert.equal(await redis.exists(`${PURGE_RUN_PREFIX}purge-${run}/${run}/1`), 0, 'its own, once through');
+    } finally {
+      await redis.unlink(other);
+    }
+    assert.deepEqual(
+      ['ai:*', 'cache:*', 'aiops:*', 'a*', '*', '[a]*', 'aiops:purge:x', 'ai\\:*'].map(couldMatchRunKeys),
+      [false, false, true, true, true, true, true, true],
+    );
   });
 
   it('runs one lane for a Redis user that may not call INFO', async () => {
