@@ -263,7 +263,7 @@ describe('an incident sent the worst from outside', () => {
 
   test('forged decisions and one valid one in a single workflow task: the valid one acknowledges', async () => {
     const nowMs = await suite.env.currentTimeMs();
-    // 3,000 in `npm test`: before the verification budget a task failed from about 700 forged ones on this machine.
+    // 3,000 in `npm test`: before the verification budget, 1,000 forged ones failed their task on this machine.
     const forged = (chaosRuns() > 1 ? WORST : 3_000) - 1;
     const { handle, status, tasks } = await floodInOneTask(
       (h) => {

@@ -65,7 +65,8 @@ const ROSTER_RECHECK_MS = 60_000;
 
 /**
  * Signals carrying decisions whose signature is still to be verified wait once a workflow task has verified this
- * many (about 5 ms each on a loaded 2-core machine: README "History limits"), and are verified in the next tasks.
+ * many (4-7 ms each on a loaded 2-core machine: README "A flood in one workflow task"); they are verified in the
+ * tasks that follow.
  * Workflows started before verified every one in the task it came in, and replay the same way.
  */
 export const VERIFICATION_BUDGET_PATCH = 'decision-verification-budget';
