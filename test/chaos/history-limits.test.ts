@@ -2,7 +2,8 @@
  * The worst an incident is sent from outside: an alert re-fired 10,000 times, and a gate refused 10,000 times (a
  * signal from someone who may not decide). Each must leave a history far below Temporal's limits (51,200 events,
  * 50 MB) and a status small enough to query. `npm test` sends 1,000 of each and holds the figures per signal against
- * the 10,000; `npm run chaos` sends the 10,000.
+ * the 10,000; `npm run chaos` sends the 10,000. And forged decisions all delivered in one workflow task, with one
+ * valid decision last (issue 18): 3,000 in `npm test`, 10,000 in `npm run chaos`.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -11,15 +12,23 @@ import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
+import { signDecision } from '../../src/client/sign-decision';
 import type { OwnedDeps } from '../../src/workers/deps';
 import { WORKER_TUNING } from '../../src/workers/worker';
 import { incidentResponse } from '../../src/workflows';
 import { decisionSignal } from '../../src/workflows/gates/messages';
-import { alertSignal, incidentStatusQuery, incidentWorkflowId } from '../../src/workflows/incident/messages';
+import {
+  alertSignal,
+  incidentStatusQuery,
+  incidentWorkflowId,
+  type IncidentStatus,
+} from '../../src/workflows/incident/messages';
 import { chaosRuns, newTally, recordTally, statusWhen } from '../helpers/chaos';
 import { testDatabase } from '../helpers/databases';
 import { testDeps } from '../helpers/deps';
 import type { HttpReceiver } from '../helpers/http-receiver';
+import { forgedCopies } from '../helpers/hostile';
+import { operatorKey } from '../helpers/operators';
 import { receiverEnv, startRunbookReceiver } from '../helpers/runbook-receiver';
 import { devServerEnv, queryUntil, replayOwnHistory, uniqueId, workflowBundle } from '../helpers/temporal';
 import { waitUntil } from '../helpers/wait';
@@ -46,6 +55,7 @@ describe('an incident sent the worst from outside', () => {
     receiver: HttpReceiver;
     worker: Worker;
     running: Promise<void>;
+    bundle: Awaited<ReturnType<typeof workflowBundle>>;
   };
   before(async () => {
     suite.env = await devServerEnv();
@@ -53,6 +63,7 @@ describe('an incident sent the worst from outside', () => {
     const databaseUrl = await testDatabase('aiops_test_chaos_history');
     suite.deps = await testDeps({ ...receiverEnv(suite.receiver), DATABASE_URL: databaseUrl });
     suite.taskQueue = uniqueId('history');
+    suite.bundle = await workflowBundle();
     suite.worker = await Worker.create({
       connection: suite.env.nativeConnection,
       taskQueue: suite.taskQueue,
@@ -175,6 +186,126 @@ describe('an incident sent the worst from outside', () => {
     );
     const status = await measure('gate refused', handle, baseline);
     assert.equal(status.step, 'acknowledge', 'no refused decision moved the incident on');
+    await handle.terminate('measured');
+  });
+
+  /** When an event was written, in ms. */
+  const eventMs = (e: temporal.api.history.v1.IHistoryEvent) =>
+    Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
+
+  /**
+   * Opens an incident on a task queue of its own, sends `payloads` while no worker polls that queue, then starts one:
+   * its first workflow task carries every payload at once, as one activation (what the server does on a loaded
+   * machine, deterministically). Waits until `done` or `deadlineMs`; returns the handle and the workflow tasks after
+   * the flood (how long each took, by the history's clock, and how each ended).
+   */
+  async function floodInOneTask(
+    payloads: (handle: WorkflowHandle) => unknown[],
+    done: (status: IncidentStatus) => boolean,
+    deadlineMs: number,
+  ) {
+    const taskQueue = uniqueId('flood');
+    const worker = (options: { maxCachedWorkflows?: number } = {}) =>
+      Worker.create({
+        connection: suite.env.nativeConnection,
+        taskQueue,
+        workflowBundle: suite.bundle,
+        activities: createActivities(suite.deps),
+        ...WORKER_TUNING,
+        ...options,
+      });
+    const fingerprint = uniqueId('fp');
+    const handle = suite.env.client.workflow.getHandle(incidentWorkflowId(fingerprint));
+    // Caching nothing, the first worker has no sticky queue: the task after the flood goes to the queue polled next.
+    await (
+      await worker({ maxCachedWorkflows: 0 })
+    ).runUntil(async () => {
+      await suite.env.client.workflow.start(incidentResponse, {
+        taskQueue,
+        workflowId: handle.workflowId,
+        args: [{ severity: 'P2', service: 'ai-optimization-engine', summary: 'error rate high', fingerprint }],
+      });
+      await queryUntil(handle, incidentStatusQuery, (s) => s.gates.some((g) => g.gate === 'acknowledge'), 30_000);
+    });
+    const sent = payloads(handle);
+    for (let i = 0; i < sent.length; i += 50) {
+      await Promise.all(sent.slice(i, i + 50).map((p) => handle.signal(decisionSignal, p as never)));
+    }
+    const before = (await handle.fetchHistory()).events?.length ?? 0;
+    const status = await (await worker()).runUntil(() => statusWhen(handle, incidentStatusQuery, done, deadlineMs));
+    const events = (await handle.fetchHistory()).events ?? [];
+    const tasks: { ms: number; end: string; message?: string }[] = [];
+    for (let i = before; i < events.length; i++) {
+      if (!events[i].workflowTaskStartedEventAttributes) continue;
+      const end = events
+        .slice(i + 1)
+        .find(
+          (e) =>
+            Number(e.eventId) > Number(events[i].eventId) &&
+            !e.workflowTaskStartedEventAttributes &&
+            (e.workflowTaskCompletedEventAttributes ||
+              e.workflowTaskFailedEventAttributes ||
+              e.workflowTaskTimedOutEventAttributes),
+        );
+      if (!end) continue;
+      tasks.push({
+        ms: eventMs(end) - eventMs(events[i]),
+        end: end.workflowTaskCompletedEventAttributes
+          ? 'completed'
+          : end.workflowTaskFailedEventAttributes
+            ? 'failed'
+            : 'timed out',
+        message: end.workflowTaskFailedEventAttributes?.failure?.message ?? undefined,
+      });
+    }
+    return { handle, status, tasks, signals: sent.length };
+  }
+
+  test('forged decisions and one valid one in a single workflow task: the valid one acknowledges', async () => {
+    const nowMs = await suite.env.currentTimeMs();
+    // 3,000 in `npm test`: before the verification budget, 1,000 forged ones failed their task on this machine.
+    const forged = (chaosRuns() > 1 ? WORST : 3_000) - 1;
+    const { handle, status, tasks } = await floodInOneTask(
+      (h) => {
+        const fields = { gate: 'acknowledge', decision: 'approve' as const, by: 'oncall', reason: 'on it' };
+        const sign = () => signDecision(operatorKey('oncall')!, h.workflowId, fields, { nowMs });
+        // The server takes at most 10,000 signals an execution: the valid one is the last, verified last.
+        return [...forgedCopies(sign(), forged), sign()];
+      },
+      (s) => s.step !== 'acknowledge',
+      300_000,
+    );
+    const failed = tasks.filter((t) => t.end !== 'completed');
+    const tally = newTally(`flood: ${forged.toLocaleString('en')} forged decisions and a valid one in one task`);
+    tally.runs = 1;
+    tally.completed = status ? 1 : 0;
+    tally.stuck = status ? 0 : 1;
+    tally.notes.push(
+      `the task carrying them ${tasks[0]?.ms} ms (${((tasks[0]?.ms ?? NaN) / (forged + 1)).toFixed(2)} ms a signal); ${tasks.length} tasks, ${failed.length} failed`,
+    );
+    recordTally(tally);
+    assert.deepEqual(failed.slice(0, 3), [], 'no workflow task failed or timed out');
+    assert.equal(status?.acknowledgedBy, 'oncall', 'the valid decision, sent after the forged ones, acknowledged');
+    // Every forged one refused and audited, counted (a run of identical refusals is one record), and the wait said.
+    const audited = await waitUntil(
+      'every forged decision audited',
+      async () =>
+        (
+          await suite.deps.pool.query<{ action: string; outcome: string; n: string }>(
+            `SELECT action, outcome, sum(coalesce((details->>'repeated')::int, 1)) AS n FROM audit_log
+              WHERE workflow_id = $1 AND action IN ('decision-signal', 'verification-deferred') GROUP BY 1, 2`,
+            [handle.workflowId],
+          )
+        ).rows.map((r) => `${r.action} ${r.outcome} ${r.n}`),
+      (rows) => rows.includes(`decision-signal rejected ${forged}`),
+      120_000,
+    );
+    assert.deepEqual(audited.sort(), [
+      'decision-signal approve 1',
+      `decision-signal rejected ${forged}`,
+      'verification-deferred deferred 1',
+    ]);
+    await replayOwnHistory(handle);
     await handle.terminate('measured');
   });
 });

@@ -538,3 +538,12 @@ export async function assaultGate(
     `gate ${options.gate} still open after the assault: ${JSON.stringify(gates.map((g) => g.gate))}`,
   );
 }
+
+/**
+ * `n` copies of a decision signed by someone who may decide, each with a nonce of its own and the original's
+ * signature: well formed, from a real approver, not seen before, so that only verifying the signature refuses it,
+ * and at full cost (the signature's point is a valid one, which random hex often is not).
+ */
+export function forgedCopies(signed: { nonce: string; signature: string }, n: number): unknown[] {
+  return Array.from({ length: n }, (_, i) => ({ ...signed, nonce: `forged-${String(i).padStart(10, '0')}` }));
+}

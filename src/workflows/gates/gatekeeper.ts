@@ -11,9 +11,22 @@
  * decision arrives (an activity in the handler), so removing someone, or their key, from the roster takes
  * effect in every running workflow at its next decision; a key replaced on the roster is taken once the held
  * roster is a minute old (ROTATED_KEYS_PATCH).
+ *
+ * Verifying a signature is the one costly check (milliseconds, in pure JavaScript), and the SDK gives a workflow task
+ * 5 s. So everything cheap is checked first, and signals get at most VERIFICATIONS_PER_TASK verifications a workflow
+ * task: the rest wait, in the order they came, and are verified as many a task in the tasks that follow
+ * (VERIFICATION_BUDGET_PATCH). A valid decision sent among thousands of forged ones is taken, later.
  */
-import { ApplicationFailure, condition, patched, setHandler, workflowInfo } from '@temporalio/workflow';
-import { proofFieldsProblem, proofProblem } from '../../contracts/decision-signature';
+import {
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  patched,
+  setHandler,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { isPublicKeyHex, proofFieldsProblem, proofProblem } from '../../contracts/decision-signature';
 import { FailureType, failureText } from '../../contracts/failures';
 import type { Decision, GateOutcome, GateSpec, GateStatus } from '../../contracts/gates';
 import { describeAudience, isInAudience, mergeAudiences, type Audience, type Member } from '../../contracts/roster';
@@ -50,6 +63,38 @@ export const SIGNED_DECISIONS_PATCH = 'signed-decisions';
 export const ROTATED_KEYS_PATCH = 'rotated-keys-rechecked';
 const ROSTER_RECHECK_MS = 60_000;
 
+/**
+ * Signals carrying decisions whose signature is still to be verified wait once a workflow task has verified this
+ * many (4-7 ms each on a loaded 2-core machine: README "A flood in one workflow task"); they are verified in the
+ * tasks that follow.
+ * Workflows started before verified every one in the task it came in, and replay the same way.
+ */
+export const VERIFICATION_BUDGET_PATCH = 'decision-verification-budget';
+export const VERIFICATIONS_PER_TASK = 100;
+
+/** What `refusal` returns when the decision needs a signature verified and the task has none left to give. */
+const NO_BUDGET = Symbol('no verification left in this workflow task');
+type Screened = string | undefined | typeof NO_BUDGET;
+
+/** Verifications a workflow task may make; a task is told apart by the history length it started at. */
+class VerificationBudget {
+  private task = -1;
+  private used = 0;
+  constructor(private readonly perTask: number) {}
+
+  take(): boolean {
+    const { historyLength } = workflowInfo();
+    if (historyLength !== this.task) {
+      this.task = historyLength;
+      this.used = 0;
+    }
+    if (this.used >= this.perTask) return false;
+    this.used += 1;
+    return true;
+  }
+}
+const NONE_LEFT = { take: () => false };
+
 /** Longest text a decision may carry in each field: a payload is anyone's, and it goes into history and the audit log. */
 const MAX_ID = 100;
 const MAX_TEXT = 2000;
@@ -70,11 +115,19 @@ export class Gatekeeper {
   private readonly nonces = new Map<string, number>();
   /** How this workflow tells people; its escalations page each tier under a key of the tier's own. */
   readonly pager: Pager;
-  /** Escalations still being told while their gate went on. */
+  /** Escalations still being told while their gate went on, and decisions verified late still being decided. */
   private readonly telling: Promise<void>[] = [];
   /** When (workflow time, ms) the roster this workflow holds was read, or a read of it began. */
   private rosterReadAt = Number.NEGATIVE_INFINITY;
   private readonly recheckRotatedKeys: boolean;
+  /** Verifications left to the signals, and (apart: a validator does not run on replay) to the update validator. */
+  private readonly signalBudget = new VerificationBudget(VERIFICATIONS_PER_TASK);
+  private readonly validatorBudget = new VerificationBudget(VERIFICATIONS_PER_TASK);
+  /** Decision signals waiting for a verification, oldest first from `waitingFrom`. */
+  private waiting: Decision[] = [];
+  private waitingFrom = 0;
+  /** The loop verifying the waiting signals, task by task, while there are any. */
+  private verifyingLater?: Promise<void>;
 
   constructor(
     private readonly audit: AuditTrail,
@@ -83,16 +136,20 @@ export class Gatekeeper {
   ) {
     this.pager = new Pager(dedupKey);
     this.recheckRotatedKeys = patched(ROTATED_KEYS_PATCH);
-    setHandler(decisionSignal, async (decision) => {
+    // Not async: a decision refused (or put to wait) at once makes no promise of its own. The SDK records a stack
+    // trace, source-mapped, for every promise a workflow makes; in a flood of signals that is most of their cost.
+    setHandler(decisionSignal, (decision) => {
       if (!patched(SIGNED_DECISIONS_PATCH)) {
         const problem = this.problemWith(decision);
         if (problem) this.recordRefused(decision, 'decision-signal', problem);
         else this.accept(decision, 'signal');
         return;
       }
-      const problem = this.refusal(decision) ?? (await this.checkWithCurrentRoster(decision));
-      if (problem) this.recordRefused(decision, 'decision-signal', problem);
-      else this.accept(decision, 'signal');
+      const screened = this.screenSignal(decision);
+      if (screened === undefined) return this.decideWithCurrentRoster(decision);
+      if (screened === NO_BUDGET) this.verifyLater(decision);
+      else this.recordRefused(decision, 'decision-signal', screened);
+      return undefined;
     });
     setHandler(
       decideUpdate,
@@ -107,7 +164,11 @@ export class Gatekeeper {
       },
       {
         validator: (decision) => {
-          const problem = this.refusal(decision);
+          const screened = this.refusal(decision, this.validatorBudget);
+          const problem =
+            screened === NO_BUDGET
+              ? `signature: this workflow has more decisions to verify than it can at once; send it again in a few seconds`
+              : screened;
           if (!problem) return;
           this.audit.recordRefusedUpdate(this.refusedEntry(decision, 'decision-update', problem));
           throw new Error(problem);
@@ -134,21 +195,100 @@ export class Gatekeeper {
   }
 
   /**
-   * Everything that can be checked from workflow state, in the order a person fixes them: the decision itself,
-   * then its proof (signature, expiry) against the roster this workflow holds, then that its nonce is new. A
-   * signer this workflow's roster does not know yet (added, or put back, since it was read) is checked against
-   * the current roster by the handler; only the proof's form and expiry are checked here.
+   * Everything that can be checked from workflow state, cheapest first: the decision itself, its proof's form and
+   * expiry, that its nonce is new, and last (the one costly check) its signature against the key the roster this
+   * workflow holds has for its signer, if `budget` has a verification left (NO_BUDGET if not). A signer this
+   * workflow's roster does not know yet (added, or put back, since it was read) is checked against the current
+   * roster by the handler.
    */
-  private refusal(d: Decision): string | undefined {
-    const problem = this.problemWith(d, { signerMayBeNew: true });
+  private refusal(d: Decision, budget: { take(): boolean }): Screened {
+    const problem = this.problemWith(d, { signerMayBeNew: true }) ?? proofFieldsProblem(d, Date.now());
     if (problem) return problem;
-    const known = this.roster.some((m) => m.id === d.by);
-    const proof = known
-      ? proofProblem(workflowInfo().workflowId, d, this.signerKey(d.by), Date.now())
-      : proofFieldsProblem(d, Date.now());
-    if (proof && !this.mayBeReplacedKey(proof)) return proof;
     if (this.nonces.has(d.nonce!)) return 'nonce: this decision was already sent; sign it again to send another';
-    return undefined;
+    if (!this.roster.some((m) => m.id === d.by)) return undefined;
+    const key = this.signerKey(d.by);
+    if (isPublicKeyHex(key) && !budget.take()) return NO_BUDGET;
+    const proof = proofProblem(workflowInfo().workflowId, d, key, Date.now());
+    return proof && !this.mayBeReplacedKey(proof) ? proof : undefined;
+  }
+
+  /**
+   * A decision signal's refusal, or NO_BUDGET when it must wait for a later task to be verified: the task's
+   * verifications are spent, or older signals wait already (they go first). Workflows started before the budget
+   * verified every signal at once.
+   */
+  private screenSignal(d: Decision): Screened {
+    const first = this.refusal(d, this.waitingFrom < this.waiting.length ? NONE_LEFT : this.signalBudget);
+    if (first !== NO_BUDGET || patched(VERIFICATION_BUDGET_PATCH)) return first;
+    return this.refusal(d, { take: () => true });
+  }
+
+  /**
+   * Leaves the decision for a later workflow task to verify, behind those waiting already; a decision that passes
+   * goes on to the roster check as a signal checked when it came does. One loop verifies the waiting signals: it
+   * sleeps a millisecond, which ends the task (so the next has its own 5 s), then verifies as many as the budget
+   * allows.
+   */
+  private verifyLater(decision: Decision): void {
+    this.waiting.push(decision);
+    if (!this.verifyingLater) {
+      const waitingSince = Date.now();
+      this.audit.record({
+        step: 'gates',
+        actor: 'workflow',
+        action: 'verification-deferred',
+        outcome: 'deferred',
+        reason: `more than ${VERIFICATIONS_PER_TASK} signed decisions to verify in one workflow task: the rest are verified ${VERIFICATIONS_PER_TASK} a task, in the order they came`,
+      });
+      this.verifyingLater = CancellationScope.nonCancellable(async () => {
+        let tasks = 0;
+        let verified = 0;
+        while (this.waitingFrom < this.waiting.length) {
+          await sleep(1);
+          tasks += 1;
+          verified += this.verifyWaiting();
+        }
+        this.waiting = [];
+        this.waitingFrom = 0;
+        this.verifyingLater = undefined;
+        this.audit.record({
+          step: 'gates',
+          actor: 'workflow',
+          action: 'verification-caught-up',
+          outcome: 'done',
+          durationMs: Date.now() - waitingSince,
+          details: { decisions: verified, tasks },
+        });
+      });
+    }
+  }
+
+  /** Verifies the waiting signals, oldest first, while this task's budget lasts; returns how many it settled. */
+  private verifyWaiting(): number {
+    let settled = 0;
+    while (this.waitingFrom < this.waiting.length) {
+      const decision = this.waiting[this.waitingFrom];
+      const screened = this.refusal(decision, this.signalBudget);
+      if (screened === NO_BUDGET) break;
+      this.waitingFrom += 1;
+      settled += 1;
+      if (screened) this.recordRefused(decision, 'decision-signal', screened);
+      // The roster check starts now, as for a signal checked when it came: its nonce is kept before the next one's turn.
+      else this.telling.push(this.decideWithCurrentRoster(decision));
+    }
+    // Those settled are let go: a flood's payloads are not kept until the last is verified.
+    if (this.waitingFrom >= 1024) {
+      this.waiting = this.waiting.slice(this.waitingFrom);
+      this.waitingFrom = 0;
+    }
+    return settled;
+  }
+
+  /** A decision signal that passed every check from workflow state: takes it if it passes the current roster's. */
+  private async decideWithCurrentRoster(decision: Decision): Promise<void> {
+    const problem = await this.checkWithCurrentRoster(decision);
+    if (problem) this.recordRefused(decision, 'decision-signal', problem);
+    else this.accept(decision, 'signal');
   }
 
   /**
@@ -187,8 +327,13 @@ export class Gatekeeper {
     this.nonces.set(d.nonce!, Date.parse(d.expiresAt!));
   }
 
-  /** Waits for every escalation still being told; call before the workflow returns, so each failure is audited. */
+  /**
+   * Waits for every escalation still being told and every decision signal still to be verified; call before the
+   * workflow returns, so each failure and each refusal is audited.
+   */
   async settled(): Promise<void> {
+    // Decisions waiting for verification first: one that passes is decided among `telling`.
+    while (this.verifyingLater) await this.verifyingLater;
     await Promise.all(this.telling);
   }
 
