@@ -102,6 +102,7 @@ describe('k8s/ manifests', () => {
       'ClusterRole',
       'ClusterRoleBinding',
       'Deployment',
+      'Deployment',
       'HorizontalPodAutoscaler',
       'HorizontalPodAutoscaler',
       'HorizontalPodAutoscaler',
