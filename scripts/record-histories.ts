@@ -31,6 +31,7 @@ import {
   morningHealthCheck,
   monitorUntilHealthy,
   pruneBackups,
+  pruneModelBackups,
   pruneOptimizations,
   purgeCache,
   restartDeployment,
@@ -620,6 +621,15 @@ async function main(): Promise<void> {
         client.workflow.start(pruneBackups, {
           taskQueue,
           workflowId: `record-prune-backups-${randomUUID()}`,
+          args: [{ dryRun: true }],
+        }),
+    },
+    {
+      type: 'pruneModelBackups',
+      start: () =>
+        client.workflow.start(pruneModelBackups, {
+          taskQueue,
+          workflowId: `record-prune-model-backups-${randomUUID()}`,
           args: [{ dryRun: true }],
         }),
     },

@@ -115,12 +115,17 @@ const RUNBOOKS: Record<WorkflowType, Runbook> = {
     parse: parseDatabaseBackupInput,
   },
   modelBackup: {
-    summary: 'model backup: copy the serving models to the backup bucket',
+    summary: 'model backup: copy the serving models that changed since the last one to the backup bucket',
     startedBy: 'schedule, operators',
     parse: parseModelBackupInput,
   },
   pruneBackups: {
     summary: 'backup retention: delete backups past their keep rules',
+    startedBy: 'schedule, operators',
+    parse: parseBackupRetentionInput,
+  },
+  pruneModelBackups: {
+    summary: 'model backup retention: delete model backups past their keep rules, keeping shared objects',
     startedBy: 'schedule, operators',
     parse: parseBackupRetentionInput,
   },

@@ -240,13 +240,27 @@ export interface ModelBackupRequest {
 export interface ModelObject {
   key: string;
   size: number;
-  /** For objects not uploaded in parts, the MD5 of their bytes. */
+  /** The model bucket's ETag for it when backed up (for objects not uploaded in parts, the MD5 of their bytes). */
   etag: string;
+  /**
+   * The backup whose objects/ folder holds its bytes: an earlier one when the object had not changed since (same
+   * key, size and ETag). Absent: this backup's own folder (and always so in a version 1 manifest).
+   */
+  storedIn?: string;
 }
 
-/** models/<backupId>/manifest.json, written after every object and the ConfigMap are in place. */
+export const modelBackupPrefix = (backupId: string) => `models/${backupId}/`;
+
+/** Where a model backup keeps an object's bytes: its own folder, or the earlier backup it shares them with. */
+export const modelObjectHome = (backupId: string, o: ModelObject) =>
+  `${modelBackupPrefix(o.storedIn ?? backupId)}objects/${o.key}`;
+
+/**
+ * models/<backupId>/manifest.json, written after every object and the ConfigMap are in place. Version 1 backups
+ * copied every object; version 2 copies only what changed since the backup before, and points at the rest.
+ */
 export interface ModelBackupManifest {
-  manifestVersion: 1;
+  manifestVersion: 1 | 2;
   backupId: string;
   sourceBucket: string;
   bucket: string;
@@ -259,4 +273,18 @@ export interface ModelBackupManifest {
   workflowId: string;
   /** The source key a retried attempt went on after. */
   resumedFrom?: string;
+  /** Version 2: the backup whose manifest unchanged objects were taken from (none for the first). */
+  base?: string;
+  /** Version 2: objects copied into this backup's own folder, and objects it shares with earlier backups. */
+  copied?: number;
+  reused?: number;
+}
+
+/** models/<backupId>/verification.json: a drill restored the backup and found every object in place. */
+export interface ModelVerificationRecord {
+  backupId: string;
+  ok: boolean;
+  verifiedAt: string;
+  /** Where the drill restored it. */
+  target: string;
 }

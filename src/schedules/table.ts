@@ -152,6 +152,17 @@ export const SCHEDULES: ScheduleDefinition[] = [
     note: 'seed 002, Disaster Recovery: Backup Procedures, retention (BACKUP_KEEP_DAILY/WEEKLY/MONTHLY)',
   },
   {
+    scheduleId: 'wedsync-model-backup-retention',
+    workflowType: 'pruneModelBackups',
+    workflowId: 'wedsync-model-backup-retention',
+    args: [{}],
+    cron: '15 7 * * *',
+    timezone: 'UTC',
+    overlap: 'SKIP',
+    catchupWindow: '1 day',
+    note: 'seed 002, Disaster Recovery: Backup Procedures, retention of the AI model backups (BACKUP_KEEP_*)',
+  },
+  {
     scheduleId: 'wedsync-crisis-manager-watch',
     workflowType: 'crisisManagerWatch',
     workflowId: 'wedsync-crisis-manager-watch',

@@ -9,7 +9,14 @@ export { purgeCache } from './operations/cache-purge/workflow';
 export { pruneOptimizations } from './operations/retention/workflow';
 export { restartDeployment, rollbackDeployment } from './operations/rollout/workflow';
 export { monitorUntilHealthy } from './operations/monitor/workflow';
-export { databaseBackup, modelBackup, pruneBackups, restoreDatabase, verifyBackup } from './backup/workflow';
+export {
+  databaseBackup,
+  modelBackup,
+  pruneBackups,
+  pruneModelBackups,
+  restoreDatabase,
+  verifyBackup,
+} from './backup/workflow';
 export { crisisManagerWatch } from './crisis-watch/workflow';
 export { recoverAiService } from './ai-recovery/workflow';
 export { disasterRecoveryDrill } from './dr-drill/workflow';

@@ -225,6 +225,12 @@ export const restoreOverProduction: Activities['restoreBackup'] = (req) => produ
 /** Reading the restored database back, and dropping a scratch database: reads and an idempotent drop. */
 export const backupChecks = proxyActivities<Activities>({ startToCloseTimeout: '30 minutes', retry: CHANGE });
 
+/**
+ * Model backup retention: reading every model backup's manifest, and deleting a backup's objects that no other
+ * backup shares (idempotent: what is gone is not an error).
+ */
+export const modelRetention = proxyActivities<Activities>({ startToCloseTimeout: '30 minutes', retry: CHANGE });
+
 /** The model backup: server-side copies, resumed from the last key heartbeated. */
 export const { backupModels } = proxyActivities<Activities>(heartbeating('2 hours'));
 

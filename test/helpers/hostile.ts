@@ -71,6 +71,7 @@ export const VALID_INPUTS: Record<WorkflowType, Record<string, unknown>> = {
   databaseBackup: { compressionLevel: 1 },
   modelBackup: { configMap: 'ai-model-config' },
   pruneBackups: { daily: 7, weekly: 4, monthly: 12, dryRun: true, now: '2026-11-29T04:00:00Z' },
+  pruneModelBackups: { daily: 7, weekly: 4, monthly: 12, dryRun: true, now: '2026-11-29T04:00:00Z' },
   restoreDatabase: {
     backupId,
     target: { database: 'restore_drill' },

@@ -34,6 +34,12 @@ describe('schedule table', () => {
     'wedsync-model-backup': { type: 'modelBackup', cron: '30 1 * * *', args: [{}], seed: 'seed 002' },
     'wedsync-backup-verification': { type: 'verifyBackup', cron: '0 5 * * *', args: [{}], seed: 'seed 002' },
     'wedsync-backup-retention': { type: 'pruneBackups', cron: '0 7 * * *', args: [{}], seed: 'seed 002' },
+    'wedsync-model-backup-retention': {
+      type: 'pruneModelBackups',
+      cron: '15 7 * * *',
+      args: [{}],
+      seed: 'seed 002',
+    },
     // Seed 000's monthly "Conduct disaster recovery drill", before the monthly checklist that reads its record.
     'wedsync-disaster-recovery-drill': {
       type: 'disasterRecoveryDrill',

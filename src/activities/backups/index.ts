@@ -9,6 +9,7 @@ import { parseInput, z } from '../../contracts/input';
 import { createDumpActivities } from './dump';
 import { createModelBackupActivities } from './models';
 import { createModelRestoreActivities } from './model-restore';
+import { createModelRetentionActivities } from './model-retention';
 import { createRestoreActivities } from './restore';
 import { attemptKeys, backupPrefix, createBackupStore, databaseOf, storeFailure, type BackupDeps } from './store';
 
@@ -35,6 +36,7 @@ export function createBackupActivities(deps: BackupDeps) {
     ...createRestoreActivities(deps, store),
     ...createModelBackupActivities(deps, store),
     ...createModelRestoreActivities(deps, store),
+    ...createModelRetentionActivities(deps, store),
 
     /** Every backup of the configured database, read from the manifests, with the configured policy. */
     async listBackups(): Promise<BackupCatalog> {

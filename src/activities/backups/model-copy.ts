@@ -3,13 +3,84 @@
  * the worker). The model backup, the pre-recovery snapshot and the recovery's restore all copy this way.
  */
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
   CopyObjectCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectsCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
+  UploadPartCopyCommand,
   type ListObjectsV2CommandOutput,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { ModelObject } from '../../contracts/backups';
+
+/**
+ * S3 copies an object in one request only up to 5 GiB; a larger one is copied in ranges (UploadPartCopy), in parts
+ * large enough that the 10,000-part limit never binds. Settable for tests, which cannot make a 5 GiB object.
+ */
+export interface CopyLimits {
+  singleCopyMaxBytes: number;
+  partBytes: number;
+}
+export const S3_COPY_LIMITS: CopyLimits = { singleCopyMaxBytes: 5 * 1024 ** 3, partBytes: 1024 ** 3 };
+const MAX_PARTS = 10_000;
+
+const copySource = (bucket: string, key: string) => `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
+
+/**
+ * One object copied server-side. A large one goes in parts; any upload an earlier attempt left unfinished for the
+ * same key is aborted first, and this attempt's is aborted if a part fails, so no hidden parts are left billed.
+ */
+export async function copyObject(
+  s3: S3Client,
+  from: { bucket: string; key: string; size: number },
+  to: { bucket: string; key: string },
+  limits: CopyLimits = S3_COPY_LIMITS,
+): Promise<void> {
+  const CopySource = copySource(from.bucket, from.key);
+  if (from.size <= limits.singleCopyMaxBytes) {
+    await s3.send(new CopyObjectCommand({ Bucket: to.bucket, Key: to.key, CopySource }));
+    return;
+  }
+  await abortUploadsOf(s3, to);
+  const partBytes = Math.max(limits.partBytes, Math.ceil(from.size / MAX_PARTS));
+  const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: to.bucket, Key: to.key }));
+  try {
+    const Parts: { ETag: string; PartNumber: number }[] = [];
+    for (let start = 0, PartNumber = 1; start < from.size; start += partBytes, PartNumber++) {
+      const end = Math.min(start + partBytes, from.size) - 1;
+      const part = await s3.send(
+        new UploadPartCopyCommand({
+          Bucket: to.bucket,
+          Key: to.key,
+          UploadId,
+          PartNumber,
+          CopySource,
+          CopySourceRange: `bytes=${start}-${end}`,
+        }),
+      );
+      Parts.push({ ETag: part.CopyPartResult!.ETag!, PartNumber });
+    }
+    await s3.send(
+      new CompleteMultipartUploadCommand({ Bucket: to.bucket, Key: to.key, UploadId, MultipartUpload: { Parts } }),
+    );
+  } catch (err) {
+    await s3.send(new AbortMultipartUploadCommand({ Bucket: to.bucket, Key: to.key, UploadId })).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Unfinished multipart uploads of exactly this key (a killed attempt's), aborted. */
+async function abortUploadsOf(s3: S3Client, object: { bucket: string; key: string }): Promise<void> {
+  const page = await s3.send(new ListMultipartUploadsCommand({ Bucket: object.bucket, Prefix: object.key }));
+  for (const u of page.Uploads ?? [])
+    if (u.Key === object.key && u.UploadId)
+      await s3
+        .send(new AbortMultipartUploadCommand({ Bucket: object.bucket, Key: object.key, UploadId: u.UploadId }))
+        .catch(() => undefined);
+}
 
 export interface Place {
   bucket: string;
@@ -55,7 +126,7 @@ export async function copyPlace(
   s3: S3Client,
   from: Place,
   to: Place,
-  options: { startAfter?: string; signal: AbortSignal; copied(relativeKey: string): void },
+  options: { startAfter?: string; signal: AbortSignal; copied(relativeKey: string): void; limits?: CopyLimits },
 ): Promise<void> {
   let ContinuationToken: string | undefined;
   do {
@@ -72,12 +143,11 @@ export async function copyPlace(
       if (!o.Key) continue;
       const relative = o.Key.slice(from.prefix.length);
       if (!inPlace(from, relative)) continue;
-      await s3.send(
-        new CopyObjectCommand({
-          Bucket: to.bucket,
-          Key: `${to.prefix}${relative}`,
-          CopySource: `${from.bucket}/${o.Key.split('/').map(encodeURIComponent).join('/')}`,
-        }),
+      await copyObject(
+        s3,
+        { bucket: from.bucket, key: o.Key, size: o.Size ?? 0 },
+        { bucket: to.bucket, key: `${to.prefix}${relative}` },
+        options.limits,
       );
       options.copied(relative);
     }

@@ -4,11 +4,16 @@
  * back too. Both are mirrors made of server-side copies: the destination ends up holding exactly the source's
  * objects, the others deleted.
  */
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { activityInfo, Context, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { parse } from 'yaml';
-import type { ModelBackupManifest } from '../../contracts/backups';
+import {
+  modelBackupPrefix,
+  modelObjectHome,
+  type ModelBackupManifest,
+  type ModelVerificationRecord,
+} from '../../contracts/backups';
 import { FailureType, invalidInput } from '../../contracts/failures';
 import {
   drillModelPrefix,
@@ -22,7 +27,17 @@ import {
   type ModelsPlaced,
   type ModelTarget,
 } from '../../contracts/recovery';
-import { copyPlace, deleteOthers, listPlace, servingPlace, type Place } from './model-copy';
+import { createModelCatalog } from './model-catalog';
+import {
+  copyObject,
+  copyPlace,
+  deleteOthers,
+  listPlace,
+  S3_COPY_LIMITS,
+  servingPlace,
+  type CopyLimits,
+  type Place,
+} from './model-copy';
 import { isProgress, type ModelCopyProgress } from './models';
 import { storeFailure, type BackupStore } from './store';
 
@@ -30,11 +45,13 @@ import { storeFailure, type BackupStore } from './store';
 const SNAPSHOT_MARKER = 'snapshot.json';
 
 export function createModelRestoreActivities(
-  deps: { s3: S3Client; buckets: { models: string; backups: string } },
+  deps: { s3: S3Client; buckets: { models: string; backups: string }; copyLimits?: CopyLimits },
   store: BackupStore,
 ) {
   const { s3, buckets } = deps;
+  const limits = deps.copyLimits ?? S3_COPY_LIMITS;
   const serving: Place = servingPlace(buckets.models);
+  const catalog = createModelCatalog(s3, store);
 
   /**
    * Where the models are placed: the serving location, or a drill's scratch folder. The serving bucket is never a
@@ -67,6 +84,7 @@ export function createModelRestoreActivities(
     await copyPlace(s3, from, to, {
       startAfter: progress.lastKey || undefined,
       signal,
+      limits,
       copied: (key) => {
         progress.lastKey = key;
         progress.copied++;
@@ -78,6 +96,38 @@ export function createModelRestoreActivities(
     return { count: source.length, copied: progress.copied, deleted };
   }
 
+  /**
+   * Makes `to` hold exactly a model backup's objects, each copied from where the manifest says its bytes are (the
+   * backup's folder or the earlier backup it shares them with). An object `to` holds already at the same size and
+   * ETag is left as it is, so a restore over the serving models copies only what differs. Resumes after the key
+   * heartbeated by an earlier attempt; deleting what the backup lacks comes last.
+   */
+  async function placeBackup(manifest: ModelBackupManifest, to: Place): Promise<ModelsPlaced> {
+    const signal = Context.current().cancellationSignal;
+    const checkpoint = activityInfo().heartbeatDetails as unknown;
+    const progress: ModelCopyProgress = isProgress(checkpoint) ? { ...checkpoint } : { lastKey: '', copied: 0 };
+    const there = new Map((await listPlace(s3, to)).map((o) => [o.key, o]));
+    const objects = [...manifest.objects].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    for (const o of objects) {
+      if (progress.lastKey && o.key <= progress.lastKey) continue;
+      if (signal.aborted) throw signal.reason;
+      const held = there.get(o.key);
+      if (!held || held.size !== o.size || held.etag !== o.etag) {
+        await copyObject(
+          s3,
+          { bucket: store.Bucket, key: modelObjectHome(manifest.backupId, o), size: o.size },
+          { bucket: to.bucket, key: `${to.prefix}${o.key}` },
+          limits,
+        );
+        progress.copied++;
+      }
+      progress.lastKey = o.key;
+      heartbeat(progress);
+    }
+    const deleted = await deleteOthers(s3, to, new Set(objects.map((o) => o.key)));
+    return { count: objects.length, copied: progress.copied, deleted };
+  }
+
   return {
     /**
      * The model backup to recover from: the one named, or the newest whose manifest was written (a backup without
@@ -86,23 +136,7 @@ export function createModelRestoreActivities(
     async findModelBackup(raw: { backupId?: string } = {}): Promise<ModelBackupChoice> {
       const { backupId } = parseFindModelBackup(raw);
       try {
-        const prefixes: string[] = [];
-        if (backupId) prefixes.push(`models/${backupId}/`);
-        else {
-          let ContinuationToken: string | undefined;
-          do {
-            const page = await s3.send(
-              new ListObjectsV2Command({ Bucket: store.Bucket, Prefix: 'models/', Delimiter: '/', ContinuationToken }),
-            );
-            for (const p of page.CommonPrefixes ?? []) if (p.Prefix) prefixes.push(p.Prefix);
-            ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
-          } while (ContinuationToken);
-        }
-        let newest: ModelBackupManifest | undefined;
-        for (const prefix of prefixes) {
-          const manifest = await store.getJson<ModelBackupManifest>(`${prefix}manifest.json`);
-          if (manifest && (!newest || manifest.createdAt > newest.createdAt)) newest = manifest;
-        }
+        const newest = backupId ? await catalog.manifestOf(backupId) : await catalog.newest();
         if (!newest) {
           throw ApplicationFailure.create({
             type: FailureType.TargetNotFound,
@@ -179,7 +213,9 @@ export function createModelRestoreActivities(
             nonRetryable: true,
           });
         }
-        const placed = await mirror({ bucket: store.Bucket, prefix: `${fromPrefix}objects/` }, dest);
+        const placed = manifest
+          ? await placeBackup(manifest, dest)
+          : await mirror({ bucket: store.Bucket, prefix: `${fromPrefix}objects/` }, dest);
         const differ = manifest && (await differences(manifest, dest));
         if (differ) {
           throw ApplicationFailure.create({
@@ -196,13 +232,15 @@ export function createModelRestoreActivities(
     },
     /**
      * A drill's validation: the models in its scratch folder are exactly the backup's (keys and sizes, from the
-     * manifest), read back from the store rather than taken from what the restore reported.
+     * manifest), read back from the store rather than taken from what the restore reported. The outcome is written
+     * beside the backup (verification.json): a model backup a drill has restored is a verified one, which is what
+     * lets retention give up older ones.
      */
     async checkRestoredModels(raw: { backupId: string; target: ModelTarget }): Promise<{ count: number }> {
       const { backupId, target } = parseCheckModels(raw);
       const place = placeOf(target);
       try {
-        const manifest = await store.getJson<ModelBackupManifest>(`models/${backupId}/manifest.json`);
+        const manifest = await catalog.manifestOf(backupId);
         if (!manifest) {
           throw ApplicationFailure.create({
             type: FailureType.TargetNotFound,
@@ -211,6 +249,13 @@ export function createModelRestoreActivities(
           });
         }
         const differ = await differences(manifest, place);
+        const record: ModelVerificationRecord = {
+          backupId,
+          ok: !differ,
+          verifiedAt: new Date().toISOString(),
+          target: `${place.bucket}/${place.prefix}`,
+        };
+        await store.putJson(`${modelBackupPrefix(backupId)}verification.json`, record);
         if (differ) {
           throw ApplicationFailure.create({
             type: FailureType.ValidationFailed,

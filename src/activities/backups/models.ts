@@ -5,21 +5,27 @@
  *   kubectl get configmap ai-model-config -o yaml > $BACKUP_PATH/model-config.yaml
  *   echo "Models: $(ls -1 $BACKUP_PATH/models/ | wc -l)" >> $BACKUP_PATH/MANIFEST
  *
- * done inside the object store: every model object copied server-side (no byte passes through the worker) to
- * models/<backupId>/objects/, the ConfigMap as model-config.yaml beside them, and manifest.json written last.
+ * done inside the object store, as `aws s3 sync` does it: only what changed since the last backup is copied
+ * (server-side, no byte passes through the worker) to models/<backupId>/objects/; the manifest points at the earlier
+ * backup's copy of every object unchanged since (same key, size and ETag). The ConfigMap is saved as
+ * model-config.yaml beside them, and manifest.json is written last.
  */
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { activityInfo, Context, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { stringify } from 'yaml';
-import type { ModelBackupManifest, ModelBackupRequest } from '../../contracts/backups';
-import { copyPlace, listPlace, servingPlace } from './model-copy';
+import {
+  modelBackupPrefix,
+  type ModelBackupManifest,
+  type ModelBackupRequest,
+  type ModelObject,
+} from '../../contracts/backups';
+import { createModelCatalog } from './model-catalog';
+import { copyObject, listPlace, S3_COPY_LIMITS, servingPlace, type CopyLimits } from './model-copy';
 import { storeFailure, type BackupStore } from './store';
 
-export const modelBackupPrefix = (backupId: string) => `models/${backupId}/`;
-
 export interface ModelCopyProgress {
-  /** The last source key copied: a retry lists the source again after it. */
+  /** The last source key done: a retry of a mirror lists the source again after it. */
   lastKey: string;
   copied: number;
 }
@@ -27,39 +33,60 @@ export interface ModelCopyProgress {
 export const isProgress = (d: unknown): d is ModelCopyProgress =>
   typeof (d as ModelCopyProgress)?.lastKey === 'string' && Number.isInteger((d as ModelCopyProgress).copied);
 
+const byKey = (a: { key: string }, b: { key: string }) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+
 export function createModelBackupActivities(
-  deps: { s3: S3Client; buckets: { models: string; backups: string } },
+  deps: { s3: S3Client; buckets: { models: string; backups: string }; copyLimits?: CopyLimits },
   store: BackupStore,
 ) {
   const { s3, buckets } = deps;
+  const catalog = createModelCatalog(s3, store);
   return {
     /**
-     * Copies the model bucket into a backup prefix and writes the manifest. Resumable: the last key copied is
-     * heartbeated and a retry lists the source from there; copying an object again writes the same bytes. The
-     * manifest lists what the backup prefix holds (read back from the store, so objects a killed attempt copied
-     * after its last heartbeat are counted too), and a backup without a manifest is not a backup.
+     * Backs up the model bucket and writes the manifest. An object unchanged since the newest finished backup is
+     * not copied: the manifest points at that backup's copy, once a listing shows the copy is still there. A retry
+     * takes what an earlier attempt copied into this backup's folder (same size and ETag) and copies the rest, so
+     * nothing is copied twice; the last key done is heartbeated to show progress. A backup without a manifest is
+     * not a backup.
      */
     async backupModels(req: ModelBackupRequest): Promise<Omit<ModelBackupManifest, 'objects'>> {
       const signal = Context.current().cancellationSignal;
       const prefix = modelBackupPrefix(req.backupId);
+      const own = `${prefix}objects/`;
       const checkpoint = activityInfo().heartbeatDetails as unknown;
-      const progress: ModelCopyProgress = isProgress(checkpoint) ? { ...checkpoint } : { lastKey: '', copied: 0 };
-      const resumedFrom = progress.lastKey || undefined;
+      const resumedFrom = (isProgress(checkpoint) && checkpoint.lastKey) || undefined;
       try {
-        await copyPlace(
-          s3,
-          servingPlace(buckets.models),
-          { bucket: buckets.backups, prefix: `${prefix}objects/` },
-          {
-            startAfter: progress.lastKey || undefined,
-            signal,
-            copied: (key) => {
-              progress.lastKey = key;
-              progress.copied++;
-              heartbeat(progress);
-            },
-          },
+        const base = await catalog.newest(req.backupId);
+        const earlier = base ? await catalog.reusable(base) : new Map<string, ModelObject>();
+        // Empty unless an earlier attempt of this backup copied some already.
+        const copiedBefore = new Map(
+          (await listPlace(s3, { bucket: buckets.backups, prefix: own })).map((o) => [o.key, o]),
         );
+        const source = (await listPlace(s3, servingPlace(buckets.models))).sort(byKey);
+        const progress = { lastKey: '', copied: 0, reused: 0 };
+        const objects: ModelObject[] = [];
+        for (const o of source) {
+          if (signal.aborted) throw signal.reason;
+          const same = (b?: ModelObject) => b !== undefined && b.size === o.size && b.etag === o.etag;
+          const before = earlier.get(o.key);
+          if (same(before)) {
+            objects.push({ ...o, storedIn: before!.storedIn });
+            progress.reused++;
+          } else {
+            if (!same(copiedBefore.get(o.key))) {
+              await copyObject(
+                s3,
+                { bucket: buckets.models, key: o.key, size: o.size },
+                { bucket: buckets.backups, key: `${own}${o.key}` },
+                deps.copyLimits ?? S3_COPY_LIMITS,
+              );
+            }
+            objects.push(o);
+            progress.copied++;
+          }
+          progress.lastKey = o.key;
+          heartbeat(progress);
+        }
 
         if (req.configMap) {
           const yaml = stringify({
@@ -77,9 +104,8 @@ export function createModelBackupActivities(
             }),
           );
         }
-        const objects = await listPlace(s3, { bucket: buckets.backups, prefix: `${prefix}objects/` });
         const manifest: ModelBackupManifest = {
-          manifestVersion: 1,
+          manifestVersion: 2,
           backupId: req.backupId,
           sourceBucket: buckets.models,
           bucket: buckets.backups,
@@ -97,6 +123,9 @@ export function createModelBackupActivities(
           createdAt: new Date().toISOString(),
           workflowId: req.workflowId,
           resumedFrom,
+          base: base?.backupId,
+          copied: progress.copied,
+          reused: progress.reused,
         };
         await store.putJson(`${prefix}manifest.json`, manifest);
         // The object list stays in the store: a large bucket's list has no place in workflow history.

@@ -94,6 +94,18 @@ export function createBackupStore({ s3, buckets }: BackupDeps) {
     } while (ContinuationToken);
   }
 
+  /** The folders directly under a prefix (one per backup), a page at a time; never the objects inside them. */
+  async function foldersUnder(Prefix: string): Promise<string[]> {
+    const folders: string[] = [];
+    let ContinuationToken: string | undefined;
+    do {
+      const page = await s3.send(new ListObjectsV2Command({ Bucket, Prefix, Delimiter: '/', ContinuationToken }));
+      for (const p of page.CommonPrefixes ?? []) if (p.Prefix) folders.push(p.Prefix);
+      ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (ContinuationToken);
+    return folders;
+  }
+
   /** Unfinished multipart uploads whose key starts with `Prefix`, aborted; returns how many. */
   async function abortUploadsListed(Prefix: string, done: Set<string>): Promise<number> {
     let aborted = 0;
@@ -148,6 +160,7 @@ export function createBackupStore({ s3, buckets }: BackupDeps) {
     getJson,
     putJson,
     keysUnder,
+    foldersUnder,
     abortUploadsUnder,
     deleteKeys,
     manifest: (database: string, backupId: string) =>
@@ -157,17 +170,8 @@ export function createBackupStore({ s3, buckets }: BackupDeps) {
 
     /** Every backup folder of the database with its manifest's headline, oldest first by snapshot time. */
     async list(database: string): Promise<BackupSummary[]> {
-      const prefixes: string[] = [];
-      let ContinuationToken: string | undefined;
-      do {
-        const page = await s3.send(
-          new ListObjectsV2Command({ Bucket, Prefix: databasePrefix(database), Delimiter: '/', ContinuationToken }),
-        );
-        for (const p of page.CommonPrefixes ?? []) if (p.Prefix) prefixes.push(p.Prefix);
-        ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
-      } while (ContinuationToken);
       const summaries: BackupSummary[] = [];
-      for (const prefix of prefixes) {
+      for (const prefix of await foldersUnder(databasePrefix(database))) {
         const backupId = prefix.slice(databasePrefix(database).length, -1);
         const [manifest, verification] = await Promise.all([
           getJson<BackupManifest>(`${prefix}manifest.json`),

@@ -4,13 +4,7 @@
  * bucket's root, the place the model backup copies and the AI service recovery restores), with a marker naming
  * the model served. Server-side copies (no byte passes through the worker), resumed from the last key heartbeated.
  */
-import {
-  CopyObjectCommand,
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { activityInfo, Context, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../contracts/failures';
@@ -22,7 +16,7 @@ import {
   type ServedModel,
 } from '../../contracts/retraining';
 import type { Pool } from 'pg';
-import { listPlace, servingPlace, type Place } from '../backups/model-copy';
+import { copyObject, listPlace, servingPlace, type Place } from '../backups/model-copy';
 import { isProgress, type ModelCopyProgress } from '../backups/models';
 import { storeFailure } from '../backups/store';
 import { postgresFailure } from '../postgres/failure';
@@ -65,13 +59,10 @@ export function createServingActivities({ pool, s3, buckets }: ServingDeps) {
     for (const o of source) {
       if (progress.lastKey && o.key <= progress.lastKey) continue;
       if (signal.aborted) throw signal.reason;
-      const key = `${from.prefix}${o.key}`;
-      await s3.send(
-        new CopyObjectCommand({
-          Bucket: to.bucket,
-          Key: `${to.prefix}${o.key}`,
-          CopySource: `${from.bucket}/${key.split('/').map(encodeURIComponent).join('/')}`,
-        }),
+      await copyObject(
+        s3,
+        { bucket: from.bucket, key: `${from.prefix}${o.key}`, size: o.size },
+        { bucket: to.bucket, key: `${to.prefix}${o.key}` },
       );
       progress.lastKey = o.key;
       progress.copied++;

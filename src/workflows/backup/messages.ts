@@ -1,6 +1,6 @@
 /**
  * The backup family's inputs, results and status query (databaseBackup, pruneBackups, verifyBackup,
- * restoreDatabase); the inputs are declared in the contracts layer, beside the manifest they are about.
+ * restoreDatabase, modelBackup, pruneModelBackups); the inputs are declared in the contracts layer, beside the manifest they are about.
  */
 import { defineQuery } from '@temporalio/workflow';
 import type { ModelBackupManifest, RetentionPlan } from '../../contracts/backups';
@@ -37,6 +37,14 @@ export interface BackupRetentionResult {
   database: string;
   plan: RetentionPlan;
   deleted: string[];
+  dryRun: boolean;
+}
+
+export interface ModelRetentionResult {
+  bucket: string;
+  plan: RetentionPlan;
+  /** What went of each backup deleted: objects of its own, and objects kept because a kept backup shares them. */
+  deleted: { backupId: string; deletedObjects: number; sharedKept: number }[];
   dryRun: boolean;
 }
 

@@ -13,7 +13,9 @@
  *   aws s3 sync s3://wedsync-ai-models/ $BACKUP_PATH/models/
  *   kubectl get configmap ai-model-config -o yaml > $BACKUP_PATH/model-config.yaml
  *
- * modelBackup copies the models and saves the ConfigMap (schedule wedsync-model-backup).
+ * modelBackup copies the models that changed since the last model backup and saves the ConfigMap (schedule
+ * wedsync-model-backup); pruneModelBackups applies the same retention to them (schedule
+ * wedsync-model-backup-retention).
  * databaseBackup makes one (schedule wedsync-database-backup); pruneBackups keeps N daily, M weekly and K monthly
  * (schedule wedsync-backup-retention). verifyBackup is the drill (schedule wedsync-backup-verification, and on
  * demand): the newest backup restored into a throwaway database, its bytes checked against the manifest's SHA-256
@@ -26,6 +28,7 @@
  *
  *   temporal workflow start --type databaseBackup --task-queue aiops-runbooks --input '{}'
  *   temporal workflow start --type pruneBackups --task-queue aiops-runbooks --input '{"dryRun":true}'
+ *   temporal workflow start --type pruneModelBackups --task-queue aiops-runbooks --input '{"dryRun":true}'
  *   temporal workflow start --type verifyBackup --task-queue aiops-runbooks --input '{}'
  *   temporal workflow start --type restoreDatabase --task-queue aiops-runbooks --workflow-id restore-prod-1 \
  *     --input '{"target":{"production":true},"requestedBy":"oncall","reason":"table dropped by a migration"}'
@@ -33,7 +36,7 @@
  *     --input '{"gate":"restore-production","decision":"approve","by":"ai-lead","reason":"checked the backup id"}'
  */
 import { ApplicationFailure, setHandler, workflowInfo } from '@temporalio/workflow';
-import { backupIdFor, planRetention, type BackupSummary } from '../../contracts/backups';
+import { backupIdFor, planRetention, type BackupSummary, type RetentionPolicy } from '../../contracts/backups';
 import { failureText, FailureType } from '../../contracts/failures';
 import { AuditTrail } from '../gates/audit-trail';
 import { Gatekeeper } from '../gates/gatekeeper';
@@ -45,6 +48,7 @@ import {
   changes,
   dumpDatabase,
   loadDirectory,
+  modelRetention,
   probes,
   restoreIntoScratch,
   restoreOverProduction,
@@ -62,6 +66,7 @@ import {
   type DatabaseBackupResult,
   type ModelBackupInput,
   type ModelBackupResult,
+  type ModelRetentionResult,
   type RestoreDatabaseInput,
   type RestoreDatabaseResult,
   type RestoreStatus,
@@ -110,11 +115,7 @@ export async function databaseBackup(input?: DatabaseBackupInput): Promise<Datab
 export async function pruneBackups(input?: BackupRetentionInput): Promise<BackupRetentionResult> {
   const options = parseBackupRetentionInput(input);
   const catalog = await probes.listBackups();
-  const policy = {
-    daily: options.daily ?? catalog.policy.daily,
-    weekly: options.weekly ?? catalog.policy.weekly,
-    monthly: options.monthly ?? catalog.policy.monthly,
-  };
+  const policy = policyOf(options, catalog.policy);
   const plan = planRetention(catalog.backups, policy, new Date(options.now ?? Date.now()));
   const audit = new AuditTrail();
   const deleted: string[] = [];
@@ -134,6 +135,44 @@ export async function pruneBackups(input?: BackupRetentionInput): Promise<Backup
   }
   await audit.flush();
   return { database: catalog.database, plan, deleted, dryRun: options.dryRun };
+}
+
+/** The configured policy, with what the input sets instead. */
+const policyOf = (options: ReturnType<typeof parseBackupRetentionInput>, configured: RetentionPolicy) => ({
+  daily: options.daily ?? configured.daily,
+  weekly: options.weekly ?? configured.weekly,
+  monthly: options.monthly ?? configured.monthly,
+});
+
+/**
+ * Model backups under the same policy as the database's (BACKUP_KEEP_*, planRetention): one is deleted only when
+ * a newer model backup has been verified, which a disaster recovery drill does by restoring it. Newer backups go
+ * before older ones, and each keeps the objects a remaining backup shares with it.
+ */
+export async function pruneModelBackups(input?: BackupRetentionInput): Promise<ModelRetentionResult> {
+  const options = parseBackupRetentionInput(input);
+  const catalog = await modelRetention.listModelBackups();
+  const policy = policyOf(options, catalog.policy);
+  const plan = planRetention(catalog.backups, policy, new Date(options.now ?? Date.now()));
+  const audit = new AuditTrail();
+  const deleted: ModelRetentionResult['deleted'] = [];
+  if (!options.dryRun) {
+    const newestFirst = [...plan.delete].sort((a, b) => (a.backupId < b.backupId ? 1 : -1));
+    for (const d of newestFirst) {
+      const gone = await modelRetention.deleteModelBackup({ backupId: d.backupId });
+      deleted.push({ backupId: d.backupId, ...gone });
+      audit.record({
+        step: 'model-backup-retention',
+        actor: 'schedule',
+        action: 'delete-model-backup',
+        outcome: gone.deletedObjects ? 'deleted' : 'shared-kept',
+        reason: d.why,
+        details: { backupId: d.backupId, ...gone, policy },
+      });
+    }
+  }
+  await audit.flush();
+  return { bucket: catalog.bucket, plan, deleted, dryRun: options.dryRun };
 }
 
 /** Who hears of a backup that does not restore: the first tiers of seed 002's AI System Escalation Chain. */
