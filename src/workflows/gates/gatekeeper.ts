@@ -16,6 +16,13 @@
  * 5 s. So everything cheap is checked first, and signals get at most VERIFICATIONS_PER_TASK verifications a workflow
  * task: the rest wait, in the order they came, and are verified as many a task in the tasks that follow
  * (VERIFICATION_BUDGET_PATCH). A valid decision sent among thousands of forged ones is taken, later.
+ *
+ * A decision from a signer the held roster does not know (added since it was read, or made up) cannot be checked
+ * from workflow state, and a roster read is an activity: one per such decision would let anyone who can sign with a
+ * key of their own fill the history with reads. So they share reads (UNKNOWN_SIGNER_READS_PATCH): at most one a
+ * minute of workflow time, made a minute after the held roster was read (or joined, if a read is under way); each
+ * waiting decision, signal or update, is then checked against the roster it returned. Decisions from signers the
+ * held roster knows still read it each, so a removal takes effect at once.
  */
 import {
   ApplicationFailure,
@@ -62,6 +69,25 @@ export const SIGNED_DECISIONS_PATCH = 'signed-decisions';
  */
 export const ROTATED_KEYS_PATCH = 'rotated-keys-rechecked';
 const ROSTER_RECHECK_MS = 60_000;
+
+/**
+ * Decisions from signers the roster this workflow holds does not know wait for one shared roster read, made at most
+ * once a minute (ROSTER_RECHECK_MS) of workflow time, instead of each reading it: a flood of well-formed decisions
+ * signed by made-up people costs one `loadDirectory` a minute. At most MAX_AWAITING_ROSTER wait; beyond, a decision
+ * is refused at once, to be sent again. Workflows started before read the roster for each such decision.
+ */
+export const UNKNOWN_SIGNER_READS_PATCH = 'unknown-signer-roster-reads';
+export const MAX_AWAITING_ROSTER = 2_000;
+
+/** A decision from a signer the held roster does not know, waiting for the next shared roster read. */
+type AwaitingRoster =
+  | { decision: Decision; via: 'signal' }
+  | {
+      decision: Decision;
+      via: 'update';
+      taken: (outcome: GateOutcome) => void;
+      refused: (failure: ApplicationFailure) => void;
+    };
 
 /**
  * Signals carrying decisions whose signature is still to be verified wait once a workflow task has verified this
@@ -128,6 +154,13 @@ export class Gatekeeper {
   private waitingFrom = 0;
   /** The loop verifying the waiting signals, task by task, while there are any. */
   private verifyingLater?: Promise<void>;
+  private readonly shareUnknownSignerReads: boolean;
+  /** A roster read under way (with its failure, if it fails), while reads are shared. */
+  private reading?: Promise<string | undefined>;
+  /** Decisions from signers the held roster does not know, in the order they came, waiting for the shared read. */
+  private awaitingRoster: AwaitingRoster[] = [];
+  /** The loop serving them, one roster read at a time, while any wait. */
+  private servingUnknownSigners?: Promise<void>;
 
   constructor(
     private readonly audit: AuditTrail,
@@ -136,6 +169,7 @@ export class Gatekeeper {
   ) {
     this.pager = new Pager(dedupKey);
     this.recheckRotatedKeys = patched(ROTATED_KEYS_PATCH);
+    this.shareUnknownSignerReads = patched(UNKNOWN_SIGNER_READS_PATCH);
     // Not async: a decision refused (or put to wait) at once makes no promise of its own. The SDK records a stack
     // trace, source-mapped, for every promise a workflow makes; in a flood of signals that is most of their cost.
     setHandler(decisionSignal, (decision) => {
@@ -146,7 +180,7 @@ export class Gatekeeper {
         return;
       }
       const screened = this.screenSignal(decision);
-      if (screened === undefined) return this.decideWithCurrentRoster(decision);
+      if (screened === undefined) return this.decideSignal(decision);
       if (screened === NO_BUDGET) this.verifyLater(decision);
       else this.recordRefused(decision, 'decision-signal', screened);
       return undefined;
@@ -155,6 +189,12 @@ export class Gatekeeper {
       decideUpdate,
       async (decision) => {
         if (!patched(SIGNED_DECISIONS_PATCH)) return this.accept(decision, 'update');
+        if (this.waitsForSharedRead(decision)) {
+          // Answered when the shared read has been made: its caller waits up to a minute.
+          return new Promise<GateOutcome>((taken, refused) =>
+            this.awaitRoster({ decision, via: 'update', taken, refused }),
+          );
+        }
         const problem = await this.checkWithCurrentRoster(decision);
         if (problem) {
           this.recordRefused(decision, 'decision-update', problem);
@@ -205,7 +245,7 @@ export class Gatekeeper {
     const problem = this.problemWith(d, { signerMayBeNew: true }) ?? proofFieldsProblem(d, Date.now());
     if (problem) return problem;
     if (this.nonces.has(d.nonce!)) return 'nonce: this decision was already sent; sign it again to send another';
-    if (!this.roster.some((m) => m.id === d.by)) return undefined;
+    if (!this.roster.some((m) => m.id === d.by)) return this.awaitingRosterFull(d);
     const key = this.signerKey(d.by);
     if (isPublicKeyHex(key) && !budget.take()) return NO_BUDGET;
     const proof = proofProblem(workflowInfo().workflowId, d, key, Date.now());
@@ -274,7 +314,10 @@ export class Gatekeeper {
       settled += 1;
       if (screened) this.recordRefused(decision, 'decision-signal', screened);
       // The roster check starts now, as for a signal checked when it came: its nonce is kept before the next one's turn.
-      else this.telling.push(this.decideWithCurrentRoster(decision));
+      else {
+        const deciding = this.decideSignal(decision);
+        if (deciding) this.telling.push(deciding);
+      }
     }
     // Those settled are let go: a flood's payloads are not kept until the last is verified.
     if (this.waitingFrom >= 1024) {
@@ -282,6 +325,16 @@ export class Gatekeeper {
       this.waitingFrom = 0;
     }
     return settled;
+  }
+
+  /**
+   * A decision signal that passed every check from workflow state: from a signer the held roster does not know, it
+   * waits for the shared roster read (no promise of its own); otherwise it is checked against the roster read now.
+   */
+  private decideSignal(decision: Decision): Promise<void> | undefined {
+    if (!this.waitsForSharedRead(decision)) return this.decideWithCurrentRoster(decision);
+    this.awaitRoster({ decision, via: 'signal' });
+    return undefined;
   }
 
   /** A decision signal that passed every check from workflow state: takes it if it passes the current roster's. */
@@ -300,11 +353,122 @@ export class Gatekeeper {
     this.keepNonce(d);
     this.rosterReadAt = Date.now();
     try {
-      this.roster = (await loadDirectory()).members;
+      this.roster = (await this.readRoster()).members;
     } catch (err) {
       return `the roster could not be read to check the decision: ${failureText(err)}`;
     }
     return this.problemWith(d) ?? proofProblem(workflowInfo().workflowId, d, this.signerKey(d.by), Date.now());
+  }
+
+  /**
+   * Schedules a roster read; while reads are shared, remembers it as under way, so that decisions from unknown
+   * signers can be served by it rather than by a read of their own. The caller awaits the activity's own promise.
+   */
+  private readRoster(): ReturnType<typeof loadDirectory> {
+    const read = loadDirectory();
+    if (this.shareUnknownSignerReads) {
+      const reading: Promise<string | undefined> = read.then(
+        (directory) => {
+          this.roster = directory.members;
+          if (this.reading === reading) this.reading = undefined;
+          return undefined;
+        },
+        (err: unknown) => {
+          if (this.reading === reading) this.reading = undefined;
+          return failureText(err);
+        },
+      );
+      this.reading = reading;
+    }
+    return read;
+  }
+
+  /** Whether this decision, which passed every check from workflow state, waits for the shared roster read. */
+  private waitsForSharedRead(d: Decision): boolean {
+    return this.shareUnknownSignerReads && !this.roster.some((m) => m.id === d.by);
+  }
+
+  /** The refusal of a decision from a signer the held roster does not know when too many wait already. */
+  private awaitingRosterFull(d: Decision): string | undefined {
+    if (!this.shareUnknownSignerReads || this.awaitingRoster.length < MAX_AWAITING_ROSTER) return undefined;
+    return `by: "${d.by}" is not on the roster this workflow holds, and ${MAX_AWAITING_ROSTER} decisions already wait for its next read; send it again in a minute`;
+  }
+
+  /**
+   * Puts a decision from a signer the held roster does not know to wait for the shared roster read. Its nonce is
+   * kept now, as for a decision read for at once: a copy sent while it waits is refused as a repeat. Refused at
+   * once (nonce not kept, so it may be sent again) when MAX_AWAITING_ROSTER wait already.
+   */
+  private awaitRoster(waiting: AwaitingRoster): void {
+    const full = this.awaitingRosterFull(waiting.decision);
+    if (full) return this.settleAwaiting(waiting, full);
+    this.keepNonce(waiting.decision);
+    this.awaitingRoster.push(waiting);
+    this.servingUnknownSigners ??= CancellationScope.nonCancellable(() => this.serveUnknownSigners());
+  }
+
+  private gateIsOpen(name: string): boolean {
+    const gate = this.open.get(name);
+    return gate !== undefined && !gate.outcome;
+  }
+
+  /**
+   * While decisions from unknown signers wait: one roster read serves all that came before it returned. A read
+   * under way is joined; otherwise one timer waits until a minute after the held roster was read (ended early by a
+   * read that starts meanwhile, or once no waiting decision's gate is open: the workflow moves on, or ends, without
+   * waiting for them), then one read is made, unless no waiting decision's gate is still open. Each is then checked
+   * against the roster read, with at most the signals' verification budget a workflow task.
+   */
+  private async serveUnknownSigners(): Promise<void> {
+    const anyGateOpen = () => this.awaitingRoster.some((w) => this.gateIsOpen(w.decision.gate));
+    while (this.awaitingRoster.length > 0) {
+      let failure: string | undefined;
+      if (!this.reading) {
+        const wait = this.rosterReadAt + ROSTER_RECHECK_MS - Date.now();
+        if (wait > 0) await condition(() => this.reading !== undefined || !anyGateOpen(), wait);
+      }
+      if (this.reading) failure = await this.reading;
+      else if (anyGateOpen()) {
+        this.rosterReadAt = Date.now();
+        // Its failure is taken through `reading`, which handles the activity's rejection.
+        void this.readRoster();
+        failure = await this.reading;
+      }
+      // Every decision that came before the read returned is served by it; later ones wait for the next.
+      const served = this.awaitingRoster;
+      this.awaitingRoster = [];
+      for (let i = 0; i < served.length;) {
+        const d = served[i].decision;
+        const verifies = failure === undefined && !this.problemWith(d) && isPublicKeyHex(this.signerKey(d.by));
+        if (verifies && !this.signalBudget.take()) {
+          await sleep(1);
+          continue;
+        }
+        i += 1;
+        const problem =
+          failure === undefined
+            ? (this.problemWith(d) ?? proofProblem(workflowInfo().workflowId, d, this.signerKey(d.by), Date.now()))
+            : (this.problemWith(d, { signerMayBeNew: true }) ??
+              `the roster could not be read to check the decision: ${failure}`);
+        this.settleAwaiting(served[i - 1], problem);
+      }
+    }
+    this.servingUnknownSigners = undefined;
+  }
+
+  /** Takes or refuses a decision that waited for the roster; an update's caller gets the outcome or the refusal. */
+  private settleAwaiting(waiting: AwaitingRoster, problem: string | undefined): void {
+    const action = `decision-${waiting.via}`;
+    if (problem) this.recordRefused(waiting.decision, action, problem);
+    if (waiting.via === 'signal') {
+      if (!problem) this.accept(waiting.decision, 'signal');
+    } else if (problem) {
+      waiting.refused(
+        ApplicationFailure.create({ type: FailureType.NotAuthorized, message: problem, nonRetryable: true }),
+      );
+    } else {
+      waiting.taken(this.accept(waiting.decision, 'update'));
+    }
   }
 
   /** A signature the held key does not verify, and the held roster is old enough to be read again for it. */
@@ -332,8 +496,10 @@ export class Gatekeeper {
    * workflow returns, so each failure and each refusal is audited.
    */
   async settled(): Promise<void> {
-    // Decisions waiting for verification first: one that passes is decided among `telling`.
+    // Decisions waiting for verification first: one that passes is decided among `telling`, or waits for the
+    // shared roster read (which, once no gate is open, refuses those waiting without a read).
     while (this.verifyingLater) await this.verifyingLater;
+    while (this.servingUnknownSigners) await this.servingUnknownSigners;
     await Promise.all(this.telling);
   }
 
