@@ -14,6 +14,7 @@ import { dataConverter } from '../client/data-converter';
 import type { AppConfig } from '../config';
 import { temporalConnectionOptions } from '../config/temporal-connection';
 import { BACKUP_WORKER_ACTIVITIES, backupTaskQueue } from '../contracts/backups';
+import { HEARTBEAT_OPTIONS } from './heartbeats';
 
 export type BackupWorkerActivities = Pick<Activities, (typeof BACKUP_WORKER_ACTIVITIES)[number]>;
 
@@ -60,6 +61,7 @@ export async function createBackupWorker(
     dataConverter: dataConverter(config),
     interceptors: { activity: [redactingActivityInterceptor(configuredSecrets(config))] },
     maxConcurrentActivityTaskExecutions: BACKUP_WORKER_CONCURRENCY,
+    ...HEARTBEAT_OPTIONS,
     ...options.overrides,
   });
 }

@@ -9,6 +9,7 @@ import { dataConverter } from '../client/data-converter';
 import type { AppConfig } from '../config';
 import { auditSinks } from './sinks';
 import { temporalConnectionOptions } from '../config/temporal-connection';
+import { HEARTBEAT_OPTIONS } from './heartbeats';
 
 /** Prebuilt by `npm run build`; without it the worker bundles the workflows itself at start-up. */
 export const WORKFLOW_BUNDLE_PATH = join(__dirname, '..', '..', 'workflow-bundle.js');
@@ -52,6 +53,7 @@ export async function createWorker(
     },
     ...workflows,
     ...WORKER_TUNING,
+    ...HEARTBEAT_OPTIONS,
     ...options.overrides,
   });
 }
