@@ -31,7 +31,8 @@ import {
   machineBusyMs,
   median,
   mib,
-  percentile,
+  p99OverIdle,
+  pooled,
   printTable,
   progress,
   rssSampler,
@@ -349,7 +350,6 @@ async function main(): Promise<void> {
   const seedStartup = median(startups);
   const of = (side: Side) => measured.filter((r) => r.side === side);
   const rate = (r: Run) => (r.before.matching - r.after.matching) / (r.ms / 1000);
-  const pooled = (rs: Run[], pick: (r: Run) => number[]) => rs.flatMap(pick).sort((a, b) => a - b);
   const idle = pooled(measured, (r) => r.idle);
   const seedRate = median(of('seed').map(rate));
   const row = (side: Side): string[] => {
@@ -361,7 +361,7 @@ async function main(): Promise<void> {
       `${median(rs.map(rate)).toFixed(0)} (${(median(rs.map(rate)) / seedRate).toFixed(2)}×)`,
       `${median(rs.map((r) => r.redisCpu)).toFixed(2)} / ${median(rs.map((r) => r.clientCpu)).toFixed(2)} s`,
       latencySummary(during),
-      `${(percentile(during, 99) / percentile(idle, 99)).toFixed(2)}×`,
+      p99OverIdle(during, idle),
       String(sum(rs.map((r) => r.rewrites))),
       median(rs.map((r) => r.machineBusy)).toFixed(1),
     ];

@@ -146,6 +146,13 @@ export const latencySummary = (sorted: number[]) =>
     ? 'n/a'
     : `${[50, 99].map((p) => percentile(sorted, p).toFixed(1)).join(' / ')} / ${sorted.at(-1)!.toFixed(1)} ms`;
 
+/** The samples `pick` gives of each run, pooled in one sorted array (latencies over the rounds of a side). */
+export const pooled = <R>(runs: R[], pick: (run: R) => number[]): number[] => runs.flatMap(pick).sort((a, b) => a - b);
+
+/** Live traffic's p99 during the runs over its p99 in the idle second before each, as `1.20×`. */
+export const p99OverIdle = (during: number[], idle: number[]): string =>
+  `${(percentile(during, 99) / percentile(idle, 99)).toFixed(2)}×`;
+
 /** `median (min-max)` of durations in ms, shown in seconds. */
 export function secondsSpread(values: number[]): string {
   const s = (ms: number) => (ms / 1000).toFixed(2);

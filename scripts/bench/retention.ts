@@ -36,7 +36,8 @@ import {
   machineBusyMs,
   median,
   mib,
-  percentile,
+  p99OverIdle,
+  pooled,
   printTable,
   progress,
   secondsSpread,
@@ -390,7 +391,6 @@ function report(runs: Run[], { rows, writers, rounds }: { rows: number; writers:
   for (const layout of layoutsRun) {
     const measured = runs.filter((r) => r.round > 0 && r.layout === layout);
     const of = (side: Side) => measured.filter((r) => r.side === side);
-    const pooled = (rs: Run[], pick: (r: Run) => number[]) => rs.flatMap(pick).sort((a, b) => a - b);
     const idle = pooled(measured, (r) => r.idle);
     const seedDelete = median(of('seed').map((r) => r.deleteMs));
     const seedCommand = median(of('seed').map((r) => r.commandMs!));
@@ -406,7 +406,7 @@ function report(runs: Run[], { rows, writers, rounds }: { rows: number; writers:
         `${Math.max(...rs.map((r) => r.longestTransactionMs.delete)).toFixed(0)} ms` +
           (side === 'activity' ? '' : ` / ${Math.max(...rs.map((r) => r.longestTransactionMs.analyze)).toFixed(0)} ms`),
         latencySummary(during),
-        `${(percentile(during, 99) / percentile(idle, 99)).toFixed(2)}×`,
+        p99OverIdle(during, idle),
         `${median(rs.map((r) => r.writes)).toFixed(0)}`,
         mib(median(rs.map((r) => r.wal))),
         `${median(rs.map((r) => r.postgresCpuMs / 1000)).toFixed(2)} s`,

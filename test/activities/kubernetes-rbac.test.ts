@@ -9,6 +9,7 @@ import { createKubernetesActivities } from '../../src/activities/kubernetes';
 import { runIn } from '../helpers/activity-env';
 import { failure } from '../helpers/failures';
 import {
+  aiIngressTo,
   createDeployment,
   createPod,
   recordJobFinished,
@@ -139,27 +140,7 @@ describe('the worker Role in k8s/worker-rbac.yaml', () => {
     await recordRevision(c, 'ai-optimization-engine', 2, 'wedsync/ai:2.0.0');
     await createPod(c, 'ai-optimization-engine-1', { node: node.node, labels: { app: 'ai-optimization-engine' } });
     node.setLog(c.namespace, 'ai-optimization-engine-1', 'run', ['ready']);
-    await c.networking.createNamespacedIngress({
-      namespace: c.namespace,
-      body: {
-        metadata: { name: 'ai-ingress' },
-        spec: {
-          rules: [
-            {
-              http: {
-                paths: [
-                  {
-                    path: '/ai/',
-                    pathType: 'Prefix',
-                    backend: { service: { name: 'ai-optimization-engine', port: { number: 80 } } },
-                  },
-                ],
-              },
-            },
-          ],
-        },
-      },
-    });
+    await aiIngressTo(c, 'ai-optimization-engine');
   });
   after(async () => {
     await node?.stop();

@@ -6,6 +6,7 @@ import { runIn } from '../helpers/activity-env';
 import { failure } from '../helpers/failures';
 import { startFaultProxy } from '../helpers/fault-proxy';
 import {
+  aiIngressTo,
   createDeployment,
   createPod,
   kubeApiUrl,
@@ -273,28 +274,7 @@ describe('Kubernetes activities against a real API server', () => {
 
   describe('patchIngressBackend', () => {
     before(async () => {
-      await c.networking.createNamespacedIngress({
-        namespace: c.namespace,
-        body: {
-          metadata: { name: 'ai-ingress' },
-          spec: {
-            rules: [
-              {
-                host: 'api.wedsync.com',
-                http: {
-                  paths: [
-                    {
-                      path: '/ai/',
-                      pathType: 'Prefix',
-                      backend: { service: { name: 'ai-optimization-engine', port: { number: 80 } } },
-                    },
-                  ],
-                },
-              },
-            ],
-          },
-        },
-      });
+      await aiIngressTo(c, 'ai-optimization-engine');
     });
 
     it('switches to the backup service and returns the backend it had', async () => {

@@ -18,11 +18,15 @@ import { crisisStatusQuery, crisisWorkflowId } from '../../src/workflows/crisis/
 import {
   chaosSuite,
   countRun,
+  loadCrisisCouples,
+  loadPurgeKeys,
   outage,
   outageSeconds,
+  removePurgeKeys,
   resultWithin,
   serverCheckpoint,
   statusWhen,
+  tallyPurgeKeys,
   type ScenarioTally,
 } from '../helpers/chaos';
 import { testConfig } from '../helpers/deps';
@@ -68,11 +72,7 @@ describe('a dependency down in the middle of a step', () => {
       const proxy = await proxyFor(redisUrlFor(REDIS_DB.chaos));
       const run = uniqueId('o').slice(-12);
       const keys = 20_000;
-      for (let j = 0; j < keys; j += 5000) {
-        const p = deps.redis.pipeline();
-        for (let k = j; k < j + 5000; k++) p.set(`ai:${run}:${k}`, 'v').set(`keep:${run}:${k}`, 'v');
-        await p.exec();
-      }
+      await loadPurgeKeys(deps.redis, run, keys);
       const taskQueue = uniqueId('outage-purge');
       await suite.worker(taskQueue, { REDIS_URL: proxy.via(redisUrlFor(REDIS_DB.chaos)) });
       const handle = await suite.client.workflow.start(purgeCache, {
@@ -89,16 +89,9 @@ describe('a dependency down in the middle of a step', () => {
       const backAt = await outage(tally, proxy, handle, outageMs);
       const result = await resultWithin(handle, AFTER_OUTAGE_MS, tally.notes);
       await replayOwnHistory(handle);
-      const left = { ai: 0, keep: 0 };
-      for await (const found of deps.redis.scanStream({ match: `*:${run}:*`, count: 5000 })) {
-        for (const k of found as string[]) left[k.startsWith('ai:') ? 'ai' : 'keep'] += 1;
-      }
-      tally.lost += left.ai;
-      tally.duplicated += keys - left.keep;
+      const left = await tallyPurgeKeys(tally, deps.redis, run, keys);
       await finish(tally, handle, result ? Date.now() : undefined, backAt);
-      for await (const found of deps.redis.scanStream({ match: `*:${run}:*`, count: 5000 })) {
-        if ((found as string[]).length) await deps.redis.unlink(...(found as string[]));
-      }
+      await removePurgeKeys(deps.redis, run);
       assert.deepEqual(left, { ai: 0, keep: keys });
     },
   );
@@ -109,13 +102,7 @@ describe('a dependency down in the middle of a step', () => {
     async (tally) => {
       const { deps, receiver } = suite;
       const couples = 200;
-      await deps.pool.query('DELETE FROM active_crises');
-      await deps.pool.query(
-        `INSERT INTO active_crises (wedding_id, couple_email, crisis_type, status, created_at)
-       SELECT 'w-' || g, 'couple' || g || '@example.com', 'vendor_cancellation', 'ai_processing', now()
-         FROM generate_series(1, $1) g`,
-        [couples],
-      );
+      await loadCrisisCouples(deps.pool, couples);
       const ledger = honourIdempotency(receiver);
       const proxy = await proxyFor(suite.databaseUrl);
       const taskQueue = uniqueId('outage-crisis');
@@ -149,13 +136,7 @@ describe('a dependency down in the middle of a step', () => {
     async (tally) => {
       const { deps, receiver } = suite;
       const couples = 1500;
-      await deps.pool.query('DELETE FROM active_crises');
-      await deps.pool.query(
-        `INSERT INTO active_crises (wedding_id, couple_email, crisis_type, status, created_at)
-       SELECT 'w-' || g, 'couple' || g || '@example.com', 'vendor_cancellation', 'ai_processing', now()
-         FROM generate_series(1, $1) g`,
-        [couples],
-      );
+      await loadCrisisCouples(deps.pool, couples);
       const ledger = honourIdempotency(receiver, 5);
       const proxy = await proxyFor(receiver.url('/'));
       const settings = Object.fromEntries(

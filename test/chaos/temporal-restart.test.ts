@@ -13,11 +13,12 @@ import {
   chaosSuite,
   countRun,
   couplesToldTwice,
+  loadCrisisCouples,
   loadPurgeKeys,
-  purgeKeysLeft,
   removePurgeKeys,
   resultWithin,
   statusWhen,
+  tallyPurgeKeys,
   watchUnlinks,
 } from '../helpers/chaos';
 import { REDIS_DB, redisUrlFor } from '../helpers/maintenance';
@@ -45,13 +46,7 @@ describe('the Temporal server restarted with workflows in flight', () => {
     async (tally) => {
       const { deps, receiver } = suite;
       const ledger = honourIdempotency(receiver, 20);
-      await deps.pool.query('DELETE FROM active_crises');
-      await deps.pool.query(
-        `INSERT INTO active_crises (wedding_id, couple_email, crisis_type, status, created_at)
-         SELECT 'w-' || g, 'couple' || g || '@example.com', 'vendor_cancellation', 'ai_processing', now()
-           FROM generate_series(1, $1) g`,
-        [COUPLES],
-      );
+      await loadCrisisCouples(deps.pool, COUPLES);
       const run = uniqueId('r').slice(-12);
       await loadPurgeKeys(deps.redis, run, KEYS);
       const unlinks = await watchUnlinks(REDIS_DB.chaos, run);
@@ -103,11 +98,10 @@ describe('the Temporal server restarted with workflows in flight', () => {
         }
         await countRun(tally, crisis, resolved?.resolvedBy === 'cto', (Date.now() - upAt) / 1000);
 
-        const left = await purgeKeysLeft(deps.redis, run);
         const told = new Set(ledger.told).size;
         const toldTwice = couplesToldTwice(receiver);
-        tally.lost += left.ai + (COUPLES - told);
-        tally.duplicated += KEYS - left.keep + unlinks.repeated() + toldTwice;
+        const left = await tallyPurgeKeys(tally, deps.redis, run, KEYS, unlinks.repeated() + toldTwice);
+        tally.lost += COUPLES - told;
         if (ledger.repeats) tally.notes.push(`${ledger.repeats} repeated sends dropped by key`);
         assert.equal(purged?.removed, KEYS, 'the purge completed and counted every key once');
         assert.equal(resolved?.resolvedBy, 'cto', 'the crisis took its decision after the restart and completed');

@@ -18,33 +18,29 @@ import { localPostgresAdminUrl } from '../../scripts/lib/stack';
 import type { RetentionProgress } from '../../src/contracts/maintenance';
 import { pruneOptimizations } from '../../src/workflows';
 import {
-  activityOutcome,
+  assertRetryCompletedOnce,
   chaosRuns,
   chaosSuite,
   countRun,
+  cutOffFromServer,
+  cutOffWorkerSaid,
+  HEARTBEATING_TIMEOUT_MS,
   killHard,
-  pendingAttempt,
-  pollingWorker,
   resultWithin,
   serverCheckpoint,
+  tallyOptimizations,
   workerOutput,
 } from '../helpers/chaos';
 import { startFaultProxy } from '../helpers/fault-proxy';
-import { countOptimizations, loadOptimizations } from '../helpers/maintenance';
+import { loadOptimizations } from '../helpers/maintenance';
 import { replayOwnHistory, uniqueId } from '../helpers/temporal';
 import { waitUntil } from '../helpers/wait';
 
 const DATABASE = 'aiops_test_chaos_cutoff';
-/** The retention delete's heartbeat timeout (src/workflows/policies.ts, `heartbeating`). */
-const HEARTBEAT_TIMEOUT_MS = 30_000;
 const ROWS = 100_000;
 const CUT_OFF_APP = 'aiops-cut-off-worker';
 const SECOND_APP = 'aiops-second-worker';
 const DEADLINE_MS = 120_000;
-/** TIMEOUT_TYPE_HEARTBEAT in temporal.api.enums.v1.TimeoutType. */
-const HEARTBEAT_TIMEOUT_TYPE = 4;
-/** PENDING_ACTIVITY_STATE_STARTED in temporal.api.enums.v1.PendingActivityState. */
-const STARTED = 2;
 
 type PruneResult = Awaited<ReturnType<typeof pruneOptimizations>>;
 
@@ -151,21 +147,11 @@ describe('a worker cut off from the server while its activity keeps running', ()
         await sleep(500); // the last heartbeat before the blocked batches reaches the server
         const checkpoint = await serverCheckpoint<RetentionProgress>(handle);
 
-        proxy.cut();
-        const cutAt = Date.now();
+        const step = 'deleteCompletedOptimizations';
+        const cut = cutOffFromServer(tally, suite.env, { proxy, worker: cutOff, taskQueue }, handle, step);
         second = await suite.worker(taskQueue, { DATABASE_URL: asApplication(suite.databaseUrl, SECOND_APP) });
-        const secondPid = second.pid;
         // The server times the silent attempt out and hands the retry to the worker that can still reach it.
-        const retry = await waitUntil(
-          'the retry started on the second worker',
-          () => pendingAttempt(handle, 'deleteCompletedOptimizations'),
-          (a) => (a?.attempt ?? 1) >= 2 && a?.state === STARTED && !!a.lastWorkerIdentity?.startsWith(`${secondPid}@`),
-          HEARTBEAT_TIMEOUT_MS + DEADLINE_MS,
-        );
-        const retriedAt = Date.now();
-        tally.notes.push(
-          `retry on the second worker ${((retriedAt - cutAt) / 1000).toFixed(1)} s into the cut, after "${retry?.lastFailure?.message?.slice(0, 60)}"`,
-        );
+        await cut.retryStartedOn(second, DEADLINE_MS);
         // The retry resumes from the checkpoint below the locked rows and waits at them too; then both go on at once.
         await waitUntil(
           "the retry's connections at a locked row",
@@ -178,36 +164,13 @@ describe('a worker cut off from the server while its activity keeps running', ()
 
         const result = await resultWithin<PruneResult>(handle, DEADLINE_MS, tally.notes);
         const completedAt = Date.now();
-        const closed = await activityOutcome(handle, 'deleteCompletedOptimizations');
-        // The cut outlasts the heartbeat timeout with room, the workflow's end or not.
-        await sleep(cutAt + HEARTBEAT_TIMEOUT_MS + 5_000 - Date.now());
-        const stillCut = Date.now() - cutAt;
-        proxy.restore();
-        // The cut-off worker reconnects and polls again: it survived the cut, and its attempt ended one way or another.
-        await pollingWorker(suite.env.client, taskQueue, cutOff);
-        // What the cut-off worker said of its attempt (warnings on heartbeats and the late answer, not its polls).
-        const cutOffSaid = () => [
-          ...new Set(
-            workerOutput(cutOff!)
-              .replace(/\x1b\[[0-9;]*m/g, '')
-              .split('\n')
-              .filter((l) => /WARN|ERROR/.test(l) && /heartbeat|complet|not found|failed/i.test(l) && !/poll_/.test(l))
-              .map((l) => l.replace(/^\S*\d\dZ\s+/, '').slice(0, 120)),
-          ),
-        ];
-        // Its late answer reaches the server and is refused, or is given up on; either way it is said.
-        await waitUntil(
-          "the cut-off worker's late answer",
-          cutOffSaid,
-          (said) => said.some((l) => /not found on completion|error while completing/i.test(l)),
-          15_000,
-        ).catch(() => tally.notes.push('the cut-off worker said nothing of a late answer'));
-        const afterHeal = await activityOutcome(handle, 'deleteCompletedOptimizations');
+        const healed = await cut.heal(/not found on completion|error while completing/i);
+        const stillCut = healed.cutMs;
         const secondSaid = workerOutput(second);
-        await countRun(tally, handle, result !== undefined, (completedAt - cutAt) / 1000);
+        await countRun(tally, handle, result !== undefined, (completedAt - cut.cutAt) / 1000);
         await replayOwnHistory(handle);
 
-        const end = await countOptimizations(deps.pool);
+        const end = await tallyOptimizations(tally, deps.pool, fixture);
         const { rows: byWorker } = await deps.pool.query<{ app: string; deleted: string; late: string }>(
           `SELECT app, sum(deleted) AS deleted, coalesce(sum(deleted) FILTER (WHERE at >= $1), 0) AS late
              FROM chaos_deletions GROUP BY app`,
@@ -216,17 +179,16 @@ describe('a worker cut off from the server while its activity keeps running', ()
         const deletedBy = Object.fromEntries(byWorker.map((r) => [r.app, Number(r.deleted)]));
         const deletedRacing = Object.fromEntries(byWorker.map((r) => [r.app, Number(r.late)]));
         const deletedInAll = Object.values(deletedBy).reduce((a, b) => a + b, 0);
-        tally.lost += end.eligible;
-        // A row deleted that the rule keeps, or a deletion counted twice, is more than a clean run does.
-        tally.duplicated += fixture.total - end.total - (fixture.eligible - end.eligible);
+        // A deletion counted twice is more than a clean run does.
         tally.duplicated += Math.max(0, (result?.retention.deleted ?? 0) - fixture.eligible);
         tally.notes.push(
           `after the retry began the cut-off attempt deleted ${deletedRacing[CUT_OFF_APP] ?? 0} rows and the retry ${deletedRacing[SECOND_APP] ?? 0}; cut ${(stillCut / 1000).toFixed(0)} s`,
         );
-        if (cutOffSaid().length) tally.notes.push(`cut-off worker: ${cutOffSaid().slice(0, 3).join(' | ')}`);
+        const cutOffSaid = cutOffWorkerSaid(cutOff);
+        if (cutOffSaid.length) tally.notes.push(`cut-off worker: ${cutOffSaid.slice(0, 3).join(' | ')}`);
 
         assert.ok(result, 'the workflow completed while the first worker was cut off');
-        assert.ok(stillCut > HEARTBEAT_TIMEOUT_MS, `cut for ${stillCut} ms, past the heartbeat timeout`);
+        assert.ok(stillCut > HEARTBEATING_TIMEOUT_MS, `cut for ${stillCut} ms, past the heartbeat timeout`);
         assert.deepEqual(
           { eligibleLeft: end.eligible, othersKept: end.total, deletedInAll, counted: result.retention.deleted },
           {
@@ -240,16 +202,7 @@ describe('a worker cut off from the server while its activity keeps running', ()
         assert.equal(result.retention.resumed, true, 'the retry resumed from the checkpoint');
         assert.equal(result.retention.resumedFromKey, checkpoint?.lastKey);
         assert.ok(result.analyze, 'ANALYZE ran after the delete');
-        assert.deepEqual(
-          {
-            completions: closed.completions,
-            byTheSecondWorker: closed.identity.startsWith(`${secondPid}@`),
-            afterATimedOutAttempt: closed.attempt >= 2 && closed.lastTimeoutType === HEARTBEAT_TIMEOUT_TYPE,
-          },
-          { completions: 1, byTheSecondWorker: true, afterATimedOutAttempt: true },
-          "one completion, the second worker's retry, after the first attempt's heartbeat timeout",
-        );
-        assert.equal(afterHeal.events, closed.events, "the cut-off worker's late answer changed nothing in history");
+        assertRetryCompletedOnce(healed, second);
         // The defect this scenario found: the cut-off attempt went on deleting beside the retry (12,128 rows in the
         // first run). The retry now ends its batch connections before it deletes anything.
         assert.deepEqual(

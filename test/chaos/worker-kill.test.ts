@@ -19,16 +19,18 @@ import {
   countRun,
   couplesToldTwice,
   killHard,
+  loadCrisisCouples,
   loadPurgeKeys,
-  purgeKeysLeft,
   removePurgeKeys,
   resultWithin,
   serverCheckpoint,
   statusWhen,
+  tallyOptimizations,
+  tallyPurgeKeys,
   watchUnlinks,
   type ScenarioTally,
 } from '../helpers/chaos';
-import { countOptimizations, loadOptimizations, REDIS_DB, redisUrlFor } from '../helpers/maintenance';
+import { loadOptimizations, REDIS_DB, redisUrlFor } from '../helpers/maintenance';
 import { honourIdempotency } from '../helpers/runbook-receiver';
 import { replayOwnHistory, uniqueId } from '../helpers/temporal';
 import { waitUntil } from '../helpers/wait';
@@ -98,10 +100,8 @@ describe('a worker SIGKILLed at random points of the long steps', () => {
           () => resultWithin(handle, RECOVERY_DEADLINE_MS, tally.notes),
         );
         await replayOwnHistory(handle);
-        const left = await purgeKeysLeft(redis, run);
-        tally.lost += left.ai;
         // A key of another pattern removed, or a key unlinked a second time, is more than a clean run does.
-        tally.duplicated += keys - left.keep + unlinks.repeated();
+        const left = await tallyPurgeKeys(tally, redis, run, keys, unlinks.repeated());
         assert.ok(result, 'the purge completed after the kill');
         assert.deepEqual(
           { left, unlinkedTwice: unlinks.repeated() },
@@ -137,9 +137,7 @@ describe('a worker SIGKILLed at random points of the long steps', () => {
         () => resultWithin(handle, RECOVERY_DEADLINE_MS, tally.notes),
       );
       await replayOwnHistory(handle);
-      const end = await countOptimizations(suite.deps.pool);
-      tally.lost += end.eligible;
-      tally.duplicated += fixture.total - end.total - (fixture.eligible - end.eligible);
+      const end = await tallyOptimizations(tally, suite.deps.pool, fixture);
       assert.ok(result, 'the delete completed after the kill');
       assert.deepEqual(
         { eligibleLeft: end.eligible, othersKept: end.total, counted: result.retention.deleted },
@@ -155,15 +153,9 @@ describe('a worker SIGKILLed at random points of the long steps', () => {
     async (tally) => {
       const couples = 1500;
       const { deps, receiver } = suite;
-      await deps.pool.query('DELETE FROM active_crises');
+      await loadCrisisCouples(deps.pool, couples);
       receiver.requests.length = 0;
       const ledger = honourIdempotency(receiver, 5);
-      await deps.pool.query(
-        `INSERT INTO active_crises (wedding_id, couple_email, crisis_type, status, created_at)
-         SELECT 'w-' || g, 'couple' || g || '@example.com', 'vendor_cancellation', 'ai_processing', now()
-           FROM generate_series(1, $1) g`,
-        [couples],
-      );
       const taskQueue = uniqueId('chaos-crisis');
       const first = await suite.worker(taskQueue);
       const input = { failure: uniqueId('chaos') };

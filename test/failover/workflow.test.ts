@@ -9,7 +9,7 @@ import { failbackAiIngress, failoverAiIngress } from '../../src/workflows';
 import { ingressSwitchStatusQuery } from '../../src/workflows/failover/messages';
 import { decideUpdate } from '../../src/workflows/gates/messages';
 import { HEALTHY_BODY, type ScriptedResponse } from '../helpers/http-receiver';
-import { testCluster, type TestCluster } from '../helpers/kube';
+import { aiIngressBackend, aiIngressTo, testCluster, type TestCluster } from '../helpers/kube';
 import { pagerDutyEvents, slackTexts } from '../helpers/runbook-receiver';
 import { runbookSuite } from '../helpers/runbook-suite';
 import { queryUntil, rejectsWithCause, uniqueId } from '../helpers/temporal';
@@ -38,31 +38,9 @@ describe('manual failover and failback of the AI ingress', () => {
   async function freshIngress(service = 'ai-optimization-engine') {
     health.primary = { status: 200, body: HEALTHY_BODY };
     health.backup = { status: 200, body: HEALTHY_BODY };
-    await cluster.networking
-      .deleteNamespacedIngress({ name: 'ai-ingress', namespace: cluster.namespace })
-      .catch(() => undefined);
-    await cluster.networking.createNamespacedIngress({
-      namespace: cluster.namespace,
-      body: {
-        metadata: { name: 'ai-ingress' },
-        spec: {
-          rules: [
-            {
-              host: 'api.wedsync.com',
-              http: {
-                paths: [
-                  { path: '/ai/', pathType: 'Prefix', backend: { service: { name: service, port: { number: 80 } } } },
-                ],
-              },
-            },
-          ],
-        },
-      },
-    });
+    await aiIngressTo(cluster, service);
   }
-  const backendNow = async () =>
-    (await cluster.networking.readNamespacedIngress({ name: 'ai-ingress', namespace: cluster.namespace })).spec!
-      .rules![0].http!.paths[0].backend.service!.name;
+  const backendNow = () => aiIngressBackend(cluster);
 
   const start = (workflow: typeof failoverAiIngress) =>
     suite.env.client.workflow.start(workflow, {

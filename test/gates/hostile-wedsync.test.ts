@@ -15,7 +15,14 @@ import { failbackAiIngress, failoverAiIngress, highResponseTimesRemediation } fr
 import { decideUpdate } from '../../src/workflows/gates/messages';
 import { assaultGate, workflowTaskFailures } from '../helpers/hostile';
 import { HEALTHY_BODY } from '../helpers/http-receiver';
-import { createDeployment, kubeconfigPath, testCluster, type TestCluster } from '../helpers/kube';
+import {
+  aiIngressBackend,
+  aiIngressTo,
+  createDeployment,
+  kubeconfigPath,
+  testCluster,
+  type TestCluster,
+} from '../helpers/kube';
 import { slackTexts } from '../helpers/runbook-receiver';
 import { runbookSuite } from '../helpers/runbook-suite';
 import { rejectsWithCause, replayOwnHistory, uniqueId } from '../helpers/temporal';
@@ -45,35 +52,12 @@ describe('the WedSync gates against hostile decisions', () => {
     await cluster?.destroy();
   });
 
-  /** The ingress as seed 002 has it: /ai/ to the primary. */
-  async function ingressTo(service: string): Promise<void> {
-    await cluster.networking.createNamespacedIngress({
-      namespace: cluster.namespace,
-      body: {
-        metadata: { name: 'ai-ingress' },
-        spec: {
-          rules: [
-            {
-              host: 'api.wedsync.com',
-              http: {
-                paths: [
-                  { path: '/ai/', pathType: 'Prefix', backend: { service: { name: service, port: { number: 80 } } } },
-                ],
-              },
-            },
-          ],
-        },
-      },
-    });
-  }
-  const backendNow = async () =>
-    (await cluster.networking.readNamespacedIngress({ name: 'ai-ingress', namespace: cluster.namespace })).spec!
-      .rules![0].http!.paths[0].backend.service!.name;
+  const backendNow = () => aiIngressBackend(cluster);
 
   suite.test(
     'failoverAiIngress and failbackAiIngress refuse them all; the approved failover switches, the refused failback does not',
     async () => {
-      await ingressTo('ai-optimization-engine');
+      await aiIngressTo(cluster, 'ai-optimization-engine');
       const start = (workflow: typeof failoverAiIngress) =>
         suite.env.client.workflow.start(workflow, {
           taskQueue: suite.taskQueue,

@@ -14,6 +14,7 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter, type QueryDefinition } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Redis } from 'ioredis';
+import type { Pool } from 'pg';
 import { AesGcmPayloadCodec } from '../../src/codec/aes-gcm-codec';
 import { loadConfig } from '../../src/config';
 import type { OwnedDeps } from '../../src/workers/deps';
@@ -23,7 +24,7 @@ import { startDevServer, stopDevServer, type DevServer } from './dev-server';
 import type { FaultProxy } from './fault-proxy';
 import { testDeps } from './deps';
 import type { HttpReceiver } from './http-receiver';
-import { redisUrlFor } from './maintenance';
+import { countOptimizations, redisUrlFor, type OptimizationFixture } from './maintenance';
 import { signingInterceptor } from './operators';
 import { CRISIS_PATHS, receiverEnv, startRunbookReceiver } from './runbook-receiver';
 import { devServerEnv, quietRuntime, sealingClient } from './temporal';
@@ -350,6 +351,49 @@ export async function purgeKeysLeft(redis: Redis, run: string): Promise<{ ai: nu
   return left;
 }
 
+/**
+ * Counts the run's keys left in Redis into the tally and returns them: an `ai` key left is lost; a `keep` key gone,
+ * like each of `repeated` (effects counted twice elsewhere), is more than a clean run does.
+ */
+export async function tallyPurgeKeys(
+  tally: ScenarioTally,
+  redis: Redis,
+  run: string,
+  keys: number,
+  repeated = 0,
+): Promise<{ ai: number; keep: number }> {
+  const left = await purgeKeysLeft(redis, run);
+  tally.lost += left.ai;
+  tally.duplicated += keys - left.keep + repeated;
+  return left;
+}
+
+/**
+ * Counts the rows of wedding_optimizations into the tally and returns them: an eligible row left is lost; a row
+ * deleted that the rule keeps is more than a clean run does.
+ */
+export async function tallyOptimizations(
+  tally: ScenarioTally,
+  pool: Pool,
+  fixture: OptimizationFixture,
+): Promise<OptimizationFixture> {
+  const end = await countOptimizations(pool);
+  tally.lost += end.eligible;
+  tally.duplicated += fixture.total - end.total - (fixture.eligible - end.eligible);
+  return end;
+}
+
+/** A crisis's couples in the suite's database: `couples` active crises, the earlier ones gone. */
+export async function loadCrisisCouples(pool: Pool, couples: number): Promise<void> {
+  await pool.query('DELETE FROM active_crises');
+  await pool.query(
+    `INSERT INTO active_crises (wedding_id, couple_email, crisis_type, status, created_at)
+     SELECT 'w-' || g, 'couple' || g || '@example.com', 'vendor_cancellation', 'ai_processing', now()
+       FROM generate_series(1, $1) g`,
+    [couples],
+  );
+}
+
 /** Removes what is left of the run's keys, so the next scenario starts clean. */
 export async function removePurgeKeys(redis: Redis, run: string): Promise<void> {
   for await (const found of redis.scanStream({ match: `*:${run}:*`, count: 5000 })) {
@@ -450,3 +494,123 @@ export async function outage(
 
 /** How long the randomised scenario keeps starting runs and killing workers: about 40 s in `npm test`, 600 in `npm run chaos`. */
 export const chaosBudgetSeconds = () => positiveNumber('AIOPS_CHAOS_BUDGET_SECONDS', 40);
+
+/** TIMEOUT_TYPE_HEARTBEAT in temporal.api.enums.v1.TimeoutType. */
+const HEARTBEAT_TIMEOUT_TYPE = 4;
+/** PENDING_ACTIVITY_STATE_STARTED in temporal.api.enums.v1.PendingActivityState. */
+const PENDING_ACTIVITY_STARTED = 2;
+
+/** What a worker cut off from the server said of its attempt: warnings on heartbeats and the late answer, not its polls. */
+export function cutOffWorkerSaid(worker: ChildProcess): string[] {
+  return [
+    ...new Set(
+      workerOutput(worker)
+        .replace(/\x1b\[[0-9;]*m/g, '')
+        .split('\n')
+        .filter((l) => /WARN|ERROR/.test(l) && /heartbeat|complet|not found|failed/i.test(l) && !/poll_/.test(l))
+        .map((l) => l.replace(/^\S*\d\dZ\s+/, '').slice(0, 120)),
+    ),
+  ];
+}
+
+/** The purge's and the retention delete's heartbeat timeout (src/workflows/policies.ts, `heartbeating`). */
+export const HEARTBEATING_TIMEOUT_MS = 30_000;
+
+/** What the history said of a step run beside a worker cut off from the server, before the cut healed and after. */
+export interface HealedCut {
+  /** How long the cut lasted. */
+  cutMs: number;
+  /** The step's outcome in history when the workflow was done, the cut still on. */
+  closed: Awaited<ReturnType<typeof activityOutcome>>;
+  /** The same once the cut-off worker was back in touch and had given its late answer (or 15 s had passed). */
+  afterHeal: Awaited<ReturnType<typeof activityOutcome>>;
+}
+
+/** A worker cut off from the Temporal server while its attempt at one step of a workflow runs on. */
+export interface ServerCut {
+  /** When the proxy was cut. */
+  cutAt: number;
+  /**
+   * Waits (the heartbeat timeout and `ms`) until the server has handed the step's retry to `second` and it has
+   * started there; notes how long into the cut that was, and the failure that ended the attempt before. Returns when
+   * it saw the retry.
+   */
+  retryStartedOn(second: ChildProcess, ms: number): Promise<number>;
+  /**
+   * Once the workflow is done: reads the step's outcome in history, keeps the cut on until it has outlasted the
+   * heartbeat timeout with room, restores the proxy, waits for the cut-off worker to poll again, then (15 s at most)
+   * for it to say its late answer was refused or given up on (`lateAnswer`, in what cutOffWorkerSaid gives), and
+   * reads the outcome again.
+   */
+  heal(lateAnswer: RegExp): Promise<HealedCut>;
+}
+
+/**
+ * Cuts `proxy`, the cut-off `worker`'s way to the server, while it runs the `activityType` step of `handle`; what
+ * the scenario learns of the cut goes into `tally`.
+ */
+export function cutOffFromServer(
+  tally: ScenarioTally,
+  env: { client: Client },
+  cut: { proxy: FaultProxy; worker: ChildProcess; taskQueue: string },
+  handle: WorkflowHandle,
+  activityType: string,
+): ServerCut {
+  cut.proxy.cut();
+  const cutAt = Date.now();
+  return {
+    cutAt,
+    async retryStartedOn(second, ms) {
+      const retry = await waitUntil(
+        'the retry started on the second worker',
+        () => pendingAttempt(handle, activityType),
+        (a) =>
+          (a?.attempt ?? 1) >= 2 &&
+          a?.state === PENDING_ACTIVITY_STARTED &&
+          !!a.lastWorkerIdentity?.startsWith(`${second.pid}@`),
+        HEARTBEATING_TIMEOUT_MS + ms,
+      );
+      const retriedAt = Date.now();
+      tally.notes.push(
+        `retry on the second worker ${((retriedAt - cutAt) / 1000).toFixed(1)} s into the cut, after "${retry?.lastFailure?.message?.slice(0, 60)}"`,
+      );
+      return retriedAt;
+    },
+    async heal(lateAnswer) {
+      const closed = await activityOutcome(handle, activityType);
+      // The cut outlasts the heartbeat timeout with room, the workflow's end or not.
+      await new Promise((r) => setTimeout(r, Math.max(0, cutAt + HEARTBEATING_TIMEOUT_MS + 5_000 - Date.now())));
+      const cutMs = Date.now() - cutAt;
+      cut.proxy.restore();
+      // The cut-off worker reconnects and polls again: it survived the cut, and its attempt ended one way or another.
+      await pollingWorker(env.client, cut.taskQueue, cut.worker);
+      // Its late answer reaches the server and is refused, or is given up on; either way it is said.
+      await waitUntil(
+        "the cut-off worker's late answer",
+        () => cutOffWorkerSaid(cut.worker),
+        (said) => said.some((l) => lateAnswer.test(l)),
+        15_000,
+      ).catch(() => tally.notes.push('the cut-off worker said nothing of a late answer'));
+      const afterHeal = await activityOutcome(handle, activityType);
+      return { cutMs, closed, afterHeal };
+    },
+  };
+}
+
+/**
+ * What history must say of a step retried beside a worker cut off from the server: one completion, by `second`'s
+ * retry, after the first attempt's heartbeat timeout; and the cut-off worker's late answer changed nothing.
+ */
+export function assertRetryCompletedOnce(healed: HealedCut, second: ChildProcess): void {
+  const { closed, afterHeal } = healed;
+  assert.deepEqual(
+    {
+      completions: closed.completions,
+      byTheSecondWorker: closed.identity.startsWith(`${second.pid}@`),
+      afterATimedOutAttempt: closed.attempt >= 2 && closed.lastTimeoutType === HEARTBEAT_TIMEOUT_TYPE,
+    },
+    { completions: 1, byTheSecondWorker: true, afterATimedOutAttempt: true },
+    "one completion, the second worker's retry, after the first attempt's heartbeat timeout",
+  );
+  assert.equal(afterHeal.events, closed.events, "the cut-off worker's late answer changed nothing in history");
+}

@@ -1,7 +1,8 @@
 /**
  * A TCP proxy on loopback in front of one dependency (PostgreSQL, Redis, an HTTP receiver...), which a test can
  * cut: every open connection is reset and new ones are closed on arrival, as the worker sees a server that has
- * gone away, until the test restores it. The dependency itself stays up for the other test files that share it.
+ * gone away, until the test restores it; or throttle: what clients send is held back, as a slow link does. The
+ * dependency itself stays up for the other test files that share it.
  */
 import { request as httpsRequest, createServer as createHttpsServer } from 'node:https';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
@@ -14,21 +15,28 @@ export interface FaultProxy {
   via(url: string): string;
   cut(): void;
   restore(): void;
+  /** Holds each chunk a client sends for `ms`, one after another; 0 passes them on at once. Replies pass at once. */
+  throttle(ms: number): void;
   /** Connections that arrived while cut and were closed: the worker kept trying. */
   refused: number;
+  /** The local ports of its connections to the dependency: how the dependency (Redis's MONITOR) names a client. */
+  upstreamPorts: Set<number>;
   close(): Promise<void>;
 }
 
 export async function startFaultProxy(upstreamPort: number, upstreamHost = '127.0.0.1'): Promise<FaultProxy> {
   const open = new Set<Socket>();
   let cut = false;
+  let throttleMs = 0;
   const server: Server = createServer((client) => {
     if (cut) {
       proxy.refused += 1;
       client.resetAndDestroy();
       return;
     }
-    const upstream = createConnection({ port: upstreamPort, host: upstreamHost });
+    const upstream = createConnection({ port: upstreamPort, host: upstreamHost }, () => {
+      proxy.upstreamPorts.add(upstream.localPort!);
+    });
     for (const [from, to] of [
       [client, upstream],
       [upstream, client],
@@ -39,8 +47,28 @@ export async function startFaultProxy(upstreamPort: number, upstreamHost = '127.
         open.delete(from);
         to.destroy();
       });
-      from.pipe(to);
     }
+    upstream.pipe(client);
+    // What the client sends goes on in order, each chunk held for the throttle first (unthrottled: at once, with the
+    // backpressure a pipe has).
+    const held: Buffer[] = [];
+    let pumping = false;
+    const pump = async () => {
+      if (pumping) return;
+      pumping = true;
+      while (held.length && !upstream.destroyed) {
+        if (throttleMs > 0) await new Promise((r) => setTimeout(r, throttleMs));
+        if (!upstream.write(held.shift()!)) {
+          client.pause();
+          upstream.once('drain', () => client.resume());
+        }
+      }
+      pumping = false;
+    };
+    client.on('data', (chunk: Buffer) => {
+      held.push(chunk);
+      void pump();
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -60,6 +88,10 @@ export async function startFaultProxy(upstreamPort: number, upstreamHost = '127.
     restore() {
       cut = false;
     },
+    throttle(ms: number) {
+      throttleMs = ms;
+    },
+    upstreamPorts: new Set(),
     async close() {
       for (const s of open) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

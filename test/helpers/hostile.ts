@@ -484,14 +484,28 @@ export async function bombard(
   handle: WorkflowHandle,
   options: { gates?: string[]; numRuns?: number } = {},
 ): Promise<void> {
+  await sendRefused(handle, handle, decisionPayload(options.gates), options.numRuns ?? 60, 'payload');
+}
+
+/**
+ * Sends each of `payloads` through `sender` (a handle on `handle`'s workflow) as the signal and as the update: the
+ * update must be refused, naming what is wrong; then no `what` may have failed a workflow task of `handle`.
+ */
+async function sendRefused(
+  sender: WorkflowHandle,
+  handle: WorkflowHandle,
+  payloads: fc.Arbitrary<unknown>,
+  numRuns: number,
+  what: string,
+): Promise<void> {
   await fc.assert(
-    fc.asyncProperty(decisionPayload(options.gates), async (p) => {
-      await handle.signal(decisionSignal, p as never);
-      await refusedUpdate(handle, p);
+    fc.asyncProperty(payloads, async (p) => {
+      await sender.signal(decisionSignal, p as never);
+      await refusedUpdate(sender, p);
     }),
-    { seed: GATE_SEED, numRuns: options.numRuns ?? 60 },
+    { seed: GATE_SEED, numRuns },
   );
-  assert.equal(await workflowTaskFailures(handle), 0, 'no payload may fail a workflow task');
+  assert.equal(await workflowTaskFailures(handle), 0, `no ${what} may fail a workflow task`);
 }
 
 /**
@@ -510,14 +524,7 @@ export async function forge(
     namespace: env.namespace ?? 'default',
   }).workflow.getHandle(handle.workflowId);
   const nowMs = await env.currentTimeMs();
-  await fc.assert(
-    fc.asyncProperty(forgedDecision(gate, by, nowMs), async (p) => {
-      await unsigned.signal(decisionSignal, p as never);
-      await refusedUpdate(unsigned, p);
-    }),
-    { seed: GATE_SEED, numRuns: options.numRuns ?? 40 },
-  );
-  assert.equal(await workflowTaskFailures(handle), 0, 'no forged decision may fail a workflow task');
+  await sendRefused(unsigned, handle, forgedDecision(gate, by, nowMs), options.numRuns ?? 40, 'forged decision');
 }
 
 /**

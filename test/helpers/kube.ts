@@ -109,6 +109,35 @@ export async function createDeployment(c: TestCluster, name: string, replicas = 
   });
 }
 
+/** The AI ingress as seed 002 has it, made afresh: `/ai/` on api.wedsync.com to `service`, port 80. */
+export async function aiIngressTo(c: TestCluster, service: string): Promise<void> {
+  await c.networking.deleteNamespacedIngress({ name: 'ai-ingress', namespace: c.namespace }).catch(() => undefined);
+  await c.networking.createNamespacedIngress({
+    namespace: c.namespace,
+    body: {
+      metadata: { name: 'ai-ingress' },
+      spec: {
+        rules: [
+          {
+            host: 'api.wedsync.com',
+            http: {
+              paths: [
+                { path: '/ai/', pathType: 'Prefix', backend: { service: { name: service, port: { number: 80 } } } },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  });
+}
+
+/** The service the AI ingress sends `/ai/` to now. */
+export async function aiIngressBackend(c: TestCluster): Promise<string> {
+  const ingress = await c.networking.readNamespacedIngress({ name: 'ai-ingress', namespace: c.namespace });
+  return ingress.spec!.rules![0].http!.paths[0].backend.service!.name;
+}
+
 /** The deployment controller's report of a finished rollout of the current generation. */
 export async function recordRolloutComplete(c: TestCluster, name: string): Promise<void> {
   const d = await c.apps.readNamespacedDeployment({ name, namespace: c.namespace });

@@ -2,17 +2,13 @@ import assert from 'node:assert/strict';
 import { after, describe } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
 import { Pool } from 'pg';
-import { modelRetraining } from '../../src/workflows';
 import { decideUpdate } from '../../src/workflows/gates/messages';
 import {
-  monthOf,
   retrainingStatusQuery,
-  retrainingWorkflowId,
   type RetrainingResult,
   type RetrainingStatus,
 } from '../../src/workflows/model-retraining/messages';
 import {
-  createDeployment,
   playDeploymentController,
   playJobController as playJobsAndMetrics,
   testCluster,
@@ -20,9 +16,15 @@ import {
 } from '../helpers/kube';
 import { runbookSuite } from '../helpers/runbook-suite';
 import { queryUntil, replayOwnHistory } from '../helpers/temporal';
+import {
+  DEPLOYMENT,
+  feedback as addFeedback,
+  PRODUCTION,
+  productionReady as makeProductionReady,
+  retrainingSettings,
+  startRetraining,
+} from './helpers';
 
-const PRODUCTION = '2026-10-prod';
-const DEPLOYMENT = 'ai-recommendation-engine';
 const CANDIDATE = `${DEPLOYMENT}-candidate`;
 const CANARY_INGRESS = 'ai-ingress-candidate';
 
@@ -33,91 +35,27 @@ describe('monthly model retraining with an A/B rollout', () => {
   const suite = runbookSuite('aiops_test_model_retraining', async (_r, url) => {
     databaseUrl = url;
     cluster = await testCluster('aiops-retrain');
-    return {
-      K8S_AI_NAMESPACE: cluster.namespace,
-      RETRAIN_AB_INTERVAL_MINUTES: '60',
-      RETRAIN_AB_MAX_DAYS: '3',
-      RETRAIN_CANARY_WEIGHT: '10',
-    };
+    return retrainingSettings(cluster);
   });
   after(async () => {
     await pool?.end();
     await cluster?.destroy();
   });
 
-  /** Production as seed 002 has it: the engine, its ingress, the model ConfigMap; feedback emptied. */
-  async function productionReady(): Promise<void> {
+  const productionReady = () => {
     pool ??= new Pool({ connectionString: databaseUrl });
-    await pool.query('DELETE FROM ai_feedback');
-    // The month's training data: 500 rows of the production model's feedback, two days old.
-    await pool.query(
-      `INSERT INTO ai_feedback (recommendation_id, rating, outcome, model_version, created_at)
-       SELECT 10000 + g, 4, CASE WHEN g % 5 = 0 THEN 'rejected' ELSE 'accepted' END, $1, now() - interval '2 days'
-         FROM generate_series(1, 500) g`,
-      [PRODUCTION],
-    );
-    const ns = cluster.namespace;
-    for (const remove of [
-      () => cluster.apps.deleteNamespacedDeployment({ name: DEPLOYMENT, namespace: ns }),
-      () => cluster.networking.deleteNamespacedIngress({ name: 'ai-ingress', namespace: ns }),
-      () => cluster.core.deleteNamespacedConfigMap({ name: 'ai-model-config', namespace: ns }),
-    ])
-      await remove().catch(() => undefined);
-    await createDeployment(cluster, DEPLOYMENT, 2);
-    await cluster.networking.createNamespacedIngress({
-      namespace: ns,
-      body: {
-        metadata: { name: 'ai-ingress' },
-        spec: {
-          ingressClassName: 'nginx',
-          rules: [
-            {
-              host: 'api.wedsync.test',
-              http: {
-                paths: [
-                  {
-                    path: '/ai',
-                    pathType: 'Prefix',
-                    backend: { service: { name: DEPLOYMENT, port: { number: 80 } } },
-                  },
-                ],
-              },
-            },
-          ],
-        },
-      },
-    });
-    await cluster.core.createNamespacedConfigMap({
-      namespace: ns,
-      body: { metadata: { name: 'ai-model-config' }, data: { 'model.version': PRODUCTION } },
-    });
-    // The Kubernetes activities poll every 100 ms here instead of 5 s.
-    (suite.deps as { pollIntervalMs?: number }).pollIntervalMs = 100;
-  }
+    return makeProductionReady(suite, cluster, pool);
+  };
 
   const playJobController = (accuracy: number, hold?: () => boolean) =>
     playJobsAndMetrics(cluster, suite.deps.s3, accuracy, hold);
 
-  async function start(): Promise<WorkflowHandle<typeof modelRetraining>> {
-    const month = monthOf(await suite.env.currentTimeMs());
-    return suite.env.client.workflow.start(modelRetraining, {
-      taskQueue: suite.taskQueue,
-      workflowId: retrainingWorkflowId(month),
-      args: [{ requestedBy: 'ai-lead', reason: 'test' }],
-    });
-  }
+  const start = () => startRetraining(suite, 'test');
 
   const status = (h: WorkflowHandle, pred: (s: RetrainingStatus) => boolean, ms = 30_000) =>
     queryUntil(h, retrainingStatusQuery, pred, ms);
 
-  /** Feedback rows as the engines would write them: `accepted` of `total` for the model version. */
-  async function feedback(version: string, total: number, accepted: number): Promise<void> {
-    await pool.query(
-      `INSERT INTO ai_feedback (recommendation_id, rating, outcome, model_version)
-       SELECT g, 4, CASE WHEN g <= $2 THEN 'accepted' ELSE 'rejected' END, $3 FROM generate_series(1, $1::int) g`,
-      [total, accepted, version],
-    );
-  }
+  const feedback = (version: string, total: number, accepted: number) => addFeedback(pool, version, total, accepted);
 
   async function candidateObjects(): Promise<{ deployment: boolean; ingress?: string }> {
     const ns = cluster.namespace;

@@ -22,6 +22,7 @@ import {
   type AiServiceOutageResult,
 } from '../../src/workflows/remediation-wedsync/ai-service-outage/messages';
 import {
+  aiIngressTo,
   createDeployment,
   createPod,
   kubeconfigPath,
@@ -95,24 +96,7 @@ describe('aiServiceOutageRemediation (seed 002 Issue 3)', () => {
     }
     await createPod(cluster, POD, { node: node.node, labels: { app: ENGINE } });
     node.setLog(namespace, POD, 'run', ['serving on :8080', 'ERROR model server: CUDA out of memory', 'shutting down']);
-    await cluster.networking.createNamespacedIngress({
-      namespace,
-      body: {
-        metadata: { name: 'ai-ingress' },
-        spec: {
-          rules: [
-            {
-              host: 'api.wedsync.com',
-              http: {
-                paths: [
-                  { path: '/ai/', pathType: 'Prefix', backend: { service: { name: ENGINE, port: { number: 80 } } } },
-                ],
-              },
-            },
-          ],
-        },
-      },
-    });
+    await aiIngressTo(cluster, ENGINE);
     await fetch(`${demo.url}/ai/fallback/disable`, { method: 'POST', body: '{}' });
     await setCondition(ENGINE, engine.condition, engine.sticky);
     await setCondition(BACKUP, backup);
