@@ -110,7 +110,12 @@ export const { purgeCacheKeys } = proxyActivities<Activities>(heartbeating('1 ho
 /** The retention delete: the Sunday window is two hours, and stopBy normally ends the activity well before this. */
 export const { deleteCompletedOptimizations } = proxyActivities<Activities>(heartbeating('2 hours'));
 
-export const { analyzeTables } = proxyActivities<Activities>({ startToCloseTimeout: '10 minutes', retry: RESUMABLE });
+/** ANALYZE after the retention delete: a statement of seconds, heartbeating while it runs. */
+export const { analyzeTables } = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: RESUMABLE,
+});
 
 /** The audit write as a regular activity, for workflows whose first commands must not wait for it (AuditTrail). */
 export const { recordAudit: recordAuditByActivity } = proxyActivities<Activities>({

@@ -285,11 +285,17 @@ export function createRetentionActivities({ pool }: PostgresDeps) {
     /** Seed 002's `ANALYZE` after the retention delete, so the planner sees the smaller tables. */
     async analyzeTables(): Promise<AnalyzeResult> {
       const started = performance.now();
+      // Beats while the statement runs, so a worker that dies is noticed at the heartbeat timeout, not the
+      // activity's ten minutes (the randomised chaos run waited out those ten minutes after a kill).
+      heartbeat();
+      const beat = setInterval(() => heartbeat(), 1000);
       try {
         // The worker's role may not ANALYZE tables it does not own; migration 003's function does it for it.
         await pool.query('SELECT analyze_ai_tables()');
       } catch (err) {
         throw postgresFailure(err);
+      } finally {
+        clearInterval(beat);
       }
       return { tables: [...ANALYZED_TABLES], durationMs: Math.round(performance.now() - started) };
     },
