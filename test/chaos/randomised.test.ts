@@ -7,7 +7,10 @@
  * must close by a deadline, and the invariants are counted where the effects land:
  *   - each couple told at most once per crisis (the receiver's requests, by Idempotency-Key and recipient), and told;
  *   - an audit row for every decision taken, and each run's audit sequence without a gap;
- *   - no key of a purged prefix left, no other key removed, no key unlinked twice (Redis's MONITOR);
+ *   - no key of a purged prefix left, no other key removed (Redis's MONITOR sees every UNLINK), and no key of a
+ *     purge unlinked once its run has closed (a cut-off attempt the fence failed to stop); each purge's result counts
+ *     exactly the keys it was given. Each purge's keys are counted, and its keep: copies deleted, as soon as its run
+ *     closes, so the keyspace every SCAN walks stays that of the purges in flight;
  *   - exactly the eligible rows deleted, and the retention results counting exactly those;
  *   - every missed deadline paged; no run stuck; no WorkflowTaskFailed in any history; every history replays.
  *
@@ -32,6 +35,7 @@ import { dataConverter } from '../../src/client/data-converter';
 import { DATA_DIR } from '../../scripts/lib/paths';
 import { loadConfig } from '../../src/config';
 import { seededRandom } from '../../src/contracts/ab-simulation';
+import type { PurgeCacheResult } from '../../src/contracts/maintenance';
 import type { PruneOptimizationsResult } from '../../src/workflows/operations/retention/messages';
 import type { OwnedDeps } from '../../src/workers/deps';
 import { incidentResponse, pruneOptimizations, purgeCache, weddingDayCrisis } from '../../src/workflows';
@@ -86,6 +90,15 @@ interface Run {
   driver: Promise<void>;
   closed?: 'COMPLETED' | 'FAILED' | 'STUCK' | string;
   result?: unknown;
+}
+
+/** A purge's keys (`ai:<prefix>:0..keys-1`, each with a `keep:` copy), and what was left once its run closed. */
+interface Purge {
+  keys: number;
+  /** Redis's clock, in seconds, when the test saw the run completed. */
+  closedAt?: number;
+  aiLeft?: number;
+  keepLeft?: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -143,13 +156,21 @@ describe('randomised runs on three workers killed at random', () => {
     await pool.query('DELETE FROM active_crises');
     await pool.query('DELETE FROM wedding_optimizations');
 
-    // Every UNLINK Redis executed on this DB of this file's keys: a key unlinked twice is a repeated effect.
-    const unlinked = new Map<string, number>();
+    // Every UNLINK Redis executed on this DB of this file's keys (the test itself deletes with DEL): one of a keep:
+    // key removed what no purge may; one of a purge's key after its run closed is an attempt that outlived its run.
+    // SCAN may return a key twice (as the key table resizes), so an UNLINK repeated while the run goes on is not one.
+    const purges = new Map<string, Purge>();
+    const removedWrongly = { keep: 0, afterClose: 0 };
     monitorBase = new Redis(redisUrl);
     monitor = await monitorBase.monitor();
-    monitor.on('monitor', (_t: string, args: string[], _s: string, database: string) => {
+    monitor.on('monitor', (time: string, args: string[], _s: string, database: string) => {
       if (database !== String(REDIS_DB.chaos) || args[0]?.toLowerCase() !== 'unlink') return;
-      for (const key of args.slice(1)) if (key.includes(`:${tag}-`)) unlinked.set(key, (unlinked.get(key) ?? 0) + 1);
+      for (const key of args.slice(1)) {
+        if (!key.includes(`:${tag}-`)) continue;
+        if (key.startsWith('keep:')) removedWrongly.keep += 1;
+        const closedAt = purges.get(key.split(':')[1])?.closedAt;
+        if (closedAt !== undefined && Number(time) > closedAt) removedWrongly.afterClose += 1;
+      }
     });
 
     // The workers: three processes on the scenario's own task queue, each killed with SIGKILL at random; and one
@@ -178,7 +199,6 @@ describe('randomised runs on three workers killed at random', () => {
     let busyKills = 0;
 
     // What each kind of run puts in place, to be counted at the end.
-    const purges: { prefix: string; keys: number }[] = [];
     const retention = { eligible: 0, kept: 0 };
     const couples = new Map<string, number>(); // weddingId -> couples seeded
     const runs: Run[] = [];
@@ -219,13 +239,43 @@ describe('randomised runs on three workers killed at random', () => {
           p.set(`ai:${prefix}:${k}`, 'v').set(`keep:${prefix}:${k}`, 'v');
         await p.exec();
       }
-      purges.push({ prefix, keys });
+      const purge: Purge = { keys };
+      purges.set(prefix, purge);
       const handle = await client.workflow.start(purgeCache, {
         taskQueue,
         workflowId: `chaos-random-purge-${prefix}`,
         args: [{ pattern: `ai:${prefix}:*`, scanCount: pick([10, 10, 100, 1000]), unlinkBatch: pick([10, 100, 1000]) }],
       });
-      return { kind: 'purge', handle, children: [], decisions: [], driver: Promise.resolve() };
+      return { kind: 'purge', handle, children: [], decisions: [], driver: settlePurge(prefix, purge, handle) };
+    }
+
+    /**
+     * Once a purge's run has closed (completed, failed, or terminated as stuck): the moment it completed, by Redis's
+     * clock, its keys counted, and its keep: copies deleted.
+     */
+    async function settlePurge(prefix: string, purge: Purge, handle: WorkflowHandle): Promise<void> {
+      const result = await handle.result().then(
+        (r: PurgeCacheResult) => r,
+        () => undefined,
+      );
+      // A run terminated as stuck leaves its activity running until its next heartbeat: only a run that ended by
+      // itself must have stopped unlinking.
+      if (result) {
+        const [seconds, micros] = await redis.time();
+        purge.closedAt = Number(seconds) + Number(micros) / 1e6;
+      }
+      const names = (kind: string) => Array.from({ length: purge.keys }, (_, k) => `${kind}:${prefix}:${k}`);
+      purge.aiLeft = await countExisting(names('ai'));
+      purge.keepLeft = await countExisting(names('keep'));
+      if (result && result.removed !== purge.keys) {
+        tally.notes.push(`${handle.workflowId} counted ${result.removed} keys removed of ${purge.keys}`);
+      }
+      for (let i = 0; i < purge.keys; i += 5000) await redis.del(...names('keep').slice(i, i + 5000));
+    }
+    async function countExisting(keys: string[]): Promise<number> {
+      let n = 0;
+      for (let i = 0; i < keys.length; i += 5000) n += await redis.exists(...keys.slice(i, i + 5000));
+      return n;
     }
 
     async function startRetention(i: number): Promise<Run> {
@@ -481,20 +531,11 @@ describe('randomised runs on three workers killed at random', () => {
     tally.runs = runs.length;
     tally.completed = closed.filter((c) => c === 'COMPLETED').length;
     tally.stuck = closed.filter((c) => c === 'STUCK').length;
-    const found = { purgeLeft: 0, keepGone: 0, unlinkedTwice: 0 };
-    for (const { prefix, keys } of purges) {
-      let ai = 0;
-      let keep = 0;
-      for await (const batch of redis.scanStream({ match: `*:${prefix}:*`, count: 5000 })) {
-        for (const k of batch as string[]) {
-          if (k.startsWith('ai:')) ai += 1;
-          else keep += 1;
-        }
-      }
-      found.purgeLeft += ai;
-      found.keepGone += keys - keep;
+    const found = { purgeLeft: 0, keepGone: 0, ...removedWrongly };
+    for (const purge of purges.values()) {
+      found.purgeLeft += purge.aiLeft ?? purge.keys;
+      found.keepGone += purge.keys - (purge.keepLeft ?? 0);
     }
-    found.unlinkedTwice = [...unlinked.values()].filter((n) => n > 1).length;
 
     const { rows: opt } = await pool.query<{ eligible: string; kept: string }>(
       `SELECT count(*) FILTER (WHERE status = 'completed' AND created_at < now() - interval '90 days') AS eligible,
@@ -585,7 +626,7 @@ describe('randomised runs on three workers killed at random', () => {
     }
 
     tally.lost = found.purgeLeft + rowsLeft + untold + unaudited + auditGaps + unpaged;
-    tally.duplicated = found.keepGone + found.unlinkedTwice + keptGone + toldTwice;
+    tally.duplicated = found.keepGone + found.keep + found.afterClose + keptGone + toldTwice;
     tally.notes.push(
       `seed ${seed}; ${kills} kills (${busyKills} of a worker running an activity); ${runs.length} runs in ${budgetSeconds.toFixed(0)} s, drained in ${drainedSeconds.toFixed(0)} s`,
       `${timedOut.activities} activities retried and ${timedOut.workflowTasks} workflow tasks timed out after kills`,
@@ -609,9 +650,9 @@ describe('randomised runs on three workers killed at random', () => {
     assert.equal(taskFailures, 0, 'no WorkflowTaskFailed in any history');
     assert.deepEqual(notReplayed, [], "every late crisis's history replays");
     assert.deepEqual(
-      { purgeLeft: found.purgeLeft, keepGone: found.keepGone, unlinkedTwice: found.unlinkedTwice },
-      { purgeLeft: 0, keepGone: 0, unlinkedTwice: 0 },
-      'every ai:* key of a purged prefix gone once, no other key removed',
+      found,
+      { purgeLeft: 0, keepGone: 0, keep: 0, afterClose: 0 },
+      'every ai:* key of a purged prefix gone, no other key removed, none unlinked after its run closed',
     );
     assert.deepEqual({ rowsLeft, keptGone }, { rowsLeft: 0, keptGone: 0 }, 'exactly the eligible rows deleted');
     assert.equal(counted, retention.eligible, 'the retention results count exactly the rows deleted');

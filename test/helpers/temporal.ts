@@ -27,6 +27,7 @@ import { loadConfig } from '../../src/config';
 import { BACKUP_WORKER_ACTIVITIES, backupTaskQueue } from '../../src/contracts/backups';
 import { WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from '../../src/workers/worker';
 import { signingInterceptor } from './operators';
+import { DATA_DIR } from '../../scripts/lib/paths';
 
 let runtimeQuiet = false;
 /** Worker logs at WARN keep test output readable; errors still show. */
@@ -204,11 +205,59 @@ export async function queryUntil<T>(
  */
 export async function replayOwnHistory(handle: WorkflowHandle): Promise<void> {
   const history = await handle.fetchHistory();
-  await Worker.runReplayHistory(
-    { workflowBundle: await workflowBundle(), dataConverter: dataConverter(loadConfig()) },
-    history,
-    handle.workflowId,
-  );
+  try {
+    await Worker.runReplayHistory(
+      { workflowBundle: await workflowBundle(), dataConverter: dataConverter(loadConfig()) },
+      history,
+      handle.workflowId,
+    );
+  } catch (err) {
+    throw await keptForStudy(err, history, handle.workflowId);
+  }
+}
+
+/**
+ * A history that did not replay, saved opened with the codec under .data/failed-replays/, and the replayer's error
+ * with the file and the events around the one it names appended: a failure seen once on CI can then be read.
+ */
+async function keptForStudy(err: unknown, raw: History, workflowId: string): Promise<Error> {
+  const error = err instanceof Error ? err : new Error(String(err));
+  try {
+    const history = await decodeHistory(raw, dataConverter(loadConfig()).payloadCodecs[0]);
+    const type = history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name ?? 'unknown';
+    const dir = join(DATA_DIR, 'failed-replays');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `${type}@${workflowId}.json`);
+    writeFileSync(file, `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 2)}\n`);
+    const at = Number(/HistoryEvent\(id: (\d+)/.exec(error.message)?.[1] ?? /event '(\d+)'/.exec(error.message)?.[1]);
+    const around = Number.isFinite(at) ? eventsAround(history, at, 25) : '';
+    error.message += `\nhistory kept in ${file}${around ? `\nevents around ${at}:\n${around}` : ''}`;
+  } catch (saveErr) {
+    error.message += `\n(the history could not be kept: ${String(saveErr)})`;
+  }
+  return error;
+}
+
+/** One line per event within `span` of event `at`: its ID, type and what it names (activity, timer, marker, signal). */
+export function eventsAround(history: History, at: number, span: number): string {
+  return (history.events ?? [])
+    .filter((e) => Math.abs(Number(e.eventId) - at) <= span)
+    .map((e) => {
+      const timer = e.timerStartedEventAttributes ?? e.timerFiredEventAttributes ?? e.timerCanceledEventAttributes;
+      const named =
+        e.activityTaskScheduledEventAttributes?.activityType?.name ??
+        (timer ? `timer ${timer.timerId}` : undefined) ??
+        e.markerRecordedEventAttributes?.markerName ??
+        e.workflowExecutionSignaledEventAttributes?.signalName ??
+        e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name ??
+        e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowType?.name ??
+        '';
+      const id = e.activityTaskScheduledEventAttributes?.activityId;
+      const patch = e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data;
+      const patchId = patch ? ` ${Buffer.from(patch).toString().slice(0, 80)}` : '';
+      return `${String(e.eventId)} ${eventName(e.eventType)}${named ? ` ${named}` : ''}${id ? ` #${id}` : ''}${patchId}`;
+    })
+    .join('\n');
 }
 
 /** replayOwnHistory for many runs on one replay worker, for a test that ran hundreds. */
@@ -218,7 +267,9 @@ export async function replayOwnHistories(handles: WorkflowHandle[]): Promise<voi
   );
   const options = { workflowBundle: await workflowBundle(), dataConverter: dataConverter(loadConfig()) };
   for await (const result of Worker.runReplayHistories(options, histories)) {
-    if (result.error) throw result.error;
+    if (!result.error) continue;
+    const failed = histories.find((h) => h.workflowId === result.workflowId);
+    throw failed ? await keptForStudy(result.error, failed.history, failed.workflowId) : result.error;
   }
 }
 

@@ -5,9 +5,14 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ApplicationFailure } from '@temporalio/common';
-import { backupIdSchema, modelBackupPrefix, modelObjectHome, type BackupSummary } from '../../contracts/backups';
+import {
+  backupIdSchema,
+  modelBackupPrefix,
+  modelObjectHome,
+  type BackupSummary,
+  type RetentionPolicy,
+} from '../../contracts/backups';
 import { parseInput, z } from '../../contracts/input';
-import type { RetentionPolicy } from '../../contracts/backups';
 import { createModelCatalog } from './model-catalog';
 import { storeFailure, type BackupStore } from './store';
 
