@@ -8,9 +8,9 @@
  *   - each couple told at most once per crisis (the receiver's requests, by Idempotency-Key and recipient), and told;
  *   - an audit row for every decision taken, and each run's audit sequence without a gap;
  *   - no key of a purged prefix left, no other key removed (Redis's MONITOR sees every UNLINK), and no key of a
- *     purge unlinked once its run has closed (a cut-off attempt the fence failed to stop); each purge's result counts
- *     exactly the keys it was given. Each purge's keys are counted, and its keep: copies deleted, as soon as its run
- *     closes, so the keyspace every SCAN walks stays that of the purges in flight;
+ *     purge unlinked once its run has completed (a cut-off attempt the fence failed to stop); a result counting other
+ *     than the keys the purge was given is noted. Each purge's keys are counted, and its keep: copies deleted, as soon
+ *     as its run closes, so the keyspace every SCAN walks stays that of the purges in flight;
  *   - exactly the eligible rows deleted, and the retention results counting exactly those;
  *   - every missed deadline paged; no run stuck; no WorkflowTaskFailed in any history; every history replays.
  *
@@ -157,7 +157,7 @@ describe('randomised runs on three workers killed at random', () => {
     await pool.query('DELETE FROM wedding_optimizations');
 
     // Every UNLINK Redis executed on this DB of this file's keys (the test itself deletes with DEL): one of a keep:
-    // key removed what no purge may; one of a purge's key after its run closed is an attempt that outlived its run.
+    // key removed what no purge may; one of a purge's key after its run completed is an attempt that outlived it.
     // SCAN may return a key twice (as the key table resizes), so an UNLINK repeated while the run goes on is not one.
     const purges = new Map<string, Purge>();
     const removedWrongly = { keep: 0, afterClose: 0 };
