@@ -223,12 +223,7 @@ export async function replayOwnHistory(handle: WorkflowHandle): Promise<void> {
 async function keptForStudy(err: unknown, raw: History, workflowId: string): Promise<Error> {
   const error = err instanceof Error ? err : new Error(String(err));
   try {
-    const history = await decodeHistory(raw, dataConverter(loadConfig()).payloadCodecs[0]);
-    const type = history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name ?? 'unknown';
-    const dir = join(DATA_DIR, 'failed-replays');
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, `${type}@${workflowId}.json`);
-    writeFileSync(file, `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 2)}\n`);
+    const { history, file } = await saveDecoded(raw, workflowId, join(DATA_DIR, 'failed-replays'));
     const at = Number(/HistoryEvent\(id: (\d+)/.exec(error.message)?.[1] ?? /event '(\d+)'/.exec(error.message)?.[1]);
     const around = Number.isFinite(at) ? eventsAround(history, at, 25) : '';
     error.message += `\nhistory kept in ${file}${around ? `\nevents around ${at}:\n${around}` : ''}`;
@@ -236,6 +231,16 @@ async function keptForStudy(err: unknown, raw: History, workflowId: string): Pro
     error.message += `\n(the history could not be kept: ${String(saveErr)})`;
   }
   return error;
+}
+
+/** A history opened with the project's codec, saved under `dir` as `<workflow type>@<workflow ID>.json`. */
+async function saveDecoded(raw: History, workflowId: string, dir: string): Promise<{ history: History; file: string }> {
+  const history = await decodeHistory(raw, dataConverter(loadConfig()).payloadCodecs[0]);
+  const type = history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name ?? 'unknown';
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${type}@${workflowId}.json`);
+  writeFileSync(file, `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 2)}\n`);
+  return { history, file };
 }
 
 /** One line per event within `span` of event `at`: its ID, type and what it names (activity, timer, marker, signal). */
@@ -334,14 +339,9 @@ export async function replayEachWithin(
   timeoutMs: number,
   saveDir: string,
 ): Promise<ReplayOutcome[]> {
-  const converter = dataConverter(loadConfig());
-  mkdirSync(saveDir, { recursive: true });
   const saved: ReplayOutcome[] = [];
   for (const handle of handles) {
-    const history = await decodeHistory(await handle.fetchHistory(), converter.payloadCodecs[0]);
-    const type = history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name ?? 'unknown';
-    const file = join(saveDir, `${type}@${handle.workflowId}.json`);
-    writeFileSync(file, `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 2)}\n`);
+    const { history, file } = await saveDecoded(await handle.fetchHistory(), handle.workflowId, saveDir);
     saved.push({ workflowId: handle.workflowId, file, invalid: invalidHistoryAt(history) });
   }
   const kept = await replayFilesWithin(saved, timeoutMs);
