@@ -1,16 +1,18 @@
 /**
  * The dump's upload (src/activities/backups/part-upload.ts) against MinIO: a child's output stored byte for byte
  * through a fixed set of part buffers it is read straight into, the child held back while every buffer is being
- * sent, one PutObject for output shorter than a part, and nothing left in the bucket after an abort.
+ * sent, one PutObject for output shorter than a part, and nothing left in the bucket after an abort, even one that
+ * comes while a part is on its way.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { childOutputSocket, PartUpload } from '../../src/activities/backups/part-upload';
 import type { OwnedDeps } from '../../src/workers/deps';
-import { testDeps } from '../helpers/deps';
+import { createS3Client } from '../../src/workers/s3-client';
+import { testConfig, testDeps } from '../helpers/deps';
 import { exited, waitUntil } from '../helpers/wait';
 import { emptyPrefix, ensureBucket, keysUnder, uploadsUnder } from './helpers';
 
@@ -59,11 +61,17 @@ describe('a child process’s output stored through fixed part buffers', () => {
   });
 
   /** The writer's output into `Key` through `buffers` part buffers; what the upload saw, and its peak of Buffers. */
-  async function store(Key: string, count: number, buffers: number, pause: { after: number; ms: number } | undefined) {
+  async function store(
+    Key: string,
+    count: number,
+    buffers: number,
+    pause: { after: number; ms: number } | undefined,
+    s3: S3Client = deps.s3,
+  ) {
     const seen = createHash('sha256');
     let seenBytes = 0;
     const upload = new PartUpload(
-      deps.s3,
+      s3,
       { Bucket: BUCKET, Key, ContentType: 'application/octet-stream' },
       PART,
       buffers,
@@ -167,5 +175,49 @@ describe('a child process’s output stored through fixed part buffers', () => {
     await assert.rejects(finished, /cancelled by the test/);
     assert.deepEqual(await uploadsUnder(deps.s3, BUCKET, PREFIX, [Key]), [], 'the upload and its parts are gone');
     assert.ok(!(await keysUnder(deps.s3, BUCKET, PREFIX)).includes(Key), 'no object was made');
+  });
+
+  it('an abort lets the parts already sent finish before it removes the upload', { timeout: 120_000 }, async () => {
+    // Every UploadPart reaches the server 1.5 s late, so the abort comes while one is on its way. A part cut off on
+    // our side may still be stored by a server that has its bytes, after the abort; so none may be cut off.
+    const s3 = createS3Client(testConfig().s3);
+    const events: string[] = [];
+    s3.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'AbortMultipartUploadCommand') events.push('abort');
+        if (context.commandName !== 'UploadPartCommand') return next(args);
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        try {
+          const out = await next(args);
+          events.push('part stored');
+          return out;
+        } catch (err) {
+          events.push(`part failed: ${(err as Error).name}`);
+          throw err;
+        }
+      },
+      { step: 'finalizeRequest', name: 'latePart' },
+    );
+    try {
+      const Key = `${PREFIX}aborted-in-flight.bin`;
+      const { upload, child, done } = await store(Key, (40 * MiB) / 32, 3, { after: (6 * MiB) / 32, ms: 60_000 }, s3);
+      const finished = done();
+      finished.catch(() => undefined);
+      await waitUntil(
+        'the multipart upload begun',
+        () => uploadsUnder(deps.s3, BUCKET, PREFIX, [Key]),
+        (u) => u.length === 1,
+        60_000,
+      );
+      child.kill('SIGKILL');
+      await upload.abort(new Error('cancelled by the test'));
+      await assert.rejects(finished, /cancelled by the test/);
+      assert.deepEqual(events.slice(0, 2), ['part stored', 'abort'], 'the part on its way was stored, then aborted');
+      assert.ok(!events.some((e) => e.startsWith('part failed')), events.join(', '));
+      assert.deepEqual(await uploadsUnder(deps.s3, BUCKET, PREFIX, [Key]), [], 'the upload and its part are gone');
+      assert.ok(!(await keysUnder(deps.s3, BUCKET, PREFIX)).includes(Key), 'no object was made');
+    } finally {
+      s3.destroy();
+    }
   });
 });

@@ -16,6 +16,7 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  ListMultipartUploadsCommand,
   PutObjectCommand,
   UploadPartCommand,
   type CompletedPart,
@@ -31,6 +32,11 @@ export interface PartUploadTarget {
 /** Where reads go while every part buffer is being sent (reading is paused then; at most one read lands here). */
 const SCRATCH_BYTES = 64 * 1024;
 const HANDSHAKE_MS = 10_000;
+/** How long abort() lets the parts already sent finish before it cuts them off. */
+const PARTS_SETTLE_MS = 30_000;
+/** Aborts sent until the upload is gone, and the pause after the first one that leaves it listed. */
+const ABORT_ATTEMPTS = 5;
+const ABORT_RETRY_MS = 250;
 
 /**
  * A connected pair of sockets: `theirs` to give a child as its stdout (then closed here), `ours` reading what the
@@ -90,7 +96,11 @@ export class PartUpload {
   private paused = false;
   private failure?: Error;
   private failed?: (err: Error) => void;
+  /** Ends the PutObject or CompleteMultipartUpload under way as soon as the upload is aborted. */
   private readonly stop = new AbortController();
+  /** Ends the CreateMultipartUpload and UploadParts under way, once they had PARTS_SETTLE_MS to finish. */
+  private readonly stopSending = new AbortController();
+  private aborting?: Promise<void>;
 
   /** For the output socket: the next read lands in the part being filled, at its end. */
   readonly onread: OnReadOpts = {
@@ -141,17 +151,45 @@ export class PartUpload {
     );
   }
 
-  /** Stops the parts being sent and removes the upload with what it stored: nothing of it stays in the bucket. */
-  async abort(reason: Error = new Error('upload aborted')): Promise<void> {
+  /** Stops reading and removes the upload with what it stored: nothing of it stays in the bucket. Idempotent. */
+  abort(reason: Error = new Error('upload aborted')): Promise<void> {
     this.fail(reason);
     this.stop.abort(this.failure);
     this.socket?.destroy();
-    await Promise.allSettled([...this.sending]);
+    return (this.aborting ??= this.removeUpload());
+  }
+
+  /**
+   * A part the server is still storing when the abort lands can leave the upload listed after the abort returned
+   * (MinIO did once in our CI; S3's documentation says an abort may have to be repeated for the same reason).
+   * Cutting a part off on our side does not stop a server that already has its bytes, so the parts already sent
+   * are let finish first, and the abort is repeated until the upload is no longer listed.
+   */
+  private async removeUpload(): Promise<void> {
+    const cutOff = setTimeout(() => this.stopSending.abort(this.failure), PARTS_SETTLE_MS);
+    try {
+      await Promise.allSettled([...this.sending]);
+    } finally {
+      clearTimeout(cutOff);
+    }
     const UploadId = await this.uploadId?.catch(() => undefined);
-    if (UploadId)
-      await this.s3
-        .send(new AbortMultipartUploadCommand({ Bucket: this.target.Bucket, Key: this.target.Key, UploadId }))
-        .catch(() => undefined);
+    if (!UploadId) return;
+    const upload = { Bucket: this.target.Bucket, Key: this.target.Key, UploadId };
+    for (let attempt = 1; attempt <= ABORT_ATTEMPTS; attempt++) {
+      await this.s3.send(new AbortMultipartUploadCommand(upload)).catch(() => undefined);
+      if (await this.gone(upload)) return;
+      await new Promise((resolve) => setTimeout(resolve, ABORT_RETRY_MS * attempt));
+    }
+  }
+
+  /** Listed the way the retries' clean-up finds a killed attempt's uploads (src/activities/backups/store.ts). */
+  private async gone(upload: { Bucket: string; Key: string; UploadId: string }): Promise<boolean> {
+    try {
+      const page = await this.s3.send(new ListMultipartUploadsCommand({ Bucket: upload.Bucket, Prefix: upload.Key }));
+      return !(page.Uploads ?? []).some((u) => u.UploadId === upload.UploadId);
+    } catch {
+      return false;
+    }
   }
 
   /** The first failure is the one reported; reading stops at once. */
@@ -212,7 +250,7 @@ export class PartUpload {
     const PartNumber = ++this.partNumber;
     this.uploadId ??= this.s3
       .send(new CreateMultipartUploadCommand({ ...this.target, ChecksumAlgorithm: 'CRC32' }), {
-        abortSignal: this.stop.signal,
+        abortSignal: this.stopSending.signal,
       })
       .then((r) => r.UploadId!);
     const sent = (async () => {
@@ -226,7 +264,7 @@ export class PartUpload {
           Body,
           ChecksumAlgorithm: 'CRC32',
         }),
-        { abortSignal: this.stop.signal },
+        { abortSignal: this.stopSending.signal },
       );
       this.parts.push({ PartNumber, ETag: res.ETag, ChecksumCRC32: res.ChecksumCRC32 });
     })()
