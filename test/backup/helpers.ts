@@ -4,10 +4,12 @@ import {
   CreateBucketCommand,
   DeleteObjectsCommand,
   ListMultipartUploadsCommand,
+  GetObjectCommand,
   ListObjectsV2Command,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Client } from 'pg';
+import type { BackupManifest } from '../../src/contracts/backups';
 
 export async function ensureBucket(s3: S3Client, Bucket: string): Promise<void> {
   try {
@@ -56,6 +58,25 @@ export async function emptyPrefix(s3: S3Client, Bucket: string, Prefix: string):
   const dumps = keys.filter((k) => k.endsWith('.pgdump.zst'));
   for (const u of await uploadsUnder(s3, Bucket, Prefix, dumps))
     await s3.send(new AbortMultipartUploadCommand({ Bucket, ...u }));
+}
+
+/**
+ * What one database backup left in the store: every key under the database's `prefix`, the manifest of the backup
+ * whose folder is `backupPrefix` (if written), which attempt's dump it names (8 if none, to look far enough), and
+ * the unfinished uploads of every attempt's dump key up to that one.
+ */
+export async function backupLeft(s3: S3Client, Bucket: string, prefix: string, backupPrefix: string) {
+  const keys = await keysUnder(s3, Bucket, prefix);
+  const manifestKey = `${backupPrefix}manifest.json`;
+  const manifest = keys.includes(manifestKey)
+    ? (JSON.parse(
+        await (await s3.send(new GetObjectCommand({ Bucket, Key: manifestKey }))).Body!.transformToString(),
+      ) as BackupManifest)
+    : undefined;
+  const attempts = Number(/dump-(\d+)\.pgdump\.zst$/.exec(manifest?.key ?? '')?.[1] ?? 8);
+  const attemptKeys = Array.from({ length: attempts }, (_, i) => `${backupPrefix}dump-${i + 1}.pgdump.zst`);
+  const unfinished = await uploadsUnder(s3, Bucket, prefix, attemptKeys);
+  return { keys, manifestKey, manifest, attempts, unfinished };
 }
 
 export async function withPg<T>(url: string, fn: (c: Client) => Promise<T>): Promise<T> {

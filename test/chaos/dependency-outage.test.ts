@@ -7,17 +7,17 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe } from 'node:test';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { WorkflowHandle } from '@temporalio/client';
 import { localPostgresAdminUrl } from '../../scripts/lib/stack';
 import { RESTARTED_AT_ANNOTATION } from '../../src/activities/kubernetes/rollout';
-import { backupIdFor, type BackupManifest } from '../../src/contracts/backups';
+import { backupIdFor } from '../../src/contracts/backups';
 import type { PurgeProgress } from '../../src/contracts/maintenance';
 import { databaseBackup, purgeCache, restartDeployment, weddingDayCrisis } from '../../src/workflows';
 import { crisisStatusQuery, crisisWorkflowId } from '../../src/workflows/crisis/messages';
 import {
   chaosSuite,
   countRun,
+  loadBlobs,
   loadCrisisCouples,
   loadPurgeKeys,
   outage,
@@ -26,6 +26,7 @@ import {
   resultWithin,
   serverCheckpoint,
   statusWhen,
+  tallyBackup,
   tallyPurgeKeys,
   type ScenarioTally,
 } from '../helpers/chaos';
@@ -43,7 +44,7 @@ import { REDIS_DB, redisUrlFor } from '../helpers/maintenance';
 import { CRISIS_PATHS, honourIdempotency, receiverEnv } from '../helpers/runbook-receiver';
 import { replayOwnHistory, uniqueId } from '../helpers/temporal';
 import { waitUntil } from '../helpers/wait';
-import { emptyPrefix, ensureBucket, keysUnder, uploadsUnder, withPg } from '../backup/helpers';
+import { backupLeft, emptyPrefix, ensureBucket, uploadsUnder, withPg } from '../backup/helpers';
 
 /** After the dependency is back: the activity's next retry (backoff capped at a minute) and the rest of the step. */
 const AFTER_OUTAGE_MS = 180_000;
@@ -172,17 +173,8 @@ describe('a dependency down in the middle of a step', () => {
       const prefix = `postgres/${DATABASE}/`;
       await ensureBucket(deps.s3, BACKUP_BUCKET);
       await emptyPrefix(deps.s3, BACKUP_BUCKET, prefix);
-      // Incompressible enough for several 8 MiB parts: the outage lands between the first part and the last.
       const rows = 80_000;
-      await withPg(adminUrl, async (c) => {
-        await c.query('DROP TABLE IF EXISTS blobs');
-        await c.query(
-          `CREATE TABLE blobs AS
-             SELECT g AS id, (SELECT string_agg(md5(random()::text || g || i), '') FROM generate_series(1, 32) i) AS data
-               FROM generate_series(1, $1::int) g`,
-          [rows],
-        );
-      });
+      await loadBlobs(adminUrl, rows);
       const endpoint = testConfig().s3.endpoint;
       const proxy = await proxyFor(endpoint);
       const taskQueue = uniqueId('outage-backup');
@@ -211,32 +203,14 @@ describe('a dependency down in the middle of a step', () => {
         tally.notes,
       );
       await replayOwnHistory(handle);
-      const keys = await keysUnder(deps.s3, BACKUP_BUCKET, prefix);
-      const manifestKey = `${backupPrefix}manifest.json`;
-      const manifest = keys.includes(manifestKey)
-        ? (JSON.parse(
-            await (
-              await deps.s3.send(new GetObjectCommand({ Bucket: BACKUP_BUCKET, Key: manifestKey }))
-            ).Body!.transformToString(),
-          ) as BackupManifest)
-        : undefined;
-      // Every attempt's dump key, up to the one the manifest names: none may be left as an unfinished upload.
-      const attempts = Number(/dump-(\d+)\.pgdump\.zst$/.exec(manifest?.key ?? '')?.[1] ?? 8);
-      const attemptKeys = Array.from({ length: attempts }, (_, i) => `${backupPrefix}dump-${i + 1}.pgdump.zst`);
-      const unfinished = await uploadsUnder(deps.s3, BACKUP_BUCKET, prefix, attemptKeys);
-      const dumps = keys.filter((k) => k.endsWith('.pgdump.zst'));
-      tally.duplicated += Math.max(0, dumps.length - 1) + unfinished.length;
-      const backedUp = manifest?.tables.find((t) => t.table === 'blobs')?.rows ?? 0;
-      tally.lost += manifest ? rows - backedUp : rows;
-      tally.notes.push(
-        `${((manifest?.size ?? 0) / 2 ** 20).toFixed(0)} MiB backup on attempt ${attempts}; ${unfinished.length} unfinished uploads left`,
-      );
+      const left = await backupLeft(deps.s3, BACKUP_BUCKET, prefix, backupPrefix);
+      const backedUp = tallyBackup(tally, left, rows);
       await finish(tally, handle, result ? Date.now() : undefined, backAt);
       await emptyPrefix(deps.s3, BACKUP_BUCKET, prefix);
       await withPg(adminUrl, (c) => c.query('DROP TABLE IF EXISTS blobs'));
       assert.deepEqual(
-        { keys, unfinished, backedUp },
-        { keys: [manifest?.key, manifestKey], unfinished: [], backedUp: rows },
+        { keys: left.keys, unfinished: left.unfinished, backedUp },
+        { keys: [left.manifest?.key, left.manifestKey], unfinished: [], backedUp: rows },
       );
     },
   );

@@ -5,20 +5,16 @@
  * receiver that honours Idempotency-Key) against what one clean run does. Every run ends by replaying its history.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { describe } from 'node:test';
-import type { WorkflowHandle } from '@temporalio/client';
-import { seededRandom } from '../../src/contracts/ab-simulation';
 import type { PurgeProgress, RetentionProgress } from '../../src/contracts/maintenance';
 import { pruneOptimizations, purgeCache, weddingDayCrisis } from '../../src/workflows';
 import { crisisStatusQuery, crisisWorkflowId } from '../../src/workflows/crisis/messages';
 import {
   chaosRuns,
-  chaosSeed,
   chaosSuite,
-  countRun,
   couplesToldTwice,
-  killHard,
+  killAndResume,
+  killPoints,
   loadCrisisCouples,
   loadPurgeKeys,
   removePurgeKeys,
@@ -28,50 +24,18 @@ import {
   tallyOptimizations,
   tallyPurgeKeys,
   watchUnlinks,
-  type ScenarioTally,
 } from '../helpers/chaos';
 import { loadOptimizations, REDIS_DB, redisUrlFor } from '../helpers/maintenance';
 import { honourIdempotency } from '../helpers/runbook-receiver';
 import { replayOwnHistory, uniqueId } from '../helpers/temporal';
-import { waitUntil } from '../helpers/wait';
 
 /** How long a run may take after the kill: the heartbeat timeout (30 s) plus the rest of the step, with room. */
 const RECOVERY_DEADLINE_MS = 180_000;
 
 describe('a worker SIGKILLed at random points of the long steps', () => {
   const runs = chaosRuns();
-  const random = seededRandom(chaosSeed());
-  /** Where in the step the kill lands: anywhere from 10 % to 90 % of its progress. */
-  const killPoint = () => 0.1 + 0.8 * random();
+  const killPoint = killPoints();
   const suite = chaosSuite('aiops_test_chaos_kill', { redisUrl: redisUrlFor(REDIS_DB.chaos) });
-
-  /**
-   * Kills the first worker once `due` holds, starts a second, and waits for `finished` (undefined: stuck). A step
-   * that ends before its kill point is counted as a run without a kill.
-   */
-  async function killAndResume<T>(
-    tally: ScenarioTally,
-    taskQueue: string,
-    handle: WorkflowHandle,
-    first: ChildProcess,
-    due: () => Promise<boolean>,
-    finished: () => Promise<T | undefined>,
-  ): Promise<T | undefined> {
-    const closed = async () => (await handle.describe()).status.name !== 'RUNNING';
-    await waitUntil('the moment to kill the worker', async () => (await due()) || (await closed()), Boolean, 120_000);
-    const killedEarly = !(await closed());
-    await killHard(first);
-    if (!killedEarly) tally.notes.push('a step finished before its kill point');
-    const killedAt = Date.now();
-    const second = await suite.worker(taskQueue);
-    try {
-      const result = await finished();
-      await countRun(tally, handle, result !== undefined, killedEarly ? (Date.now() - killedAt) / 1000 : undefined);
-      return result;
-    } finally {
-      await killHard(second);
-    }
-  }
 
   suite.scenario(
     'the cache purge removes every matching key once and no other key',
@@ -92,6 +56,7 @@ describe('a worker SIGKILLed at random points of the long steps', () => {
         });
         const share = killPoint();
         const result = await killAndResume(
+          suite,
           tally,
           taskQueue,
           handle,
@@ -129,6 +94,7 @@ describe('a worker SIGKILLed at random points of the long steps', () => {
       });
       const share = killPoint();
       const result = await killAndResume<Awaited<ReturnType<typeof pruneOptimizations>>>(
+        suite,
         tally,
         taskQueue,
         handle,
@@ -166,6 +132,7 @@ describe('a worker SIGKILLed at random points of the long steps', () => {
       });
       const share = killPoint();
       const status = await killAndResume(
+        suite,
         tally,
         taskQueue,
         handle,

@@ -16,9 +16,11 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Redis } from 'ioredis';
 import type { Pool } from 'pg';
 import { AesGcmPayloadCodec } from '../../src/codec/aes-gcm-codec';
+import { seededRandom } from '../../src/contracts/ab-simulation';
 import { loadConfig } from '../../src/config';
 import type { OwnedDeps } from '../../src/workers/deps';
 import type { ScenarioTally } from '../../scripts/lib/chaos-tally';
+import { backupLeft, withPg } from '../backup/helpers';
 import { testDatabase } from './databases';
 import { startDevServer, stopDevServer, type DevServer } from './dev-server';
 import type { FaultProxy } from './fault-proxy';
@@ -44,6 +46,12 @@ function positiveNumber(name: string, fallback: number): number {
 
 /** Runs of each scenario: one in `npm test`, twenty in `npm run chaos`. */
 export const chaosRuns = () => Math.floor(positiveNumber('AIOPS_CHAOS_RUNS', 1));
+/** Where in a step each kill lands, seeded (AIOPS_CHAOS_SEED): anywhere from 10 % to 90 % of its progress. */
+export function killPoints(): () => number {
+  const random = seededRandom(chaosSeed());
+  return () => 0.1 + 0.8 * random();
+}
+
 /** How long a dependency stays down: a few seconds in `npm test`, 30 in `npm run chaos`. */
 export const outageSeconds = () => positiveNumber('AIOPS_CHAOS_OUTAGE_SECONDS', 5);
 export const chaosSeed = () => Math.floor(positiveNumber('AIOPS_CHAOS_SEED', 20261126));
@@ -333,6 +341,37 @@ export function chaosSuite(database: string, options: { redisUrl?: string; ownSe
   return suite;
 }
 
+/**
+ * `blobs`, `rows` rows of 32 md5 digests each in the database at `adminUrl`: incompressible enough that a dump of
+ * 80,000 rows (about 40 MiB) takes several 8 MiB parts, so a fault can land between the first part and the last.
+ */
+export async function loadBlobs(adminUrl: string, rows: number): Promise<void> {
+  await withPg(adminUrl, async (c) => {
+    await c.query('DROP TABLE IF EXISTS blobs');
+    await c.query(
+      `CREATE TABLE blobs AS
+         SELECT g AS id, (SELECT string_agg(md5(random()::text || g || i), '') FROM generate_series(1, 32) i) AS data
+           FROM generate_series(1, $1::int) g`,
+      [rows],
+    );
+  });
+}
+
+/**
+ * Counts what one backup of `blobs` left (backupLeft): a dump beside the one the manifest names, or an unfinished
+ * upload, is duplicated; rows the manifest does not have are lost. Returns the rows it has.
+ */
+export function tallyBackup(tally: ScenarioTally, left: Awaited<ReturnType<typeof backupLeft>>, rows: number): number {
+  const dumps = left.keys.filter((k) => k.endsWith('.pgdump.zst'));
+  tally.duplicated += Math.max(0, dumps.length - 1) + left.unfinished.length;
+  const backedUp = left.manifest?.tables.find((t) => t.table === 'blobs')?.rows ?? 0;
+  tally.lost += rows - backedUp;
+  tally.notes.push(
+    `${((left.manifest?.size ?? 0) / 2 ** 20).toFixed(0)} MiB backup on attempt ${left.attempts}; ${left.unfinished.length} unfinished uploads left`,
+  );
+  return backedUp;
+}
+
 /** The purge's keys in a scenario: `n` keys `ai:<run>:<k>` it must remove and as many `keep:<run>:<k>` it must not. */
 export async function loadPurgeKeys(redis: Redis, run: string, n: number): Promise<void> {
   for (let j = 0; j < n; j += 5000) {
@@ -458,6 +497,37 @@ export async function countRun(
   } else {
     tally.stuck += 1;
     if (!tally.notes.some((n) => n.startsWith('stuck:'))) tally.notes.push(`stuck: ${await stuckDetails(handle)}`);
+  }
+}
+
+/**
+ * A worker SIGKILL mid-step: kills `first` once `due` holds, starts another worker on `taskQueue` (with the same
+ * `settings` as the first), and waits for `finished` (undefined: stuck), counting the run with its recovery time
+ * from the kill. A step that ends before its kill point is counted as a run without a kill (and noted).
+ */
+export async function killAndResume<T>(
+  suite: ChaosSuite,
+  tally: ScenarioTally,
+  taskQueue: string,
+  handle: WorkflowHandle,
+  first: ChildProcess,
+  due: () => Promise<boolean>,
+  finished: () => Promise<T | undefined>,
+  settings: NodeJS.ProcessEnv = {},
+): Promise<T | undefined> {
+  const closed = async () => (await handle.describe()).status.name !== 'RUNNING';
+  await waitUntil('the moment to kill the worker', async () => (await due()) || (await closed()), Boolean, 120_000);
+  const killedEarly = !(await closed());
+  await killHard(first);
+  if (!killedEarly) tally.notes.push('a step finished before its kill point');
+  const killedAt = Date.now();
+  const second = await suite.worker(taskQueue, settings);
+  try {
+    const result = await finished();
+    await countRun(tally, handle, result !== undefined, killedEarly ? (Date.now() - killedAt) / 1000 : undefined);
+    return result;
+  } finally {
+    await killHard(second);
   }
 }
 
