@@ -15,6 +15,7 @@ export const REDIS_DB = {
   cli: 15,
   chaos: 10,
   wedsyncSlow: 9,
+  chaosChild: 8,
 } as const;
 
 export function redisUrlFor(db: number): string {
