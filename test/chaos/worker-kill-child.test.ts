@@ -29,12 +29,12 @@ import {
   tallyPurgeKeys,
   watchUnlinks,
 } from '../helpers/chaos';
-import { createDeployment, kubeconfigPath, testCluster, type TestCluster } from '../helpers/kube';
+import { kubeconfigPath, testCluster, type TestCluster } from '../helpers/kube';
 import { REDIS_DB, redisUrlFor } from '../helpers/maintenance';
 import { slackTexts } from '../helpers/runbook-receiver';
 import { replayOwnHistory, uniqueId } from '../helpers/temporal';
+import { freshWedsyncEngines, WEDSYNC_ENGINES } from '../helpers/wedsync-engines';
 
-const ENGINES = ['ai-optimization-engine', 'ai-recommendation-engine'] as const;
 const GATE = 'scale-ai-engines';
 /** Enough keys that the child's purge (1,000 a SCAN, 1,000 an UNLINK) takes seconds to kill it in. */
 const KEYS = 200_000;
@@ -68,22 +68,13 @@ describe('a worker SIGKILLed at random points of a remediation’s child workflo
 
   /** Both engines made anew at 3 replicas and slow until scaled; returns each one's spec generation. */
   async function slowEngines(): Promise<number[]> {
-    for (const name of ENGINES) {
-      await cluster.apps.deleteNamespacedDeployment({ name, namespace: cluster.namespace }).catch(() => undefined);
-      await createDeployment(cluster, name, 3, `wedsync/${name}:1.0.0`);
-    }
-    const res = await fetch(`${demo.url}/_local/conditions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ service: 'ai-optimization-engine', condition: 'slow', sticky: false }),
-    });
-    assert.equal(res.status, 200, await res.text());
+    await freshWedsyncEngines(cluster, demo.url, 'slow');
     return engines();
   }
 
   async function engines(): Promise<number[]> {
     return Promise.all(
-      ENGINES.map(
+      WEDSYNC_ENGINES.map(
         async (name) =>
           (await cluster.apps.readNamespacedDeployment({ name, namespace: cluster.namespace })).metadata?.generation ??
           0,

@@ -23,13 +23,13 @@ import type {
 } from '../../src/workflows/remediation-wedsync/high-response-times/messages';
 import { remediationStatusQuery } from '../../src/workflows/remediation/messages';
 import { testDatabase } from '../helpers/databases';
-import { createDeployment, kubeconfigPath, testCluster, type TestCluster } from '../helpers/kube';
+import { kubeconfigPath, testCluster, type TestCluster } from '../helpers/kube';
 import { REDIS_DB, redisUrlFor } from '../helpers/maintenance';
 import { pagerDutyEvents, slackTexts } from '../helpers/runbook-receiver';
 import { runbookSuite } from '../helpers/runbook-suite';
 import { queryUntil, rejectsWithCause, replayOwnHistory, uniqueId } from '../helpers/temporal';
+import { freshWedsyncEngines, WEDSYNC_ENGINES } from '../helpers/wedsync-engines';
 
-const ENGINES = ['ai-optimization-engine', 'ai-recommendation-engine'] as const;
 const GATE = 'scale-ai-engines';
 
 describe('highResponseTimesRemediation (seed 002 Issue 1)', () => {
@@ -59,23 +59,14 @@ describe('highResponseTimesRemediation (seed 002 Issue 1)', () => {
 
   /** Both engines made anew at 3 replicas, the optimization engine switched into `condition`, the cache filled. */
   async function freshEngines(condition: string, sticky = false) {
-    for (const name of ENGINES) {
-      await cluster.apps.deleteNamespacedDeployment({ name, namespace: cluster.namespace }).catch(() => undefined);
-      await createDeployment(cluster, name, 3, `wedsync/${name}:1.0.0`);
-    }
-    const res = await fetch(`${demo.url}/_local/conditions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ service: 'ai-optimization-engine', condition, sticky }),
-    });
-    assert.equal(res.status, 200, await res.text());
+    await freshWedsyncEngines(cluster, demo.url, condition, sticky);
     await redis.flushdb();
     await redis.mset('ai:recommendation:1', 'stale', 'ai:recommendation:2', 'stale', 'session:1', 'keep');
   }
 
   const replicas = async () =>
     Promise.all(
-      ENGINES.map(
+      WEDSYNC_ENGINES.map(
         async (name) =>
           (await cluster.apps.readNamespacedDeploymentScale({ name, namespace: cluster.namespace })).spec?.replicas,
       ),
