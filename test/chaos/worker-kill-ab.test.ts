@@ -507,6 +507,8 @@ describe('a worker SIGKILLed at random points of the retraining A/B wait', () =>
         assert.equal(reference.result?.decision, verdict, 'the clean run decides as its data says');
         await replayOwnHistory(reference.handle);
         clean[verdict] = reference;
+        const counted = Object.entries(reference.effects).map(([name, n]) => `${name} ${n}`);
+        tally.notes.push(`clean ${verdict} run: ${counted.join(', ')}`);
       }
       const plan = killPlan(killsEach);
       const r = await retraining(verdict, plan, tally.notes);
