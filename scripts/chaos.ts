@@ -18,6 +18,9 @@ Runs the fault scenarios under test/chaos against the stack (a running npm start
 run) and prints one table: scenario, runs, completed, duplicated side effects, lost work, stuck workflows, time
 to recover. The scenarios:
   worker-kill         worker SIGKILLs at random points of the cache purge, the retention delete, the crisis notices
+                      (worker-kill), a database backup's upload (worker-kill-backup), a remediation's child cache
+                      purge (worker-kill-child), the AI service recovery saga (worker-kill-recovery) and the
+                      retraining's A/B wait (worker-kill-ab)
   dependency-outage   Redis, PostgreSQL, the notification service, S3 (a backup upload) and the Kubernetes API (a
                       rollout restart) cut mid-step
   lost-replies        replies lost after the write: notification requests, audit inserts, retention DELETEs, a
