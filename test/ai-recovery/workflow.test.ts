@@ -4,24 +4,28 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe } from 'node:test';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { ApplicationFailure } from '@temporalio/common';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { WorkflowFailedError } from '@temporalio/client';
 import { createActivities, type Activities } from '../../src/activities';
 import { recoverAiService } from '../../src/workflows';
 import type { RecoveryState } from '../../src/workflows/ai-recovery/messages';
-import { emptyPrefix, ensureBucket, keysUnder } from '../backup/helpers';
+import { keysUnder } from '../backup/helpers';
 import { GOOD_DAILY_METRICS } from '../helpers/http-receiver';
-import { createDeployment, playDeploymentController, testCluster, type TestCluster } from '../helpers/kube';
+import { playDeploymentController, testCluster, type TestCluster } from '../helpers/kube';
 import { pagerDutyEvents, slackTexts } from '../helpers/runbook-receiver';
 import { runbookSuite } from '../helpers/runbook-suite';
+import {
+  badDeployOverGoodBackup as deployBadOverGood,
+  contentsUnder,
+  GOOD_BACKUP_ID,
+  RECOVERY_CONFIGMAP,
+  RECOVERY_ENGINES,
+} from '../helpers/ai-recovery-fixture';
 import { uniqueId } from '../helpers/temporal';
 
 const MODELS = 'aiops-test-recovery-models';
 const BACKUPS = 'aiops-test-recovery-backups';
-const ENGINES = ['ai-optimization-engine', 'ai-recommendation-engine'];
-const CONFIGMAP = 'ai-model-config';
 const GOOD = {
   'optimization/weights.bin': 'good weights',
   'recommendation/model.onnx': 'good model',
@@ -32,18 +36,6 @@ const BAD = {
   'recommendation/model.onnx': 'good model',
   'extra/debris.bin': 'x',
 };
-
-async function putAll(s3: S3Client, objects: Record<string, string>) {
-  await emptyPrefix(s3, MODELS, '');
-  for (const [Key, Body] of Object.entries(objects)) await s3.send(new PutObjectCommand({ Bucket: MODELS, Key, Body }));
-}
-
-async function serving(s3: S3Client): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const key of await keysUnder(s3, MODELS, ''))
-    out[key] = await (await s3.send(new GetObjectCommand({ Bucket: MODELS, Key: key }))).Body!.transformToString();
-  return out;
-}
 
 describe('recoverAiService', () => {
   let cluster: TestCluster;
@@ -65,36 +57,21 @@ describe('recoverAiService', () => {
 
   /** A good model backup, then a bad deploy on top: bad objects served, ConfigMap at the bad version. */
   async function badDeployOverGoodBackup(): Promise<string> {
-    const { s3 } = suite.deps;
-    await ensureBucket(s3, MODELS);
-    await ensureBucket(s3, BACKUPS);
-    await emptyPrefix(s3, BACKUPS, '');
-    await putAll(s3, GOOD);
-    const activities = createActivities(suite.deps);
-    await activities.applyConfigMap({ name: CONFIGMAP, data: { 'model.version': '1.0', threshold: '0.8' } });
-    const configMap = await activities.getConfigMap({ name: CONFIGMAP });
-    const backupId = '20261120T013000Z-good';
-    await new MockActivityEnvironment().run(activities.backupModels, { backupId, workflowId: 'test', configMap });
-    await putAll(s3, BAD);
-    await activities.applyConfigMap({ name: CONFIGMAP, data: { 'model.version': '2.0-bad', threshold: '0.8' } });
-    for (const name of ENGINES) {
-      await cluster.apps.deleteNamespacedDeployment({ name, namespace: cluster.namespace }).catch(() => undefined);
-      await createDeployment(cluster, name, 2);
-    }
+    await deployBadOverGood(suite.deps, cluster, { models: MODELS, backups: BACKUPS }, GOOD, BAD);
     accuracy = 0.91;
-    return backupId;
+    return GOOD_BACKUP_ID;
   }
 
   const restartStamps = async () =>
     Promise.all(
-      ENGINES.map(
+      RECOVERY_ENGINES.map(
         async (name) =>
           (await cluster.apps.readNamespacedDeployment({ name, namespace: cluster.namespace })).spec?.template.metadata
             ?.annotations?.['kubectl.kubernetes.io/restartedAt'],
       ),
     );
   const modelVersion = async () =>
-    (await createActivities(suite.deps).getConfigMap({ name: CONFIGMAP })).data['model.version'];
+    (await createActivities(suite.deps).getConfigMap({ name: RECOVERY_CONFIGMAP })).data['model.version'];
 
   async function recoverAndFail(): Promise<RecoveryState> {
     const controller = playDeploymentController(cluster);
@@ -117,7 +94,7 @@ describe('recoverAiService', () => {
 
   /** The system exactly as the bad deploy left it. */
   async function assertAsBefore() {
-    assert.deepEqual(await serving(suite.deps.s3), BAD);
+    assert.deepEqual(await contentsUnder(suite.deps.s3, MODELS, ''), BAD);
     assert.equal(await modelVersion(), '2.0-bad');
   }
 
@@ -141,7 +118,7 @@ describe('recoverAiService', () => {
         await controller.stop();
       }
       assert.equal(result.backupId, backupId);
-      assert.deepEqual(await serving(suite.deps.s3), { ...GOOD, ...training });
+      assert.deepEqual(await contentsUnder(suite.deps.s3, MODELS, ''), { ...GOOD, ...training });
       assert.equal(await modelVersion(), '1.0');
       const stamps = await restartStamps();
       assert.ok(
@@ -275,7 +252,7 @@ describe('recoverAiService', () => {
       );
       assert.match(state.notUndone[0].error, /forbidden/);
       assert.deepEqual(state.undone, ['restore-models', 'restart-engines']);
-      assert.deepEqual(await serving(suite.deps.s3), BAD);
+      assert.deepEqual(await contentsUnder(suite.deps.s3, MODELS, ''), BAD);
       assert.equal(await modelVersion(), '1.0', 'the ConfigMap the undo could not put back');
       const pages = pagerDutyEvents(suite.receiver).filter((e) => e.event_action === 'trigger');
       assert.ok(

@@ -22,15 +22,10 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { isDeepStrictEqual } from 'node:util';
 import { after, describe } from 'node:test';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
-import { MockActivityEnvironment } from '@temporalio/testing';
+import { ApplicationFailure } from '@temporalio/common';
 import type { V1ConfigMap, V1Deployment } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
-import { createActivities } from '../../src/activities';
 import { RESTARTED_AT_ANNOTATION } from '../../src/activities/kubernetes/rollout';
-import { AesGcmPayloadCodec } from '../../src/codec/aes-gcm-codec';
-import { loadConfig } from '../../src/config';
 import { seededRandom } from '../../src/contracts/ab-simulation';
 import { backupIdFor } from '../../src/contracts/backups';
 import { recoverySnapshotPrefix } from '../../src/contracts/recovery';
@@ -42,12 +37,13 @@ import {
   type RecoverAiServiceResult,
   type RecoveryState,
 } from '../../src/workflows/ai-recovery/messages';
-import { emptyPrefix, ensureBucket, keysUnder } from '../backup/helpers';
+import { keysUnder } from '../backup/helpers';
 import {
   chaosRuns,
   chaosSeed,
   chaosSuite,
   countRun,
+  heartbeatDetails,
   killHard,
   resultWithin,
   statusWhen,
@@ -55,22 +51,19 @@ import {
 } from '../helpers/chaos';
 import { testDeps } from '../helpers/deps';
 import { GOOD_DAILY_METRICS, type HttpReceiver, type ScriptedResponse } from '../helpers/http-receiver';
-import {
-  createDeployment,
-  kubeconfigPath,
-  recordRolloutComplete,
-  testCluster,
-  type TestCluster,
-} from '../helpers/kube';
+import { kubeconfigPath, recordRolloutComplete, testCluster, type TestCluster } from '../helpers/kube';
 import { CRISIS_PATHS, pagerDutyEvents, receiverEnv, slackTexts } from '../helpers/runbook-receiver';
+import {
+  badDeployOverGoodBackup,
+  contentsUnder,
+  RECOVERY_CONFIGMAP,
+  RECOVERY_ENGINES,
+} from '../helpers/ai-recovery-fixture';
 import { replayOwnHistory, uniqueId } from '../helpers/temporal';
 import { exited, waitUntil } from '../helpers/wait';
 
 const MODELS = 'aiops-chaos-recovery-models';
 const BACKUPS = 'aiops-chaos-recovery-backups';
-const ENGINES = ['ai-optimization-engine', 'ai-recommendation-engine'];
-const CONFIGMAP = 'ai-model-config';
-const BACKUP_ID = '20261120T013000Z-good';
 const METRICS_PATH = '/ai/metrics/daily';
 /** Shards besides the ai-recovery test's three models: the copy steps then take long enough to be killed within. */
 const SHARDS = 300;
@@ -144,7 +137,7 @@ const KILL_POINT_KINDS = 7;
 function killPointAt(u: number): KillPoint {
   const i = Math.min(KILL_POINT_KINDS - 1, Math.floor(u * KILL_POINT_KINDS));
   const within = u * KILL_POINT_KINDS - i;
-  const engine = ENGINES[within < 0.5 ? 0 : 1];
+  const engine = RECOVERY_ENGINES[within < 0.5 ? 0 : 1];
   const share = 0.1 + 0.8 * within;
   switch (i) {
     case 0:
@@ -245,7 +238,7 @@ function compareEffects(clean: Effects, run: Effects): { duplicated: string[]; l
   );
   count('ConfigMap change', clean.configVersions.length, run.configVersions.length);
   if (!isDeepStrictEqual(clean.configData, run.configData)) lost.push('ConfigMap data not as a clean run leaves it');
-  for (const e of ENGINES) count(`${e} restart`, clean.restarts[e] ?? 0, run.restarts[e] ?? 0);
+  for (const e of RECOVERY_ENGINES) count(`${e} restart`, clean.restarts[e] ?? 0, run.restarts[e] ?? 0);
   count('restart stamp', clean.stamps.length, run.stamps.length);
   for (const s of clean.steps) if (!run.steps.includes(s)) lost.push(`step ${s} not completed`);
   for (const u of run.undone) if (!clean.undone.includes(u)) duplicated.push(`undo of ${u} ran`);
@@ -328,7 +321,7 @@ async function watchCluster(c: TestCluster): Promise<ClusterWatch> {
   };
   const configMaps = await watch.watch(
     `/api/v1/namespaces/${c.namespace}/configmaps`,
-    { fieldSelector: `metadata.name=${CONFIGMAP}` },
+    { fieldSelector: `metadata.name=${RECOVERY_CONFIGMAP}` },
     (phase: string, obj: V1ConfigMap) => {
       if (phase !== 'ADDED' && phase !== 'MODIFIED') return;
       const data = JSON.stringify(Object.entries(obj.data ?? {}).sort());
@@ -359,7 +352,7 @@ async function watchCluster(c: TestCluster): Promise<ClusterWatch> {
   await waitUntil(
     'the watch under way',
     () => w.seen.size,
-    (n) => n >= 1 + ENGINES.length,
+    (n) => n >= 1 + RECOVERY_ENGINES.length,
     30_000,
   );
   return w;
@@ -376,7 +369,6 @@ describe('a worker SIGKILLed at random points of the AI service recovery saga', 
   const runs = chaosRuns();
   const random = seededRandom(chaosSeed());
   const suite = chaosSuite('aiops_test_chaos_recovery');
-  const codec = () => new AesGcmPayloadCodec(loadConfig().payloads);
 
   let cluster: TestCluster | undefined;
   let deps: OwnedDeps | undefined;
@@ -418,63 +410,12 @@ describe('a worker SIGKILLed at random points of the AI service recovery saga', 
     WEDSYNC_METRICS_URL: suite.receiver.url(METRICS_PATH),
   });
 
-  async function putObjects(s3: S3Client, Bucket: string, objects: Record<string, string>): Promise<void> {
-    const entries = Object.entries(objects);
-    for (let i = 0; i < entries.length; i += 16)
-      await Promise.all(
-        entries.slice(i, i + 16).map(([Key, Body]) => s3.send(new PutObjectCommand({ Bucket, Key, Body }))),
-      );
-  }
-
-  async function contentsUnder(s3: S3Client, Bucket: string, Prefix: string): Promise<Record<string, string>> {
-    const keys = await keysUnder(s3, Bucket, Prefix);
-    const out: Record<string, string> = {};
-    for (let i = 0; i < keys.length; i += 16)
-      await Promise.all(
-        keys.slice(i, i + 16).map(async (Key) => {
-          const body = await (await s3.send(new GetObjectCommand({ Bucket, Key }))).Body!.transformToString();
-          out[Key.slice(Prefix.length)] = body;
-        }),
-      );
-    return out;
-  }
-
-  /** test/ai-recovery's fixture, afresh: a good model backup with its ConfigMap, then a bad deploy on top. */
-  async function badDeployOverGoodBackup(c: TestCluster, d: OwnedDeps): Promise<void> {
-    const { s3 } = d;
-    await ensureBucket(s3, MODELS);
-    await ensureBucket(s3, BACKUPS);
-    await emptyPrefix(s3, BACKUPS, '');
-    await emptyPrefix(s3, MODELS, '');
-    await putObjects(s3, MODELS, GOOD);
-    const activities = createActivities(d);
-    await activities.applyConfigMap({ name: CONFIGMAP, data: { 'model.version': '1.0', threshold: '0.8' } });
-    const configMap = await activities.getConfigMap({ name: CONFIGMAP });
-    await new MockActivityEnvironment().run(activities.backupModels, {
-      backupId: BACKUP_ID,
-      workflowId: 'chaos-fixture',
-      configMap,
-    });
-    await emptyPrefix(s3, MODELS, '');
-    await putObjects(s3, MODELS, { ...BAD, ...TRAINING });
-    await activities.applyConfigMap({ name: CONFIGMAP, data: { 'model.version': '2.0-bad', threshold: '0.8' } });
-    for (const name of ENGINES) {
-      await c.apps.deleteNamespacedDeployment({ name, namespace: c.namespace }).catch(() => undefined);
-      await createDeployment(c, name, 2);
-    }
-  }
-
   /** The workflow's pending activities as the server holds them, heartbeat details opened with the codec. */
   async function pendingOf(handle: WorkflowHandle): Promise<{ status: string; pending: Pending[] }> {
     const { status, raw } = await handle.describe();
     const pending: Pending[] = [];
     for (const a of raw.pendingActivities ?? []) {
-      const payload = a.heartbeatDetails?.payloads?.[0];
-      let details: unknown;
-      if (payload) {
-        const [opened] = await codec().decode([payload]);
-        details = defaultPayloadConverter.fromPayload(opened);
-      }
+      const details = await heartbeatDetails(a);
       pending.push({
         type: a.activityType?.name ?? '',
         attempt: a.attempt ?? 1,
@@ -524,9 +465,9 @@ describe('a worker SIGKILLed at random points of the AI service recovery saga', 
     if (snapshot['snapshot.json'] !== undefined)
       snapshot['snapshot.json'] = `marker of ${(JSON.parse(snapshot['snapshot.json']) as { count?: number }).count}`;
     const deployments = await Promise.all(
-      ENGINES.map((name) => c.apps.readNamespacedDeployment({ name, namespace: c.namespace })),
+      RECOVERY_ENGINES.map((name) => c.apps.readNamespacedDeployment({ name, namespace: c.namespace })),
     );
-    const configMap = await c.core.readNamespacedConfigMap({ name: CONFIGMAP, namespace: c.namespace });
+    const configMap = await c.core.readNamespacedConfigMap({ name: RECOVERY_CONFIGMAP, namespace: c.namespace });
     const { rows } = await pool.query<{ key: string; n: string }>(
       `SELECT step || '/' || action || '/' || outcome AS key, count(*) AS n FROM audit_log
         WHERE workflow_id = $1 GROUP BY 1`,
@@ -540,7 +481,7 @@ describe('a worker SIGKILLed at random points of the AI service recovery saga', 
       configVersions: [...watch.configVersions],
       configNoopWrites: watch.configNoopWrites,
       configData: configMap.data ?? {},
-      restarts: Object.fromEntries(ENGINES.map((e, i) => [e, (deployments[i].metadata?.generation ?? 1) - 1])),
+      restarts: Object.fromEntries(RECOVERY_ENGINES.map((e, i) => [e, (deployments[i].metadata?.generation ?? 1) - 1])),
       stamps: [
         ...new Set(
           deployments
@@ -574,7 +515,7 @@ describe('a worker SIGKILLed at random points of the AI service recovery saga', 
    */
   async function recovery(tally: ScenarioTally, point?: KillPoint): Promise<Outcome> {
     const { c, d } = await setting();
-    await badDeployOverGoodBackup(c, d);
+    await badDeployOverGoodBackup(d, c, { models: MODELS, backups: BACKUPS }, GOOD, { ...BAD, ...TRAINING });
     const watch = await watchCluster(c);
     const controller = rolloutController(c);
     const taskQueue = uniqueId('chaos-recovery');
@@ -723,7 +664,7 @@ describe('a worker SIGKILLed at random points of the AI service recovery saga', 
             snapshot: SNAPSHOT_COPIES + 1,
             snapshotObjects: BAD,
             configVersions: ['2.0-bad', '1.0'],
-            restarts: Object.fromEntries(ENGINES.map((name) => [name, 1])),
+            restarts: Object.fromEntries(RECOVERY_ENGINES.map((name) => [name, 1])),
             stamps: 1,
             undone: [],
             recoveredPosts: 1,

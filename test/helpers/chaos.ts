@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { defaultPayloadConverter, type QueryDefinition } from '@temporalio/common';
+import { defaultPayloadConverter, type Payload, type QueryDefinition } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Redis } from 'ioredis';
 import type { Pool } from 'pg';
@@ -129,14 +129,22 @@ export async function killHard(child: ChildProcess): Promise<void> {
   await exited(child);
 }
 
-/** The heartbeat details the server holds for the workflow's first pending activity. */
-export async function serverCheckpoint<T>(handle: WorkflowHandle): Promise<T | undefined> {
-  const { raw } = await handle.describe();
-  const payload = raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0];
+/** A pending activity's heartbeat details as the server holds them (undefined: none yet). */
+export async function heartbeatDetails<T>(activity: {
+  heartbeatDetails?: { payloads?: Payload[] | null } | null;
+}): Promise<T | undefined> {
+  const payload = activity.heartbeatDetails?.payloads?.[0];
   if (!payload) return undefined;
   // The worker seals heartbeat details like every payload: opened with the project's codec first.
   const [opened] = await new AesGcmPayloadCodec(loadConfig().payloads).decode([payload]);
   return defaultPayloadConverter.fromPayload<T>(opened);
+}
+
+/** The heartbeat details the server holds for the workflow's first pending activity. */
+export async function serverCheckpoint<T>(handle: WorkflowHandle): Promise<T | undefined> {
+  const { raw } = await handle.describe();
+  const first = raw.pendingActivities?.[0];
+  return first ? heartbeatDetails<T>(first) : undefined;
 }
 
 /** Waits until the worker process polls its task queue: a fault injected before then would test its start-up. */
