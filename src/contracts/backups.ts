@@ -4,6 +4,7 @@
  * no Node APIs, so the retention plan is computed inside the workflow, where it is recorded in history.
  */
 import { dnsLabel, isoTime, optionalObject, parseInput, wholeNumber, z } from './input';
+import { runIdPiece, type RunIdPiece } from './run-ids';
 
 /** The seed's `--exclude-table=temp_* --exclude-table=logs_*`, as pg_dump patterns over every schema. */
 export const EXCLUDED_TABLE_PATTERNS = ['*.temp_*', '*.logs_*'] as const;
@@ -83,12 +84,12 @@ export const backupIdSchema = z
   .regex(/^[0-9]{8}T[0-9]{6}Z-[a-z0-9]{1,16}$/, 'must be a backup id such as 20261125T020000Z-1a2b3c4d');
 
 /** The backup's id: its workflow's start time, sortable, plus a piece of the run id so two runs never share one. */
-export function backupIdFor(startedAt: Date, runId: string): string {
+export function backupIdFor(startedAt: Date, runId: string, piece: RunIdPiece = 'tail'): string {
   const stamp = startedAt
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
-  return `${stamp}-${runId.replace(/[^a-z0-9]/g, '').slice(0, 8)}`;
+  return `${stamp}-${runIdPiece(runId, piece)}`;
 }
 
 export const databaseBackupInputSchema = optionalObject({

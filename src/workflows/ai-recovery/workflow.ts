@@ -22,7 +22,7 @@
  *     --input '{"requestedBy":"oncall","reason":"models corrupted by a bad deploy"}'
  */
 import { ApplicationFailure, CancellationScope, setHandler, workflowInfo } from '@temporalio/workflow';
-import { backupIdFor } from '../../contracts/backups';
+import { runStampId } from '../common/run-stamp';
 import { failureText, FailureType, invalidInput } from '../../contracts/failures';
 import { recoverySnapshotPrefix } from '../../contracts/recovery';
 import { validateModels } from '../common/model-validation';
@@ -51,7 +51,7 @@ interface Compensation {
 export async function recoverAiService(rawInput?: RecoverAiServiceInput): Promise<RecoverAiServiceResult> {
   const input = parseRecoverAiServiceInput(rawInput);
   const info = workflowInfo();
-  const recoveryId = backupIdFor(info.startTime, info.runId).toLowerCase();
+  const recoveryId = runStampId().toLowerCase();
   const audit = new AuditTrail();
   const pager = new Pager(`ai-recovery-${info.workflowId}`);
   const state: RecoveryState = { completed: [], undone: [], notUndone: [], outcome: 'recovered' };

@@ -5,10 +5,11 @@
 import { CancellationScope, workflowInfo } from '@temporalio/workflow';
 import { failureText } from '../../contracts/failures';
 import { backupChecks, restoreIntoScratch } from '../policies';
+import { thisRunPiece } from '../common/run-stamp';
 
 /** A scratch database's name: the backup and this run, so a retry reuses it and no two drills share one. */
 export const throwawayDatabaseName = (backupId: string) =>
-  `aiops_restore_${backupId.toLowerCase().replace(/[^a-z0-9]/g, '_')}_${workflowInfo().runId.replace(/-/g, '').slice(0, 8)}`;
+  `aiops_restore_${backupId.toLowerCase().replace(/[^a-z0-9]/g, '_')}_${thisRunPiece()}`;
 
 export interface ThrowawayRestore {
   ok: boolean;

@@ -36,11 +36,12 @@
  *     --input '{"gate":"restore-production","decision":"approve","by":"ai-lead","reason":"checked the backup id"}'
  */
 import { ApplicationFailure, setHandler, workflowInfo } from '@temporalio/workflow';
-import { backupIdFor, planRetention, type BackupSummary, type RetentionPolicy } from '../../contracts/backups';
+import { planRetention, type BackupSummary, type RetentionPolicy } from '../../contracts/backups';
 import { failureText, FailureType } from '../../contracts/failures';
 import { AuditTrail } from '../gates/audit-trail';
 import { Gatekeeper } from '../gates/gatekeeper';
 import { dropThrowaway, restoreAndCheck, throwawayDatabaseName } from './throwaway';
+import { runStampId } from '../common/run-stamp';
 import { Pager } from '../gates/pager';
 import {
   backupChecks,
@@ -78,7 +79,7 @@ export async function databaseBackup(input?: DatabaseBackupInput): Promise<Datab
   const { compressionLevel } = parseDatabaseBackupInput(input);
   const info = workflowInfo();
   // Fixed once per run: every retry of the dump writes under the same prefix, and cleans up after the others.
-  const backupId = backupIdFor(info.startTime, info.runId);
+  const backupId = runStampId();
   const audit = new AuditTrail();
   const started = Date.now();
   const manifest = await dumpDatabase({ backupId, compressionLevel, workflowId: info.workflowId });
@@ -363,7 +364,7 @@ export async function restoreDatabase(input: RestoreDatabaseInput): Promise<Rest
 export async function modelBackup(input?: ModelBackupInput): Promise<ModelBackupResult> {
   const { configMap } = parseModelBackupInput(input);
   const info = workflowInfo();
-  const backupId = backupIdFor(info.startTime, info.runId);
+  const backupId = runStampId();
   const audit = new AuditTrail();
   // Read first, so the ConfigMap saved is the one that went with these models at the time of the copy's start.
   let configMapSkipped: string | undefined;

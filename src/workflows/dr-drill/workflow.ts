@@ -33,7 +33,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import { backupIdFor } from '../../contracts/backups';
+import { runStampId } from '../common/run-stamp';
 import type { DrillStep } from '../../contracts/drills';
 import { failureText, FailureType, invalidInput } from '../../contracts/failures';
 import { drillModelPrefix } from '../../contracts/recovery';
@@ -54,7 +54,7 @@ type RecoveryFailureDetails = RecoveryState & { recoveryId?: string; steps?: Ste
 export async function disasterRecoveryDrill(rawInput?: DrillInput): Promise<DrillReport> {
   const input = parseDrillInput(rawInput);
   const info = workflowInfo();
-  const drillId = backupIdFor(info.startTime, info.runId).toLowerCase();
+  const drillId = runStampId().toLowerCase();
   const audit = new AuditTrail();
   const pager = new Pager(`dr-drill-${info.workflowId}`);
   const status: DrillStatus = { drillId, steps: [] };

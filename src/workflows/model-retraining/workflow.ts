@@ -62,6 +62,7 @@ import {
   type RetrainingResult,
   type RetrainingStatus,
 } from './messages';
+import { thisRunPiece } from '../common/run-stamp';
 
 const DAY = 24 * 3_600_000;
 const ROLLOUT_SECONDS = 15 * 60;
@@ -112,7 +113,7 @@ export async function modelRetraining(rawInput?: RetrainingInput): Promise<Retra
   const month = monthOf(startedMs);
   if (info.workflowId !== retrainingWorkflowId(month)) return startMonthlyRetraining(rawInput ?? {});
 
-  const version = `${month}-${info.runId.slice(0, 8)}`;
+  const version = `${month}-${thisRunPiece()}`;
   const audit = new AuditTrail();
   const gates = new Gatekeeper(audit, info.workflowId);
   const status: RetrainingStatus = { stage: 'planning', month, version, artifactsUri: '', gates: [] };

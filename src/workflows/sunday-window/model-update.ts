@@ -14,6 +14,7 @@ import { evaluateModels, unhealthyEndpoints } from '../common/model-validation';
 import { Pager } from '../gates/pager';
 import { changes, deployModelArtifacts, keepServingModels, probes, restoreServingModels } from '../policies';
 import type { StepReport } from './messages';
+import { thisRunPiece } from '../common/run-stamp';
 
 /**
  * Windows started before it wrote the configured AI_MODEL_VERSION into the ConfigMap and read the replaced model's
@@ -59,6 +60,7 @@ export async function deployPromotedModel(
   const { promoted, served, servedMetrics } = target;
   const info = workflowInfo();
   const deployId = info.runId.toLowerCase();
+  const validationJob = `validate-serving-${thisRunPiece()}`;
   const version = promoted.version;
   const retraining = await probes.retrainingPlan();
   const before = await changes.getConfigMap({ name: plan.modelConfigMap });
@@ -88,7 +90,7 @@ export async function deployPromotedModel(
     const metrics = await evaluateModels(
       retraining,
       {
-        jobName: `validate-serving-${deployId.slice(0, 8)}`,
+        jobName: validationJob,
         version,
         modelsUri: servingUri,
         dataUri: `s3://${retraining.modelsBucket}/${promoted.dataKey ?? `${retrainingPrefix(version)}training-data.csv`}`,
