@@ -11,6 +11,7 @@ import { addCrisisCommand } from './crisis';
 import { addDecisionCommands, addSignDecisionCommand } from './runbook/decide';
 import { addDoctorCommand } from './runbook/doctor';
 import { createOutput, EXIT, UsageError } from './runbook/output';
+import { addPatchesCommand } from './runbook/patches';
 import { addRunbookCommands } from './runbook/runbooks';
 import { addStatusCommands } from './runbook/status';
 import { addSchedulesCommand } from './schedules';
@@ -40,6 +41,7 @@ export function createProgram(done: (code: number) => void): Command {
   addAuditCommand(program, out, done);
   addCrisisCommand(program, out, done);
   addDoctorCommand(program, out, done);
+  addPatchesCommand(program, out, done);
   return program;
 }
 

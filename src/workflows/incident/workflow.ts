@@ -89,6 +89,8 @@ export const GATE_REMINDERS_PATCH = 'incident-gate-reminders';
  * gather, so it force-closes the task (FORCE_CLOSE_COMMAND) and the worker does the work again.
  */
 export const AUDIT_BY_ACTIVITY_PATCH = 'incident-audit-by-activity';
+/** Incidents that reached their quick fix before quick fixes ran as child workflows only recorded the choice. */
+export const QUICK_FIX_CHILDREN_PATCH = 'quick-fix-child-workflows';
 
 export async function incidentResponse(rawInput: IncidentInput): Promise<IncidentResult> {
   const reminders = patched(GATE_REMINDERS_PATCH);
@@ -250,8 +252,7 @@ export async function incidentResponse(rawInput: IncidentInput): Promise<Inciden
   });
   state.quickFix = fix.decision === 'approve' ? fix.choice : 'none';
   event(`quick fix: ${state.quickFix} (${fix.by}: ${fix.reason})`);
-  // Incidents that reached this step before quick fixes ran as child workflows only recorded the choice.
-  if (patched('quick-fix-child-workflows')) {
+  if (patched(QUICK_FIX_CHILDREN_PATCH)) {
     let remediation: RemediationContext | undefined;
     if (patched(QUICK_FIX_REMEDIATION_PATCH)) {
       const su = await probes.scrollUniversityTargets();
