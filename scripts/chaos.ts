@@ -41,6 +41,7 @@ Options:
   --outage-seconds S   how long each dependency stays down (default 30; 600 for the long outage)
   --budget-seconds B   how long the randomised scenario starts runs and kills workers (default 600)
   --seed X             the random kill points' and the randomised plan's seed (default 20261126)
+  --only TEXT          only the scenarios whose name or table row contains TEXT (e.g. "Redis down")
   filter               only test files whose path contains it (one of the scenario files above)
   -h, --help           this text
 
@@ -61,6 +62,7 @@ async function main(): Promise<number> {
       'outage-seconds': { type: 'string' },
       'budget-seconds': { type: 'string' },
       seed: { type: 'string' },
+      only: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: true,
@@ -77,6 +79,7 @@ async function main(): Promise<number> {
     AIOPS_CHAOS_OUTAGE_SECONDS: positive('outage-seconds', values['outage-seconds'], 30),
     AIOPS_CHAOS_BUDGET_SECONDS: positive('budget-seconds', values['budget-seconds'], 600),
     AIOPS_CHAOS_SEED: positive('seed', values.seed, 20261126),
+    ...(values.only && { AIOPS_CHAOS_ONLY: values.only }),
     AIOPS_CHAOS_RESULTS: results,
     // One scenario at a time: a kill's recovery time should not include another scenario's load.
     AIOPS_TEST_CONCURRENCY: '1',

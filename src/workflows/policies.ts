@@ -34,12 +34,16 @@ const CHANGE: RetryPolicy = {
   nonRetryableErrorTypes: [...WRONG_REQUEST, FailureType.RolloutFailed],
 };
 
-/** Long work that heartbeats a checkpoint: each retry resumes from it, so retrying costs little. */
+/**
+ * Long work that heartbeats a checkpoint: each retry resumes from it, so retrying costs little. 20 attempts ride out
+ * a dependency down for about a quarter of an hour (2 s doubling to a minute, then a minute each); a standalone run
+ * that still fails pages (common/paged-on-failure.ts).
+ */
 const RESUMABLE: RetryPolicy = {
   initialInterval: '2 seconds',
   backoffCoefficient: 2,
   maximumInterval: '1 minute',
-  maximumAttempts: 10,
+  maximumAttempts: 20,
   nonRetryableErrorTypes: [FailureType.InvalidInput],
 };
 

@@ -20,7 +20,9 @@ import { validatePurgeInput, type PurgeCacheInput } from '../../src/contracts/ma
 import { testDeps } from '../helpers/deps';
 import { REDIS_DB, redisUrlFor } from '../helpers/maintenance';
 import { invalidInputNaming } from '../helpers/failures';
-import { uniqueId, withTimeSkippingWorker } from '../helpers/temporal';
+import { replayOwnHistory, uniqueId, withTimeSkippingWorker } from '../helpers/temporal';
+import { startFaultProxy } from '../helpers/fault-proxy';
+import { pagerDutyEvents, receiverEnv, startRunbookReceiver } from '../helpers/runbook-receiver';
 
 /** Writes `count` string keys named `${prefix}${i}`, pipelined. */
 async function writeKeys(redis: Redis, prefix: string, count: number): Promise<void> {
@@ -339,4 +341,59 @@ describe('purgeCache workflow', () => {
     assert.equal(await deps.redis.exists(canary), 1);
     await deps.redis.unlink(canary);
   });
+
+  it(
+    'pages the platform on-call once Redis has stayed down past every retry, and no one for a refused input',
+    // 20 attempts: the retries' quarter of an hour is skipped, but each attempt still takes seconds of the server's.
+    { timeout: 420_000 },
+    async () => {
+      const receiver = await startRunbookReceiver();
+      // Redis through a proxy that is cut: every attempt's connection is refused, as with Redis down.
+      const proxy = await startFaultProxy(Number(new URL(redisUrlFor(REDIS_DB.purge)).port));
+      proxy.cut();
+      const down = await testDeps({ REDIS_URL: proxy.via(redisUrlFor(REDIS_DB.purge)), ...receiverEnv(receiver) });
+      try {
+        await withTimeSkippingWorker(createActivities(down), async ({ env, taskQueue }) => {
+          const workflowId = uniqueId('purge-down');
+          const err = await env.client.workflow.execute(purgeCache, { taskQueue, workflowId, args: [{}] }).then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          assert.ok(err instanceof WorkflowFailedError, String(err));
+          const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+          // A retried activity's one started event carries the attempt it ended on.
+          const events = history.events ?? [];
+          const purge = events.find(
+            (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'purgeCacheKeys',
+          );
+          const started = events.find(
+            (e) => String(e.activityTaskStartedEventAttributes?.scheduledEventId) === String(purge?.eventId),
+          );
+          assert.equal(started?.activityTaskStartedEventAttributes?.attempt, 20);
+          const triggers = pagerDutyEvents(receiver).filter((e) => e.event_action === 'trigger');
+          assert.equal(triggers.length, 1, JSON.stringify(triggers));
+          assert.match(
+            triggers[0].payload!.summary,
+            new RegExp(`\\[cache-purge\\] failed: UpstreamUnavailable: .*${workflowId}`),
+          );
+          await replayOwnHistory(env.client.workflow.getHandle(workflowId));
+
+          const before = receiver.requests.length;
+          await assert.rejects(
+            env.client.workflow.execute(purgeCache, {
+              taskQueue,
+              workflowId: uniqueId('purge'),
+              args: [{ pattern: '*' }],
+            }),
+            WorkflowFailedError,
+          );
+          assert.equal(receiver.requests.length, before, 'a refused input pages no one');
+        });
+      } finally {
+        await down.close();
+        await proxy.close();
+        await receiver.stop();
+      }
+    },
+  );
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { createActivities } from '../../src/activities';
 import type { OwnedDeps } from '../../src/workers/deps';
@@ -12,6 +13,7 @@ import {
   type TestCluster,
 } from '../helpers/kube';
 import { runbookSuite } from '../helpers/runbook-suite';
+import { pagerDutyEvents } from '../helpers/runbook-receiver';
 import { testDeps } from '../helpers/deps';
 import { rejectsWithCause, uniqueId, withTimeSkippingWorker } from '../helpers/temporal';
 
@@ -19,7 +21,11 @@ describe('restartDeployment and rollbackDeployment against the API server', () =
   let cluster: TestCluster;
   const suite = runbookSuite('aiops_test_rollout', async () => {
     cluster = await testCluster('aiops-rollout');
-    return { K8S_AI_NAMESPACE: cluster.namespace };
+    // ai-gateway is this file's own, for a restart that never rolls out.
+    return {
+      K8S_AI_NAMESPACE: cluster.namespace,
+      K8S_DEPLOYMENTS: 'ai-optimization-engine,ai-recommendation-engine,ai-gateway',
+    };
   });
   after(async () => cluster?.destroy());
 
@@ -55,6 +61,29 @@ describe('restartDeployment and rollbackDeployment against the API server', () =
     } finally {
       await controller.stop();
     }
+  });
+
+  suite.test('pages the platform on-call when a restart it was asked for does not roll out in time', async () => {
+    const name = 'ai-gateway';
+    await createDeployment(cluster, name, 2);
+    const before = suite.receiver.requests.length;
+    // No deployment controller: the new pods never come, and the wait's deadline passes.
+    const workflowId = uniqueId('rollout-stuck');
+    await assert.rejects(
+      suite.env.client.workflow.execute(restartDeployment, {
+        taskQueue: suite.taskQueue,
+        workflowId,
+        args: [{ deployment: name, timeoutSeconds: 10 }],
+      }),
+      WorkflowFailedError,
+    );
+    const triggers = pagerDutyEvents(suite.receiver, before).filter((e) => e.event_action === 'trigger');
+    assert.equal(triggers.length, 1, JSON.stringify(triggers));
+    assert.match(triggers[0].payload!.summary, new RegExp(`\\[rollout-restart\\] failed: .*${workflowId}`));
+    // A refused input is the caller's own: nobody is paged for it.
+    const afterPage = suite.receiver.requests.length;
+    await rejectsWithCause(run(restartDeployment, [{ deployment: 'Not_A_Name' }]), /^deployment: /);
+    assert.equal(pagerDutyEvents(suite.receiver, afterPage).length, 0);
   });
 
   suite.test('refuses bad input before touching the cluster, naming the field', async () => {

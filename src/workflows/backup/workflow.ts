@@ -41,6 +41,7 @@ import { failureText, FailureType } from '../../contracts/failures';
 import { AuditTrail } from '../gates/audit-trail';
 import { Gatekeeper } from '../gates/gatekeeper';
 import { dropThrowaway, restoreAndCheck, throwawayDatabaseName } from './throwaway';
+import { pagedOnFailure } from '../common/paged-on-failure';
 import { runStampId } from '../common/run-stamp';
 import { Pager } from '../gates/pager';
 import {
@@ -75,7 +76,11 @@ import {
   type VerifyBackupResult,
 } from './messages';
 
-export async function databaseBackup(input?: DatabaseBackupInput): Promise<DatabaseBackupResult> {
+export function databaseBackup(input?: DatabaseBackupInput): Promise<DatabaseBackupResult> {
+  return pagedOnFailure('database-backup', BACKUP_ALERT_AUDIENCE, () => backUpDatabase(input));
+}
+
+async function backUpDatabase(input?: DatabaseBackupInput): Promise<DatabaseBackupResult> {
   const { compressionLevel } = parseDatabaseBackupInput(input);
   const info = workflowInfo();
   // Fixed once per run: every retry of the dump writes under the same prefix, and cleans up after the others.

@@ -12,24 +12,34 @@
  *     --input '{"deployment":"ai-optimization-engine","timeoutSeconds":600}'
  */
 import { patched } from '@temporalio/workflow';
+import { pagedOnFailure } from '../../common/paged-on-failure';
 import { changes, probes, waitForRollout } from '../../policies';
 import { parseRollbackInput, parseRolloutInput, type RollbackInput, type RolloutInput } from './messages';
 
+/** Who hears of a restart or a rollback that failed on its own (an operator's): the platform on-call. */
+const ROLLOUT_AUDIENCE = { roles: ['platform-oncall'] };
+
 export async function restartDeployment(input: RolloutInput) {
-  const { deployment, timeoutSeconds, namespace } = parseRolloutInput(input);
-  const restart = await changes.rolloutRestart({
-    deployment,
-    restartedAt: new Date().toISOString(),
-    ...(namespace !== undefined && { namespace }),
+  return pagedOnFailure('rollout-restart', ROLLOUT_AUDIENCE, async () => {
+    const { deployment, timeoutSeconds, namespace } = parseRolloutInput(input);
+    const restart = await changes.rolloutRestart({
+      deployment,
+      restartedAt: new Date().toISOString(),
+      ...(namespace !== undefined && { namespace }),
+    });
+    const rollout = await waitForRollout(deployment, timeoutSeconds, namespace);
+    return { ...restart, rollout };
   });
-  const rollout = await waitForRollout(deployment, timeoutSeconds, namespace);
-  return { ...restart, rollout };
 }
 
 /** Workflows started before it let each attempt of the undo work out "the revision before the current" itself. */
 export const ROLLBACK_REVISION_FIXED_PATCH = 'rollback-revision-fixed';
 
-export async function rollbackDeployment(input: RollbackInput) {
+export function rollbackDeployment(input: RollbackInput) {
+  return pagedOnFailure('rollout-undo', ROLLOUT_AUDIENCE, () => rollBack(input));
+}
+
+async function rollBack(input: RollbackInput) {
   const { deployment, timeoutSeconds, toRevision, namespace } = parseRollbackInput(input);
   const where = namespace !== undefined ? { namespace } : {};
   let target = toRevision;
