@@ -41,7 +41,7 @@ Options:
   --outage-seconds S   how long each dependency stays down (default 30; 600 for the long outage)
   --budget-seconds B   how long the randomised scenario starts runs and kills workers (default 600)
   --seed X             the random kill points' and the randomised plan's seed (default 20261126)
-  --only TEXT          only the scenarios whose name or table row contains TEXT (e.g. "Redis down")
+  --only TEXT[,TEXT]   only the scenarios whose name or table row contains one of the texts (e.g. "Redis down")
   filter               only test files whose path contains it (one of the scenario files above)
   -h, --help           this text
 

@@ -120,6 +120,13 @@ describe('a dependency down in the middle of a step', () => {
       // The alert needs no database: it must not wait for one.
       const alertWhileDown = await waitUntil('the emergency alert', alerted, Boolean, outageMs).catch(() => false);
       const backAt = await outage(tally, proxy, handle, outageMs);
+      // A long outage outlasts stage 1: the crisis is in stage 2 before the batch's retried sends reach everyone.
+      await waitUntil(
+        'every couple told',
+        () => new Set(ledger.told).size,
+        (n) => n >= couples,
+        AFTER_OUTAGE_MS,
+      ).catch(() => undefined);
       const status = await statusWhen(handle, crisisStatusQuery, (s) => s.stage === 'stage2', AFTER_OUTAGE_MS);
       await handle.terminate('chaos run measured').catch(() => undefined);
       await replayOwnHistory(handle);
@@ -153,6 +160,13 @@ describe('a dependency down in the middle of a step', () => {
       });
       await waitUntil('a third of the couples told', () => ledger.told.length >= couples / 3, Boolean, 120_000);
       const backAt = await outage(tally, proxy, handle, outageMs);
+      // A long outage outlasts stage 1: the crisis is in stage 2 before the batch's retried sends reach everyone.
+      await waitUntil(
+        'every couple told',
+        () => new Set(ledger.told).size,
+        (n) => n >= couples,
+        AFTER_OUTAGE_MS,
+      ).catch(() => undefined);
       const status = await statusWhen(handle, crisisStatusQuery, (s) => s.stage === 'stage2', AFTER_OUTAGE_MS);
       await handle.terminate('chaos run measured').catch(() => undefined);
       await replayOwnHistory(handle);

@@ -325,9 +325,9 @@ export function chaosSuite(database: string, options: { redisUrl?: string; ownSe
     return { stoppedAt, upAt: Date.now() };
   };
   suite.scenario = (name, { row, runs = 1, workflows = 1, timeout }, body) => {
-    // `npm run chaos -- --only <text>`: one scenario of a file, such as one dependency's long outage.
-    const only = process.env.AIOPS_CHAOS_ONLY;
-    if (only && !name.includes(only) && !row.includes(only)) return;
+    // `npm run chaos -- --only <text>[,<text>...]`: some scenarios of a file, such as one dependency's long outage.
+    const only = process.env.AIOPS_CHAOS_ONLY?.split(',').filter(Boolean);
+    if (only?.length && !only.some((text) => name.includes(text) || row.includes(text))) return;
     void it(name, { timeout }, async () => {
       const tally = newTally(row);
       try {
