@@ -76,7 +76,7 @@ import {
   type VerifyBackupResult,
 } from './messages';
 
-export function databaseBackup(input?: DatabaseBackupInput): Promise<DatabaseBackupResult> {
+export async function databaseBackup(input?: DatabaseBackupInput): Promise<DatabaseBackupResult> {
   return pagedOnFailure('database-backup', BACKUP_ALERT_AUDIENCE, () => backUpDatabase(input));
 }
 

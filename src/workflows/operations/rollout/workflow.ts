@@ -35,7 +35,7 @@ export async function restartDeployment(input: RolloutInput) {
 /** Workflows started before it let each attempt of the undo work out "the revision before the current" itself. */
 export const ROLLBACK_REVISION_FIXED_PATCH = 'rollback-revision-fixed';
 
-export function rollbackDeployment(input: RollbackInput) {
+export async function rollbackDeployment(input: RollbackInput) {
   return pagedOnFailure('rollout-undo', ROLLOUT_AUDIENCE, () => rollBack(input));
 }
 
