@@ -97,11 +97,22 @@ async function main(): Promise<number> {
         .map((line) => JSON.parse(line) as ScenarioTally)
     : [];
   printTable([
-    ['scenario', 'runs', 'completed', 'duplicated', 'lost', 'stuck', 'recovery median (max)', 'seen'],
+    [
+      'scenario',
+      'runs',
+      'completed',
+      'failed and paged',
+      'duplicated',
+      'lost',
+      'stuck',
+      'recovery median (max)',
+      'seen',
+    ],
     ...tallies.map((t) => [
       t.scenario,
       String(t.runs),
       String(t.completed),
+      String(t.paged),
       String(t.duplicated),
       String(t.lost),
       String(t.stuck),

@@ -3,6 +3,11 @@ export interface ScenarioTally {
   scenario: string;
   runs: number;
   completed: number;
+  /**
+   * Runs that failed and paged someone, where the scenario's fault outlasts the step's retries by design (a dump
+   * cannot resume, so it has few attempts): what the procedure must then do.
+   */
+  paged: number;
   /** Effects beyond what one clean run produces, counted where they land. */
   duplicated: number;
   /** Work a clean run does that was not done (keys or rows left, couples never told). */

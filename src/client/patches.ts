@@ -14,6 +14,7 @@ import { DR_DRILL_CHECKED_PATCH } from '../workflows/checklists/items';
 import { STANDALONE_FAILURE_PAGES_PATCH } from '../workflows/common/paged-on-failure';
 import { RUN_ID_TAIL_PATCH } from '../workflows/common/run-stamp';
 import { LOCAL_FIRST_PATCH, PATH_DECIDED_FIRST_PATCH } from '../workflows/crisis/local-first';
+import { NOTICES_UNTIL_TOLD_PATCH } from '../workflows/crisis/takeover';
 import { PLATFORM_SCOPE_PATCH } from '../workflows/crisis/workflow';
 import {
   ROTATED_KEYS_PATCH,
@@ -68,6 +69,7 @@ export const PATCHES: readonly PatchRecord[] = [
   { id: UNKNOWN_SIGNER_READS_PATCH, landed: '2026-11-26' },
   { id: RUN_ID_TAIL_PATCH, landed: '2026-11-27' },
   { id: STANDALONE_FAILURE_PAGES_PATCH, landed: '2026-11-27' },
+  { id: NOTICES_UNTIL_TOLD_PATCH, landed: '2026-11-27' },
 ];
 
 /** An open run and the patch markers its history holds. */

@@ -101,6 +101,11 @@ describe('a worker killed during a database backup', () => {
       const atKill = await keysUnder(deps.s3, BUCKET, PREFIX);
       assert.ok(!atKill.some((k) => k.endsWith('/manifest.json')), `no manifest yet: ${atKill.join(', ')}`);
       assert.ok(!atKill.some((k) => k.endsWith('.pgdump.zst')), 'no dump object looks complete');
+      // The mark that lets the retention run find the attempt's folder, should no retry ever complete it.
+      assert.ok(
+        atKill.some((k) => k.endsWith('/started.json')),
+        `the attempt is marked begun: ${atKill.join(', ')}`,
+      );
 
       // A second worker takes the retry once the server notices the first is gone (the heartbeat timeout).
       const activities = createActivities(deps);

@@ -7,15 +7,17 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe } from 'node:test';
-import type { WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { localPostgresAdminUrl } from '../../scripts/lib/stack';
 import { RESTARTED_AT_ANNOTATION } from '../../src/activities/kubernetes/rollout';
 import { backupIdFor } from '../../src/contracts/backups';
 import type { PurgeProgress } from '../../src/contracts/maintenance';
-import { databaseBackup, purgeCache, restartDeployment, weddingDayCrisis } from '../../src/workflows';
+import { databaseBackup, pruneBackups, purgeCache, restartDeployment, weddingDayCrisis } from '../../src/workflows';
 import { crisisStatusQuery, crisisWorkflowId } from '../../src/workflows/crisis/messages';
+import { LATER_PASSES } from '../../src/workflows/crisis/takeover';
 import {
   chaosSuite,
+  countPaged,
   countRun,
   loadBlobs,
   loadCrisisCouples,
@@ -41,19 +43,40 @@ import {
   type TestCluster,
 } from '../helpers/kube';
 import { REDIS_DB, redisUrlFor } from '../helpers/maintenance';
-import { CRISIS_PATHS, honourIdempotency, receiverEnv } from '../helpers/runbook-receiver';
+import {
+  CRISIS_PATHS,
+  honourIdempotency,
+  pagerDutyEvents,
+  receiverEnv,
+  type NoticeLedger,
+} from '../helpers/runbook-receiver';
 import { replayOwnHistory, uniqueId } from '../helpers/temporal';
 import { waitUntil } from '../helpers/wait';
 import { backupLeft, emptyPrefix, ensureBucket, uploadsUnder, withPg } from '../backup/helpers';
 
 /** After the dependency is back: the activity's next retry (backoff capped at a minute) and the rest of the step. */
 const AFTER_OUTAGE_MS = 180_000;
+/** The dump's retries: 10, 20 and 40 s of backoff between its 4 attempts. An S3 outage past them fails the backup. */
+const DUMP_RETRIES_MS = 70_000;
+
+/**
+ * Waits for every couple told. A long outage outlasts stage 1: the crisis is in stage 2 before the later passes over
+ * the failed notices (one every LATER_PASSES.everyMs) reach everyone.
+ */
+async function everyCoupleTold(ledger: NoticeLedger, couples: number): Promise<void> {
+  await waitUntil(
+    'every couple told',
+    () => new Set(ledger.told).size,
+    (n) => n >= couples,
+    AFTER_OUTAGE_MS + LATER_PASSES.everyMs,
+  ).catch(() => undefined);
+}
 const DATABASE = 'aiops_test_chaos_outage';
 const BACKUP_BUCKET = 'aiops-test-backups';
 
 describe('a dependency down in the middle of a step', () => {
   const outageMs = outageSeconds() * 1000;
-  const timeout = outageMs + 2 * AFTER_OUTAGE_MS + 120_000;
+  const timeout = outageMs + 2 * AFTER_OUTAGE_MS + LATER_PASSES.everyMs + 120_000;
   const suite = chaosSuite(DATABASE, { redisUrl: redisUrlFor(REDIS_DB.chaos) });
   const proxyFor = async (url: string) => suite.own(await startFaultProxy(Number(new URL(url).port)));
   /** Counts the run: finished (at `finishedAt`, measured from the dependency's return) or stuck. */
@@ -120,13 +143,7 @@ describe('a dependency down in the middle of a step', () => {
       // The alert needs no database: it must not wait for one.
       const alertWhileDown = await waitUntil('the emergency alert', alerted, Boolean, outageMs).catch(() => false);
       const backAt = await outage(tally, proxy, handle, outageMs);
-      // A long outage outlasts stage 1: the crisis is in stage 2 before the batch's retried sends reach everyone.
-      await waitUntil(
-        'every couple told',
-        () => new Set(ledger.told).size,
-        (n) => n >= couples,
-        AFTER_OUTAGE_MS,
-      ).catch(() => undefined);
+      await everyCoupleTold(ledger, couples);
       const status = await statusWhen(handle, crisisStatusQuery, (s) => s.stage === 'stage2', AFTER_OUTAGE_MS);
       await handle.terminate('chaos run measured').catch(() => undefined);
       await replayOwnHistory(handle);
@@ -160,13 +177,7 @@ describe('a dependency down in the middle of a step', () => {
       });
       await waitUntil('a third of the couples told', () => ledger.told.length >= couples / 3, Boolean, 120_000);
       const backAt = await outage(tally, proxy, handle, outageMs);
-      // A long outage outlasts stage 1: the crisis is in stage 2 before the batch's retried sends reach everyone.
-      await waitUntil(
-        'every couple told',
-        () => new Set(ledger.told).size,
-        (n) => n >= couples,
-        AFTER_OUTAGE_MS,
-      ).catch(() => undefined);
+      await everyCoupleTold(ledger, couples);
       const status = await statusWhen(handle, crisisStatusQuery, (s) => s.stage === 'stage2', AFTER_OUTAGE_MS);
       await handle.terminate('chaos run measured').catch(() => undefined);
       await replayOwnHistory(handle);
@@ -179,7 +190,7 @@ describe('a dependency down in the middle of a step', () => {
   );
 
   suite.scenario(
-    'S3 down mid upload: the backup completes once it is back, one complete backup and no unfinished upload',
+    "S3 down mid upload: the backup completes once it is back (or, past the dump's retries, fails and pages), no unfinished upload",
     { row: `S3 down ${outageSeconds()} s: database backup upload (80,000 rows)`, timeout },
     async (tally) => {
       const { deps } = suite;
@@ -197,6 +208,7 @@ describe('a dependency down in the middle of a step', () => {
         S3_BUCKET_BACKUPS: BACKUP_BUCKET,
         S3_ENDPOINT: proxy.via(endpoint).replace(/\/$/, ''),
       });
+      const pagesBefore = suite.receiver.requests.length;
       const handle = await suite.client.workflow.start(databaseBackup, {
         taskQueue,
         workflowId: uniqueId('outage-backup'),
@@ -211,21 +223,49 @@ describe('a dependency down in the middle of a step', () => {
         120_000,
       );
       const backAt = await outage(tally, proxy, handle, outageMs);
+      const mayFail = outageMs > DUMP_RETRIES_MS;
       const result = await resultWithin<Awaited<ReturnType<typeof databaseBackup>>>(
         handle,
         AFTER_OUTAGE_MS,
         tally.notes,
-      );
+      ).catch((err: unknown) => {
+        if (mayFail && err instanceof WorkflowFailedError) return err;
+        throw err;
+      });
       await replayOwnHistory(handle);
       const left = await backupLeft(deps.s3, BACKUP_BUCKET, prefix, backupPrefix);
-      const backedUp = tallyBackup(tally, left, rows);
-      await finish(tally, handle, result ? Date.now() : undefined, backAt);
-      await emptyPrefix(deps.s3, BACKUP_BUCKET, prefix);
-      await withPg(adminUrl, (c) => c.query('DROP TABLE IF EXISTS blobs'));
-      assert.deepEqual(
-        { keys: left.keys, unfinished: left.unfinished, backedUp },
-        { keys: [left.manifest?.key, left.manifestKey], unfinished: [], backedUp: rows },
-      );
+      try {
+        if (result instanceof WorkflowFailedError) {
+          const pages = pagerDutyEvents(suite.receiver, pagesBefore).filter(
+            (e) => e.event_action === 'trigger' && e.payload?.summary.includes(handle.workflowId),
+          );
+          countPaged(
+            tally,
+            `failed past the dump's retries and paged (${pages.length} trigger(s)); ${left.unfinished.length} unfinished uploads left`,
+          );
+          assert.ok(pages.length > 0, 'the failed backup paged someone');
+          assert.equal(left.manifest, undefined, 'no manifest: nothing takes the failed backup for a complete one');
+          // What the failed attempts left (an upload S3 was down to abort) goes with the retention run a day on.
+          const pruned = await suite.client.workflow.execute(pruneBackups, {
+            taskQueue,
+            workflowId: uniqueId('outage-prune'),
+            args: [{ now: new Date(Date.now() + 25 * 3_600_000).toISOString() }],
+          });
+          const after = await backupLeft(deps.s3, BACKUP_BUCKET, prefix, backupPrefix);
+          tally.notes.push(`${pruned.deleted.length} abandoned attempt(s) pruned a day on`);
+          assert.deepEqual({ keys: after.keys, unfinished: after.unfinished }, { keys: [], unfinished: [] });
+          return;
+        }
+        const backedUp = tallyBackup(tally, left, rows);
+        await finish(tally, handle, result ? Date.now() : undefined, backAt);
+        assert.deepEqual(
+          { keys: left.keys, unfinished: left.unfinished, backedUp },
+          { keys: [left.manifest?.key, left.manifestKey], unfinished: [], backedUp: rows },
+        );
+      } finally {
+        await emptyPrefix(deps.s3, BACKUP_BUCKET, prefix);
+        await withPg(adminUrl, (c) => c.query('DROP TABLE IF EXISTS blobs'));
+      }
     },
   );
 

@@ -10,6 +10,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { DEMO_ROSTER } from '../../scripts/lib/local-stack';
 import { WEDSYNC_ESCALATION_CHAIN } from '../../src/contracts/roster';
 import { weddingDayCrisis } from '../../src/workflows';
+import { laterPassDelays } from '../../src/workflows/crisis/takeover';
 import {
   crisisAlertSignal,
   crisisStatusQuery,
@@ -208,7 +209,7 @@ describe('weddingDayCrisis on the time-skipping server with real PostgreSQL', ()
     await handle.result();
   });
 
-  test('a couple the service refuses is retried, counted failed, and the step escalates; the others are told', async () => {
+  test('a couple the service refuses is retried, counted failed and escalated, then told once on a later pass', async () => {
     const refused = `couple-notice/${inWindow[1]}`;
     suite.receiver.route(CRISIS_PATHS.couple, (req) =>
       req.headers['idempotency-key'] === refused ? { status: 503 } : { status: 202, body: {} },
@@ -219,16 +220,49 @@ describe('weddingDayCrisis on the time-skipping server with real PostgreSQL', ()
       const s = await waitForStatus(handle, (st) => st.steps['notify-couples'] === 'failed');
       assert.deepEqual(s.couples, { found: 3, notified: 2, alreadyTold: 0, failed: 1, remaining: 0 });
       assert.ok(s.escalationTier >= 1);
-      assert.ok(s.timeline.some((e) => /1 couple\(s\) could not be told after 4 passes/.test(e.event)));
-      // Every pass tried again: three quick tries in each of four passes.
-      const tries = suite.receiver.requests.filter((r) => r.headers['idempotency-key'] === refused).length;
-      assert.equal(tries, 12);
-      const { rows } = await suite.deps.pool.query<{ status: string; last_error: string }>(
-        'SELECT status, last_error FROM couple_notifications WHERE active_crisis_id = $1',
-        [inWindow[1]],
+      assert.ok(
+        s.timeline.some((e) => /1 couple\(s\) could not be told after 4 passes; call them by hand/.test(e.event)),
       );
-      assert.equal(rows[0].status, 'failed');
-      assert.match(rows[0].last_error, /answered 503/);
+      // Every pass tried again, three quick tries each: four passes in the step, and the later ones since.
+      const triesOf = (key: string) =>
+        suite.receiver.requests.filter((r) => r.headers['idempotency-key'] === key).length;
+      const tries = triesOf(refused);
+      assert.ok(tries >= 12, `${tries} tries`);
+      const notice = async () =>
+        (
+          await suite.deps.pool.query<{ status: string; last_error: string | null }>(
+            'SELECT status, last_error FROM couple_notifications WHERE active_crisis_id = $1',
+            [inWindow[1]],
+          )
+        ).rows[0];
+      assert.equal((await notice()).status, 'failed');
+      assert.match((await notice()).last_error ?? '', /answered 503/);
+
+      // A day of quiet passes against a dead service stays far inside the history's 51,200 events.
+      const eventsBefore = (await handle.fetchHistory()).events?.length ?? 0;
+      await suite.env.sleep('10 minutes');
+      const passes = Math.floor((triesOf(refused) - tries) / 3);
+      assert.ok(passes >= 4, `${passes} later passes in 10 minutes`);
+      const perPass = ((await handle.fetchHistory()).events!.length - eventsBefore) / passes;
+      assert.ok(perPass * laterPassDelays().length < 20_000, `${perPass} events a pass`);
+      await waitForStatus(handle, (st) => st.couples.failed === 1);
+
+      // The service answers again: a later pass tells the couple, once, and the step is done.
+      const answeredFrom = suite.receiver.requests.length;
+      suite.receiver.route(CRISIS_PATHS.couple, { status: 202, body: {} });
+      await suite.env.sleep('3 minutes');
+      const told = await waitForStatus(handle, (st) => st.steps['notify-couples'] === 'done');
+      assert.deepEqual(told.couples, { found: 3, notified: 3, alreadyTold: 0, failed: 0, remaining: 0 });
+      assert.ok(told.timeline.some((e) => /the last 1 couple\(s\) told on a later pass/.test(e.event)));
+      assert.equal((await notice()).status, 'sent');
+      const answered = suite.receiver.requests
+        .slice(answeredFrom)
+        .filter((r) => r.headers['idempotency-key'] === refused);
+      assert.equal(answered.length, 1, 'told once once the service answers');
+      // Nothing more is sent once every couple is told.
+      const sentOnce = triesOf(refused);
+      await suite.env.sleep('10 minutes');
+      assert.equal(triesOf(refused), sentOnce, 'a couple told is not sent to again');
       await handle.signal(decisionSignal, confirm('resolve'));
       await handle.result();
     } finally {

@@ -20,7 +20,15 @@ import { FailureType } from '../../contracts/failures';
 import { postgresFailure } from '../postgres/failure';
 import { childOutputSocket, PartUpload } from './part-upload';
 import { libpqEnv, pgTool, stderrTail, zstdInputBytes, zstdTool } from './pg-tools';
-import { attemptKeys, backupPrefix, dumpKey, storeFailure, type BackupDeps, type BackupStore } from './store';
+import {
+  attemptKeys,
+  backupPrefix,
+  dumpKey,
+  startedKey,
+  storeFailure,
+  type BackupDeps,
+  type BackupStore,
+} from './store';
 
 /**
  * Parts of 8 MiB, or larger for a database whose dump could need more than 9,000 of them (S3 allows 10,000; the
@@ -95,6 +103,7 @@ export function createDumpActivities(deps: BackupDeps, store: BackupStore) {
         await store
           .abortUploadsUnder(prefix, attemptKeys(prefix, info.attempt))
           .catch((err) => Promise.reject(storeFailure('abort uploads', err)));
+        await store.putJson(startedKey(prefix), { workflowId: req.workflowId, attempt: info.attempt, startedAt });
 
         const zstd = await zstdTool();
         let storedBytes = 0;
@@ -209,11 +218,12 @@ export function createDumpActivities(deps: BackupDeps, store: BackupStore) {
           workflowId: req.workflowId,
         };
         await store.putJson(`${prefix}manifest.json`, manifest);
-        // Earlier attempts' leftovers: completed dump objects no manifest names, uploads a killed attempt began.
+        // Earlier attempts' leftovers: completed dump objects no manifest names, uploads a killed attempt began, and
+        // the mark that an attempt began.
         const stale: string[] = [];
         for await (const k of store.keysUnder(prefix))
           if (/\/dump-\d+\.pgdump\.zst$/.test(k) && k !== Key) stale.push(k);
-        await store.deleteKeys(stale);
+        await store.deleteKeys([...stale, startedKey(prefix)]);
         await store.abortUploadsUnder(prefix, attemptKeys(prefix, info.attempt));
         await client.query('COMMIT');
         return manifest;

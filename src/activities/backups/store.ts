@@ -1,6 +1,7 @@
 /**
  * Where backups live in the bucket and how they are found again:
  *
+ *   postgres/<database>/<backupId>/started.json                 written before the upload, deleted once complete
  *   postgres/<database>/<backupId>/dump-<attempt>.pgdump.zst   the dump, one object per attempt
  *   postgres/<database>/<backupId>/manifest.json               written last: a backup without one is unfinished
  *   postgres/<database>/<backupId>/verification.json           the newest restore drill's record
@@ -43,6 +44,12 @@ export const databasePrefix = (database: string) => `postgres/${database}/`;
 export const backupPrefix = (database: string, backupId: string) => `${databasePrefix(database)}${backupId}/`;
 /** The dump object of one attempt: attempts never share a key, so none can overwrite another's finished dump. */
 export const dumpKey = (prefix: string, attempt: number) => `${prefix}dump-${attempt}.pgdump.zst`;
+/**
+ * Written before an attempt's upload begins: an upload not yet complete is no object, so without it a backup whose
+ * every attempt failed (S3 gone before the uploads could be aborted) would leave nothing the retention run finds,
+ * and its parts would be stored for good. With it, the folder is an unfinished attempt, which goes a day on.
+ */
+export const startedKey = (prefix: string) => `${prefix}started.json`;
 /** The dump keys attempts up to `attempt` may have begun. */
 export const attemptKeys = (prefix: string, attempt: number) =>
   Array.from({ length: attempt }, (_, i) => dumpKey(prefix, i + 1));

@@ -8,7 +8,7 @@
  * to children would cost every couple a workflow of its own. What makes a batch safe to retry is in the database
  * (activities/couples.ts): the workflow carries counts and the id to go on from, never a list of couples.
  */
-import { condition, isCancellation, sleep } from '@temporalio/workflow';
+import { condition, isCancellation, patched, sleep } from '@temporalio/workflow';
 import { failureText } from '../../contracts/failures';
 import { notifyCouples, urgent } from '../policies';
 import type { CrisisRun } from './run';
@@ -23,6 +23,28 @@ const MANUAL_MODE_WAIT = '3 seconds';
 /** Passes over the couples whose notice failed, after the first pass over all. */
 const RETRY_PASSES = 3;
 const RETRY_AFTER = '20 seconds';
+
+/**
+ * Marks runs that go on sending the failed notices after the step's passes, while the crisis is open. Runs from
+ * before stopped there, so a notification service down for longer than a minute left its couples untold for good.
+ * Asked when stage 1 begins, in the first workflow task, like the crisis's other patches.
+ */
+export const NOTICES_UNTIL_TOLD_PATCH = 'notices-until-told';
+
+const MINUTE = 60_000;
+/**
+ * The later passes over the failed notices: a minute after the step fails, then every two minutes, for a day. A
+ * couple told two minutes after the service is back is soon enough to matter on the day; a day of passes is a few
+ * thousand history events, and after a day the wedding is over and nobody is helped by a late notice.
+ */
+export const LATER_PASSES = { firstAfterMs: MINUTE, everyMs: 2 * MINUTE, forMs: 24 * 60 * MINUTE };
+
+/** The waits before each later pass, in order. */
+export function laterPassDelays({ firstAfterMs, everyMs, forMs } = LATER_PASSES): number[] {
+  const delays = [firstAfterMs];
+  for (let waited = firstAfterMs; waited + everyMs <= forMs; waited += everyMs) delays.push(everyMs);
+  return delays;
+}
 
 /** Marks the crises the AI was processing as handled by this run; returns how many this sweep took. */
 async function takeOver(run: CrisisRun, withinMinutes: number): Promise<number> {
@@ -44,8 +66,11 @@ async function takeOver(run: CrisisRun, withinMinutes: number): Promise<number> 
   return takenOver;
 }
 
-/** One pass over the run's crises in batches, from after `afterId`; returns the last id reached. */
-async function tellCouples(run: CrisisRun, afterId: number, retryFailed = false): Promise<number> {
+/**
+ * One pass over the run's crises in batches, from after `afterId`; returns the last id reached. A quiet pass (the
+ * later passes) records a batch only when it told someone: a day of passes against a dead service says nothing new.
+ */
+async function tellCouples(run: CrisisRun, afterId: number, retryFailed = false, quiet = false): Promise<number> {
   const counts = run.state.couples;
   for (;;) {
     const batch = await notifyCouples({ crisisKey: run.crisisKey, afterId, limit: COUPLE_BATCH, retryFailed });
@@ -53,6 +78,11 @@ async function tellCouples(run: CrisisRun, afterId: number, retryFailed = false)
     counts.alreadyTold += batch.alreadyTold;
     counts.failed += batch.failed;
     run.countCouples();
+    if (quiet && batch.notified + batch.alreadyTold === 0) {
+      if (batch.done) return batch.lastId;
+      afterId = batch.lastId;
+      continue;
+    }
     if (batch.failed > 0) run.event(`${batch.failed} couple notice(s) failed: ${batch.firstError}`);
     run.audit.record({
       step: 'notify-couples',
@@ -91,10 +121,54 @@ export async function sweepOnAlerts(run: CrisisRun, withinMinutes: number, alert
   }
 }
 
+/**
+ * After the step failed with notices left untold: the later passes send them again while the crisis is open, and
+ * mark the step done once every couple is told. A day on, the last tier is told the passes stopped.
+ */
+async function tellTheRestLater(run: CrisisRun): Promise<void> {
+  const counts = run.state.couples;
+  const failedAt = Date.now();
+  const delays = laterPassDelays();
+  for (let pass = 0; pass < delays.length; pass++) {
+    await sleep(delays[pass]);
+    const failedBefore = counts.failed;
+    const toldBefore = counts.notified + counts.alreadyTold;
+    counts.failed = 0;
+    try {
+      await tellCouples(run, 0, true, true);
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      // Whoever this pass did not reach is still untold.
+      counts.failed = Math.max(counts.failed, failedBefore - (counts.notified + counts.alreadyTold - toldBefore));
+      run.countCouples();
+    }
+    if (counts.failed === 0) {
+      const minutes = Math.round((Date.now() - failedAt) / MINUTE);
+      run.state.steps['notify-couples'] = 'done';
+      run.event(
+        `notify-couples done: the last ${failedBefore} couple(s) told on a later pass, ${minutes} minute(s) after the step failed`,
+      );
+      run.audit.record({
+        step: 'notify-couples',
+        actor: 'workflow',
+        action: 'step',
+        outcome: 'done',
+        reason: `the last ${failedBefore} couple(s) told on later pass ${pass + 1}`,
+        durationMs: Date.now() - run.startedMs,
+      });
+      return;
+    }
+  }
+  await run.escalate(
+    `${counts.failed} couple(s) still not told after ${LATER_PASSES.forMs / (60 * MINUTE)} hours of passes; the passes stopped, call them by hand (couple_notifications, status 'failed', notified_by '${run.crisisKey}')`,
+  );
+}
+
 export function stage1Takeover(run: CrisisRun, withinMinutes: number) {
   const { crisisKey } = run;
   let manualModeSettled = false;
   const counts = run.state.couples;
+  const untilTold = patched(NOTICES_UNTIL_TOLD_PATCH);
   return Promise.all([
     run.step('emergency-alert', () => urgent.sendEmergencyAlert(alertRequest(run))),
     run
@@ -124,10 +198,11 @@ export function stage1Takeover(run: CrisisRun, withinMinutes: number) {
         }
         if (counts.failed > 0) {
           throw new Error(
-            `${counts.failed} couple(s) could not be told after ${RETRY_PASSES + 1} passes; call them by hand (couple_notifications, status 'failed', notified_by '${crisisKey}')`,
+            `${counts.failed} couple(s) could not be told after ${RETRY_PASSES + 1} passes; call them by hand (couple_notifications, status 'failed', notified_by '${crisisKey}')${untilTold ? `; the workflow sends again every ${LATER_PASSES.everyMs / MINUTE} minutes while the crisis is open, and a couple it reaches turns "sent"` : ''}`,
           );
         }
       });
+      if (untilTold && counts.failed > 0) void tellTheRestLater(run).catch(() => undefined);
     })(),
   ]);
 }
