@@ -15,8 +15,8 @@ import type { ScenarioTally } from './lib/chaos-tally';
 const HELP = `Usage: npm run chaos [-- [options] [filter]]
 
 Runs the fault scenarios under test/chaos against the stack (a running npm start's, or one brought up for the
-run) and prints one table: scenario, runs, completed, duplicated side effects, lost work, stuck workflows, time
-to recover. The scenarios:
+run) and prints one table: scenario, runs, completed, failed and paged (where the fault outlasts a step's retries
+by design), duplicated side effects, lost work, stuck workflows, time to recover. The scenarios:
   worker-kill         worker SIGKILLs at random points of the cache purge, the retention delete, the crisis notices
                       (worker-kill), a database backup's upload (worker-kill-backup), a remediation's child cache
                       purge (worker-kill-child), the AI service recovery saga (worker-kill-recovery) and the

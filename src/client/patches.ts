@@ -17,6 +17,7 @@ import { LOCAL_FIRST_PATCH, PATH_DECIDED_FIRST_PATCH } from '../workflows/crisis
 import { NOTICES_UNTIL_TOLD_PATCH } from '../workflows/crisis/takeover';
 import { PLATFORM_SCOPE_PATCH } from '../workflows/crisis/workflow';
 import {
+  GATE_PATCHES_AT_START_PATCH,
   ROTATED_KEYS_PATCH,
   SIGNED_DECISIONS_PATCH,
   UNKNOWN_SIGNER_READS_PATCH,
@@ -70,6 +71,7 @@ export const PATCHES: readonly PatchRecord[] = [
   { id: RUN_ID_TAIL_PATCH, landed: '2026-11-27' },
   { id: STANDALONE_FAILURE_PAGES_PATCH, landed: '2026-11-27' },
   { id: NOTICES_UNTIL_TOLD_PATCH, landed: '2026-11-27' },
+  { id: GATE_PATCHES_AT_START_PATCH, landed: '2026-11-27' },
 ];
 
 /** An open run and the patch markers its history holds. */
@@ -109,12 +111,19 @@ export function patchesInHistory(history: temporal.api.history.v1.IHistory): Set
 }
 
 /**
- * Each patch's status against the open runs. A patch counts from the later of the day it landed and `deployedAt`
- * (when the workers carrying it were deployed, if later than it landed).
+ * When the workers carrying each patch were deployed, where that is later than the day it landed: `byPatch` for a
+ * patch whose release went out at a time of its own, `all` for every other.
  */
-export function patchReport(runs: readonly OpenRun[], deployedAt?: Date, patches = PATCHES): PatchStatus[] {
+export interface DeployTimes {
+  all?: Date;
+  byPatch?: ReadonlyMap<string, Date>;
+}
+
+/** Each patch's status against the open runs. A patch counts from the later of the day it landed and its deployment. */
+export function patchReport(runs: readonly OpenRun[], deployed: DeployTimes = {}, patches = PATCHES): PatchStatus[] {
   return patches.map((patch) => {
     const landed = Date.parse(`${patch.landed}T00:00:00Z`);
+    const deployedAt = deployed.byPatch?.get(patch.id) ?? deployed.all;
     const cutoff = new Date(Math.max(landed, deployedAt?.getTime() ?? 0));
     const before = runs
       .filter((r) => r.startTime < cutoff && !r.patches.has(patch.id))

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateMultipartUploadCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -383,6 +383,14 @@ describe('backup retention', () => {
             }),
           );
       }
+      // A backup whose every attempt failed with S3 away: the mark it began with, and an upload never completed.
+      const abandoned = id(new Date(day(2).getTime() + 2 * 3_600_000));
+      const abandonedDump = `${prefix}${abandoned}/dump-1.pgdump.zst`;
+      await deps.s3.send(
+        new PutObjectCommand({ Bucket: BUCKET, Key: `${prefix}${abandoned}/started.json`, Body: '{"attempt":4}' }),
+      );
+      await deps.s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: abandonedDump }));
+      assert.equal((await uploadsUnder(deps.s3, BUCKET, prefix, [abandonedDump])).length, 1);
       const taskQueue = uniqueId('retention');
       const worker = await Worker.create({
         connection: env.nativeConnection,
@@ -397,14 +405,10 @@ describe('backup retention', () => {
           args: [{ now: day(0).toISOString() }],
         }),
       );
-      // Days 0-2 (daily), day 1 newest verified; week and month are today's. The nine older than day 2 go.
-      assert.deepEqual(
-        result.deleted.sort(),
-        backups
-          .slice(3)
-          .map((b) => b.backupId)
-          .sort(),
-      );
+      // Days 0-2 (daily), day 1 newest verified; week and month are today's. The nine older than day 2 go, and the
+      // abandoned attempt with its upload.
+      assert.deepEqual(result.deleted.sort(), [...backups.slice(3).map((b) => b.backupId), abandoned].sort());
+      assert.deepEqual(await uploadsUnder(deps.s3, BUCKET, prefix, [abandonedDump]), []);
       const left = await keysUnder(deps.s3, BUCKET, prefix);
       assert.deepEqual(
         [...new Set(left.map((k) => k.slice(prefix.length).split('/')[0]))].sort(),

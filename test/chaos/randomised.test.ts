@@ -29,6 +29,7 @@ import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Client, type WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Redis } from 'ioredis';
 import { dataConverter } from '../../src/client/data-converter';
@@ -76,6 +77,9 @@ const SKIP_MS = 31 * 60_000;
 const LATE_MS = 120_000;
 /** One late crisis's replay, in a process of its own: seconds normally; one still going after this has hung. */
 const REPLAY_MS = 60_000;
+/** A busy worker is looked for among the runs started last, this many of them, describing at most BUSY_LOOKS. */
+const RECENT_RUNS = 12;
+const BUSY_LOOKS = 6;
 
 type Kind = 'purge' | 'retention' | 'crisis-resolved' | 'crisis-late' | 'incident';
 
@@ -416,10 +420,14 @@ describe('randomised runs on three workers killed at random', () => {
      * kill of an idle worker tests little, so most kills go to a busy one.
      */
     async function busyWorker(): Promise<ChildProcess | undefined> {
-      const candidates = runs.filter((r) => r.kind !== 'crisis-late');
-      for (let attempt = 0; attempt < 3 && candidates.length > 0; attempt++) {
-        const { raw } = await pick(candidates).handle.describe();
-        const identity = (raw.pendingActivities ?? []).find((a) => a.lastWorkerIdentity)?.lastWorkerIdentity;
+      // The runs started last: most earlier ones have finished, and a finished run has no activity in hand.
+      const candidates = runs.filter((r) => r.kind !== 'crisis-late').slice(-RECENT_RUNS);
+      for (let attempt = 0; attempt < BUSY_LOOKS && candidates.length > 0; attempt++) {
+        const run = candidates.splice(Math.floor(random() * candidates.length), 1)[0];
+        const { raw } = await run.handle.describe();
+        const identity = (raw.pendingActivities ?? []).find(
+          (a) => a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED,
+        )?.lastWorkerIdentity;
         const victim = [...alive].find((c) => identity?.startsWith(`${c.pid}@`));
         if (victim) return victim;
       }

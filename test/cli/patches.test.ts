@@ -78,8 +78,14 @@ describe('patch markers and their retirement', () => {
       ['keep', ['old-without', 'mid']],
     ]);
     // Deployed later than it landed: a run started in between ran without it too.
-    assert.deepEqual(patchReport(runs, new Date('2026-11-28T00:00:00Z'), patches).map(ids), [
+    assert.deepEqual(patchReport(runs, { all: new Date('2026-11-28T00:00:00Z') }, patches).map(ids), [
       ['keep', ['old-without', 'new']],
+      ['keep', ['old-without', 'mid', 'new']],
+    ]);
+    // One patch's release went out at a time of its own: that patch counts from then, the other from `all`.
+    const own = { all: new Date('2026-11-21T00:00:00Z'), byPatch: new Map([['b', new Date('2026-11-28T00:00:00Z')]]) };
+    assert.deepEqual(patchReport(runs, own, patches).map(ids), [
+      ['keep', ['old-without']],
       ['keep', ['old-without', 'mid', 'new']],
     ]);
     assert.deepEqual(patchReport([runs[0], runs[3]], undefined, patches).map(ids), [
@@ -157,6 +163,23 @@ describe('patch markers and their retirement', () => {
         [],
       );
 
+      // Only one patch deployed later than it landed: only that one holds a run back.
+      const one = await runbookCli([
+        'patches',
+        '--json',
+        '--deployed-at',
+        `${CHANNELS_APART_PATCH}=${later}`,
+        '--query',
+        query,
+      ]);
+      assert.equal(one.code, 0, one.stderr);
+      assert.deepEqual(
+        (jsonLines(one.stdout) as PatchStatus[])
+          .filter((p) => p.verdict === 'keep')
+          .map((p) => [p.id, p.before.length]),
+        [[CHANNELS_APART_PATCH, 1]],
+      );
+
       const human = await runbookCli(['patches', '--deployed-at', later, '--query', query]);
       assert.equal(human.code, 0, human.stderr);
       assert.match(
@@ -165,10 +188,16 @@ describe('patch markers and their retirement', () => {
       );
     });
 
-    it('refuses a deployment time that is not one, naming the option', async () => {
-      const result = await runbookCli(['patches', '--deployed-at', 'last tuesday']);
-      assert.equal(result.code, 2);
-      assert.match(result.stderr, /--deployed-at: must be an ISO 8601 time/);
+    it('refuses a deployment time that is not one, or a patch it does not know, naming the option', async () => {
+      for (const [value, message] of [
+        ['last tuesday', /--deployed-at: "last tuesday": must be an ISO 8601 time/],
+        [`${CHANNELS_APART_PATCH}=soon`, /--deployed-at: ".*=soon": must be an ISO 8601 time/],
+        ['no-such-patch=2026-11-27T09:00:00Z', /--deployed-at: "no-such-patch" is no patch this release knows/],
+      ] as const) {
+        const result = await runbookCli(['patches', '--deployed-at', value]);
+        assert.equal(result.code, 2, value);
+        assert.match(result.stderr, message);
+      }
     });
   });
 });

@@ -10,10 +10,16 @@ import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { describe } from 'node:test';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { setTimeout as delay } from 'node:timers/promises';
+import { patchesInHistory } from '../../src/client/patches';
 import { signDecision, type DecisionFields, type SignedDecision } from '../../src/client/sign-decision';
 import { publicKeyHex } from '../../src/config/keys';
 import { weddingDayCrisis } from '../../src/workflows';
 import { crisisStatusQuery, crisisWorkflowId } from '../../src/workflows/crisis/messages';
+import {
+  GATE_PATCHES_AT_START_PATCH,
+  SIGNED_DECISIONS_PATCH,
+  VERIFICATION_BUDGET_PATCH,
+} from '../../src/workflows/gates/gatekeeper';
 import { decideUpdate, decisionSignal } from '../../src/workflows/gates/messages';
 import { workflowTaskFailures } from '../helpers/hostile';
 import { runbookSuite } from '../helpers/runbook-suite';
@@ -140,6 +146,14 @@ describe('signed decisions at a gate', () => {
     'refuses a forged by: unsigned, signed by someone else, altered after signing, or by a keyless person',
     async () => {
       const handle = await crisisAtResolveGate();
+      // How decisions are checked is settled in the run's first task, before any decision can arrive.
+      const events = (await handle.fetchHistory()).events ?? [];
+      const firstDone = events.findIndex((e) => e.workflowTaskCompletedEventAttributes);
+      const nextTask = events.findIndex((e, i) => i > firstDone && e.workflowTaskScheduledEventAttributes);
+      assert.ok(firstDone >= 0 && nextTask > firstDone);
+      const firstTask = patchesInHistory({ events: events.slice(firstDone, nextTask) });
+      for (const id of [GATE_PATCHES_AT_START_PATCH, SIGNED_DECISIONS_PATCH, VERIFICATION_BUDGET_PATCH])
+        assert.ok(firstTask.has(id), `${id} set in the first task (${[...firstTask].join(', ')})`);
       await rejectsWithCause(decide(handle, resolve('alice')), /^signature: required/);
       await rejectsWithCause(
         decide(handle, await signed(handle, keys.bob, resolve('alice'))),

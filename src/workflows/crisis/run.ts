@@ -83,6 +83,10 @@ export class CrisisRun {
   toldThrough = 0;
   /** Firing alerts received so far; each may call for another sweep. */
   firingAlerts = 0;
+  /** Failed couple notices are sent again while the crisis is open (takeover.ts, NOTICES_UNTIL_TOLD_PATCH). */
+  noticesUntilTold = false;
+  /** Those later passes, while they run. */
+  laterPasses?: Promise<void>;
 
   /** An alert about this failure joined the run (signal-with-start); anything else in the payload is ignored. */
   alertReceived(alert: CrisisAlert): void {

@@ -67,32 +67,40 @@ async function takeOver(run: CrisisRun, withinMinutes: number): Promise<number> 
 }
 
 /**
- * One pass over the run's crises in batches, from after `afterId`; returns the last id reached. A quiet pass (the
- * later passes) records a batch only when it told someone: a day of passes against a dead service says nothing new.
+ * How a pass counts: `first` over every crisis; `retry` (the step's passes) over the failed notices, whose failures
+ * it counts again from zero; `later` over the failed notices too, taking those it tells off the failed count, and
+ * recording a batch only when it told someone, since a day of passes against a dead service says nothing new.
  */
-async function tellCouples(run: CrisisRun, afterId: number, retryFailed = false, quiet = false): Promise<number> {
+type Pass = 'first' | 'retry' | 'later';
+
+/** One pass over the run's crises in batches, from after `afterId`; returns the last id reached. */
+async function tellCouples(run: CrisisRun, afterId: number, pass: Pass = 'first'): Promise<number> {
   const counts = run.state.couples;
   for (;;) {
-    const batch = await notifyCouples({ crisisKey: run.crisisKey, afterId, limit: COUPLE_BATCH, retryFailed });
+    const from = afterId;
+    const batch = await notifyCouples({
+      crisisKey: run.crisisKey,
+      afterId,
+      limit: COUPLE_BATCH,
+      retryFailed: pass !== 'first',
+    });
     counts.notified += batch.notified;
     counts.alreadyTold += batch.alreadyTold;
-    counts.failed += batch.failed;
+    if (pass === 'later') counts.failed = Math.max(0, counts.failed - batch.notified - batch.alreadyTold);
+    else counts.failed += batch.failed;
     run.countCouples();
-    if (quiet && batch.notified + batch.alreadyTold === 0) {
-      if (batch.done) return batch.lastId;
-      afterId = batch.lastId;
-      continue;
-    }
-    if (batch.failed > 0) run.event(`${batch.failed} couple notice(s) failed: ${batch.firstError}`);
-    run.audit.record({
-      step: 'notify-couples',
-      actor: 'workflow',
-      action: retryFailed ? 'batch-retried' : 'batch',
-      outcome: batch.failed > 0 ? 'partly-failed' : 'done',
-      reason: batch.firstError,
-      details: { afterId, ...batch, firstError: undefined },
-    });
     afterId = batch.lastId;
+    if (pass !== 'later' || batch.notified + batch.alreadyTold > 0) {
+      if (batch.failed > 0) run.event(`${batch.failed} couple notice(s) failed: ${batch.firstError}`);
+      run.audit.record({
+        step: 'notify-couples',
+        actor: 'workflow',
+        action: pass === 'first' ? 'batch' : 'batch-retried',
+        outcome: batch.failed > 0 ? 'partly-failed' : 'done',
+        reason: batch.firstError,
+        details: { afterId: from, ...batch, firstError: undefined },
+      });
+    }
     if (batch.done) return afterId;
   }
 }
@@ -112,6 +120,7 @@ export async function sweepOnAlerts(run: CrisisRun, withinMinutes: number, alert
     try {
       const found = run.state.couples.found;
       if ((await takeOver(run, withinMinutes)) > 0) run.toldThrough = await tellCouples(run, run.toldThrough);
+      tellTheRestLater(run);
       run.event(`swept again on an alert: ${run.state.couples.found - found} more crisis(es) taken over`);
     } catch (err) {
       if (isCancellation(err)) throw err;
@@ -122,38 +131,47 @@ export async function sweepOnAlerts(run: CrisisRun, withinMinutes: number, alert
 }
 
 /**
- * After the step failed with notices left untold: the later passes send them again while the crisis is open, and
- * mark the step done once every couple is told. A day on, the last tier is told the passes stopped.
+ * Starts the later passes over the failed notices unless they are running or nothing failed (runs with
+ * NOTICES_UNTIL_TOLD_PATCH only): after the step's own passes, and after a sweep on an alert.
  */
-async function tellTheRestLater(run: CrisisRun): Promise<void> {
+function tellTheRestLater(run: CrisisRun): void {
+  if (!run.noticesUntilTold || run.laterPasses || run.state.couples.failed === 0) return;
+  run.laterPasses = laterPasses(run)
+    .catch(() => undefined)
+    .finally(() => {
+      run.laterPasses = undefined;
+    });
+}
+
+/**
+ * Sends the failed notices again while the crisis is open, and marks the step done once every couple is told. A day
+ * on, the last tier is told the passes stopped.
+ */
+async function laterPasses(run: CrisisRun): Promise<void> {
   const counts = run.state.couples;
-  const failedAt = Date.now();
+  const began = Date.now();
   const delays = laterPassDelays();
+  let told = 0;
   for (let pass = 0; pass < delays.length; pass++) {
     await sleep(delays[pass]);
-    const failedBefore = counts.failed;
     const toldBefore = counts.notified + counts.alreadyTold;
-    counts.failed = 0;
     try {
-      await tellCouples(run, 0, true, true);
+      await tellCouples(run, 0, 'later');
     } catch (err) {
       if (isCancellation(err)) throw err;
-      // Whoever this pass did not reach is still untold.
-      counts.failed = Math.max(counts.failed, failedBefore - (counts.notified + counts.alreadyTold - toldBefore));
-      run.countCouples();
+      run.event(`a later pass over the failed notices failed: ${failureText(err)}`);
     }
+    told += counts.notified + counts.alreadyTold - toldBefore;
     if (counts.failed === 0) {
-      const minutes = Math.round((Date.now() - failedAt) / MINUTE);
-      run.state.steps['notify-couples'] = 'done';
-      run.event(
-        `notify-couples done: the last ${failedBefore} couple(s) told on a later pass, ${minutes} minute(s) after the step failed`,
-      );
+      const minutes = Math.round((Date.now() - began) / MINUTE);
+      if (run.state.steps['notify-couples'] === 'failed') run.state.steps['notify-couples'] = 'done';
+      run.event(`notify-couples done: the last ${told} couple(s) told on a later pass, ${minutes} minute(s) on`);
       run.audit.record({
         step: 'notify-couples',
         actor: 'workflow',
         action: 'step',
         outcome: 'done',
-        reason: `the last ${failedBefore} couple(s) told on later pass ${pass + 1}`,
+        reason: `the last ${told} couple(s) told on later pass ${pass + 1}`,
         durationMs: Date.now() - run.startedMs,
       });
       return;
@@ -168,7 +186,7 @@ export function stage1Takeover(run: CrisisRun, withinMinutes: number) {
   const { crisisKey } = run;
   let manualModeSettled = false;
   const counts = run.state.couples;
-  const untilTold = patched(NOTICES_UNTIL_TOLD_PATCH);
+  run.noticesUntilTold = patched(NOTICES_UNTIL_TOLD_PATCH);
   return Promise.all([
     run.step('emergency-alert', () => urgent.sendEmergencyAlert(alertRequest(run))),
     run
@@ -194,15 +212,15 @@ export function stage1Takeover(run: CrisisRun, withinMinutes: number) {
         for (let pass = 1; counts.failed > 0 && pass <= RETRY_PASSES; pass++) {
           await sleep(RETRY_AFTER);
           counts.failed = 0;
-          await tellCouples(run, 0, true);
+          await tellCouples(run, 0, 'retry');
         }
         if (counts.failed > 0) {
           throw new Error(
-            `${counts.failed} couple(s) could not be told after ${RETRY_PASSES + 1} passes; call them by hand (couple_notifications, status 'failed', notified_by '${crisisKey}')${untilTold ? `; the workflow sends again every ${LATER_PASSES.everyMs / MINUTE} minutes while the crisis is open, and a couple it reaches turns "sent"` : ''}`,
+            `${counts.failed} couple(s) could not be told after ${RETRY_PASSES + 1} passes; call them by hand (couple_notifications, status 'failed', notified_by '${crisisKey}')${run.noticesUntilTold ? `; the workflow sends again every ${LATER_PASSES.everyMs / MINUTE} minutes while the crisis is open, and a couple it reaches turns "sent"` : ''}`,
           );
         }
       });
-      if (untilTold && counts.failed > 0) void tellTheRestLater(run).catch(() => undefined);
+      tellTheRestLater(run);
     })(),
   ]);
 }

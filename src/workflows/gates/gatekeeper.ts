@@ -96,6 +96,15 @@ type AwaitingRoster =
  * Workflows started before verified every one in the task it came in, and replay the same way.
  */
 export const VERIFICATION_BUDGET_PATCH = 'decision-verification-budget';
+
+/**
+ * Marks runs whose gatekeeper asks SIGNED_DECISIONS_PATCH and VERIFICATION_BUDGET_PATCH once, when it is made, in
+ * the task that made it. Runs from before asked in the handler of the first decision that needed them, so their
+ * markers sit in whatever task that signal or update came in, and their replay depends on the SDK seeing the
+ * marker in that task's lookahead, beside the search-attribute upsert it writes with it. Asked where the run began,
+ * the answer is known before any message arrives; runs from before still ask in the handler, and replay as they ran.
+ */
+export const GATE_PATCHES_AT_START_PATCH = 'gate-patches-at-start';
 export const VERIFICATIONS_PER_TASK = 100;
 
 /** What `refusal` returns when the decision needs a signature verified and the task has none left to give. */
@@ -155,6 +164,9 @@ export class Gatekeeper {
   /** The loop verifying the waiting signals, task by task, while there are any. */
   private verifyingLater?: Promise<void>;
   private readonly shareUnknownSignerReads: boolean;
+  /** The two patches' answers when asked at the start (GATE_PATCHES_AT_START_PATCH); undefined: ask when needed. */
+  private readonly signedDecisions?: boolean;
+  private readonly verificationBudget?: boolean;
   /** A roster read under way (with its failure, if it fails), while reads are shared. */
   private reading?: Promise<string | undefined>;
   /** Decisions from signers the held roster does not know, in the order they came, waiting for the shared read. */
@@ -170,10 +182,14 @@ export class Gatekeeper {
     this.pager = new Pager(dedupKey);
     this.recheckRotatedKeys = patched(ROTATED_KEYS_PATCH);
     this.shareUnknownSignerReads = patched(UNKNOWN_SIGNER_READS_PATCH);
+    if (patched(GATE_PATCHES_AT_START_PATCH)) {
+      this.signedDecisions = patched(SIGNED_DECISIONS_PATCH);
+      this.verificationBudget = patched(VERIFICATION_BUDGET_PATCH);
+    }
     // Not async: a decision refused (or put to wait) at once makes no promise of its own. The SDK records a stack
     // trace, source-mapped, for every promise a workflow makes; in a flood of signals that is most of their cost.
     setHandler(decisionSignal, (decision) => {
-      if (!patched(SIGNED_DECISIONS_PATCH)) {
+      if (!this.signed()) {
         const problem = this.problemWith(decision);
         if (problem) this.recordRefused(decision, 'decision-signal', problem);
         else this.accept(decision, 'signal');
@@ -188,7 +204,7 @@ export class Gatekeeper {
     setHandler(
       decideUpdate,
       async (decision) => {
-        if (!patched(SIGNED_DECISIONS_PATCH)) return this.accept(decision, 'update');
+        if (!this.signed()) return this.accept(decision, 'update');
         if (this.waitsForSharedRead(decision)) {
           // Answered when the shared read has been made: its caller waits up to a minute.
           return new Promise<GateOutcome>((taken, refused) =>
@@ -215,6 +231,10 @@ export class Gatekeeper {
         },
       },
     );
+  }
+
+  private signed(): boolean {
+    return this.signedDecisions ?? patched(SIGNED_DECISIONS_PATCH);
   }
 
   /** A refused decision as the audit log records it; never throws, whatever was sent. */
@@ -259,7 +279,7 @@ export class Gatekeeper {
    */
   private screenSignal(d: Decision): Screened {
     const first = this.refusal(d, this.waitingFrom < this.waiting.length ? NONE_LEFT : this.signalBudget);
-    if (first !== NO_BUDGET || patched(VERIFICATION_BUDGET_PATCH)) return first;
+    if (first !== NO_BUDGET || (this.verificationBudget ?? patched(VERIFICATION_BUDGET_PATCH))) return first;
     return this.refusal(d, { take: () => true });
   }
 
