@@ -25,7 +25,8 @@ by design), duplicated side effects, lost work, stuck workflows, time to recover
                       rollout restart) cut mid-step
   lost-replies        replies lost after the write: notification requests, audit inserts, retention DELETEs, a
                       Kubernetes rollout undo (the deployment controller played)
-  history-limits      an incident's alert re-fired and its gate refused 10,000 times
+  history-limits      an incident's alert re-fired and its gate refused 10,000 times, and 10,000 alerts or
+                      decisions delivered in one workflow task
   temporal-restart    the Temporal server stopped and started again under a cache purge and a crisis at its gate
   worker-cutoff       a worker cut off from the Temporal server past the heartbeat timeout of the retention delete
                       (worker-cutoff) and of the cache purge (worker-cutoff-purge) while the step goes on; a second

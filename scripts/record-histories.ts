@@ -268,7 +268,8 @@ async function main(): Promise<void> {
         });
         await until(
           () => handle.query(dataBreachStatusQuery),
-          (st) => st.step === 'awaiting-isolation',
+          // The step is named before the gate opens: an update sent in between is refused as for no open gate.
+          (st) => st.gates.some((g) => g.gate === 'isolate'),
         );
         await handle.executeUpdate(decideUpdate, { args: [{ ...decide('isolate', 'security'), decision: 'reject' }] });
         for (const task of ['rotate-credentials', 'notify-users'] as const) {

@@ -13,6 +13,7 @@ import { decodeHistory } from '../codec/history';
 import { DR_DRILL_CHECKED_PATCH } from '../workflows/checklists/items';
 import { STANDALONE_FAILURE_PAGES_PATCH } from '../workflows/common/paged-on-failure';
 import { RUN_ID_TAIL_PATCH } from '../workflows/common/run-stamp';
+import { SIGNAL_INTAKE_PATCH } from '../workflows/common/signal-intake';
 import { LOCAL_FIRST_PATCH, PATH_DECIDED_FIRST_PATCH } from '../workflows/crisis/local-first';
 import { NOTICES_UNTIL_TOLD_PATCH } from '../workflows/crisis/takeover';
 import { PLATFORM_SCOPE_PATCH } from '../workflows/crisis/workflow';
@@ -72,6 +73,7 @@ export const PATCHES: readonly PatchRecord[] = [
   { id: STANDALONE_FAILURE_PAGES_PATCH, landed: '2026-11-27' },
   { id: NOTICES_UNTIL_TOLD_PATCH, landed: '2026-11-27' },
   { id: GATE_PATCHES_AT_START_PATCH, landed: '2026-11-27' },
+  { id: SIGNAL_INTAKE_PATCH, landed: '2026-11-27' },
 ];
 
 /** An open run and the patch markers its history holds. */

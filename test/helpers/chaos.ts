@@ -71,6 +71,15 @@ export function newTally(scenario: string): ScenarioTally {
 }
 
 /** Appends the tally to AIOPS_CHAOS_RESULTS (set by `npm run chaos`); a plain test run keeps it to itself. */
+/**
+ * Whether `npm run chaos -- --only <text>[,<text>...]` selects the scenario: some scenarios of a file, such as one
+ * dependency's long outage. Every scenario is selected without it.
+ */
+export function chaosSelected(...names: string[]): boolean {
+  const only = process.env.AIOPS_CHAOS_ONLY?.split(',').filter(Boolean);
+  return !only?.length || only.some((text) => names.some((name) => name.includes(text)));
+}
+
 export function recordTally(tally: ScenarioTally): void {
   const file = process.env.AIOPS_CHAOS_RESULTS;
   if (file) appendFileSync(file, `${JSON.stringify(tally)}\n`);
@@ -336,9 +345,7 @@ export function chaosSuite(database: string, options: { redisUrl?: string; ownSe
     return { stoppedAt, upAt: Date.now() };
   };
   suite.scenario = (name, { row, runs = 1, workflows = 1, timeout }, body) => {
-    // `npm run chaos -- --only <text>[,<text>...]`: some scenarios of a file, such as one dependency's long outage.
-    const only = process.env.AIOPS_CHAOS_ONLY?.split(',').filter(Boolean);
-    if (only?.length && !only.some((text) => name.includes(text) || row.includes(text))) return;
+    if (!chaosSelected(name, row)) return;
     void it(name, { timeout }, async () => {
       const tally = newTally(row);
       try {

@@ -80,7 +80,7 @@ export async function weddingDayCrisis(rawInput: WeddingDayCrisisInput): Promise
   ]);
   run.keyPerRepeat = true;
   setHandler(crisisStatusQuery, () => run.status());
-  setHandler(crisisAlertSignal, (alert) => run.alertReceived(alert));
+  gates.onSignal(crisisAlertSignal, (alert) => run.alertReceived(alert));
 
   const scope = input.weddingId ? `wedding ${input.weddingId}` : 'all weddings';
   run.event(

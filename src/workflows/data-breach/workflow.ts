@@ -80,7 +80,7 @@ export async function dataBreachResponse(rawInput: DataBreachInput): Promise<Dat
     });
     return { ...state };
   };
-  setHandler(breachTaskSignal, (raw) => {
+  gates.onSignal(breachTaskSignal, (raw) => {
     const problem = problemWith(raw);
     if (problem) {
       // A bad signal changes nothing and never fails the workflow; it is kept for the post-mortem.

@@ -15,7 +15,9 @@
  * Verifying a signature is the one costly check (milliseconds, in pure JavaScript), and the SDK gives a workflow task
  * 5 s. So everything cheap is checked first, and signals get at most VERIFICATIONS_PER_TASK verifications a workflow
  * task: the rest wait, in the order they came, and are verified as many a task in the tasks that follow
- * (VERIFICATION_BUDGET_PATCH). A valid decision sent among thousands of forged ones is taken, later.
+ * (VERIFICATION_BUDGET_PATCH). A valid decision sent among thousands of forged ones is taken, later. Before any check,
+ * the handler takes at most SIGNALS_PER_TASK signals a task (`onSignal`, which the workflows use for every signal from
+ * outside): the SDK's own cost per signal handed to a handler is what a flood of ten thousand would spend.
  *
  * A decision from a signer the held roster does not know (added since it was read, or made up) cannot be checked
  * from workflow state, and a roster read is an activity: one per such decision would let anyone who can sign with a
@@ -32,11 +34,13 @@ import {
   setHandler,
   sleep,
   workflowInfo,
+  type SignalDefinition,
 } from '@temporalio/workflow';
 import { isPublicKeyHex, proofFieldsProblem, proofProblem } from '../../contracts/decision-signature';
 import { FailureType, failureText } from '../../contracts/failures';
 import type { Decision, GateOutcome, GateSpec, GateStatus } from '../../contracts/gates';
 import { describeAudience, isInAudience, mergeAudiences, type Audience, type Member } from '../../contracts/roster';
+import { setSignalHandlerPerTask, SIGNALS_PER_TASK, type SignalIntake } from '../common/signal-intake';
 import { countEscalation, countGateOpened, recordGateWait } from '../metrics';
 import { loadDirectory } from '../policies';
 import type { AuditTrail } from './audit-trail';
@@ -173,6 +177,8 @@ export class Gatekeeper {
   private awaitingRoster: AwaitingRoster[] = [];
   /** The loop serving them, one roster read at a time, while any wait. */
   private servingUnknownSigners?: Promise<void>;
+  /** The workflow's signal handlers, each taking at most SIGNALS_PER_TASK signals a workflow task. */
+  private readonly intakes: SignalIntake[] = [];
 
   constructor(
     private readonly audit: AuditTrail,
@@ -188,7 +194,7 @@ export class Gatekeeper {
     }
     // Not async: a decision refused (or put to wait) at once makes no promise of its own. The SDK records a stack
     // trace, source-mapped, for every promise a workflow makes; in a flood of signals that is most of their cost.
-    setHandler(decisionSignal, (decision) => {
+    this.onSignal(decisionSignal, (decision) => {
       if (!this.signed()) {
         const problem = this.problemWith(decision);
         if (problem) this.recordRefused(decision, 'decision-signal', problem);
@@ -230,6 +236,38 @@ export class Gatekeeper {
           throw new Error(problem);
         },
       },
+    );
+  }
+
+  /**
+   * Sets the handler of a signal from outside, taking at most SIGNALS_PER_TASK of them a workflow task (the rest wait,
+   * in order, for the tasks after); each flood is written to the audit log, and `settled` waits until every signal
+   * kept is handled. Call where the workflow starts.
+   */
+  onSignal<Args extends unknown[]>(
+    signal: SignalDefinition<Args>,
+    handler: (...args: Args) => void | Promise<void>,
+  ): void {
+    this.intakes.push(
+      setSignalHandlerPerTask(signal, handler, {
+        deferred: () =>
+          this.audit.record({
+            step: 'signals',
+            actor: 'workflow',
+            action: 'signals-deferred',
+            outcome: 'deferred',
+            reason: `more than ${SIGNALS_PER_TASK} "${signal.name}" signals in one workflow task: the rest are handled ${SIGNALS_PER_TASK} a task, in the order they came`,
+          }),
+        caughtUp: ({ signals, tasks, durationMs }) =>
+          this.audit.record({
+            step: 'signals',
+            actor: 'workflow',
+            action: 'signals-caught-up',
+            outcome: 'done',
+            durationMs,
+            details: { signal: signal.name, signals, tasks },
+          }),
+      }),
     );
   }
 
@@ -512,10 +550,11 @@ export class Gatekeeper {
   }
 
   /**
-   * Waits for every escalation still being told and every decision signal still to be verified; call before the
-   * workflow returns, so each failure and each refusal is audited.
+   * Waits for every signal kept for a later task, every escalation still being told and every decision signal still
+   * to be verified; call before the workflow returns, so each failure and each refusal is audited.
    */
   async settled(): Promise<void> {
+    for (const intake of this.intakes) await intake.settled();
     // Decisions waiting for verification first: one that passes is decided among `telling`, or waits for the
     // shared roster read (which, once no gate is open, refuses those waiting without a read).
     while (this.verifyingLater) await this.verifyingLater;

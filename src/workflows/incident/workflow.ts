@@ -125,7 +125,7 @@ export async function incidentResponse(rawInput: IncidentInput): Promise<Inciden
   };
   setHandler(incidentStatusQuery, () => ({ ...state, gates: gates.status() }));
   const event = (text: string) => addToTimeline(state, iso(), text);
-  setHandler(alertSignal, (firing) => {
+  gates.onSignal(alertSignal, (firing) => {
     const firings = firingsOf(firing);
     state.alertFirings += firings;
     const summary = typeof firing?.summary === 'string' ? firing.summary.slice(0, 1000) : '';
@@ -146,7 +146,7 @@ export async function incidentResponse(rawInput: IncidentInput): Promise<Inciden
       ...(auditByActivity && firings > 1 && { details: { firings } }),
     });
   });
-  setHandler(alertResolvedSignal, (resolution) => {
+  gates.onSignal(alertResolvedSignal, (resolution) => {
     const endsAt = typeof resolution?.endsAt === 'string' && !Number.isNaN(Date.parse(resolution.endsAt));
     state.alertResolvedAt = endsAt ? new Date(Date.parse(resolution.endsAt as string)).toISOString() : iso();
     event(`alert resolved at ${state.alertResolvedAt}`);
