@@ -37,8 +37,6 @@ export interface IntakeOptions {
   deferred?: () => void;
   /** Told when the kept signals have all been handled. */
   caughtUp?: (flood: IntakeCaughtUp) => void;
-  /** Signals a task (SIGNALS_PER_TASK). */
-  perTask?: number;
 }
 
 export interface SignalIntake {
@@ -59,7 +57,6 @@ export function setSignalHandlerPerTask<Args extends unknown[]>(
     setHandler(signal, handler);
     return { settled: async () => undefined };
   }
-  const perTask = options.perTask ?? SIGNALS_PER_TASK;
   /** The task being counted, told apart by the history length it started at. */
   let task = -1;
   let taken = 0;
@@ -76,7 +73,7 @@ export function setSignalHandlerPerTask<Args extends unknown[]>(
     }
     taken += 1;
     handled += 1;
-    if (taken >= perTask) {
+    if (taken >= SIGNALS_PER_TASK) {
       registered = false;
       setHandler(signal, undefined);
       resuming ??= resume();
